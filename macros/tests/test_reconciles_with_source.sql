@@ -1,0 +1,71 @@
+{#-
+    Nothing is lost between a raw table and staging: every raw row is staged,
+    quarantined, or a dropped duplicate of a staged key, and every raw key ends up
+    staged or quarantined. Returns one row per broken rule.
+-#}
+{% test reconciles_with_source(model, column_name, source_relation, raw_key, base_model, quarantine_model) %}
+
+with
+
+raw_rows as (
+
+    select count(*) as row_count from {{ source_relation }}
+
+),
+
+staged_rows as (
+
+    select count(*) as row_count from {{ model }}
+
+),
+
+quarantined_rows as (
+
+    select count(*) as row_count from {{ quarantine_model }}
+
+),
+
+duplicate_rows as (
+
+    select count(*) as row_count from {{ base_model }} where is_duplicate
+
+),
+
+row_balance as (
+
+    select
+        'raw rows (' || cast(raw_rows.row_count as {{ dbt.type_string() }})
+        || ') != staged (' || cast(staged_rows.row_count as {{ dbt.type_string() }})
+        || ') + quarantined (' || cast(quarantined_rows.row_count as {{ dbt.type_string() }})
+        || ') + duplicates (' || cast(duplicate_rows.row_count as {{ dbt.type_string() }})
+        || ')' as problem
+    from raw_rows
+    cross join staged_rows
+    cross join quarantined_rows
+    cross join duplicate_rows
+    where raw_rows.row_count
+        != staged_rows.row_count + quarantined_rows.row_count + duplicate_rows.row_count
+
+),
+
+lost_keys as (
+
+    select
+        'raw key ' || raw.{{ raw_key }} || ' is neither staged nor quarantined' as problem
+    from {{ source_relation }} as raw
+    where raw.{{ raw_key }} is not null and trim(raw.{{ raw_key }}) != ''
+        and trim(raw.{{ raw_key }}) not in (
+            select staged.{{ column_name }} from {{ model }} as staged
+        )
+        and raw.{{ raw_key }} not in (
+            select quarantined.{{ raw_key }} from {{ quarantine_model }} as quarantined
+            where quarantined.{{ raw_key }} is not null
+        )
+
+)
+
+select problem from row_balance
+union all
+select problem from lost_keys
+
+{% endtest %}

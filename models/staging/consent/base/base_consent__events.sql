@@ -1,0 +1,49 @@
+with
+
+source as (
+
+    select * from {{ source('consent', 'consent_events') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ onefold.safe_cast_utc_timestamp('occurred_at') }} as parsed_occurred_at
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        {{ onefold.quarantine_columns(
+            [onefold.missing_key_check('consent_event_id'),
+             onefold.unexpected_value_check('identifier_type', var('onefold__consent_identifier_types')),
+             {'when': "identifier_value is null or trim(identifier_value) = ''",
+              'reason': 'missing_value', 'column': 'identifier_value'},
+             onefold.unexpected_value_check('purpose', var('onefold__consent_purposes')),
+             onefold.unexpected_value_check('status', ['granted', 'denied'])]
+            + onefold.timestamp_checks('occurred_at', 'parsed_occurred_at')
+        ) }}
+    from parsed
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ onefold.duplicate_flag(
+            'consent_event_id',
+            ['_loaded_at asc'],
+            ['consent_event_id', 'identifier_type', 'identifier_value', 'purpose', 'status',
+             'source', 'jurisdiction', 'gpc', 'occurred_at']
+        ) }}
+    from validated
+
+)
+
+select * from flagged

@@ -1,0 +1,48 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'crm_contacts') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ onefold.safe_cast_utc_timestamp('created_at') }} as parsed_created_at,
+        {{ onefold.safe_cast_utc_timestamp('updated_at') }} as parsed_updated_at,
+        {{ onefold.safe_cast_date('birth_date') }} as parsed_birth_date
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        {{ onefold.quarantine_columns(
+            [onefold.missing_key_check('contact_id')]
+            + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
+            + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)
+        ) }}
+    from parsed
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ onefold.duplicate_flag(
+            'contact_id',
+            ['parsed_updated_at desc', '_loaded_at desc'],
+            ['contact_id', 'email', 'phone', 'first_name', 'last_name', 'company',
+             'lifecycle_stage', 'birth_date', 'mailing_postal_code', 'mailing_country',
+             'created_at', 'updated_at', 'is_deleted']
+        ) }}
+    from validated
+
+)
+
+select * from flagged

@@ -1,0 +1,32 @@
+with
+
+base_contacts as (
+
+    select * from {{ ref('base_crm__contacts') }}
+    where quarantine_reason is null and not is_duplicate
+
+),
+
+renamed as (
+
+    select
+        trim(contact_id) as crm_contact_id,
+        nullif(trim(email), '') as email,
+        nullif(trim(phone), '') as phone,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(company), '') as company_name,
+        lower(nullif(trim(lifecycle_stage), '')) as lifecycle_stage,
+        upper(nullif(trim(mailing_postal_code), '')) as postcode,
+        upper(nullif(trim(mailing_country), '')) as country_code,
+        -- A birth date that does not parse is dropped, not the whole contact.
+        coalesce({{ onefold.safe_cast_boolean('is_deleted') }}, false) as is_deleted,
+        parsed_birth_date as birth_date,
+        parsed_created_at as created_at,
+        parsed_updated_at as updated_at,
+        _loaded_at as loaded_at
+    from base_contacts
+
+)
+
+select * from renamed

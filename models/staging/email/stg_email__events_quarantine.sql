@@ -1,0 +1,1 @@
+{{ onefold.quarantined_rows(ref('base_email__events'), source('email', 'email_events')) }}

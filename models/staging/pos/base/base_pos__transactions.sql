@@ -1,0 +1,50 @@
+with
+
+source as (
+
+    select * from {{ source('pos', 'pos_transactions') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ onefold.safe_cast_utc_timestamp('transacted_at') }} as parsed_transacted_at,
+        {{ onefold.safe_cast_decimal('amount') }} as parsed_amount,
+        {{ onefold.safe_cast_integer('items_count') }} as parsed_items_count
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        {{ onefold.quarantine_columns(
+            [onefold.missing_key_check('transaction_id')]
+            + onefold.timestamp_checks('transacted_at', 'parsed_transacted_at')
+            + [onefold.unparseable_check('amount', 'parsed_amount', 'invalid_number'),
+               {'when': 'parsed_amount is null', 'reason': 'missing_value', 'column': 'amount'},
+               onefold.unexpected_value_check('currency', var('onefold__currencies')),
+               onefold.unparseable_check('items_count', 'parsed_items_count', 'invalid_number')]
+        ) }}
+    from parsed
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ onefold.duplicate_flag(
+            'transaction_id',
+            ['_loaded_at asc'],
+            ['transaction_id', 'store_id', 'loyalty_card_id', 'phone', 'amount', 'currency',
+             'items_count', 'transacted_at']
+        ) }}
+    from validated
+
+)
+
+select * from flagged

@@ -1,0 +1,26 @@
+with
+
+base_transactions as (
+
+    select * from {{ ref('base_pos__transactions') }}
+    where quarantine_reason is null and not is_duplicate
+
+),
+
+renamed as (
+
+    select
+        trim(transaction_id) as pos_transaction_id,
+        nullif(trim(store_id), '') as store_id,
+        nullif(trim(loyalty_card_id), '') as loyalty_card_id,
+        nullif(trim(phone), '') as phone,
+        upper(trim(currency)) as currency,
+        parsed_amount as amount,
+        parsed_items_count as items_count,
+        parsed_transacted_at as transacted_at,
+        _loaded_at as loaded_at
+    from base_transactions
+
+)
+
+select * from renamed

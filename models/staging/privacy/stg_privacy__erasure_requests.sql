@@ -1,0 +1,23 @@
+with
+
+base_requests as (
+
+    select * from {{ ref('base_privacy__erasure_requests') }}
+    where quarantine_reason is null and not is_duplicate
+
+),
+
+renamed as (
+
+    select
+        trim(request_id) as erasure_request_id,
+        lower(trim(identifier_type)) as identifier_type,
+        trim(identifier_value) as identifier_value,
+        upper(trim(regulation)) as regulation,
+        parsed_received_at as received_at,
+        _loaded_at as loaded_at
+    from base_requests
+
+)
+
+select * from renamed

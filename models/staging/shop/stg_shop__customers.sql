@@ -1,0 +1,31 @@
+with
+
+base_customers as (
+
+    select * from {{ ref('base_shop__customers') }}
+    where quarantine_reason is null and not is_duplicate
+
+),
+
+renamed as (
+
+    select
+        trim(customer_id) as shop_customer_id,
+        nullif(trim(email), '') as email,
+        nullif(trim(phone), '') as phone,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(address1), '') as address_line_1,
+        nullif(trim(city), '') as city,
+        upper(nullif(trim(province_code), '')) as province_code,
+        upper(nullif(trim(zip), '')) as postcode,
+        upper(nullif(trim(country_code), '')) as country_code,
+        coalesce({{ onefold.safe_cast_boolean('accepts_marketing') }}, false) as has_accepted_marketing,
+        parsed_created_at as created_at,
+        parsed_updated_at as updated_at,
+        _loaded_at as loaded_at
+    from base_customers
+
+)
+
+select * from renamed

@@ -1,0 +1,35 @@
+with
+
+base_orders as (
+
+    select * from {{ ref('base_shop__orders') }}
+    where quarantine_reason is null and not is_duplicate
+
+),
+
+renamed as (
+
+    select
+        trim(order_id) as order_id,
+        nullif(trim(customer_id), '') as shop_customer_id,
+        nullif(trim(email), '') as email,
+        nullif(trim(order_number), '') as order_number,
+        upper(trim(currency)) as currency,
+        lower(nullif(trim(financial_status), '')) as financial_status,
+        lower(nullif(trim(fulfillment_status), '')) as fulfillment_status,
+        lower(nullif(trim(source_name), '')) as source_name,
+        parsed_total_price as total_price,
+        coalesce(parsed_subtotal_price, parsed_total_price) as subtotal_price,
+        coalesce(parsed_total_discounts, 0) as total_discounts,
+        coalesce(parsed_total_refunded, 0) as total_refunded,
+        parsed_line_items_count as line_items_count,
+        parsed_cancelled_at is not null as is_cancelled,
+        parsed_created_at as created_at,
+        parsed_updated_at as updated_at,
+        parsed_cancelled_at as cancelled_at,
+        _loaded_at as loaded_at
+    from base_orders
+
+)
+
+select * from renamed

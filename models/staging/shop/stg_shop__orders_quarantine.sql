@@ -1,0 +1,1 @@
+{{ onefold.quarantined_rows(ref('base_shop__orders'), source('shop', 'shop_orders')) }}

@@ -1,0 +1,54 @@
+"""Connection settings, read from the environment.
+
+The same variables feed `profiles.yml`, so dbt and the Python package always talk to
+the same warehouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Target = Literal["duckdb", "postgres"]
+TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
+
+DEFAULT_DUCKDB_PATH = Path("warehouse/onefold.duckdb")
+
+
+class DuckDBSettings(BaseSettings):
+    """`ONEFOLD_DUCKDB_PATH`: the DuckDB file (relative paths resolve from the cwd)."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEFOLD_DUCKDB_")
+
+    path: Path = DEFAULT_DUCKDB_PATH
+
+
+class PostgresSettings(BaseSettings):
+    """`ONEFOLD_PG_HOST`, `_PORT`, `_USER`, `_DATABASE`; password in
+    `DBT_ENV_SECRET_ONEFOLD_PG_PASSWORD` so dbt scrubs it from its logs."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEFOLD_PG_")
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    database: str = "onefold"
+    password: SecretStr = Field(
+        default=SecretStr(""), validation_alias="DBT_ENV_SECRET_ONEFOLD_PG_PASSWORD"
+    )
+
+    def dsn(self) -> str:
+        """A libpq connection string; the password is only added when one is set."""
+        parts = [
+            f"host={self.host}",
+            f"port={self.port}",
+            f"user={self.user}",
+            f"dbname={self.database}",
+        ]
+        secret = self.password.get_secret_value()
+        if secret:
+            parts.append(f"password={secret}")
+        return " ".join(parts)

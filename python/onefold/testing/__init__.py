@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks (throwaway PostgreSQL, dbt runs)."""

@@ -1,0 +1,126 @@
+"""A throwaway PostgreSQL cluster started from the local server binaries.
+
+CI runs as root with no services; PostgreSQL refuses to run as root, so as root the
+server commands run through `runuser -u postgres`. The cluster lives in a temporary
+directory, listens on a free loopback port and is always stopped and deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from onefold.errors import ConfigError
+
+DEFAULT_BIN_DIR = Path("/usr/lib/postgresql/15/bin")
+SERVICE_USER = "postgres"
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    database: str
+
+    def environment(self) -> dict[str, str]:
+        """The ONEFOLD_PG_* variables that point Onefold and dbt at this server."""
+        return {
+            "ONEFOLD_PG_HOST": self.host,
+            "ONEFOLD_PG_PORT": str(self.port),
+            "ONEFOLD_PG_USER": self.user,
+            "ONEFOLD_PG_DATABASE": self.database,
+        }
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_service_user(command: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            raise ConfigError("running as root needs `runuser` to start PostgreSQL as postgres")
+        return ["runuser", "-u", SERVICE_USER, "--", *command]
+    return command
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(_as_service_user(command), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ConfigError(
+            f"`{' '.join(command)}` failed with exit code {result.returncode}:\n"
+            f"{result.stdout}{result.stderr}"
+        )
+
+
+def existing_server() -> PostgresServer | None:
+    """The server the ONEFOLD_PG_* variables point at, if ONEFOLD_PG_HOST is set."""
+    host = os.environ.get("ONEFOLD_PG_HOST")
+    if not host:
+        return None
+    return PostgresServer(
+        host=host,
+        port=int(os.environ.get("ONEFOLD_PG_PORT", "5432")),
+        user=os.environ.get("ONEFOLD_PG_USER", "postgres"),
+        database=os.environ.get("ONEFOLD_PG_DATABASE", "onefold"),
+    )
+
+
+@contextmanager
+def throwaway_postgres(
+    bin_dir: Path = DEFAULT_BIN_DIR, database: str = "onefold"
+) -> Iterator[PostgresServer]:
+    """Start a fresh cluster, create `database`, yield it, then stop and delete it."""
+    if not (bin_dir / "initdb").exists():
+        raise ConfigError(
+            f"no PostgreSQL server binaries in {bin_dir}: install postgresql-15 "
+            "or point ONEFOLD_PG_* at an existing server"
+        )
+    root = Path(tempfile.mkdtemp(prefix="onefold-pg-"))
+    data_dir, socket_dir = root / "data", root / "socket"
+    socket_dir.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, SERVICE_USER)
+        shutil.chown(socket_dir, SERVICE_USER)
+    port = free_port()
+    started = False
+    try:
+        _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres",
+              "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+        options = (f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-w", "-l",
+              str(root / "server.log"), "-o", options, "start"])
+        started = True
+        _run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+              database])
+        yield PostgresServer(host="127.0.0.1", port=port, user="postgres", database=database)
+    finally:
+        if started:
+            subprocess.run(
+                _as_service_user([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "fast",
+                                  "-w", "stop"]),
+                capture_output=True,
+            )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def postgres_for_tests() -> Iterator[PostgresServer]:
+    """The server named by ONEFOLD_PG_* when set, else a throwaway one."""
+    server = existing_server()
+    if server is not None:
+        yield server
+        return
+    with throwaway_postgres() as started:
+        yield started

@@ -1,0 +1,188 @@
+"""One small connection interface over DuckDB and PostgreSQL.
+
+Everything in the package that reads or writes the warehouse goes through `connect()`,
+so a feature written once works on both targets.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import duckdb
+import pandas as pd
+import psycopg2
+from psycopg2 import sql as pgsql
+
+from onefold.errors import ConfigError, WarehouseError
+from onefold.settings import TARGETS, DuckDBSettings, PostgresSettings, Target
+
+
+class Warehouse(Protocol):
+    target: Target
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None) -> None: ...
+
+    def query(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
+
+    def query_df(self, statement: str) -> pd.DataFrame: ...
+
+    def write_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
+        """Replace `schema.table` with the rows of `frame`."""
+        ...
+
+    def table_exists(self, schema: str, table: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def quote_ident(name: str) -> str:
+    """Double-quote an identifier; both targets follow the SQL standard here."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DuckDBWarehouse:
+    target: Target = "duckdb"
+
+    def __init__(self, settings: DuckDBSettings | None = None, read_only: bool = False) -> None:
+        self.settings = settings or DuckDBSettings()
+        path = self.settings.path
+        if read_only and not path.exists():
+            raise ConfigError(
+                f"DuckDB file {path} does not exist: run `onefold generate` and `dbt build` "
+                "first, or set ONEFOLD_DUCKDB_PATH."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.connection = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:  # another writer holds the file
+            raise WarehouseError(
+                f"cannot open DuckDB file {path}: {exc}. Only one process may write it at a "
+                "time; wait for the running dbt or onefold command to finish."
+            ) from exc
+        self.connection.execute("set TimeZone = 'UTC'")
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
+        self.connection.execute(statement, params)
+
+    def query(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.connection.execute(statement, params).fetchall()
+
+    def query_df(self, statement: str) -> pd.DataFrame:
+        return self.connection.execute(statement).df()
+
+    def write_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
+        target = f"{quote_ident(schema)}.{quote_ident(table)}"
+        self.connection.execute(f"create schema if not exists {quote_ident(schema)}")
+        self.connection.register("_onefold_frame", frame)
+        try:
+            self.connection.execute(
+                f"create or replace table {target} as select * from _onefold_frame"
+            )
+        finally:
+            self.connection.unregister("_onefold_frame")
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+        return bool(rows)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+_PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
+
+
+def _postgres_type(dtype: Any) -> str:
+    kind = getattr(dtype, "kind", "O")
+    if kind == "M":
+        return "timestamptz" if getattr(dtype, "tz", None) is not None else "timestamp"
+    return _PG_TYPES.get(kind, "text")
+
+
+class PostgresWarehouse:
+    target: Target = "postgres"
+
+    def __init__(self, settings: PostgresSettings | None = None) -> None:
+        self.settings = settings or PostgresSettings()
+        try:
+            self.connection = psycopg2.connect(self.settings.dsn(), connect_timeout=10)
+        except psycopg2.OperationalError as exc:
+            s = self.settings
+            raise WarehouseError(
+                f"cannot connect to PostgreSQL at {s.host}:{s.port} database {s.database!r} "
+                f"as {s.user!r}: {str(exc).strip()}. Check the ONEFOLD_PG_* variables."
+            ) from exc
+        self.connection.autocommit = True
+        with self.connection.cursor() as cursor:
+            cursor.execute("set timezone = 'UTC'")
+
+    def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(_pg_placeholders(statement), params)
+
+    def query(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(_pg_placeholders(statement), params)
+            return list(cursor.fetchall())
+
+    def query_df(self, statement: str) -> pd.DataFrame:
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement)
+            columns = [c.name for c in cursor.description or []]
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
+
+    def write_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
+        """Recreate the table and bulk-load it with COPY (one round trip per table)."""
+        target = pgsql.SQL("{}.{}").format(pgsql.Identifier(schema), pgsql.Identifier(table))
+        columns = pgsql.SQL(", ").join(
+            pgsql.SQL("{} {}").format(pgsql.Identifier(str(name)), pgsql.SQL(_postgres_type(dtype)))
+            for name, dtype in frame.dtypes.items()
+        )
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f%z")
+        buffer.seek(0)
+        with self.connection.cursor() as cursor:
+            cursor.execute(pgsql.SQL("create schema if not exists {}").format(pgsql.Identifier(schema)))
+            cursor.execute(pgsql.SQL("drop table if exists {}").format(target))
+            cursor.execute(pgsql.SQL("create table {} ({})").format(target, columns))
+            copy = pgsql.SQL("copy {} from stdin with (format csv, null '\\N')").format(target)
+            cursor.copy_expert(copy.as_string(cursor), buffer)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+        return bool(rows)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _pg_placeholders(statement: str) -> str:
+    """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`."""
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+def connect(target: str, read_only: bool = False) -> Warehouse:
+    """Open the warehouse named by `target` using the environment's settings."""
+    if target == "duckdb":
+        return DuckDBWarehouse(read_only=read_only)
+    if target == "postgres":
+        return PostgresWarehouse()
+    raise ConfigError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
+
+
+@contextmanager
+def connection(target: str, read_only: bool = False) -> Iterator[Warehouse]:
+    warehouse = connect(target, read_only=read_only)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
@@ -57,17 +58,35 @@ def main() -> None:
 
 @main.command()
 @target_option
-@click.option("--persons", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="How many distinct people to simulate.")
-@click.option("--seed", type=int, default=42, show_default=True,
-              help="Random seed: the same seed and end date give the same data.")
-@click.option("--end-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Last day of simulated activity (default: today, UTC).")
-@click.option("--days", type=click.IntRange(min=7), default=365, show_default=True,
-              help="How many days of history to simulate.")
+@click.option(
+    "--persons",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="How many distinct people to simulate.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=42,
+    show_default=True,
+    help="Random seed: the same seed and end date give the same data.",
+)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of simulated activity (default: today, UTC).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=7),
+    default=365,
+    show_default=True,
+    help="How many days of history to simulate.",
+)
 @reports_errors
-def generate(target: str, persons: int, seed: int, end_date: dt.datetime | None,
-             days: int) -> None:
+def generate(target: str, persons: int, seed: int, end_date: dt.datetime | None, days: int) -> None:
     """Write a realistic multi-source demo warehouse into the `raw` schema.
 
     Also writes the ground truth (which person owns each record, which noise was
@@ -89,3 +108,62 @@ def generate(target: str, persons: int, seed: int, end_date: dt.datetime | None,
     console.print(f"Generated {persons:,} persons (seed {seed}) into {target} in {elapsed:.1f}s")
     for table, rows in report.row_counts.items():
         console.print(f"  raw.{table:<20} {rows:>10,} rows")
+
+
+@main.command()
+@target_option
+@click.option(
+    "--dbt-target-path",
+    type=click.Path(path_type=Path),
+    default=Path("target"),
+    show_default=True,
+    help="dbt's target directory (manifest and run results).",
+)
+@reports_errors
+def summary(target: str, dbt_target_path: Path) -> None:
+    """Rows per source: raw, staged, quarantined (with reasons), deduplicated; build time."""
+    from rich.table import Table
+
+    from onefold.summary import build_timing, count_sources, load_manifest, staging_models
+    from onefold.warehouse import connection
+
+    models = staging_models(load_manifest(dbt_target_path))
+    with connection(target, read_only=True) as warehouse:
+        counts = count_sources(warehouse, models)
+    table = Table(title=f"Onefold staging on {target}")
+    for column in ("source", "raw rows", "staged", "quarantined", "duplicates"):
+        table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
+    for row in counts:
+        table.add_row(
+            row.model.source_name,
+            f"{row.raw_rows:,}",
+            f"{row.staged_rows:,}",
+            f"{row.quarantined_rows:,}",
+            f"{row.duplicate_rows:,}",
+        )
+    table.add_row(
+        "total",
+        f"{sum(r.raw_rows for r in counts):,}",
+        f"{sum(r.staged_rows for r in counts):,}",
+        f"{sum(r.quarantined_rows for r in counts):,}",
+        f"{sum(r.duplicate_rows for r in counts):,}",
+        style="bold",
+    )
+    console.print(table)
+    reasons = Table(title="Quarantined rows by reason")
+    for column in ("source", "reason", "rows"):
+        reasons.add_column(column, justify="right" if column == "rows" else "left", no_wrap=True)
+    for row in counts:
+        for reason, rows in row.quarantine_reasons.items():
+            reasons.add_row(row.model.source_name, reason, f"{rows:,}")
+    if reasons.row_count:
+        console.print(reasons)
+    timing = build_timing(dbt_target_path)
+    if timing:
+        console.print(
+            f"dbt build: {timing.passed} passed, {timing.failed} failed "
+            f"in {timing.elapsed_seconds:.1f}s"
+        )
+    unbalanced = [r.model.source_name for r in counts if not r.is_balanced]
+    if unbalanced:
+        raise OnefoldError(f"rows unaccounted for in {', '.join(unbalanced)}")

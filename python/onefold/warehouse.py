@@ -25,7 +25,9 @@ class Warehouse(Protocol):
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None: ...
 
-    def query(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]: ...
+    def query(
+        self, statement: str, params: Sequence[Any] | None = None
+    ) -> list[tuple[Any, ...]]: ...
 
     def query_df(self, statement: str) -> pd.DataFrame: ...
 
@@ -145,10 +147,14 @@ class PostgresWarehouse:
             for name, dtype in frame.dtypes.items()
         )
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f%z")
+        frame.to_csv(
+            buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f%z"
+        )
         buffer.seek(0)
         with self.connection.cursor() as cursor:
-            cursor.execute(pgsql.SQL("create schema if not exists {}").format(pgsql.Identifier(schema)))
+            cursor.execute(
+                pgsql.SQL("create schema if not exists {}").format(pgsql.Identifier(schema))
+            )
             cursor.execute(pgsql.SQL("drop table if exists {}").format(target))
             cursor.execute(pgsql.SQL("create table {} ({})").format(target, columns))
             copy = pgsql.SQL("copy {} from stdin with (format csv, null '\\N')").format(target)

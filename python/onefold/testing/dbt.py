@@ -52,9 +52,12 @@ def run_dbt(
     full_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
     command = [
         *args,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target-path", str(target_path),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target_path),
     ]
     with environment(full_env):
         outcome = dbtRunner().invoke(command)

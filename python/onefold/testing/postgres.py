@@ -95,21 +95,56 @@ def throwaway_postgres(
     port = free_port()
     started = False
     try:
-        _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
-        options = (f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-w", "-l",
-              str(root / "server.log"), "-o", options, "start"])
+        _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+        options = (
+            f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data_dir),
+                "-w",
+                "-l",
+                str(root / "server.log"),
+                "-o",
+                options,
+                "start",
+            ]
+        )
         started = True
-        _run([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-              database])
+        _run(
+            [
+                str(bin_dir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                database,
+            ]
+        )
         yield PostgresServer(host="127.0.0.1", port=port, user="postgres", database=database)
     finally:
         if started:
             subprocess.run(
-                _as_service_user([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "fast",
-                                  "-w", "stop"]),
+                _as_service_user(
+                    [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop"]
+                ),
                 capture_output=True,
             )
         shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,50 @@
+# Onefold: `make demo` and `make test` set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_PERSONS ?= 10000
+DEMO_SEED ?= 42
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+export ONEFOLD_DUCKDB_PATH ?= $(CURDIR)/warehouse/onefold.duckdb
+
+.PHONY: help install demo test lint unit e2e clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed  ## Create .venv with the pinned stack
+
+demo: install  ## Generate demo data into DuckDB, build it, print a summary
+	rm -f $(ONEFOLD_DUCKDB_PATH)
+	$(BIN)/onefold generate --target duckdb --persons $(DEMO_PERSONS) --seed $(DEMO_SEED)
+	$(BIN)/dbt build --target duckdb --quiet
+	$(BIN)/onefold summary --target duckdb
+
+lint: install  ## sqlfluff (dbt templater), ruff, mypy
+	$(BIN)/sqlfluff lint models tests
+	$(BIN)/ruff check python benchmarks
+	$(BIN)/ruff format --check python benchmarks
+	$(BIN)/mypy
+
+unit: install  ## pytest without the end-to-end builds
+	$(BIN)/pytest -m "not e2e" -n 2
+
+e2e: install  ## generate + dbt build on DuckDB, then on a throwaway PostgreSQL
+	$(BIN)/pytest -m e2e
+
+test: lint unit e2e  ## Everything CI checks
+
+clean:  ## Remove build output and the demo warehouse (keeps .venv)
+	rm -rf target logs warehouse .pytest_cache .mypy_cache .ruff_cache

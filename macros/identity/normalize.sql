@@ -1,0 +1,185 @@
+{#-
+    Normalization of identifier values into match keys. Every macro takes and returns
+    a SQL expression and returns null for a value that cannot be a valid identifier,
+    so the caller can count it as rejected. Warehouse differences go through
+    adapter.dispatch; most of the logic is shared SQL.
+-#}
+
+{#- Route to the normalizer named in onefold__identifier_types / onefold__composite_keys. -#}
+{% macro normalize_identifier(normalizer, value, calling_code='null') %}
+    {%- if normalizer == 'email' -%}
+        {{ return(onefold.normalize_email(value)) }}
+    {%- elif normalizer == 'phone' -%}
+        {{ return(onefold.normalize_phone(value, calling_code)) }}
+    {%- elif normalizer == 'text_id' -%}
+        {{ return(onefold.normalize_text_id(value)) }}
+    {%- elif normalizer == 'name' -%}
+        {{ return(onefold.normalize_name(value)) }}
+    {%- elif normalizer == 'postcode' -%}
+        {{ return(onefold.normalize_postcode(value)) }}
+    {%- elif normalizer == 'date' -%}
+        {{ return(onefold.normalize_date(value)) }}
+    {%- elif normalizer == 'composite' -%}
+        {#- Composite keys are assembled from normalized parts upstream. -#}
+        {{ return(value) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "Unknown normalizer '" ~ normalizer ~ "': use email, phone, text_id, name, postcode, "
+            ~ "date or composite (see onefold__identifier_types).") }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Matches `pattern` against the whole value. -#}
+{% macro regex_full_match(value, pattern) %}
+    {{ return(adapter.dispatch('regex_full_match', 'onefold')(value, pattern)) }}
+{% endmacro %}
+
+{% macro default__regex_full_match(value, pattern) -%}
+    regexp_full_match({{ value }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro postgres__regex_full_match(value, pattern) -%}
+    ({{ value }} ~ '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+
+{#- Replaces every match of `pattern` (a global replace on both warehouses). -#}
+{% macro regex_replace_all(value, pattern, replacement) %}
+    {{ return(adapter.dispatch('regex_replace_all', 'onefold')(value, pattern, replacement)) }}
+{% endmacro %}
+
+{% macro default__regex_replace_all(value, pattern, replacement) -%}
+    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+
+{#- Lower-case hex SHA-256 of the UTF-8 bytes of a text value. -#}
+{% macro sha256_hex(value) %}
+    {{ return(adapter.dispatch('sha256_hex', 'onefold')(value)) }}
+{% endmacro %}
+
+{% macro default__sha256_hex(value) -%}
+    sha256({{ value }})
+{%- endmacro %}
+
+{% macro postgres__sha256_hex(value) -%}
+    encode(sha256(convert_to({{ value }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+
+{#- True when a value already is a SHA-256 hex digest (destinations' hashed form). -#}
+{% macro is_sha256_hex(value) -%}
+    coalesce({{ onefold.regex_full_match('lower(trim(' ~ value ~ '))', '[0-9a-f]{64}') }}, false)
+{%- endmacro %}
+
+
+{#- Plain ids (user ids, CRM ids, cards): trimmed; blank means absent. -#}
+{% macro normalize_text_id(value) -%}
+    nullif(trim({{ value }}), '')
+{%- endmacro %}
+
+
+{#-
+    Email: trimmed and lower-cased; domain aliases applied (googlemail.com -> gmail.com);
+    dots dropped and +tags cut for providers that ignore them; null unless the result
+    is a plausible address (one @, a dotted domain with a 2+ letter TLD).
+-#}
+{% macro normalize_email(value) -%}
+    {%- set lowered = 'lower(trim(' ~ value ~ '))' -%}
+    {%- set local_part = dbt.split_part(lowered, "'@'", 1) -%}
+    {%- set raw_domain = dbt.split_part(lowered, "'@'", 2) -%}
+    {%- set aliases = var('onefold__email_domain_aliases') -%}
+    {%- set domain -%}
+        case {{ raw_domain }}
+        {%- for alias, canonical in aliases.items() %}
+            when '{{ alias }}' then '{{ canonical }}'
+        {%- endfor %}
+            else {{ raw_domain }}
+        end
+    {%- endset -%}
+    {%- set untagged -%}
+        case
+            when {{ domain }} in ('{{ var("onefold__email_providers_with_plus_tags") | join("', '") }}')
+                then {{ dbt.split_part(local_part, "'+'", 1) }}
+            else {{ local_part }}
+        end
+    {%- endset -%}
+    {%- set undotted -%}
+        case
+            when {{ domain }} in ('{{ var("onefold__email_providers_ignoring_dots") | join("', '") }}')
+                then replace({{ untagged }}, '.', '')
+            else {{ untagged }}
+        end
+    {%- endset -%}
+    case
+        when {{ onefold.regex_full_match(lowered, "[a-z0-9!#$%&*+/=?^_`{|}~.''-]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.[a-z]{2,}") }}
+            and {{ local_part }} not like '.%'
+            and {{ local_part }} not like '%.'
+            and {{ local_part }} not like '%..%'
+            and {{ undotted }} != ''
+            then {{ undotted }} || '@' || {{ domain }}
+    end
+{%- endmacro %}
+
+
+{#-
+    Phone to E.164 ('+' and 8 to 15 digits). Accepts +CC, 00CC, national numbers with a
+    trunk 0 and bare national numbers; `calling_code` (SQL text, e.g. '44') fills in the
+    country when the number has none. NANP numbers (+1) must have a 10-digit national
+    number whose area code and exchange start with 2-9. Anything else is null.
+-#}
+{% macro normalize_phone(value, calling_code) -%}
+    {%- set trimmed = 'trim(' ~ value ~ ')' -%}
+    {%- set digits = onefold.regex_replace_all(trimmed, '[^0-9]', '') -%}
+    {%- set international -%}
+        case
+            when {{ trimmed }} like '+%' then {{ digits }}
+            when {{ digits }} like '00%' then substr({{ digits }}, 3)
+            when {{ digits }} like '0%' then {{ calling_code }} || substr({{ digits }}, 2)
+            when {{ calling_code }} = '1' and length({{ digits }}) = 11 and {{ digits }} like '1%'
+                then {{ digits }}
+            else {{ calling_code }} || {{ digits }}
+        end
+    {%- endset -%}
+    case
+        -- Only digits, spaces and the usual punctuation; letters mean it is not a phone.
+        when not {{ onefold.regex_full_match(trimmed, "[+]?[0-9 ().\\-/]+") }} then null
+        when length({{ international }}) not between 8 and 15 then null
+        when {{ international }} like '1%'
+            and not {{ onefold.regex_full_match(international, '1[2-9][0-9]{2}[2-9][0-9]{6}') }}
+            then null
+        else '+' || {{ international }}
+    end
+{%- endmacro %}
+
+
+{#- Names: lower-case ASCII letters, accents folded, punctuation dropped, spaces single. -#}
+{% macro normalize_name(value) -%}
+    nullif(trim({{ onefold.regex_replace_all(
+        onefold.regex_replace_all(
+            "translate(lower(trim(" ~ value ~ ")), 'àáâãäåçèéêëìíîïñòóôõöøùúûüýÿß', 'aaaaaaceeeeiiiinoooooouuuuyys')",
+            "[^a-z ]", ""),
+        " +", " ") }}), '')
+{%- endmacro %}
+
+
+{#- Postcodes: upper-case letters and digits only ('sw1a 1aa' -> 'SW1A1AA'). -#}
+{% macro normalize_postcode(value) -%}
+    nullif({{ onefold.regex_replace_all("upper(" ~ value ~ ")", "[^A-Z0-9]", "") }}, '')
+{%- endmacro %}
+
+
+{#- Dates as ISO text ('YYYY-MM-DD'); null when the value is not a date. -#}
+{% macro normalize_date(value) -%}
+    cast({{ onefold.safe_cast_date('cast(' ~ value ~ ' as ' ~ dbt.type_string() ~ ')') }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+
+{#- A composite key from already-declared parts; null when any part is missing. -#}
+{% macro composite_key_value(parts, columns) -%}
+    {%- for part in parts -%}
+        {{ onefold.normalize_identifier(part.normalizer, columns[part.name]) }}
+        {%- if not loop.last %} || '|' || {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}

@@ -1,0 +1,83 @@
+{%- set identifier_types = var('onefold__identifier_types') -%}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_identifier_observations') }}
+
+),
+
+calling_codes as (
+
+    select * from {{ ref('country_calling_codes') }}
+
+),
+
+with_calling_code as (
+
+    select
+        observations.*,
+        coalesce(
+            calling_codes.calling_code, '{{ var("onefold__default_phone_calling_code") }}'
+        ) as default_calling_code
+    from observations
+    left join calling_codes
+        on upper(trim(observations.country_code)) = calling_codes.country_code
+
+),
+
+normalized as (
+
+    select
+        source,
+        record_key,
+        identifier_type,
+        raw_value,
+        observed_at,
+        case identifier_type
+        {%- for type_name, type_config in identifier_types.items() %}
+            {%- if type_config.get('accepts_hashed') %}
+            when '{{ type_name }}' then
+                case
+                    when {{ onefold.is_sha256_hex('raw_value') }} then lower(trim(raw_value))
+                    else {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
+                end
+            {%- else %}
+            when '{{ type_name }}'
+                then {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
+            {%- endif %}
+        {%- endfor %}
+        end as normalized_value,
+        case identifier_type
+        {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
+            when '{{ type_name }}' then {{ onefold.is_sha256_hex('raw_value') }}
+        {%- endfor %}
+            else false
+        end as is_prehashed
+    from with_calling_code
+
+),
+
+keyed as (
+
+    select
+        *,
+        -- Types that destinations receive hashed are matched on the hash, so a value
+        -- that arrived already hashed joins the same person as its plain form.
+        case
+            when is_prehashed then normalized_value
+        {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
+            when identifier_type = '{{ type_name }}' then {{ onefold.sha256_hex('normalized_value') }}
+        {%- endfor %}
+            else normalized_value
+        end as match_key,
+        case
+            when normalized_value is null and (raw_value is null or trim(raw_value) = '') then 'blank'
+            when normalized_value is null then 'invalid_' || identifier_type
+        end as rejection_reason
+    from normalized
+
+)
+
+select * from keyed

@@ -1,0 +1,17 @@
+with
+
+rejected as (
+
+    select
+        source,
+        record_key,
+        identifier_type,
+        raw_value,
+        rejection_reason,
+        observed_at
+    from {{ ref('int_identifiers_normalized') }}
+    where rejection_reason is not null
+
+)
+
+select * from rejected

@@ -1,0 +1,134 @@
+"""What a build did to each source: raw rows in, rows staged, quarantined, deduplicated.
+
+The staging models are found in dbt's manifest (not a list kept here), so a source a
+user adds shows up without touching this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onefold.errors import ConfigError
+from onefold.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class StagingModel:
+    name: str
+    relation: str
+    base_relation: str
+    quarantine_relation: str | None
+    source_relation: str
+    source_name: str
+
+
+@dataclass
+class SourceCounts:
+    model: StagingModel
+    raw_rows: int
+    staged_rows: int
+    quarantined_rows: int
+    duplicate_rows: int
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.raw_rows == self.staged_rows + self.quarantined_rows + self.duplicate_rows
+
+
+@dataclass
+class BuildTiming:
+    elapsed_seconds: float
+    passed: int
+    failed: int
+
+
+def load_manifest(target_path: Path) -> dict[str, Any]:
+    manifest_file = target_path / "manifest.json"
+    if not manifest_file.exists():
+        raise ConfigError(f"{manifest_file} not found: run `dbt build` first")
+    manifest: dict[str, Any] = json.loads(manifest_file.read_text())
+    return manifest
+
+
+def staging_models(manifest: dict[str, Any]) -> list[StagingModel]:
+    """Staging models that read a base model over one source, with their quarantine."""
+    nodes: dict[str, Any] = manifest["nodes"]
+    sources: dict[str, Any] = manifest["sources"]
+    by_name = {n["name"]: n for n in nodes.values() if n["resource_type"] == "model"}
+    found = []
+    for node in by_name.values():
+        name = node["name"]
+        if not name.startswith("stg_") or name.endswith("_quarantine"):
+            continue
+        bases = [
+            nodes[d]
+            for d in node["depends_on"]["nodes"]
+            if d in nodes and nodes[d]["name"].startswith("base_")
+        ]
+        if len(bases) != 1:
+            continue
+        base = bases[0]
+        source_ids = [d for d in base["depends_on"]["nodes"] if d in sources]
+        if len(source_ids) != 1:
+            continue
+        source = sources[source_ids[0]]
+        quarantine = by_name.get(f"{name}_quarantine")
+        found.append(
+            StagingModel(
+                name=name,
+                relation=node["relation_name"],
+                base_relation=base["relation_name"],
+                quarantine_relation=quarantine["relation_name"] if quarantine else None,
+                source_relation=source["relation_name"],
+                source_name=f"{source['source_name']}.{source['name']}",
+            )
+        )
+    return sorted(found, key=lambda model: model.name)
+
+
+def _count(warehouse: Warehouse, relation: str, where: str = "") -> int:
+    rows = warehouse.query(f"select count(*) from {relation} {where}")
+    return int(rows[0][0])
+
+
+def count_sources(warehouse: Warehouse, models: list[StagingModel]) -> list[SourceCounts]:
+    counts = []
+    for model in models:
+        reasons: dict[str, int] = {}
+        quarantined = 0
+        if model.quarantine_relation:
+            for reason, rows in warehouse.query(
+                f"select quarantine_reason, count(*) from {model.quarantine_relation} "
+                "group by quarantine_reason order by quarantine_reason"
+            ):
+                reasons[str(reason)] = int(rows)
+            quarantined = sum(reasons.values())
+        counts.append(
+            SourceCounts(
+                model=model,
+                raw_rows=_count(warehouse, model.source_relation),
+                staged_rows=_count(warehouse, model.relation),
+                quarantined_rows=quarantined,
+                duplicate_rows=_count(warehouse, model.base_relation, "where is_duplicate"),
+                quarantine_reasons=reasons,
+            )
+        )
+    return counts
+
+
+def build_timing(target_path: Path) -> BuildTiming | None:
+    """Wall time and pass/fail counts of the last dbt invocation, if it left results."""
+    results_file = target_path / "run_results.json"
+    if not results_file.exists():
+        return None
+    results = json.loads(results_file.read_text())
+    statuses = [str(r["status"]) for r in results["results"]]
+    return BuildTiming(
+        elapsed_seconds=float(results["elapsed_time"]),
+        passed=sum(s in ("success", "pass") for s in statuses),
+        failed=sum(s in ("error", "fail") for s in statuses),
+    )

@@ -44,6 +44,20 @@
 {%- endmacro %}
 
 
+{#- True when `value` matches the regular expression in the SQL expression `pattern` (not anchored). -#}
+{% macro regex_search(value, pattern) %}
+    {{ return(adapter.dispatch('regex_search', 'onefold')(value, pattern)) }}
+{% endmacro %}
+
+{% macro default__regex_search(value, pattern) -%}
+    regexp_matches({{ value }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro postgres__regex_search(value, pattern) -%}
+    ({{ value }} ~ {{ pattern }})
+{%- endmacro %}
+
+
 {#- Replaces every match of `pattern` (a global replace on both warehouses). -#}
 {% macro regex_replace_all(value, pattern, replacement) %}
     {{ return(adapter.dispatch('regex_replace_all', 'onefold')(value, pattern, replacement)) }}

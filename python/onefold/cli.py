@@ -167,3 +167,91 @@ def summary(target: str, dbt_target_path: Path) -> None:
     unbalanced = [r.model.source_name for r in counts if not r.is_balanced]
     if unbalanced:
         raise OnefoldError(f"rows unaccounted for in {', '.join(unbalanced)}")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+@main.command()
+@target_option
+@json_option
+@reports_errors
+def evaluate(target: str, as_json: bool) -> None:
+    """Pairwise precision, recall and F1 of record -> customer against the ground truth."""
+    import json
+
+    from onefold.evaluate import evaluate as run_evaluation
+    from onefold.warehouse import connection
+
+    with connection(target, read_only=True) as warehouse:
+        result = run_evaluation(warehouse)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    console.print(
+        f"Records evaluated   {result.records_evaluated:>12,}"
+        f"   (unassigned: {result.records_unassigned:,})"
+    )
+    console.print(f"Persons (truth)     {result.persons:>12,}")
+    console.print(f"Customers (found)   {result.customers:>12,}")
+    console.print(f"Precision           {result.precision:>12.4f}")
+    console.print(f"Recall              {result.recall:>12.4f}")
+    console.print(f"F1                  {result.f1:>12.4f}")
+    console.print(
+        f"Over-merged customers {result.over_merged_customers:>10,}"
+        f"   (persons involved: {result.over_merged_persons:,})"
+    )
+    console.print(f"Under-merged persons  {result.under_merged_persons:>10,}")
+    console.print(
+        "Customers by records: "
+        + ", ".join(f"{bucket}: {count:,}" for bucket, count in result.cluster_sizes.items())
+    )
+
+
+@main.command()
+@target_option
+@json_option
+@click.argument("value")
+@reports_errors
+def explain(target: str, as_json: bool, value: str) -> None:
+    """Show a customer's records, identifiers and the links that joined them.
+
+    VALUE is a customer_id or any identifier value (email, phone, user id, ...).
+    """
+    import json
+
+    from rich.tree import Tree
+
+    from onefold.explain import explain as run_explain
+    from onefold.warehouse import connection
+
+    with connection(target, read_only=True) as warehouse:
+        result = run_explain(warehouse, value)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    console.print(
+        f"[bold]{result.customer_id}[/]"
+        + (f"  (matched {result.matched})" if result.matched else "")
+    )
+    console.print(
+        "Records: " + ", ".join(f"{s} {n:,}" for s, n in result.records_by_source.items())
+    )
+    if not result.links:
+        for identifier in result.identifiers:
+            console.print(f"  {identifier.label}  ({identifier.record_count:,} records)")
+    else:
+        root_label = result.links[0].parent
+        nodes = {root_label: Tree(f"[bold]{root_label}[/]")}
+        for link in result.links:
+            more = f" +{link.other_records:,} more" if link.other_records else ""
+            nodes[link.child] = nodes[link.parent].add(
+                f"{link.child}  [dim]via {link.source} {link.record_key}{more}[/]"
+            )
+        console.print(nodes[root_label])
+    if result.cuts:
+        console.print(f"[yellow]{len(result.cuts)} link(s) cut by conflict rules:[/]")
+        for cut in result.cuts[:10]:
+            console.print(
+                f"  {cut['source']} {cut['record_key']}: {cut['identifier_type']} ({cut['rule']})"
+            )

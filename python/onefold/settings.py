@@ -18,6 +18,20 @@ TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
 DEFAULT_DUCKDB_PATH = Path("warehouse/onefold.duckdb")
 
 
+class ProjectSettings(BaseSettings):
+    """`ONEFOLD_DBT_SCHEMA`: dbt's base schema; layers live in `<base>_staging`,
+    `<base>_intermediate` and `<base>_marts` (profiles.yml reads the same variable)."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEFOLD_")
+
+    dbt_schema: str = "onefold"
+    raw_schema: str = "raw"
+    truth_schema: str = "raw_truth"
+
+    def layer_schema(self, layer: str) -> str:
+        return f"{self.dbt_schema}_{layer}"
+
+
 class DuckDBSettings(BaseSettings):
     """`ONEFOLD_DUCKDB_PATH`: the DuckDB file (relative paths resolve from the cwd)."""
 

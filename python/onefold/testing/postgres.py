@@ -159,3 +159,21 @@ def postgres_for_tests() -> Iterator[PostgresServer]:
         return
     with throwaway_postgres() as started:
         yield started
+
+
+def create_database(server: PostgresServer, name: str) -> PostgresServer:
+    """A fresh, empty database on `server` (dropped first if it exists)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    connection = psycopg2.connect(
+        host=server.host, port=server.port, user=server.user, dbname="postgres"
+    )
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+    return PostgresServer(host=server.host, port=server.port, user=server.user, database=name)

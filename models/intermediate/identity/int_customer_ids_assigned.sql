@@ -1,0 +1,190 @@
+{#-
+    Gives every component a customer_id, carried forward from the previous run by
+    overlap of records (read from int_customer_id_history, which this model feeds, so
+    it is looked up rather than ref'd):
+      - merge: a component holding records of several previous ids keeps the oldest;
+      - split: a previous id stays with the component holding most of its records;
+        the other parts get new ids;
+      - new ids are 'cus_' + 24 hex chars of SHA-256 of the component's smallest record
+        key, so a first build or a deliberate reset gives the same ids for the same
+        data; if that id was ever used before, the run's start time is mixed in.
+-#}
+{%- set history = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier='int_customer_id_history') -%}
+{%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
+
+with
+
+components as (
+
+    select * from {{ ref('int_identity_components') }}
+
+),
+
+records as (
+
+    select distinct
+        left_node_id as record_node_id,
+        source,
+        record_key
+    from {{ ref('int_identity_edges_resolved') }}
+    where rule = 'record'
+
+),
+
+current_clusters as (
+
+    select
+        records.record_node_id,
+        records.source,
+        records.record_key,
+        components.component_id
+    from records
+    inner join components
+        on records.record_node_id = components.node_id
+
+),
+
+previous as (
+
+{%- if history is not none %}
+    select
+        record_node_id,
+        customer_id,
+        customer_created_at
+    from {{ history }}
+    where valid_to is null
+{%- else %}
+    select
+        cast(null as bigint) as record_node_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_timestamp() }}) as customer_created_at
+    where 1 = 0
+{%- endif %}
+
+),
+
+ids_ever_used as (
+
+{%- if history is not none %}
+    select distinct customer_id from {{ history }}
+{%- else %}
+    select cast(null as {{ dbt.type_string() }}) as customer_id where 1 = 0
+{%- endif %}
+
+),
+
+overlap as (
+
+    select
+        current_clusters.component_id,
+        previous.customer_id,
+        previous.customer_created_at,
+        count(*) as shared_records
+    from current_clusters
+    inner join previous
+        on current_clusters.record_node_id = previous.record_node_id
+    group by current_clusters.component_id, previous.customer_id, previous.customer_created_at
+
+),
+
+claims as (
+
+    -- A previous id stays with the component that holds most of its records.
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by shared_records desc, component_id
+        ) as claim_rank
+    from overlap
+
+),
+
+survivors as (
+
+    -- A component that claimed several previous ids keeps the oldest.
+    select
+        component_id,
+        customer_id,
+        customer_created_at,
+        row_number() over (
+            partition by component_id
+            order by customer_created_at, customer_id
+        ) as survivor_rank
+    from claims
+    where claim_rank = 1
+
+),
+
+component_anchors as (
+
+    select
+        component_id,
+        min(source || '|' || record_key) as anchor_key
+    from current_clusters
+    group by component_id
+
+),
+
+minted as (
+
+    select
+        component_anchors.component_id,
+        'cus_' || substr({{ onefold.sha256_hex('component_anchors.anchor_key') }}, 1, 24) as natural_id,
+        'cus_' || substr(
+            {{ onefold.sha256_hex("component_anchors.anchor_key || '|' || cast(" ~ run_started ~ " as " ~ dbt.type_string() ~ ")") }},
+            1, 24
+        ) as fallback_id
+    from component_anchors
+    left join survivors
+        on component_anchors.component_id = survivors.component_id
+        and survivors.survivor_rank = 1
+    where survivors.customer_id is null
+
+),
+
+new_ids as (
+
+    select
+        minted.component_id,
+        case when ids_ever_used.customer_id is null then minted.natural_id else minted.fallback_id end as customer_id,
+        {{ run_started }} as customer_created_at
+    from minted
+    left join ids_ever_used
+        on minted.natural_id = ids_ever_used.customer_id
+
+),
+
+component_ids as (
+
+    select component_id, customer_id, customer_created_at
+    from survivors
+    where survivor_rank = 1
+
+    union all
+
+    select component_id, customer_id, customer_created_at
+    from new_ids
+
+),
+
+assigned as (
+
+    select
+        current_clusters.record_node_id,
+        current_clusters.source,
+        current_clusters.record_key,
+        current_clusters.component_id,
+        component_ids.customer_id,
+        component_ids.customer_created_at,
+        previous.customer_id as previous_customer_id
+    from current_clusters
+    inner join component_ids
+        on current_clusters.component_id = component_ids.component_id
+    left join previous
+        on current_clusters.record_node_id = previous.record_node_id
+
+)
+
+select * from assigned

@@ -1,0 +1,167 @@
+{%- set identifier_types = var('onefold__identifier_types') -%}
+
+with
+
+identifiers as (
+
+    select * from {{ ref('int_identifiers') }}
+
+),
+
+blocklist as (
+
+    select * from {{ ref('identity_blocklist') }}
+
+),
+
+identifier_values as (
+
+    select
+        identifier_type,
+        match_key,
+        min(normalized_value) as normalized_value,
+        count(*) as records_touched
+    from identifiers
+    group by identifier_type, match_key
+
+),
+
+exact_matches as (
+
+    select
+        identifier_values.identifier_type,
+        identifier_values.match_key,
+        blocklist.reason
+    from identifier_values
+    inner join blocklist
+        on blocklist.match_type = 'exact'
+        and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+        and lower(blocklist.pattern) = identifier_values.normalized_value
+
+    union all
+
+    -- A blocked value that arrived hashed: compare hashes.
+    select
+        identifier_values.identifier_type,
+        identifier_values.match_key,
+        blocklist.reason
+    from identifier_values
+    inner join blocklist
+        on blocklist.match_type = 'exact'
+        and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+        and {{ onefold.sha256_hex('lower(blocklist.pattern)') }} = identifier_values.match_key
+
+),
+
+pattern_matches as (
+
+    select
+        identifier_values.identifier_type,
+        identifier_values.match_key,
+        blocklist.reason
+    from identifier_values
+    inner join blocklist
+        on blocklist.match_type = 'regex'
+        and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+    where {{ onefold.regex_search('identifier_values.normalized_value', 'blocklist.pattern') }}
+
+),
+
+listed as (
+
+    select
+        identifier_type,
+        match_key,
+        'blocklist' as block_rule,
+        min(reason) as block_reason
+    from (
+        select * from exact_matches
+        union all
+        select * from pattern_matches
+    ) as matches
+    group by identifier_type, match_key
+
+),
+
+cooccurring as (
+
+    -- For each value, how many distinct values of each other type share a record with it.
+    select
+        carrier.identifier_type,
+        carrier.match_key,
+        other.identifier_type as other_type,
+        count(distinct other.match_key) as other_values
+    from identifiers as carrier
+    inner join identifiers as other
+        on carrier.source = other.source
+        and carrier.record_key = other.record_key
+        and carrier.identifier_type != other.identifier_type
+    group by carrier.identifier_type, carrier.match_key, other.identifier_type
+
+),
+
+hub_candidates as (
+
+    select
+        identifier_type,
+        match_key,
+        other_type,
+        other_values,
+        case
+        {%- for type_name, type_config in identifier_types.items() %}
+            {%- for other_type, threshold in type_config.get('hub_thresholds', {}).items() %}
+            when identifier_type = '{{ type_name }}' and other_type = '{{ other_type }}' then {{ threshold }}
+            {%- endfor %}
+        {%- endfor %}
+        end as threshold
+    from cooccurring
+
+),
+
+hubs as (
+
+    select
+        identifier_type,
+        match_key,
+        'hub' as block_rule,
+        min(
+            'shared by ' || cast(other_values as {{ dbt.type_string() }}) || ' distinct '
+            || other_type || ' values (threshold ' || cast(threshold as {{ dbt.type_string() }}) || ')'
+        ) as block_reason
+    from hub_candidates
+    where other_values > threshold
+    group by identifier_type, match_key
+
+),
+
+blocked as (
+
+    -- A value on the blocklist is reported as such even when it is also a hub.
+    select * from listed
+    union all
+    select hubs.*
+    from hubs
+    left join listed
+        on hubs.identifier_type = listed.identifier_type
+        and hubs.match_key = listed.match_key
+    where listed.match_key is null
+
+),
+
+described as (
+
+    select
+        blocked.identifier_type,
+        blocked.match_key,
+        identifier_values.normalized_value,
+        blocked.block_rule,
+        blocked.block_reason,
+        identifier_values.records_touched
+    from blocked
+    inner join identifier_values
+        on blocked.identifier_type = identifier_values.identifier_type
+        and blocked.match_key = identifier_values.match_key
+
+)
+
+select * from described

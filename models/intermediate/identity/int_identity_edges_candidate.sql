@@ -1,0 +1,88 @@
+{#-
+    The identity graph before conflict resolution: one edge per record and linking
+    identifier value it carries, plus a self-loop per record so a record with no
+    linking identifier still becomes a (single-record) customer. Blocked values are
+    left out here; they never link anything.
+-#}
+{%- set identifier_types = var('onefold__identifier_types') -%}
+{%- set linking_types = [] -%}
+{%- for type_name, type_config in identifier_types.items() if type_config.get('links') -%}
+    {%- do linking_types.append(type_name) -%}
+{%- endfor %}
+
+with
+
+identifiers as (
+
+    select * from {{ ref('int_identifiers') }}
+
+),
+
+blocked as (
+
+    select * from {{ ref('int_identifiers_blocked') }}
+
+),
+
+usable as (
+
+    select identifiers.*
+    from identifiers
+    left join blocked
+        on identifiers.identifier_type = blocked.identifier_type
+        and identifiers.match_key = blocked.match_key
+    where blocked.match_key is null
+
+),
+
+records as (
+
+    select
+        source,
+        record_key,
+        max(observed_at) as observed_at
+    from usable
+    group by source, record_key
+
+),
+
+identifier_edges as (
+
+    select
+        {{ onefold.node_id("'r|' || source || '|' || record_key") }} as left_node_id,
+        {{ onefold.node_id("'i|' || identifier_type || '|' || match_key") }} as right_node_id,
+        source,
+        record_key,
+        identifier_type,
+        match_key,
+        'shared_' || identifier_type as rule,
+        observed_at
+    from usable
+    where identifier_type in ('{{ linking_types | join("', '") }}')
+
+),
+
+record_loops as (
+
+    select
+        {{ onefold.node_id("'r|' || source || '|' || record_key") }} as left_node_id,
+        {{ onefold.node_id("'r|' || source || '|' || record_key") }} as right_node_id,
+        source,
+        record_key,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as match_key,
+        'record' as rule,
+        observed_at
+    from records
+
+),
+
+edges as (
+
+    select * from identifier_edges
+    union all
+    select * from record_loops
+
+)
+
+select * from edges

@@ -1,0 +1,164 @@
+{#-
+    Every candidate edge with `drop_rule` set when conflict resolution cuts it:
+
+    - limit_<type>: a customer may hold at most max_per_customer values of <type>.
+      Within a first-pass cluster the values of <type> are ranked by source priority
+      (onefold__source_priority), then recency, then value; records carrying a value
+      past the limit keep only that value and lose their other links.
+    - oversized_cluster: with onefold__oversized_cluster_action = split, clusters holding
+      more than onefold__max_cluster_size distinct identifier values keep only the links
+      of limited (account-level) types. With `fail`, such a cluster stops the build with its id and top values.
+-#}
+{%- set identifier_types = var('onefold__identifier_types') -%}
+{%- set limited_types = {} -%}
+{%- for type_name, type_config in identifier_types.items() if type_config.get('max_per_customer') -%}
+    {%- do limited_types.update({type_name: type_config.max_per_customer}) -%}
+{%- endfor -%}
+{%- set max_cluster_size = var('onefold__max_cluster_size') -%}
+{%- set oversized_action = var('onefold__oversized_cluster_action') -%}
+{%- if oversized_action not in ['fail', 'split'] -%}
+    {{ exceptions.raise_compiler_error(
+        "onefold__oversized_cluster_action must be 'fail' or 'split', got '" ~ oversized_action ~ "'") }}
+{%- endif -%}
+{%- if execute and oversized_action == 'fail' -%}
+    {{ onefold.fail_on_oversized_clusters(ref('int_identity_edges_candidate'), ref('int_identity_components_initial'), max_cluster_size) }}
+{%- endif %}
+
+with
+
+edges as (
+
+    select * from {{ ref('int_identity_edges_candidate') }}
+
+),
+
+components as (
+
+    select * from {{ ref('int_identity_components_initial') }}
+
+),
+
+clustered as (
+
+    select
+        edges.*,
+        components.component_id
+    from edges
+    inner join components
+        on edges.left_node_id = components.node_id
+
+),
+
+cluster_sizes as (
+
+    -- Size in distinct identifier values: a heavy user has many events but few values.
+    select
+        component_id,
+        count(distinct case when rule != 'record' then right_node_id end) as value_count
+    from clustered
+    group by component_id
+
+),
+
+limited_values as (
+
+    select
+        component_id,
+        identifier_type,
+        match_key,
+        min(
+            case source
+            {%- for source_name in var('onefold__source_priority') %}
+                when '{{ source_name }}' then {{ loop.index }}
+            {%- endfor %}
+                else {{ var('onefold__source_priority') | length + 1 }}
+            end
+        ) as source_rank,
+        max(observed_at) as last_observed_at
+    from clustered
+    where identifier_type in ('{{ limited_types.keys() | join("', '") }}')
+    group by component_id, identifier_type, match_key
+
+),
+
+ranked_values as (
+
+    select
+        *,
+        row_number() over (
+            partition by component_id, identifier_type
+            order by source_rank, last_observed_at desc, match_key
+        ) as value_rank,
+        case identifier_type
+        {%- for type_name, limit in limited_types.items() %}
+            when '{{ type_name }}' then {{ limit }}
+        {%- endfor %}
+        end as max_per_customer
+    from limited_values
+
+),
+
+over_limit_records as (
+
+    select distinct
+        clustered.left_node_id,
+        clustered.identifier_type as limited_type,
+        clustered.match_key as kept_value
+    from clustered
+    inner join ranked_values
+        on clustered.component_id = ranked_values.component_id
+        and clustered.identifier_type = ranked_values.identifier_type
+        and clustered.match_key = ranked_values.match_key
+    where ranked_values.value_rank > ranked_values.max_per_customer
+
+),
+
+limit_cuts as (
+
+    select
+        clustered.left_node_id,
+        clustered.right_node_id,
+        min('limit_' || over_limit_records.limited_type) as drop_rule
+    from clustered
+    inner join over_limit_records
+        on clustered.left_node_id = over_limit_records.left_node_id
+    where clustered.rule != 'record'
+        and not (
+            clustered.identifier_type = over_limit_records.limited_type
+            and clustered.match_key = over_limit_records.kept_value
+        )
+    group by clustered.left_node_id, clustered.right_node_id
+
+),
+
+classified as (
+
+    select
+        clustered.left_node_id,
+        clustered.right_node_id,
+        clustered.source,
+        clustered.record_key,
+        clustered.identifier_type,
+        clustered.match_key,
+        clustered.rule,
+        clustered.observed_at,
+        clustered.component_id as initial_component_id,
+        case
+            when limit_cuts.drop_rule is not null then limit_cuts.drop_rule
+            {%- if oversized_action == 'split' %}
+            when cluster_sizes.value_count > {{ max_cluster_size }}
+                and clustered.rule != 'record'
+                and coalesce(clustered.identifier_type, '') not in ('{{ limited_types.keys() | join("', '") }}')
+                then 'oversized_cluster'
+            {%- endif %}
+        end as drop_rule
+    from clustered
+    inner join cluster_sizes
+        on clustered.component_id = cluster_sizes.component_id
+    left join limit_cuts
+        on clustered.left_node_id = limit_cuts.left_node_id
+        and clustered.right_node_id = limit_cuts.right_node_id
+
+)
+
+select * from classified

@@ -1,0 +1,143 @@
+"""Identity quality against the generator's ground truth.
+
+Evaluated: every raw record (one per source key) of the sources that feed the identity
+graph. Pairwise metrics over records: two records form a predicted pair when they share a
+customer_id, and a true pair when the same simulated person owns both. Records the
+resolver did not assign (all identifiers rejected or blocked) count as singletons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from onefold.errors import ConfigError
+from onefold.settings import ProjectSettings
+from onefold.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    records_evaluated: int
+    records_unassigned: int
+    customers: int
+    persons: int
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+    over_merged_customers: int
+    over_merged_persons: int
+    under_merged_persons: int
+    cluster_sizes: dict[str, int]
+
+    @property
+    def precision(self) -> float:
+        return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(precision=self.precision, recall=self.recall, f1=self.f1)
+        return data
+
+
+SIZE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 100), (101, 1000), (1001, None))
+
+
+def _bucket_sql(column: str) -> str:
+    branches = []
+    for low, high in SIZE_BUCKETS:
+        label = f"{low}" if low == high else (f"{low}+" if high is None else f"{low}-{high}")
+        condition = f"{column} >= {low}" + (f" and {column} <= {high}" if high else "")
+        branches.append(f"when {condition} then '{label}'")
+    return "case " + " ".join(branches) + " end"
+
+
+def evaluate(warehouse: Warehouse, settings: ProjectSettings | None = None) -> Evaluation:
+    settings = settings or ProjectSettings()
+    truth = f"{settings.truth_schema}.record_owners"
+    records = f"{settings.layer_schema('marts')}.customer_records"
+    for schema, table in (
+        (settings.truth_schema, "record_owners"),
+        (settings.layer_schema("marts"), "customer_records"),
+    ):
+        if not warehouse.table_exists(schema, table):
+            raise ConfigError(
+                f"{schema}.{table} not found: evaluate needs the demo generator's ground truth "
+                "(`onefold generate`) and a completed `dbt build`."
+            )
+    labelled = f"""
+        with labelled as (
+            select
+                truth.person_id,
+                coalesce(records.customer_id,
+                         'unassigned|' || truth.source_table || '|' || truth.record_key)
+                    as customer_id,
+                records.customer_id is null as is_unassigned
+            from {truth} as truth
+            left join {records} as records
+                on truth.source_table = records.source
+                and truth.record_key = records.record_key
+            -- Only sources that feed the identity graph (not consent or erasure logs).
+            where truth.source_table in (select distinct source from {records})
+        )
+    """
+    totals = warehouse.query(f"""
+        {labelled},
+        cells as (
+            select customer_id, person_id, count(*) as n from labelled group by 1, 2
+        ),
+        by_customer as (
+            select customer_id, sum(n) as n, count(*) as persons from cells group by 1
+        ),
+        by_person as (
+            select person_id, sum(n) as n, count(*) as customers from cells group by 1
+        )
+        select
+            (select count(*) from labelled),
+            (select count(*) from labelled where is_unassigned),
+            (select count(*) from by_customer),
+            (select count(*) from by_person),
+            (select coalesce(sum(n * (n - 1) / 2), 0) from by_person),
+            (select coalesce(sum(n * (n - 1) / 2), 0) from by_customer),
+            (select coalesce(sum(n * (n - 1) / 2), 0) from cells),
+            (select count(*) from by_customer where persons > 1),
+            (select count(distinct cells.person_id) from cells
+                inner join by_customer on cells.customer_id = by_customer.customer_id
+                where by_customer.persons > 1),
+            (select count(*) from by_person where customers > 1)
+    """)[0]
+    sizes = warehouse.query(f"""
+        {labelled},
+        by_customer as (select customer_id, count(*) as n from labelled group by 1)
+        select {_bucket_sql("n")} as bucket, count(*) from by_customer group by 1
+    """)
+    order = [
+        b[0]
+        for b in sorted(
+            ((str(r[0]), r[1]) for r in sizes),
+            key=lambda item: int(item[0].split("-")[0].rstrip("+")),
+        )
+    ]
+    size_map = {str(bucket): int(count) for bucket, count in sizes}
+    return Evaluation(
+        records_evaluated=int(totals[0]),
+        records_unassigned=int(totals[1]),
+        customers=int(totals[2]),
+        persons=int(totals[3]),
+        true_pairs=int(totals[4]),
+        predicted_pairs=int(totals[5]),
+        correct_pairs=int(totals[6]),
+        over_merged_customers=int(totals[7]),
+        over_merged_persons=int(totals[8]),
+        under_merged_persons=int(totals[9]),
+        cluster_sizes={bucket: size_map[bucket] for bucket in order},
+    )

@@ -1,0 +1,142 @@
+"""End to end on both warehouses: generate demo data, `dbt build`, check what came out.
+
+One build per target (module-scoped), then many checks against it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.settings import DuckDBSettings, PostgresSettings
+from onefold.summary import count_sources, load_manifest, staging_models
+from onefold.testing.dbt import environment, run_dbt
+from onefold.testing.postgres import PostgresServer, create_database
+from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+
+pytestmark = pytest.mark.e2e
+
+PERSONS = 1500
+SEED = 11
+END_DATE = dt.date(2026, 11, 1)
+
+
+@dataclass
+class Built:
+    target: str
+    env: dict[str, str]
+    target_path: Path
+
+    def connect(self) -> Warehouse:
+        with environment(self.env):
+            if self.target == "duckdb":
+                return DuckDBWarehouse(DuckDBSettings())
+            return PostgresWarehouse(PostgresSettings())
+
+
+def _build(target: str, env: dict[str, str], target_path: Path) -> Built:
+    built = Built(target, env, target_path)
+    warehouse = built.connect()
+    try:
+        generate_demo_data(warehouse, GeneratorConfig(persons=PERSONS, seed=SEED, end_date=END_DATE))
+    finally:
+        warehouse.close()
+    run_dbt(["build"], env, target_path)
+    return built
+
+
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    root = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    if request.param == "duckdb":
+        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "onefold.duckdb")}
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        database = create_database(server, "onefold_e2e")
+        env = {"ONEFOLD_TARGET": "postgres", **database.environment()}
+    yield _build(request.param, env, root / "target")
+
+
+def _scalar(warehouse: Warehouse, statement: str) -> int:
+    return int(warehouse.query(statement)[0][0])
+
+
+def test_every_source_reconciles(built: Built) -> None:
+    warehouse = built.connect()
+    try:
+        counts = count_sources(warehouse, staging_models(load_manifest(built.target_path)))
+    finally:
+        warehouse.close()
+    assert {c.model.source_name.split(".")[1] for c in counts} == {
+        "web_events", "shop_customers", "shop_orders", "crm_contacts", "pos_transactions",
+        "email_events", "consent_events", "erasure_requests",
+    }
+    for source in counts:
+        assert source.raw_rows > 0, source.model.name
+        assert source.staged_rows > 0, source.model.name
+        assert source.is_balanced, source
+
+
+@pytest.mark.parametrize(
+    ("table", "quarantine", "reasons", "noise_kinds"),
+    [
+        ("web_events", "stg_web__events_quarantine", ["invalid_json"], ["broken_json"]),
+        ("web_events", "stg_web__events_quarantine",
+         ["invalid_timestamp", "missing_timestamp"], ["invalid_timestamp"]),
+        ("web_events", "stg_web__events_quarantine",
+         ["timestamp_out_of_range"], ["timestamp_out_of_range"]),
+        ("email_events", "stg_email__events_quarantine",
+         ["invalid_timestamp", "missing_timestamp", "timestamp_out_of_range"],
+         ["invalid_timestamp", "timestamp_out_of_range"]),
+        ("pos_transactions", "stg_pos__transactions_quarantine",
+         ["invalid_timestamp", "missing_timestamp", "timestamp_out_of_range"],
+         ["invalid_timestamp", "timestamp_out_of_range"]),
+    ],
+)
+def test_quarantine_matches_injected_malformations(
+    built: Built, table: str, quarantine: str, reasons: list[str], noise_kinds: list[str]
+) -> None:
+    warehouse = built.connect()
+    try:
+        quarantined = _scalar(warehouse, (
+            f"select count(*) from onefold_staging.{quarantine} where quarantine_reason in "
+            f"({', '.join(repr(r) for r in reasons)})"))
+        injected = _scalar(warehouse, (
+            f"select count(*) from raw_truth.noise_log where source_table = '{table}' "
+            f"and noise_kind in ({', '.join(repr(k) for k in noise_kinds)})"))
+    finally:
+        warehouse.close()
+    assert injected > 0
+    assert quarantined == injected
+
+
+@pytest.mark.parametrize(
+    ("table", "base"), [("web_events", "base_web__events"), ("email_events", "base_email__events")]
+)
+def test_duplicates_dropped_match_injected_duplicates(built: Built, table: str, base: str) -> None:
+    warehouse = built.connect()
+    try:
+        dropped = _scalar(warehouse, f"select count(*) from onefold_staging.{base} where is_duplicate")
+        injected = _scalar(warehouse, (
+            f"select count(*) from raw_truth.noise_log where source_table = '{table}' "
+            "and noise_kind = 'duplicate'"))
+    finally:
+        warehouse.close()
+    assert injected > 0
+    assert dropped == injected
+
+
+def test_staged_timestamps_are_utc_and_in_range(built: Built) -> None:
+    warehouse = built.connect()
+    try:
+        low, high = warehouse.query(
+            "select min(occurred_at), max(occurred_at) from onefold_staging.stg_web__events")[0]
+    finally:
+        warehouse.close()
+    assert low >= dt.datetime(2000, 1, 1)
+    assert high <= dt.datetime.combine(END_DATE, dt.time()) + dt.timedelta(days=2)

@@ -98,6 +98,11 @@ class DuckDBWarehouse:
 
 
 _PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
+# information_schema spells some types differently from how we create them.
+_PG_TYPE_NAMES = {
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+}
 
 
 def _postgres_type(dtype: Any) -> str:
@@ -140,25 +145,48 @@ class PostgresWarehouse:
             return pd.DataFrame(cursor.fetchall(), columns=columns)
 
     def write_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
-        """Recreate the table and bulk-load it with COPY (one round trip per table)."""
+        """Replace the table's rows with `frame`, bulk-loaded with COPY, in one transaction.
+
+        A table whose columns already match is truncated, so views built on it (staging)
+        survive a reload; otherwise it is recreated, and dependent views go with it until
+        the next `dbt build` recreates them.
+        """
         target = pgsql.SQL("{}.{}").format(pgsql.Identifier(schema), pgsql.Identifier(table))
+        wanted = [(str(name), _postgres_type(dtype)) for name, dtype in frame.dtypes.items()]
         columns = pgsql.SQL(", ").join(
-            pgsql.SQL("{} {}").format(pgsql.Identifier(str(name)), pgsql.SQL(_postgres_type(dtype)))
-            for name, dtype in frame.dtypes.items()
+            pgsql.SQL("{} {}").format(pgsql.Identifier(name), pgsql.SQL(kind))
+            for name, kind in wanted
         )
         buffer = io.StringIO()
         frame.to_csv(
             buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f%z"
         )
         buffer.seek(0)
+        existing = self.query(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+        same_shape = [(name, _PG_TYPE_NAMES.get(kind, kind)) for name, kind in existing] == [
+            (name, _PG_TYPE_NAMES.get(kind, kind)) for name, kind in wanted
+        ]
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                pgsql.SQL("create schema if not exists {}").format(pgsql.Identifier(schema))
-            )
-            cursor.execute(pgsql.SQL("drop table if exists {}").format(target))
-            cursor.execute(pgsql.SQL("create table {} ({})").format(target, columns))
-            copy = pgsql.SQL("copy {} from stdin with (format csv, null '\\N')").format(target)
-            cursor.copy_expert(copy.as_string(cursor), buffer)
+            cursor.execute("begin")
+            try:
+                cursor.execute(
+                    pgsql.SQL("create schema if not exists {}").format(pgsql.Identifier(schema))
+                )
+                if same_shape:
+                    cursor.execute(pgsql.SQL("truncate table {}").format(target))
+                else:
+                    cursor.execute(pgsql.SQL("drop table if exists {} cascade").format(target))
+                    cursor.execute(pgsql.SQL("create table {} ({})").format(target, columns))
+                copy = pgsql.SQL("copy {} from stdin with (format csv, null '\\N')").format(target)
+                cursor.copy_expert(copy.as_string(cursor), buffer)
+                cursor.execute("commit")
+            except Exception:
+                cursor.execute("rollback")
+                raise
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(

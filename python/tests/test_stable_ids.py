@@ -97,6 +97,7 @@ def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scenari
     else:
         server: PostgresServer = request.getfixturevalue("postgres_server")
         env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_ids").environment()}
+    run_dbt(["seed"], env, tmp_path / "target")
     yield Scenario(request.param, env, tmp_path / "target")
 
 

@@ -62,7 +62,8 @@ moves as (
 
 merge_causes as (
 
-    -- The identifier types that now link records of the two previous customers.
+    -- The identifier types that now link the moved records to the rest of their new
+    -- customer (records that stayed, or new records that bridged the two).
     select
         moved.previous_customer_id,
         moved.customer_id,
@@ -78,7 +79,10 @@ merge_causes as (
     inner join assigned as staying
         on staying_edges.left_node_id = staying.record_node_id
         and staying.customer_id = moved.customer_id
-        and staying.previous_customer_id = moved.customer_id
+        and (
+            staying.previous_customer_id is null
+            or staying.previous_customer_id != moved.previous_customer_id
+        )
     where moved.previous_customer_id is not null
         and moved.previous_customer_id != moved.customer_id
     group by moved.previous_customer_id, moved.customer_id

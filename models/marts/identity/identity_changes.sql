@@ -16,15 +16,17 @@ detected as (
 
 final as (
 
+    -- Explicit varchar (not text): on Postgres the contract's varchar must match what
+    -- later runs append, or the incremental schema check fails.
     select
-        change_id,
-        run_id,
-        change_type,
-        customer_id,
-        previous_customer_id,
-        cause,
-        records_moved,
-        changed_at
+        cast(change_id as varchar) as change_id,
+        cast(run_id as varchar) as run_id,
+        cast(change_type as varchar) as change_type,
+        cast(customer_id as varchar) as customer_id,
+        cast(previous_customer_id as varchar) as previous_customer_id,
+        cast(cause as varchar) as cause,
+        cast(records_moved as {{ dbt.type_bigint() }}) as records_moved,
+        cast(changed_at as {{ dbt.type_timestamp() }}) as changed_at
     from detected
 
 )

@@ -1,0 +1,1 @@
+"""One module per simulated source system; each builds the rows of its raw tables."""

@@ -1,0 +1,89 @@
+"""CRM contacts (Salesforce/HubSpot style), re-exported whenever a contact changes.
+
+Some people were entered twice (a sales rep and a web form), so one person can own two
+contact_ids; lifecycle stages only move forward between versions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from onefold.generator import reference as ref
+from onefold.generator.arrays import (
+    ALNUM,
+    BoolArray,
+    IntArray,
+    concat,
+    expand,
+    pick,
+    random_chars,
+    text,
+    to_object,
+    weighted_choice,
+)
+from onefold.generator.clock import date_text
+from onefold.generator.emails import render_email_field
+from onefold.generator.lookups import lookups
+from onefold.generator.names import render_first_names, render_last_names
+from onefold.generator.phones import render_phone_field
+from onefold.generator.sources.common import RowClock, World, flags_text, versioned_rows
+from onefold.generator.table import RawTable
+
+STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
+          "customer")  # fmt: skip
+FIRST_STAGE_WEIGHTS = (30, 35, 15, 10, 5, 5)
+SECOND_CONTACT_SHARE = 0.05
+DELETED_SHARE = 0.04  # of contacts, flagged on their last version
+
+
+def build_crm_contacts(world: World, rng: np.random.Generator) -> RawTable:
+    """`crm_contacts`: 1-6 versions per contact."""
+    people, window = world.people, world.window
+    crm = np.flatnonzero(people.membership.crm).astype(np.int64)
+    person = crm[expand(1 + (rng.random(len(crm)) < SECOND_CONTACT_SHARE))[0]]
+    k = len(person)
+    contact_id = concat("003", random_chars(rng, k, 15, ALNUM))
+    rows = versioned_rows(rng, window, k, 0.5, 4 * 365, 1.0, 6)
+    contact, updated = rows.entity, rows.updated_ms
+    stage = _stages(rng, k, contact, rows.is_first)
+
+    p = person[contact]
+    keys = to_object(contact_id)[contact]
+    noise = world.field_noise(rng, "crm_contacts", keys)
+    clock = RowClock(rng, people, p)
+    lk = lookups()
+    has_email = (rng.random(k) < 0.92)[contact]
+    has_phone = (rng.random(k) < 0.6)[contact]
+    has_company = (rng.random(k) < 0.35)[contact]
+    has_birth = (rng.random(k) < 0.35)[contact]
+    has_postcode = (rng.random(k) < 0.7)[contact]
+    uses_second = people.addresses.crm[p]
+    company = pick(text(ref.COMPANIES), rng.integers(0, len(ref.COMPANIES), k)[contact])
+    deleted = (rng.random(k) < DELETED_SHARE)[contact] & rows.is_last
+    columns = {
+        "contact_id": keys,
+        "email": render_email_field(noise, "email", people, p, uses_second, has_email),
+        "phone": render_phone_field(noise, "phone", people, p, updated, 0.3, has_phone),
+        "first_name": render_first_names(noise, "first_name", people.first[p]),
+        "last_name": render_last_names(noise, "last_name", people.last[p]),
+        "company": to_object(company, ~has_company),
+        "lifecycle_stage": np.array(STAGES, dtype=object)[stage],
+        "birth_date": to_object(date_text(people.birth_day[p]), ~has_birth),
+        "mailing_postal_code": to_object(people.postcode[p], ~has_postcode),
+        "mailing_country": to_object(lk.country_codes[people.country[p]]),
+        "created_at": clock.render(rows.created_ms[contact]),
+        "updated_at": clock.render(updated),
+        "is_deleted": flags_text(deleted),
+    }
+    return RawTable("crm_contacts", "contact_id", "updated_at", columns, p, updated)
+
+
+def _stages(
+    rng: np.random.Generator, contacts: int, contact: IntArray, is_first: BoolArray
+) -> IntArray:
+    """Lifecycle stage per version: a starting stage, then half the updates move it on."""
+    advance = (~is_first & (rng.random(len(contact)) < 0.5)).astype(np.int64)
+    start = weighted_choice(rng, contacts, FIRST_STAGE_WEIGHTS)
+    advanced = np.cumsum(advance)
+    gained = advanced - advanced[np.flatnonzero(is_first)][contact]
+    return np.minimum(start[contact] + gained, len(STAGES) - 1)

@@ -1,0 +1,282 @@
+"""Shopify: customer records and orders, both re-exported whenever they change.
+
+Customers and orders appear once per version (later `updated_at`); staging keeps the
+latest. About one order in ten is a guest checkout with an email but no customer_id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from onefold.generator.arrays import (
+    BoolArray,
+    IntArray,
+    ObjectArray,
+    TextArray,
+    cents_text,
+    expand,
+    int_text,
+    null_where,
+    to_object,
+    unique_random_ints,
+    weighted_choice,
+)
+from onefold.generator.catalog import catalog
+from onefold.generator.clock import MS_PER_DAY, MS_PER_HOUR, uniform_between
+from onefold.generator.emails import render_email_field
+from onefold.generator.lookups import lookups
+from onefold.generator.names import render_first_names, render_last_names
+from onefold.generator.phones import render_phone_field
+from onefold.generator.sources.common import (
+    RowClock,
+    World,
+    currency_of,
+    flags_text,
+    versioned_rows,
+)
+from onefold.generator.table import RawTable
+
+SOURCE_NAMES = ("web", "iphone", "android", "pos")
+SOURCE_WEIGHTS = (62, 12, 8, 18)
+FINANCIAL = ("paid", "partially_refunded", "refunded", "pending", "voided")
+FINANCIAL_WEIGHTS = (86.5, 4, 4, 3, 2.5)
+PAID, PARTIAL, REFUNDED, PENDING, VOIDED = range(5)
+FREE_SHIPPING_CENTS = 7500
+SHIPPING_CENTS = 595
+
+
+@dataclass(frozen=True)
+class Orders:
+    """Facts about orders that other sources react to (web checkout events)."""
+
+    person: IntArray
+    order_id: TextArray
+    created_ms: IntArray
+    total_cents: IntArray
+    currency: TextArray
+    source: IntArray  # index into SOURCE_NAMES
+    guest: BoolArray
+    uses_second: BoolArray  # the order's email is the person's second address
+
+
+@dataclass(frozen=True)
+class Customers:
+    person: IntArray  # one per customer, ascending
+    customer_id: TextArray
+    created_ms: IntArray
+    uses_second_email: BoolArray
+
+
+def build_customers(world: World, rng: np.random.Generator) -> tuple[RawTable, Customers]:
+    """`shop_customers`: 1-5 versions per customer (marketing consent may flip)."""
+    people, window = world.people, world.window
+    person = np.flatnonzero(people.membership.shop_customer).astype(np.int64)
+    k = len(person)
+    customer_id = int_text(unique_random_ints(rng, k, 7_000_000_000_000, 7_100_000_000_000))
+    rows = versioned_rows(rng, window, k, 0.35, 3 * 365, 0.7, 5)
+    customer, updated = rows.entity, rows.updated_ms
+    uses_second = people.addresses.shop[person]
+    has_phone = rng.random(k) < 0.55
+    has_address = rng.random(k) < 0.85
+    marketing = rng.random(k) < np.where(people.country[person] == 0, 0.6, 0.4)
+    changed_mind = (rng.random(k) < 0.15)[customer] & rows.is_last & ~rows.is_first
+
+    p = person[customer]
+    keys = to_object(customer_id)[customer]
+    noise = world.field_noise(rng, "shop_customers", keys)
+    clock = RowClock(rng, people, p)
+    address = has_address[customer]
+    lk = lookups()
+    province = lk.region_province[people.region[p]]
+    columns = {
+        "customer_id": keys,
+        "email": render_email_field(noise, "email", people, p, uses_second[customer]),
+        "phone": render_phone_field(noise, "phone", people, p, updated, 0.8, has_phone[customer]),
+        "first_name": render_first_names(noise, "first_name", people.first[p]),
+        "last_name": render_last_names(noise, "last_name", people.last[p]),
+        "address1": to_object(people.address1[p], ~address),
+        "city": to_object(lk.city_names[people.city[p]], ~address),
+        "province_code": to_object(province, ~address | (province == "")),
+        "zip": to_object(people.postcode[p], ~address),
+        "country_code": to_object(lk.country_codes[people.country[p]], ~address),
+        "accepts_marketing": flags_text(marketing[customer] ^ changed_mind),
+        "created_at": clock.render(rows.created_ms[customer]),
+        "updated_at": clock.render(updated),
+    }
+    table = RawTable("shop_customers", "customer_id", "updated_at", columns, p, updated)
+    return table, Customers(person, customer_id, rows.created_ms, uses_second)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """Order-level facts, one entry per order, before versions are rendered."""
+
+    person: IntArray
+    guest: BoolArray
+    order_id: TextArray
+    created: IntArray
+    order_number: TextArray
+    currency: TextArray
+    items: IntArray
+    subtotal: IntArray
+    discount: IntArray
+    total: IntArray
+    refunded: IntArray
+    status: IntArray  # final financial status, index into FINANCIAL
+    cancelled: BoolArray
+    fulfilled: IntArray  # 0 fulfilled, 1 partial, 2 not fulfilled
+    source: IntArray
+    uses_second: BoolArray
+
+
+def build_orders(
+    world: World, rng: np.random.Generator, customers: Customers
+) -> tuple[RawTable, Orders]:
+    """`shop_orders`: one row per order version (placed, paid/voided, refunded)."""
+    draft = _draft_orders(world, rng, customers)
+    window = world.window
+    n = len(draft.person)
+    has_v1 = draft.status != PENDING
+    has_v2 = (draft.status == REFUNDED) | (draft.status == PARTIAL)
+    v1_at = draft.created + rng.integers(MS_PER_HOUR, 4 * MS_PER_DAY, n)
+    v2_at = v1_at + rng.integers(3 * MS_PER_DAY, 20 * MS_PER_DAY, n)
+    has_v1 &= v1_at < window.end_ms  # changes after end_date have not happened yet
+    has_v2 &= has_v1 & (v2_at < window.end_ms)
+    order, version = expand(1 + has_v1.astype(np.int64) + has_v2.astype(np.int64))
+    updated = np.select(
+        [version == 0, version == 1], [draft.created[order], v1_at[order]], v2_at[order]
+    )
+    columns = _order_columns(world, rng, draft, customers, order, version, updated)
+    table = RawTable("shop_orders", "order_id", "updated_at", columns, draft.person[order], updated)
+    facts = Orders(
+        draft.person,
+        draft.order_id,
+        draft.created,
+        draft.total,
+        draft.currency,
+        draft.source,
+        draft.guest,
+        draft.uses_second,
+    )
+    return table, facts
+
+
+def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) -> _Draft:
+    """Who orders when, what the basket costs and how the order ends up."""
+    people, window = world.people, world.window
+    per_customer = np.minimum(rng.poisson(rng.gamma(1.2, 2.2, len(customers.person))), 10)
+    guests = np.flatnonzero(people.membership.guest_buyer).astype(np.int64)
+    per_guest = 1 + (rng.random(len(guests)) < 0.25)
+    owner_c, _ = expand(per_customer)
+    owner_g, _ = expand(per_guest)
+    person = np.concatenate([customers.person[owner_c], guests[owner_g]])
+    guest = np.r_[np.zeros(len(owner_c), bool), np.ones(len(owner_g), bool)]
+    n = len(person)
+    earliest = np.concatenate(
+        [
+            np.maximum(customers.created_ms[owner_c], window.start_ms) + MS_PER_HOUR,
+            np.full(len(owner_g), window.start_ms),
+        ]
+    )
+    created = uniform_between(
+        rng, np.minimum(earliest, window.end_ms - 1), np.full(n, window.end_ms - 1)
+    )
+    currency = currency_of(people, person)
+    subtotal, items = _baskets(rng, currency)
+    discount = np.where(
+        rng.random(n) < 0.25, subtotal * rng.choice(np.array([10, 15, 20]), n) // 100, 0
+    )
+    shipping = np.where(subtotal - discount >= FREE_SHIPPING_CENTS, 0, SHIPPING_CENTS)
+    total = subtotal - discount + shipping
+    status = weighted_choice(rng, n, FINANCIAL_WEIGHTS)
+    refunded = np.select(
+        [status == REFUNDED, status == PARTIAL],
+        [total, (total * rng.uniform(0.1, 0.6, n)).astype(np.int64)],
+        0,
+    )
+    uses_second = people.addresses.shop[person]  # the account's, or what checkout autofills
+    return _Draft(
+        person=person,
+        guest=guest,
+        order_id=int_text(unique_random_ints(rng, n, 5_000_000_000_000, 6_000_000_000_000)),
+        created=created,
+        order_number=int_text(1001 + np.argsort(np.argsort(created, kind="stable"), kind="stable")),
+        currency=currency,
+        items=items,
+        subtotal=subtotal,
+        discount=discount,
+        total=total,
+        refunded=refunded,
+        status=status,
+        cancelled=(status == VOIDED) | ((status == REFUNDED) & (rng.random(n) < 0.25)),
+        fulfilled=weighted_choice(rng, n, [92, 5, 3]),
+        source=weighted_choice(rng, n, SOURCE_WEIGHTS),
+        uses_second=uses_second,
+    )
+
+
+def _baskets(rng: np.random.Generator, currency: TextArray) -> tuple[IntArray, IntArray]:
+    """Subtotal (cents) and item count of each order, from real catalog prices."""
+    shop = catalog()
+    items = 1 + rng.poisson(0.8, len(currency))
+    order, _ = expand(items)
+    product = rng.integers(0, len(shop.sku), len(order))
+    prices = shop.price_cents[shop.currency_index(currency)[order], product]
+    return np.bincount(order, weights=prices, minlength=len(currency)).astype(np.int64), items
+
+
+def _order_columns(
+    world: World,
+    rng: np.random.Generator,
+    draft: _Draft,
+    customers: Customers,
+    order: IntArray,
+    version: IntArray,
+    updated: IntArray,
+) -> dict[str, ObjectArray]:
+    """Render each order version as the order stood at that `updated_at`.
+
+    Version 0 is the order as placed (pending, or paid when the card was captured at
+    once); version 1 is paid, or voided; version 2 is the (partial) refund.
+    """
+    people = world.people
+    p = draft.person[order]
+    status = draft.status[order]
+    keys = to_object(draft.order_id)[order]
+    noise = world.field_noise(rng, "shop_orders", keys)
+    clock = RowClock(rng, people, p)
+    known = ~draft.guest[order]
+    customer_id = np.full(len(order), None, dtype=object)
+    customer_id[known] = customers.customer_id[np.searchsorted(customers.person, p[known])]
+    starts_pending = (rng.random(len(order)) < 0.3) | (status == PENDING) | (status == VOIDED)
+    first = np.where(starts_pending, "pending", "paid")
+    second = np.where(status == VOIDED, "voided", "paid")
+    third = np.array(FINANCIAL, dtype=object)[status]
+    financial = np.select([version == 0, version == 1], [first, second], third).astype(object)
+    cancelled = draft.cancelled[order] & (
+        ((version == 1) & (status == VOIDED)) | ((version == 2) & (status == REFUNDED))
+    )
+    fulfil = np.array(["fulfilled", "partial", None], dtype=object)[draft.fulfilled[order]]
+    fulfillment = null_where(
+        (version == 0) | np.isin(financial, ["pending", "voided"]) | cancelled, fulfil
+    )
+    return {
+        "order_id": keys,
+        "customer_id": customer_id,
+        "email": render_email_field(noise, "email", people, p, draft.uses_second[order]),
+        "order_number": to_object(draft.order_number[order]),
+        "currency": to_object(draft.currency[order]),
+        "total_price": to_object(cents_text(draft.total[order])),
+        "subtotal_price": to_object(cents_text(draft.subtotal[order])),
+        "total_discounts": to_object(cents_text(draft.discount[order])),
+        "total_refunded": to_object(cents_text(np.where(version == 2, draft.refunded[order], 0))),
+        "financial_status": financial,
+        "fulfillment_status": fulfillment.astype(object),
+        "cancelled_at": clock.render(updated, cancelled),
+        "line_items_count": to_object(int_text(draft.items[order])),
+        "source_name": np.array(SOURCE_NAMES, dtype=object)[draft.source[order]],
+        "created_at": clock.render(draft.created[order]),
+        "updated_at": clock.render(updated),
+    }

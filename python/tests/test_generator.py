@@ -1,0 +1,644 @@
+"""The demo-data generator, checked through the DuckDB warehouse it writes.
+
+One small generation (module-scoped) answers most questions; determinism and scaling
+generate a few more tiny ones. Counts that the noise log promises are checked exactly
+against what is visible in the data; rates are checked within a tolerance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import phonenumbers
+import pytest
+from click.testing import CliRunner
+
+from onefold.cli import main
+from onefold.errors import ConfigError
+from onefold.generator import GenerationReport, GeneratorConfig, NoiseRates, generate_demo_data
+from onefold.settings import DuckDBSettings
+from onefold.warehouse import DuckDBWarehouse
+
+PERSONS = 2000
+SEED = 3
+END_DATE = dt.date(2026, 3, 1)
+RATES = NoiseRates()
+
+# table -> (record key, main event timestamp column)
+TABLES = {
+    "web_events": ("message_id", "original_timestamp"),
+    "shop_customers": ("customer_id", "updated_at"),
+    "shop_orders": ("order_id", "updated_at"),
+    "crm_contacts": ("contact_id", "updated_at"),
+    "pos_transactions": ("transaction_id", "transacted_at"),
+    "email_events": ("event_id", "occurred_at"),
+    "consent_events": ("consent_event_id", "occurred_at"),
+    "erasure_requests": ("request_id", "received_at"),
+}
+TRUTH_TABLES = ("record_owners", "persons", "noise_log", "generation_runs")
+EMAIL_COLUMNS = {  # tables whose column holds nothing but email addresses
+    "shop_customers": "email",
+    "shop_orders": "email",
+    "crm_contacts": "email",
+    "email_events": "email_address",
+}
+
+
+def _generate(
+    path: Path, persons: int = PERSONS, seed: int = SEED, days: int = 365
+) -> GenerationReport:
+    warehouse = DuckDBWarehouse(DuckDBSettings(path=path))
+    try:
+        config = GeneratorConfig(persons=persons, seed=seed, end_date=END_DATE, days=days)
+        return generate_demo_data(warehouse, config)
+    finally:
+        warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationReport]:
+    path = tmp_path_factory.mktemp("generator") / "demo.duckdb"
+    return path, _generate(path)
+
+
+@pytest.fixture(scope="module")
+def db(generated: tuple[Path, GenerationReport]) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(generated[0]), read_only=True)
+    connection.execute("set TimeZone = 'UTC'")
+    yield connection
+    connection.close()
+
+
+def _scalar(db: duckdb.DuckDBPyConnection, statement: str) -> int:
+    return int(db.execute(statement).fetchall()[0][0])
+
+
+def _logged(db: duckdb.DuckDBPyConnection, table: str, kind: str, column: str | None = None) -> int:
+    column_filter = f" and column_name = '{column}'" if column else ""
+    return _scalar(
+        db,
+        (
+            "select count(*) from raw_truth.noise_log "
+            f"where source_table = '{table}' and noise_kind = '{kind}'{column_filter}"
+        ),
+    )
+
+
+def _distinct_rows(table: str) -> str:
+    """One row per key: duplicate copies are identical apart from `_loaded_at`."""
+    key = TABLES[table][0]
+    return f"(select distinct on ({key}) * from raw.{table} order by {key}, _loaded_at)"
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def test_every_table_is_written_with_text_columns(db: duckdb.DuckDBPyConnection) -> None:
+    for table in TABLES:
+        types = dict(
+            db.execute(
+                f"select column_name, data_type from information_schema.columns "
+                f"where table_schema = 'raw' and table_name = '{table}'"
+            ).fetchall()
+        )
+        assert types.pop("_loaded_at") == "TIMESTAMP", table
+        assert set(types.values()) == {"VARCHAR"}, table
+        assert _scalar(db, f"select count(*) from raw.{table}") > 0, table
+    for table in TRUTH_TABLES:
+        assert _scalar(db, f"select count(*) from raw_truth.{table}") > 0, table
+
+
+def test_report_matches_written_rows(
+    db: duckdb.DuckDBPyConnection, generated: tuple[Path, GenerationReport]
+) -> None:
+    report = generated[1]
+    assert list(report.row_counts) == list(TABLES)
+    for table, rows in report.row_counts.items():
+        assert rows == _scalar(db, f"select count(*) from raw.{table}")
+    assert report.noise_counts["duplicate"] == _scalar(
+        db, "select count(*) from raw_truth.noise_log where noise_kind = 'duplicate'"
+    )
+
+
+def test_every_raw_record_has_exactly_one_owner(db: duckdb.DuckDBPyConnection) -> None:
+    assert (
+        _scalar(
+            db,
+            "select count(*) - count(distinct (source_table, record_key)) "
+            "from raw_truth.record_owners",
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            db,
+            "select count(*) from raw_truth.record_owners "
+            "where person_id not in (select person_id from raw_truth.persons)",
+        )
+        == 0
+    )
+    for table, (key, _) in TABLES.items():
+        missing = _scalar(
+            db,
+            (
+                f"select count(*) from raw.{table} where {key} not in (select record_key "
+                f"from raw_truth.record_owners where source_table = '{table}')"
+            ),
+        )
+        owned = _scalar(
+            db, f"select count(*) from raw_truth.record_owners where source_table = '{table}'"
+        )
+        assert missing == 0, table
+        assert owned == _scalar(db, f"select count(distinct {key}) from raw.{table}"), table
+
+
+def test_participation_is_realistic(db: duckdb.DuckDBPyConnection) -> None:
+    def share(table: str) -> float:
+        return (
+            _scalar(
+                db,
+                f"select count(distinct person_id) from raw_truth.record_owners "
+                f"where source_table = '{table}'",
+            )
+            / PERSONS
+        )
+
+    assert 0.85 <= share("web_events") <= 0.95
+    assert 0.35 <= share("shop_customers") <= 0.45
+    assert 0.25 <= share("crm_contacts") <= 0.35
+    assert 0.55 <= share("email_events") <= 0.65
+    guests = _scalar(
+        db,
+        "select count(*) filter (where customer_id is null) * 1000 / count(*) "
+        "from (select distinct on (order_id) * from raw.shop_orders)",
+    )
+    assert 70 <= guests <= 130  # about one order in ten is a guest checkout
+    registered = _scalar(
+        db, "select count(distinct user_id) from raw.web_events where user_id like 'usr_%'"
+    )
+    assert 0.4 <= registered / PERSONS <= 0.55
+
+
+def test_row_counts_scale_with_persons(
+    tmp_path: Path, generated: tuple[Path, GenerationReport]
+) -> None:
+    small = _generate(tmp_path / "small.duckdb", persons=PERSONS // 4)
+    for table, rows in generated[1].row_counts.items():
+        if table == "erasure_requests":  # a handful of rows: too few to compare ratios
+            continue
+        assert 3.0 <= rows / small.row_counts[table] <= 5.0, table
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def _all_rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            f"{schema}.{table}": connection.execute(
+                f"select * from {schema}.{table} order by all"
+            ).fetchall()
+            for schema, tables in (("raw", TABLES), ("raw_truth", TRUTH_TABLES))
+            for table in tables
+        }
+    finally:
+        connection.close()
+
+
+def test_same_inputs_give_identical_tables(tmp_path: Path) -> None:
+    _generate(tmp_path / "a.duckdb", persons=400, days=60)
+    _generate(tmp_path / "b.duckdb", persons=400, days=60)
+    first, second = _all_rows(tmp_path / "a.duckdb"), _all_rows(tmp_path / "b.duckdb")
+    assert first.keys() == second.keys()
+    for table in first:
+        assert first[table] == second[table], table
+
+
+def test_another_seed_gives_other_data(tmp_path: Path) -> None:
+    _generate(tmp_path / "a.duckdb", persons=400, days=60)
+    _generate(tmp_path / "c.duckdb", persons=400, days=60, seed=SEED + 1)
+    first, other = _all_rows(tmp_path / "a.duckdb"), _all_rows(tmp_path / "c.duckdb")
+    for table in TABLES:
+        assert first[f"raw.{table}"] != other[f"raw.{table}"], table
+
+
+# --------------------------------------------------------------------------- row-level noise
+
+
+@pytest.mark.parametrize("table", ["web_events", "email_events"])
+def test_duplicate_rows_equal_logged_duplicates(db: duckdb.DuckDBPyConnection, table: str) -> None:
+    key = TABLES[table][0]
+    extra = _scalar(db, f"select count(*) - count(distinct {key}) from raw.{table}")
+    assert extra == _logged(db, table, "duplicate") > 0
+    rows = _scalar(db, f"select count(distinct {key}) from raw.{table}")
+    assert extra / rows == pytest.approx(RATES.duplicate_event * 1.1, abs=0.006)
+    columns = [
+        c
+        for (c,) in db.execute(
+            f"select column_name from information_schema.columns where table_schema = 'raw' "
+            f"and table_name = '{table}' and column_name <> '_loaded_at'"
+        ).fetchall()
+    ]
+    payloads = _scalar(
+        db,
+        (
+            f"select max(n) from (select {key}, count(distinct ({', '.join(columns)})) as n "
+            f"from raw.{table} group by {key})"
+        ),
+    )
+    assert payloads == 1  # copies repeat the payload exactly
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_malformed_timestamps_equal_logged_count(db: duckdb.DuckDBPyConnection, table: str) -> None:
+    column = TABLES[table][1]
+    parsed = f"try_cast({column} as timestamptz)"
+    invalid = _scalar(db, f"select count(*) from raw.{table} where {parsed} is null")
+    out_of_range = _scalar(
+        db,
+        (f"select count(*) from raw.{table} where year({parsed}) < 2000 or year({parsed}) > 2090"),
+    )
+    assert invalid == _logged(db, table, "invalid_timestamp", column)
+    assert out_of_range == _logged(db, table, "timestamp_out_of_range", column)
+    malformed_duplicates = _scalar(
+        db,
+        (
+            f"select count(*) from raw_truth.noise_log where source_table = '{table}' "
+            "and noise_kind in ('invalid_timestamp', 'timestamp_out_of_range', 'broken_json') "
+            f"and record_key in (select record_key from raw_truth.noise_log "
+            f"where source_table = '{table}' and noise_kind = 'duplicate')"
+        ),
+    )
+    assert malformed_duplicates == 0
+
+
+def test_malformed_timestamp_rates(db: duckdb.DuckDBPyConnection) -> None:
+    rows = sum(_scalar(db, f"select count(*) from raw.{t}") for t in TABLES)
+    invalid = _scalar(
+        db, "select count(*) from raw_truth.noise_log where noise_kind = 'invalid_timestamp'"
+    )
+    out_of_range = _scalar(
+        db, "select count(*) from raw_truth.noise_log where noise_kind = 'timestamp_out_of_range'"
+    )
+    assert invalid / rows == pytest.approx(RATES.invalid_timestamp, abs=0.001)
+    assert out_of_range / rows == pytest.approx(RATES.timestamp_out_of_range, abs=0.001)
+
+
+def test_broken_json_equals_logged_count(db: duckdb.DuckDBPyConnection) -> None:
+    broken = _scalar(
+        db,
+        "select count(*) from raw.web_events "
+        "where not json_valid(context) or not coalesce(json_valid(properties), true)",
+    )
+    assert broken == _logged(db, "web_events", "broken_json") > 0
+    assert (
+        _scalar(
+            db,
+            "select count(*) from raw.web_events "
+            "where traits is not null and not json_valid(traits)",
+        )
+        == 0
+    )
+    rows = _scalar(db, "select count(*) from raw.web_events")
+    assert broken / rows == pytest.approx(RATES.broken_json, abs=0.002)
+
+
+def test_late_arrivals_equal_logged_count(db: duckdb.DuckDBPyConnection) -> None:
+    late = {
+        key
+        for (key,) in db.execute(
+            "select distinct message_id from raw.web_events where "
+            "_loaded_at - try_cast(original_timestamp as timestamptz)::timestamp > interval 1 day "
+            "and year(try_cast(original_timestamp as timestamptz)) between 2000 and 2090"
+        ).fetchall()
+    }
+    logged = {
+        key
+        for (key,) in db.execute(
+            "select record_key from raw_truth.noise_log where source_table = 'web_events' "
+            "and noise_kind = 'late_arriving' and record_key not in (select record_key from "
+            "raw_truth.noise_log where noise_kind in "
+            "('invalid_timestamp', 'timestamp_out_of_range'))"
+        ).fetchall()
+    }
+    assert late == logged
+    rows = _scalar(db, "select count(distinct message_id) from raw.web_events")
+    assert len(logged) / rows == pytest.approx(RATES.late_arriving, abs=0.005)
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def test_timestamps_with_offsets_denote_the_intended_instant(db: duckdb.DuckDBPyConnection) -> None:
+    valid = "year(try_cast(original_timestamp as timestamptz)) between 2000 and 2090"
+    styles = dict(
+        db.execute(
+            f"select case when original_timestamp like '%Z' then 'zulu' "
+            f"when original_timestamp like '% %' then 'naive' else 'offset' end, count(*) "
+            f"from raw.web_events where {valid} group by 1"
+        ).fetchall()
+    )
+    total = sum(styles.values())
+    assert styles["offset"] / total == pytest.approx(0.10, abs=0.02)
+    assert styles["naive"] / total == pytest.approx(0.10, abs=0.02)
+    # The client clock (any style) and the server's received_at (always Z) are seconds
+    # apart; a wrong offset would put them hours apart.
+    worst = db.execute(
+        "select max(abs(epoch(try_cast(received_at as timestamptz)) "
+        "- epoch(try_cast(original_timestamp as timestamptz)))) "
+        f"from raw.web_events where {valid}"
+    ).fetchall()[0][0]
+    assert worst < 60
+    assert (
+        _scalar(
+            db,
+            "select count(*) from raw.web_events where original_timestamp like '%+0_:00' "
+            "or original_timestamp like '%-0_:00'",
+        )
+        > 0
+    )
+
+
+def test_activity_lies_in_the_window(db: duckdb.DuckDBPyConnection) -> None:
+    start = END_DATE - dt.timedelta(days=364)
+    for table, (_, column) in TABLES.items():
+        low, high = db.execute(
+            f"select min(t), max(t) from (select try_cast({column} as timestamptz) as t "
+            f"from raw.{table}) where year(t) between 2000 and 2090"
+        ).fetchall()[0]
+        assert low.date() >= start, table
+        assert high.date() <= END_DATE + dt.timedelta(days=1), table
+
+
+# --------------------------------------------------------------------------- identifier noise
+
+
+@pytest.mark.parametrize("table", list(EMAIL_COLUMNS))
+def test_email_case_noise_is_visible_and_logged(db: duckdb.DuckDBPyConnection, table: str) -> None:
+    column = EMAIL_COLUMNS[table]
+    source = _distinct_rows(table) if table == "email_events" else f"raw.{table}"
+    visible = _scalar(db, f"select count(*) from {source} where {column} <> lower(trim({column}))")
+    assert visible == _logged(db, table, "email_case_whitespace", column)
+
+
+def test_email_noise_rates(db: duckdb.DuckDBPyConnection) -> None:
+    genuine = gmail = 0
+    logged = {"email_case_whitespace": 0, "gmail_dots_tag": 0, "googlemail": 0}
+    for table, column in EMAIL_COLUMNS.items():
+        source = _distinct_rows(table) if table == "email_events" else f"raw.{table}"
+        present = _scalar(db, f"select count({column}) from {source}")
+        damaged = _logged(db, table, "junk_value", column) + _logged(db, table, "bad_email", column)
+        genuine += present - damaged
+        gmail += _scalar(
+            db,
+            (
+                f"select count(*) from {source} where regexp_matches(lower(trim({column})), "
+                "'^[^@]+@(gmail|googlemail)\\.com$')"
+            ),
+        )
+        for kind in logged:
+            logged[kind] += _logged(db, table, kind, column)
+        googlemail = _scalar(
+            db, f"select count(*) from {source} where lower({column}) like '%@googlemail.com%'"
+        )
+        assert googlemail == _logged(db, table, "googlemail", column)
+    assert logged["email_case_whitespace"] / genuine == pytest.approx(
+        RATES.email_case_whitespace, abs=0.02
+    )
+    assert logged["gmail_dots_tag"] / gmail == pytest.approx(RATES.gmail_dots_tag, abs=0.02)
+    assert logged["googlemail"] / gmail == pytest.approx(RATES.googlemail, abs=0.015)
+
+
+def test_junk_and_malformed_identifier_rates(db: duckdb.DuckDBPyConnection) -> None:
+    emails = sum(_scalar(db, f"select count({c}) from raw.{t}") for t, c in EMAIL_COLUMNS.items())
+    emails_logged = {
+        kind: sum(_logged(db, t, kind, c) for t, c in EMAIL_COLUMNS.items())
+        for kind in ("junk_value", "bad_email")
+    }
+    # email_events duplicates copy noisy rows, so compare with all rows, loosely
+    assert emails_logged["junk_value"] / emails == pytest.approx(RATES.junk_value, abs=0.004)
+    assert emails_logged["bad_email"] / emails == pytest.approx(RATES.bad_email, abs=0.004)
+    bad = _scalar(
+        db,
+        "select count(*) from raw.shop_orders where not regexp_full_match("
+        "lower(trim(email)), '[a-z0-9._+-]+@[a-z0-9-]+(\\.[a-z0-9-]+)+')",
+    )
+    assert bad == _logged(db, "shop_orders", "bad_email") + _scalar(
+        db, "select count(*) from raw.shop_orders where email in ('null', 'n/a', 'unknown', '')"
+    )
+
+
+def test_phones_are_valid_and_belong_to_their_owner(db: duckdb.DuckDBPyConnection) -> None:
+    for (phone,) in db.execute("select phone from raw_truth.persons").fetchall():
+        assert phonenumbers.is_valid_number(phonenumbers.parse(phone)), phone
+    for table, key in (
+        ("shop_customers", "customer_id"),
+        ("crm_contacts", "contact_id"),
+        ("pos_transactions", "transaction_id"),
+    ):
+        rows = db.execute(f"""
+            select raw.phone, p.country, p.phone, p.previous_phone
+            from raw.{table} as raw
+            join raw_truth.record_owners as o
+                on o.source_table = '{table}' and o.record_key = raw.{key}
+            join raw_truth.persons as p using (person_id)
+            where raw.phone is not null and raw.{key} not in (
+                select record_key from raw_truth.noise_log where source_table = '{table}'
+                and noise_kind in ('junk_value', 'impossible_phone'))
+        """).fetchall()
+        assert rows, table
+        for rendered, country, current, previous in rows:
+            number = phonenumbers.parse(rendered, country)
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            assert e164 in (current, previous), (table, rendered)
+        share = _logged(db, table, "phone_format") / len(rows)
+        assert 0.05 < share < 0.95, table  # many renderings, not just E.164
+
+
+def test_name_noise_rates(db: duckdb.DuckDBPyConnection) -> None:
+    names = typos = 0
+    for table in ("shop_customers", "crm_contacts"):
+        names += 2 * _scalar(db, f"select count(*) from raw.{table}")
+        typos += _logged(db, table, "name_typo")
+        differs = _scalar(
+            db,
+            f"""
+            select count(*) from raw.{table} as raw
+            join raw_truth.record_owners as o on o.source_table = '{table}'
+                and o.record_key = raw.{TABLES[table][0]}
+            join raw_truth.persons as p using (person_id)
+            where raw.first_name <> p.first_name""",
+        )
+        logged = _logged(db, table, "nickname") + _logged(db, table, "name_typo", "first_name")
+        assert 0 < differs <= logged  # a nickname with a typo changes the name only once
+    assert typos / names == pytest.approx(RATES.name_typo, abs=0.01)
+
+
+def test_person_level_noise_rates(db: duckdb.DuckDBPyConnection) -> None:
+    def share(kind: str) -> float:
+        return _logged(db, "persons", kind) / PERSONS
+
+    assert share("second_email") == pytest.approx(RATES.second_email, abs=0.02)
+    assert share("changed_phone") == pytest.approx(RATES.changed_phone, abs=0.015)
+    assert share("household") == pytest.approx(RATES.household, abs=0.025)
+    assert share("shared_device") == pytest.approx(RATES.shared_device * 0.9, abs=0.01)
+    shared_addresses = _scalar(
+        db,
+        "select count(*) from raw_truth.persons where household_id "
+        "in (select household_id from raw_truth.persons group by 1 "
+        "having count(*) > 1)",
+    )
+    assert shared_addresses == _logged(db, "persons", "household")
+
+
+# --------------------------------------------------------------------------- cross-source links
+
+
+def test_order_completed_events_carry_the_owners_shop_orders(db: duckdb.DuckDBPyConnection) -> None:
+    rows = db.execute("""
+        select json_extract_string(w.properties, '$.order_id') as order_id,
+               web_owner.person_id, shop_owner.person_id
+        from raw.web_events as w
+        join raw_truth.record_owners as web_owner
+            on web_owner.source_table = 'web_events' and web_owner.record_key = w.message_id
+        left join raw_truth.record_owners as shop_owner
+            on shop_owner.source_table = 'shop_orders'
+            and shop_owner.record_key = json_extract_string(w.properties, '$.order_id')
+        where w.event = 'Order Completed' and json_valid(w.properties)
+    """).fetchall()
+    assert len(rows) > 100
+    assert all(web == shop for _, web, shop in rows)
+
+
+def test_clean_identifiers_point_at_their_owner(db: duckdb.DuckDBPyConnection) -> None:
+    mismatched = _scalar(
+        db,
+        """
+        with emails as (
+            select o.record_key, raw.email, p.email as primary_email, p.second_email
+            from raw.shop_orders as raw
+            join raw_truth.record_owners as o
+                on o.source_table = 'shop_orders' and o.record_key = raw.order_id
+            join raw_truth.persons as p using (person_id)
+            where raw.order_id not in (select record_key from raw_truth.noise_log
+                                       where source_table = 'shop_orders')
+        )
+        select count(*) from emails
+        where email <> primary_email and email is distinct from second_email
+    """,
+    )
+    assert mismatched == 0
+    identified = _scalar(
+        db,
+        """
+        select count(*) from raw.web_events as w
+        join raw_truth.record_owners as o
+            on o.source_table = 'web_events' and o.record_key = w.message_id
+        join raw_truth.persons as p using (person_id)
+        where w.type = 'identify' and json_valid(w.traits)
+            and json_extract_string(w.traits, '$.email') in (p.email, p.second_email)
+    """,
+    )
+    identifies = _scalar(db, "select count(*) from raw.web_events where type = 'identify'")
+    assert identified / identifies > 0.7  # the rest carry (logged) email noise
+
+
+def test_consent_is_realistic(db: duckdb.DuckDBPyConnection) -> None:
+    banner_types = {
+        t
+        for (t,) in db.execute(
+            "select distinct identifier_type from raw.consent_events where source = 'cookie_banner'"
+        ).fetchall()
+    }
+    assert banner_types == {"anonymous_id"}
+    gpc = db.execute(
+        "select jurisdiction, purpose, status from raw.consent_events where gpc = 'true'"
+    ).fetchall()
+    assert gpc
+    assert all(j.startswith("US-") for j, _, _ in gpc)
+    assert {(p, s) for _, p, s in gpc} >= {("data_sale", "denied")}
+    changed = _scalar(
+        db,
+        "select count(*) from raw.consent_events "
+        "where source = 'preference_center' and identifier_type = 'email'",
+    )
+    assert changed > 0
+    jurisdictions = {
+        j for (j,) in db.execute("select distinct jurisdiction from raw.consent_events").fetchall()
+    }
+    assert {"EU-DE", "EU-FR", "EU-NL", "UK", "US-CA", "US-NY", "US-TX"} <= jurisdictions
+    regulations = dict(
+        db.execute(
+            "select r.regulation, count(*) from raw.erasure_requests as r group by 1"
+        ).fetchall()
+    )
+    assert set(regulations) <= {"GDPR", "CCPA"}
+    assert _scalar(db, "select count(*) from raw.erasure_requests") / PERSONS == pytest.approx(
+        0.003, abs=0.003
+    )
+
+
+def test_generation_run_records_inputs(db: duckdb.DuckDBPyConnection) -> None:
+    seed, persons, end_date, days, version, rates = db.execute(
+        "select seed, persons, end_date, days, generator_version, noise_rates "
+        "from raw_truth.generation_runs"
+    ).fetchall()[0]
+    assert (seed, persons, end_date, days) == (SEED, PERSONS, "2026-03-01", 365)
+    assert version
+    assert rates == RATES.as_json()
+
+
+# --------------------------------------------------------------------------- config and CLI
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"persons": 0},
+        {"days": 0},
+        {"seed": -1},
+        {"noise": "bad"},
+    ],
+)
+def test_invalid_config_is_a_config_error(kwargs: dict[str, object]) -> None:
+    base: dict[str, object] = {"persons": 10, "seed": 1, "end_date": END_DATE}
+    if kwargs.get("noise") == "bad":
+        with pytest.raises(ConfigError, match="probability"):
+            NoiseRates(junk_value=1.5)
+        return
+    with pytest.raises(ConfigError):
+        GeneratorConfig(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+def test_cli_help() -> None:
+    result = CliRunner().invoke(main, ["generate", "--help"])
+    assert result.exit_code == 0
+    assert "--persons" in result.output
+
+
+@pytest.mark.parametrize("arguments", [["--persons", "0"], ["--target", "nope"], ["--days", "3"]])
+def test_cli_rejects_bad_arguments(arguments: list[str]) -> None:
+    result = CliRunner().invoke(main, ["generate", *arguments])
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+
+
+def test_cli_generates_and_prints_row_counts(tmp_path: Path) -> None:
+    path = tmp_path / "cli.duckdb"
+    result = CliRunner().invoke(
+        main,
+        ["generate", "--persons", "200", "--seed", "5", "--end-date", "2026-03-01", "--days", "30"],
+        env={"ONEFOLD_DUCKDB_PATH": str(path), "ONEFOLD_TARGET": "duckdb"},
+    )
+    assert result.exit_code == 0, result.output
+    for table in TABLES:
+        assert f"raw.{table}" in result.output
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        assert connection.execute("select count(*) from raw.web_events").fetchall()[0][0] > 0
+    finally:
+        connection.close()

@@ -58,7 +58,12 @@ class DuckDBWarehouse:
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.connection = duckdb.connect(str(path), read_only=read_only)
+            try:
+                self.connection = duckdb.connect(str(path), read_only=read_only)
+            except duckdb.ConnectionException:
+                # This process already has the file open read-write (dbt in-process, a
+                # scheduler): DuckDB refuses a second, read-only configuration.
+                self.connection = duckdb.connect(str(path))
         except duckdb.IOException as exc:  # another writer holds the file
             raise WarehouseError(
                 f"cannot open DuckDB file {path}: {exc}. Only one process may write it at a "

@@ -140,3 +140,71 @@ def test_staged_timestamps_are_utc_and_in_range(built: Built) -> None:
         warehouse.close()
     assert low >= dt.datetime(2000, 1, 1)
     assert high <= dt.datetime.combine(END_DATE, dt.time()) + dt.timedelta(days=2)
+
+
+def test_identity_quality_meets_the_bar(built: Built) -> None:
+    from onefold.evaluate import evaluate
+
+    warehouse = built.connect()
+    try:
+        result = evaluate(warehouse)
+    finally:
+        warehouse.close()
+    assert result.precision >= 0.99, result
+    assert result.recall >= 0.95, result
+    assert result.records_evaluated > 10_000
+
+
+def test_explain_connects_every_identifier_of_a_customer(built: Built) -> None:
+    from onefold.explain import explain
+
+    warehouse = built.connect()
+    try:
+        # The customer with the most identifier values among those that have an email.
+        customer_id, email = warehouse.query(
+            "select customer_id, min(case when identifier_type = 'email' "
+            "then normalized_value end) from onefold_marts.identity_map group by customer_id "
+            "having count(case when identifier_type = 'email' then 1 end) > 0 "
+            "order by count(*) desc, customer_id limit 1")[0]
+        by_customer = explain(warehouse, str(customer_id))
+        by_email = explain(warehouse, str(email).upper())
+    finally:
+        warehouse.close()
+    assert by_email.customer_id == by_customer.customer_id == customer_id
+    assert by_email.matched == f"email:{email}"
+    labels = {identifier.label for identifier in by_customer.identifiers}
+    assert len(labels) >= 3
+    reached = {by_customer.links[0].parent} | {link.child for link in by_customer.links}
+    assert reached == labels, "the explanation must reach every identifier of the customer"
+
+
+def test_explain_cli_reports_unknown_and_blocked_values(built: Built) -> None:
+    from click.testing import CliRunner
+
+    from onefold.cli import main
+
+    with environment(built.env):
+        runner = CliRunner()
+        unknown = runner.invoke(main, ["explain", "--target", built.target, "nobody@nowhere.invalid"])
+        blocked = runner.invoke(main, ["explain", "--target", built.target, "TEST@test.com "])
+        as_json = runner.invoke(main, ["explain", "--target", built.target, "--json", "test@test.com"])
+    assert unknown.exit_code == 1
+    assert "no customer has the identifier" in unknown.output
+    assert blocked.exit_code == 1
+    assert "blocked email value" in blocked.output
+    assert as_json.exit_code == 1
+
+
+def test_oversized_cluster_stops_the_build_naming_it(built: Built) -> None:
+    from onefold.testing.dbt import DbtFailure
+
+    with pytest.raises(DbtFailure) as failure:
+        run_dbt(
+            ["run", "--select", "int_identity_edges_classified", "--vars",
+             "{onefold__max_cluster_size: 3}"],
+            built.env, built.target_path,
+        )
+    message = str(failure.value)
+    assert "exceed onefold__max_cluster_size (3 identifier values)" in message
+    assert "cluster " in message
+    assert "onefold__oversized_cluster_action: split" in message

@@ -89,5 +89,6 @@
         'observed_at': meta.observed_at,
         'identifiers': meta.identifiers,
         'composite_keys': meta.get('composite_keys', []),
+        'attributes': meta.get('attributes', {}),
     }) }}
 {% endmacro %}

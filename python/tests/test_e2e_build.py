@@ -208,3 +208,50 @@ def test_oversized_cluster_stops_the_build_naming_it(built: Built) -> None:
     assert "exceed onefold__max_cluster_size (3 identifier values)" in message
     assert "cluster " in message
     assert "onefold__oversized_cluster_action: split" in message
+
+
+def test_bi_role_reads_marts_but_not_raw(built: Built) -> None:
+    if built.target != "postgres":
+        pytest.skip("roles and grants are a PostgreSQL feature; DuckDB has none")
+    import psycopg2
+
+    warehouse = built.connect()
+    try:
+        connection = warehouse.connection  # type: ignore[attr-defined]
+        with connection.cursor() as cursor:
+            cursor.execute("set role onefold_reader")
+            cursor.execute("select count(*) from onefold_marts.customers")
+            assert cursor.fetchone()[0] > 0
+            cursor.execute("select count(*) from onefold_marts.identity_map")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("select count(*) from raw.web_events")
+    finally:
+        warehouse.close()
+
+
+def test_lifetime_value_matches_the_orders(built: Built) -> None:
+    warehouse = built.connect()
+    try:
+        mismatches = warehouse.query(
+            """
+            with recomputed as (
+                select records.customer_id, sum(orders.net_amount_reporting) as ltv,
+                       count(*) as orders_count
+                from onefold_marts.orders as orders
+                inner join onefold_marts.customer_records as records
+                    on orders.source = records.source and orders.record_key = records.record_key
+                where not orders.is_cancelled
+                group by records.customer_id
+            )
+            select count(*) from onefold_marts.customers as customers
+            left join recomputed on customers.customer_id = recomputed.customer_id
+            where customers.lifetime_value != coalesce(recomputed.ltv, 0)
+               or customers.orders_count != coalesce(recomputed.orders_count, 0)
+            """
+        )[0][0]
+        with_orders = warehouse.query(
+            "select count(*) from onefold_marts.customers where orders_count > 0")[0][0]
+    finally:
+        warehouse.close()
+    assert with_orders > 0
+    assert mismatches == 0

@@ -1,0 +1,105 @@
+{#-
+    Every value any record offers for a golden attribute, with its customer. Columns
+    come from `meta.onefold.attributes` of the identity staging models; attributes with
+    `from_identifier` take the normalized, unblocked, plain (not pre-hashed) identifier
+    values of that type instead, so the golden email is one the resolver also trusts.
+-#}
+{%- for model_name in var('onefold__identifier_models') %}
+-- depends_on: {{ ref(model_name) }}
+{%- endfor %}
+{%- set attributes = var('onefold__golden_attributes') -%}
+{%- set declarations = [] -%}
+{%- for node in onefold.identifier_models() -%}
+    {%- do declarations.append(onefold.identifier_declaration(node)) -%}
+{%- endfor %}
+
+with
+
+customer_records as (
+
+    select * from {{ ref('customer_records') }}
+
+),
+
+identifiers as (
+
+    select * from {{ ref('int_identifiers') }}
+
+),
+
+blocked as (
+
+    select * from {{ ref('int_identifiers_blocked') }}
+
+),
+
+declared as (
+
+{%- for declaration in declarations %}
+    {%- for attribute, column in declaration.attributes.items() %}
+        {%- if attribute not in attributes %}
+            {{ exceptions.raise_compiler_error(
+                "Model '" ~ declaration.model ~ "' maps column '" ~ column ~ "' to attribute '"
+                ~ attribute ~ "', which is not in onefold__golden_attributes.") }}
+        {%- endif %}
+
+    select
+        '{{ declaration.source }}' as source,
+        cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
+        '{{ attribute }}' as attribute,
+        trim(cast({{ column }} as {{ dbt.type_string() }})) as attribute_value,
+        cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+    from {{ declaration.relation }}
+    where {{ column }} is not null and trim(cast({{ column }} as {{ dbt.type_string() }})) != ''
+
+    union all
+    {%- endfor %}
+{%- endfor %}
+
+{%- for attribute, config in attributes.items() if config.get('from_identifier') %}
+
+    select
+        identifiers.source,
+        identifiers.record_key,
+        '{{ attribute }}' as attribute,
+        identifiers.normalized_value as attribute_value,
+        identifiers.observed_at
+    from identifiers
+    left join blocked
+        on identifiers.identifier_type = blocked.identifier_type
+        and identifiers.match_key = blocked.match_key
+    where identifiers.identifier_type = '{{ config.from_identifier }}'
+        and blocked.match_key is null
+        and not identifiers.is_prehashed
+
+    union all
+{%- endfor %}
+
+    -- Keeps the union well-formed while dbt parses; contributes no rows.
+    select
+        cast(null as {{ dbt.type_string() }}) as source,
+        cast(null as {{ dbt.type_string() }}) as record_key,
+        cast(null as {{ dbt.type_string() }}) as attribute,
+        cast(null as {{ dbt.type_string() }}) as attribute_value,
+        cast(null as {{ dbt.type_timestamp() }}) as observed_at
+    where 1 = 0
+
+),
+
+attributed as (
+
+    select
+        customer_records.customer_id,
+        declared.attribute,
+        declared.attribute_value,
+        declared.source,
+        declared.record_key,
+        declared.observed_at
+    from declared
+    inner join customer_records
+        on declared.source = customer_records.source
+        and declared.record_key = customer_records.record_key
+
+)
+
+select * from attributed

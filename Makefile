@@ -31,6 +31,7 @@ demo: install  ## Generate demo data into DuckDB, build it, print a summary
 	$(BIN)/onefold generate --target duckdb --persons $(DEMO_PERSONS) --seed $(DEMO_SEED)
 	$(BIN)/dbt build --target duckdb --quiet
 	$(BIN)/onefold summary --target duckdb
+	$(BIN)/onefold evaluate --target duckdb
 
 lint: install  ## sqlfluff (dbt templater), ruff, mypy
 	$(BIN)/sqlfluff lint models tests

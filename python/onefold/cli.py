@@ -255,3 +255,87 @@ def explain(target: str, as_json: bool, value: str) -> None:
             console.print(
                 f"  {cut['source']} {cut['record_key']}: {cut['identifier_type']} ({cut['rule']})"
             )
+
+
+@main.command()
+@target_option
+@json_option
+@click.option(
+    "--expectations",
+    "expectations_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Expectations YAML [default: validation/expectations.yml].",
+)
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    default=None,
+    help="Reference time (UTC) for freshness checks, for reproducible runs [default: now].",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="LAYER.TABLE",
+    help="Validate only this declared table (repeatable), e.g. marts.customer_records.",
+)
+@reports_errors
+def validate(
+    target: str,
+    as_json: bool,
+    expectations_path: Path | None,
+    now: dt.datetime | None,
+    tables: tuple[str, ...],
+) -> None:
+    """Check the published tables against validation/expectations.yml (great-expectations).
+
+    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit.
+    Example values of columns marked `pii: true` are masked.
+    """
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from onefold.validate import run_validation
+    from onefold.validation.report import group_rows
+
+    report = run_validation(
+        target,
+        expectations_path=expectations_path,
+        now=now.replace(tzinfo=dt.UTC) if now else None,
+        tables=tables,
+    )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        for table_key in report.tables:
+            outcomes = report.for_table(table_key)
+            failed = sum(not o.success for o in outcomes)
+            relation = outcomes[0].relation if outcomes else table_key
+            status = f"[bold red]{failed} failed[/]" if failed else "[green]passed[/]"
+            table = Table(title=f"{escape(table_key)} ({relation}): {status}", title_justify="left")
+            for column in ("#", "expectation", "column(s)", "expected", "result", "observed"):
+                table.add_column(column, no_wrap=column in ("#", "result"))
+            table.add_column("unexpected examples")
+            for group in group_rows(outcomes):
+                first = group[0]
+                table.add_row(
+                    str(first.position),
+                    first.check,
+                    escape(", ".join(c for o in group for c in o.columns)),
+                    escape(first.expected),
+                    "[green]pass[/]" if first.success else "[bold red]FAIL[/]",
+                    escape(first.error or first.observed),
+                    escape("\n".join(first.examples)),
+                )
+            console.print(table, highlight=False)
+        style = "bold red" if report.failed else "bold green"
+        console.print(
+            f"[{style}]{report.summary}[/] on {report.target} "
+            f"({len(report.tables)} tables, {report.elapsed_seconds:.1f}s)",
+            highlight=False,
+        )
+    if report.failed:
+        sys.exit(1)

@@ -1,9 +1,11 @@
 """Identity quality against the generator's ground truth.
 
-Evaluated: every raw record (one per source key) of the sources that feed the identity
-graph. Pairwise metrics over records: two records form a predicted pair when they share a
-customer_id, and a true pair when the same simulated person owns both. Records the
-resolver did not assign (all identifiers rejected or blocked) count as singletons.
+Evaluated: every record that staging accepted from the sources that feed the identity
+graph (`int_identity_source_records`); rows staging quarantined are not the resolver's
+to assign and are reported by `onefold summary` instead. Pairwise metrics over records:
+two records form a predicted pair when they share a customer_id, and a true pair when
+the same simulated person owns both. Records the resolver did not assign (all
+identifiers rejected or blocked) count as singletons.
 """
 
 from __future__ import annotations
@@ -65,9 +67,11 @@ def evaluate(warehouse: Warehouse, settings: ProjectSettings | None = None) -> E
     settings = settings or ProjectSettings()
     truth = f"{settings.truth_schema}.record_owners"
     records = f"{settings.layer_schema('marts')}.customer_records"
+    staged = f"{settings.layer_schema('intermediate')}.int_identity_source_records"
     for schema, table in (
         (settings.truth_schema, "record_owners"),
         (settings.layer_schema("marts"), "customer_records"),
+        (settings.layer_schema("intermediate"), "int_identity_source_records"),
     ):
         if not warehouse.table_exists(schema, table):
             raise ConfigError(
@@ -83,11 +87,13 @@ def evaluate(warehouse: Warehouse, settings: ProjectSettings | None = None) -> E
                     as customer_id,
                 records.customer_id is null as is_unassigned
             from {truth} as truth
+            -- Only records staging accepted from the identity sources.
+            inner join {staged} as staged
+                on truth.source_table = staged.source
+                and truth.record_key = staged.record_key
             left join {records} as records
                 on truth.source_table = records.source
                 and truth.record_key = records.record_key
-            -- Only sources that feed the identity graph (not consent or erasure logs).
-            where truth.source_table in (select distinct source from {records})
         )
     """
     totals = warehouse.query(f"""

@@ -55,14 +55,16 @@ class PostgresSettings(BaseSettings):
     )
 
     def dsn(self) -> str:
-        """A libpq connection string; the password is only added when one is set."""
-        parts = [
-            f"host={self.host}",
-            f"port={self.port}",
-            f"user={self.user}",
-            f"dbname={self.database}",
-        ]
+        """A libpq connection string, values quoted by libpq's own rules."""
+        from psycopg2.extensions import make_dsn
+
         secret = self.password.get_secret_value()
-        if secret:
-            parts.append(f"password={secret}")
-        return " ".join(parts)
+        return str(
+            make_dsn(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                dbname=self.database,
+                password=secret or None,
+            )
+        )

@@ -168,7 +168,8 @@ def test_participation_is_realistic(db: duckdb.DuckDBPyConnection) -> None:
 
     assert 0.85 <= share("web_events") <= 0.95
     assert 0.35 <= share("shop_customers") <= 0.45
-    assert 0.25 <= share("crm_contacts") <= 0.35
+    # 30% of people, plus every loyalty member (the card sign-up creates a contact).
+    assert 0.42 <= share("crm_contacts") <= 0.52
     assert 0.55 <= share("email_events") <= 0.65
     guests = _scalar(
         db,
@@ -545,6 +546,135 @@ def test_clean_identifiers_point_at_their_owner(db: duckdb.DuckDBPyConnection) -
     )
     identifies = _scalar(db, "select count(*) from raw.web_events where type = 'identify'")
     assert identified / identifies > 0.7  # the rest carry (logged) email noise
+
+
+def test_known_people_identify_on_nearly_every_device(db: duckdb.DuckDBPyConnection) -> None:
+    """People some system knows by email (account, shop, CRM, email list) identify on
+    nearly every browser they use; only people nobody knows browse anonymously."""
+    devices = db.execute("""
+        with owners as (
+            select o.person_id, w.anonymous_id,
+                   bool_or(w.type = 'identify' or w.user_id is not null) as identified
+            from raw.web_events as w
+            join raw_truth.record_owners as o
+                on o.source_table = 'web_events' and o.record_key = w.message_id
+            where w.anonymous_id not in ('null', 'undefined', 'anonymous', 'unknown', '0', '')
+            group by all
+        ),
+        personal as (  -- one user per browser: leave shared devices out
+            select * from owners qualify count(*) over (partition by anonymous_id) = 1
+        ),
+        known as (
+            select distinct person_id from raw_truth.record_owners
+            where source_table in ('shop_customers', 'crm_contacts', 'email_events')
+            union
+            select o.person_id from raw.web_events as w
+            join raw_truth.record_owners as o
+                on o.source_table = 'web_events' and o.record_key = w.message_id
+            where w.user_id like 'usr_%'
+        )
+        select person_id in (select person_id from known) as is_known,
+               avg(case when identified then 0 else 1 end), count(*)
+        from personal group by 1
+    """).fetchall()
+    anonymous = {is_known: (share, count) for is_known, share, count in devices}
+    assert anonymous[True][1] > 1000
+    assert anonymous[True][0] <= 0.03
+    assert anonymous[False][0] >= 0.8
+
+
+def test_checkouts_identify_the_buyer_by_the_order_email(db: duckdb.DuckDBPyConnection) -> None:
+    completed, identified = db.execute("""
+        with events as (
+            select w.*, o.person_id from raw.web_events as w
+            join raw_truth.record_owners as o
+                on o.source_table = 'web_events' and o.record_key = w.message_id
+        )
+        select count(*), count(*) filter (where exists (
+            select 1 from events as i
+            where i.type = 'identify' and i.anonymous_id = c.anonymous_id
+                and i.person_id = c.person_id
+                and i.received_at <= c.received_at
+        ))
+        from events as c where c.event = 'Order Completed'
+    """).fetchall()[0]
+    assert completed > 100
+    assert identified / completed > 0.95  # the rest lost their anonymous_id to junk
+
+
+def test_loyalty_cards_are_registered_with_a_phone_and_in_the_crm(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    cards, with_phone, in_crm = db.execute("""
+        with transactions as (
+            select distinct on (transaction_id) * from raw.pos_transactions
+            where loyalty_card_id is not null
+        ),
+        first_use as (
+            select loyalty_card_id, arg_min(phone, try_cast(transacted_at as timestamptz)) as phone,
+                   min(transacted_at) as first_at
+            from transactions where try_cast(transacted_at as timestamptz) is not null
+            group by 1
+        )
+        select count(*), count(phone),
+               count(*) filter (where loyalty_card_id in (
+                   select loyalty_card_id from raw.crm_contacts))
+        from first_use
+    """).fetchall()[0]
+    assert cards > 300
+    assert with_phone / cards > 0.9  # the sign-up at the till (some phones are junk)
+    assert in_crm == cards
+    mismatched = _scalar(
+        db,
+        """
+        select count(*) from raw.crm_contacts as c
+        join raw_truth.record_owners as co
+            on co.source_table = 'crm_contacts' and co.record_key = c.contact_id
+        join raw.pos_transactions as p on p.loyalty_card_id = c.loyalty_card_id
+        join raw_truth.record_owners as po
+            on po.source_table = 'pos_transactions' and po.record_key = p.transaction_id
+        where co.person_id <> po.person_id
+    """,
+    )
+    assert mismatched == 0
+
+
+def test_email_list_addresses_are_seen_in_another_source(db: duckdb.DuckDBPyConnection) -> None:
+    """The email platform's address comes from a checkout, an account or the CRM."""
+    seen, total = db.execute("""
+        with elsewhere as (
+            select o.person_id, lower(trim(x.email)) as email from raw.shop_customers as x
+            join raw_truth.record_owners as o
+                on o.source_table = 'shop_customers' and o.record_key = x.customer_id
+            union
+            select o.person_id, lower(trim(x.email)) from raw.shop_orders as x
+            join raw_truth.record_owners as o
+                on o.source_table = 'shop_orders' and o.record_key = x.order_id
+            union
+            select o.person_id, lower(trim(x.email)) from raw.crm_contacts as x
+            join raw_truth.record_owners as o
+                on o.source_table = 'crm_contacts' and o.record_key = x.contact_id
+            union
+            select o.person_id, lower(trim(json_extract_string(x.traits, '$.email')))
+            from raw.web_events as x
+            join raw_truth.record_owners as o
+                on o.source_table = 'web_events' and o.record_key = x.message_id
+            where x.type = 'identify' and json_valid(x.traits)
+        ),
+        subscribers as (
+            select o.person_id, mode(lower(trim(x.email_address))) as email
+            from raw.email_events as x
+            join raw_truth.record_owners as o
+                on o.source_table = 'email_events' and o.record_key = x.event_id
+            where o.person_id in (select person_id from elsewhere)
+            group by 1
+        )
+        select count(*) filter (where (person_id, email) in (select * from elsewhere)),
+               count(*)
+        from subscribers
+    """).fetchall()[0]
+    assert total > 300
+    assert seen / total > 0.95
 
 
 def test_consent_is_realistic(db: duckdb.DuckDBPyConnection) -> None:

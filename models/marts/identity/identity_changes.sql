@@ -16,15 +16,14 @@ detected as (
 
 final as (
 
-    -- Explicit varchar (not text): on Postgres the contract's varchar must match what
-    -- later runs append, or the incremental schema check fails.
+    -- Explicit types: what later runs append must match the contract's column types.
     select
-        cast(change_id as varchar) as change_id,
-        cast(run_id as varchar) as run_id,
-        cast(change_type as varchar) as change_type,
-        cast(customer_id as varchar) as customer_id,
-        cast(previous_customer_id as varchar) as previous_customer_id,
-        cast(cause as varchar) as cause,
+        cast(change_id as {{ dbt.type_string() }}) as change_id,
+        cast(run_id as {{ dbt.type_string() }}) as run_id,
+        cast(change_type as {{ dbt.type_string() }}) as change_type,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(previous_customer_id as {{ dbt.type_string() }}) as previous_customer_id,
+        cast(cause as {{ dbt.type_string() }}) as cause,
         cast(records_moved as {{ dbt.type_bigint() }}) as records_moved,
         cast(changed_at as {{ dbt.type_timestamp() }}) as changed_at
     from detected

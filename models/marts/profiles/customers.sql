@@ -50,9 +50,9 @@ final as (
     select
         customer_ids.customer_id,
     {%- for attribute in attributes %}
-        cast(golden.{{ attribute }} as varchar) as {{ attribute }},
+        cast(golden.{{ attribute }} as {{ dbt.type_string() }}) as {{ attribute }},
     {%- endfor %}
-        cast(traits.preferred_channel as varchar) as preferred_channel,
+        cast(traits.preferred_channel as {{ dbt.type_string() }}) as preferred_channel,
         customer_ids.records_count,
         traits.orders_count,
         traits.lifetime_value,

@@ -19,7 +19,7 @@ renamed as (
         lower(trim(status)) = 'granted' as is_granted,
         coalesce({{ onefold.safe_cast_boolean('gpc') }}, false) as is_gpc,
         parsed_occurred_at as occurred_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_events
 
 )

@@ -16,6 +16,7 @@ renamed as (
         nullif(trim(first_name), '') as first_name,
         nullif(trim(last_name), '') as last_name,
         nullif(trim(company), '') as company_name,
+        nullif(trim(loyalty_card_id), '') as loyalty_card_id,
         lower(nullif(trim(lifecycle_stage), '')) as lifecycle_stage,
         upper(nullif(trim(mailing_postal_code), '')) as postcode,
         upper(nullif(trim(mailing_country), '')) as country_code,
@@ -24,7 +25,7 @@ renamed as (
         parsed_birth_date as birth_date,
         parsed_created_at as created_at,
         parsed_updated_at as updated_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_contacts
 
 )

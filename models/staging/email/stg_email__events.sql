@@ -16,7 +16,7 @@ renamed as (
         lower(trim(event_type)) as event_type,
         nullif(trim(url), '') as clicked_url,
         parsed_occurred_at as occurred_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_events
 
 )

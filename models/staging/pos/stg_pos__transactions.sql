@@ -18,7 +18,7 @@ renamed as (
         parsed_amount as amount,
         parsed_items_count as items_count,
         parsed_transacted_at as transacted_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_transactions
 
 )

@@ -15,7 +15,7 @@ renamed as (
         trim(identifier_value) as identifier_value,
         upper(trim(regulation)) as regulation,
         parsed_received_at as received_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_requests
 
 )

@@ -23,7 +23,7 @@ renamed as (
         coalesce({{ onefold.safe_cast_boolean('accepts_marketing') }}, false) as has_accepted_marketing,
         parsed_created_at as created_at,
         parsed_updated_at as updated_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_customers
 
 )

@@ -27,7 +27,7 @@ renamed as (
         parsed_created_at as created_at,
         parsed_updated_at as updated_at,
         parsed_cancelled_at as cancelled_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_orders
 
 )

@@ -36,7 +36,7 @@ renamed as (
         parsed_original_at as original_at,
         parsed_sent_at as sent_at,
         parsed_received_at as received_at,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from base_events
 
 ),

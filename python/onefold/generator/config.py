@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from onefold.errors import ConfigError
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Participation:
     registered: float = 0.55  # of web persons: about half of all persons have a user_id
     shop_customer: float = 0.40
     guest_buyer: float = 0.17  # of non-customers: orders without an account
-    crm: float = 0.30
+    crm: float = 0.30  # besides loyalty members, who all are CRM contacts
     pos_loyalty: float = 0.25
     pos_walk_in: float = 0.10  # of persons without a loyalty card
     email_subscriber: float = 0.60

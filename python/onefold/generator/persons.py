@@ -25,6 +25,7 @@ from onefold.generator.arrays import (
     random_chars,
     run_starts,
     to_object,
+    unique_random_ints,
     weighted_choice,
     where,
     zero_padded,
@@ -65,7 +66,11 @@ class Membership:
 
 
 def draw_membership(rng: np.random.Generator, n: int, shares: Participation) -> Membership:
-    """Independent draws per source, except where one presupposes another."""
+    """Independent draws per source, except where one presupposes another.
+
+    Signing up for the loyalty card at the till creates a CRM contact (the member's name,
+    email and phone), so every loyalty member is also in the CRM.
+    """
     web = rng.random(n) < shares.web
     shop = rng.random(n) < shares.shop_customer
     loyalty = rng.random(n) < shares.pos_loyalty
@@ -74,7 +79,7 @@ def draw_membership(rng: np.random.Generator, n: int, shares: Participation) -> 
         registered=web & (rng.random(n) < shares.registered),
         shop_customer=shop,
         guest_buyer=~shop & (rng.random(n) < shares.guest_buyer),
-        crm=rng.random(n) < shares.crm,
+        crm=(rng.random(n) < shares.crm) | loyalty,
         loyalty=loyalty,
         walk_in=~loyalty & (rng.random(n) < shares.pos_walk_in),
         subscriber=rng.random(n) < shares.email_subscriber,
@@ -148,6 +153,7 @@ class Population:
     household: IntArray  # index of the household's first person
     user_id: TextArray  # '' unless registered on the website/app
     registered_ms: IntArray  # window end for people who never register
+    loyalty_card_id: ObjectArray  # '' unless a loyalty member
     membership: Membership
     addresses: AddressChoices
 
@@ -201,6 +207,7 @@ def build_population(
     membership = draw_membership(rng, n, config.participation)
     user_id, registered_ms = _registrations(rng, membership.registered, window)
     addresses = draw_address_choices(rng, has_second, membership)
+    loyalty_card_id = _loyalty_cards(rng, membership.loyalty)
     width = max(7, len(str(n)))
     return Population(
         person_id=concat("P", zero_padded(np.arange(1, n + 1), width)),
@@ -228,6 +235,7 @@ def build_population(
         household=household,
         user_id=user_id,
         registered_ms=registered_ms,
+        loyalty_card_id=loyalty_card_id,
         membership=membership,
         addresses=addresses,
     )
@@ -399,3 +407,12 @@ def _registrations(
     during = uniform_between(rng, np.full(n, window.start_ms), np.full(n, window.end_ms - 1))
     registered_ms = np.where(before, window.start_ms - 1, during)
     return user_id, np.where(registered, registered_ms, window.end_ms).astype(np.int64)
+
+
+def _loyalty_cards(rng: np.random.Generator, loyalty: BoolArray) -> ObjectArray:
+    """Card numbers of loyalty members ('LC' and ten digits); '' for everyone else."""
+    members = np.flatnonzero(loyalty)
+    card = np.full(len(loyalty), "", dtype=object)
+    number = unique_random_ints(rng, len(members), 0, 10_000_000_000)
+    card[members] = concat("LC", zero_padded(number, 10)).astype(object)
+    return card

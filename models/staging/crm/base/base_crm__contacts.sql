@@ -39,7 +39,7 @@ flagged as (
             ['parsed_updated_at desc', '_loaded_at desc'],
             ['contact_id', 'email', 'phone', 'first_name', 'last_name', 'company',
              'lifecycle_stage', 'birth_date', 'mailing_postal_code', 'mailing_country',
-             'created_at', 'updated_at', 'is_deleted']
+             'created_at', 'updated_at', 'is_deleted', 'loyalty_card_id']
         ) }}
     from validated
 

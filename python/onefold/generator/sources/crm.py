@@ -1,7 +1,9 @@
 """CRM contacts (Salesforce/HubSpot style), re-exported whenever a contact changes.
 
 Some people were entered twice (a sales rep and a web form), so one person can own two
-contact_ids; lifecycle stages only move forward between versions.
+contact_ids; lifecycle stages only move forward between versions. Every loyalty member is
+a contact: the sign-up at the till creates it with the member's phone and card number
+(`loyalty_card_id`, empty for everyone else).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from onefold.generator.arrays import (
     IntArray,
     concat,
     expand,
+    null_where,
     pick,
     random_chars,
+    run_starts,
     text,
     to_object,
     weighted_choice,
@@ -53,7 +57,12 @@ def build_crm_contacts(world: World, rng: np.random.Generator) -> RawTable:
     clock = RowClock(rng, people, p)
     lk = lookups()
     has_email = (rng.random(k) < 0.92)[contact]
-    has_phone = (rng.random(k) < 0.6)[contact]
+    # A loyalty card is registered with the member's phone number.
+    member = people.membership.loyalty[person]
+    has_phone = (member | (rng.random(k) < 0.6))[contact]
+    # The sign-up at the till creates the member's contact with the card number on it; a
+    # duplicate contact (entered again by hand) lacks it.
+    card = (member & run_starts(person))[contact]
     has_company = (rng.random(k) < 0.35)[contact]
     has_birth = (rng.random(k) < 0.35)[contact]
     has_postcode = (rng.random(k) < 0.7)[contact]
@@ -64,6 +73,7 @@ def build_crm_contacts(world: World, rng: np.random.Generator) -> RawTable:
         "contact_id": keys,
         "email": render_email_field(noise, "email", people, p, uses_second, has_email),
         "phone": render_phone_field(noise, "phone", people, p, updated, 0.3, has_phone),
+        "loyalty_card_id": null_where(~card, people.loyalty_card_id[p]),
         "first_name": render_first_names(noise, "first_name", people.first[p]),
         "last_name": render_last_names(noise, "last_name", people.last[p]),
         "company": to_object(company, ~has_company),

@@ -1,10 +1,11 @@
 """Point-of-sale transactions: loyalty card holders, phone numbers given at the till,
 and anonymous cash-desk sales that only the ground truth can attribute.
 
-A loyalty card is registered with the member's phone number: each card's first
-transaction in the export is its sign-up at the till (card and phone together), and the
-till asks for the number again now and then (a receipt by text, a points lookup). A
-member who forgot the card is usually looked up by phone so the points still count.
+A loyalty card is registered with the member's phone number (and stored on the member's
+CRM contact): each card's first transaction in the export is its sign-up at the till
+(card and phone together), and the till asks for the number again now and then (a
+receipt by text, a points lookup). A member who forgot the card is usually looked up by
+phone so the points still count.
 """
 
 from __future__ import annotations
@@ -45,10 +46,6 @@ def build_pos_transactions(world: World, rng: np.random.Generator) -> RawTable:
     membership = people.membership
     loyal = np.flatnonzero(membership.loyalty).astype(np.int64)
     walk_in = np.flatnonzero(membership.walk_in).astype(np.int64)
-    card_number = unique_random_ints(rng, len(loyal), 0, 10_000_000_000)
-    card = np.full(people.size, "", dtype=object)
-    card[loyal] = concat("LC", zero_padded(card_number, 10)).astype(object)
-
     visits = np.concatenate(
         [1 + rng.poisson(3.5, len(loyal)), 1 + (rng.random(len(walk_in)) < 0.3)]
     )
@@ -77,7 +74,7 @@ def build_pos_transactions(world: World, rng: np.random.Generator) -> RawTable:
     columns: dict[str, ObjectArray] = {
         "transaction_id": transaction_id,
         "store_id": to_object(concat("store-", zero_padded(store + 1, 3))),
-        "loyalty_card_id": null_where(~presented, card[person]),
+        "loyalty_card_id": null_where(~presented, people.loyalty_card_id[person]),
         "phone": render_phone_field(noise, "phone", people, person, at, 0.1, phone_given),
         "amount": to_object(cents_text(amount)),
         "currency": to_object(currency_of(people, person)),

@@ -1,7 +1,8 @@
 """Browsers and app installs: each has an anonymous_id; some are shared by two people.
 
 A shared family tablet or laptop is how real identity graphs over-merge: both people
-identify on the same anonymous_id.
+identify on the same anonymous_id (the borrower does so on a share of borrowed devices,
+see `web_visits`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Devices:
     device: IntArray
     user_offsets: IntArray  # per person: their slice of the pairs
     user_counts: IntArray
+    own_pair: IntArray  # per person: the pair of their first own device (-1 if none)
 
     def pick_for(self, rng: np.random.Generator, person: IntArray) -> IntArray:
         """A device each person uses, uniformly among theirs."""
@@ -54,6 +56,10 @@ class Devices:
     def pick_pair_for(self, rng: np.random.Generator, person: IntArray) -> IntArray:
         """A (user, device) pair of each person, uniformly among theirs (index into `user`)."""
         return choose_in_groups(rng, person, self.user_offsets, self.user_counts)
+
+    def borrowed(self, pair: IntArray) -> BoolArray:
+        """Whether each pair is a person using someone else's device."""
+        return np.asarray(self.owner[self.device[pair]] != self.user[pair])
 
 
 def build_devices(world: World, rng: np.random.Generator) -> Devices:
@@ -67,6 +73,9 @@ def build_devices(world: World, rng: np.random.Generator) -> Devices:
     order = np.lexsort((device, user))
     user, device = user[order], device[order]
     counts = np.bincount(user, minlength=people.size).astype(np.int64)
+    own = np.flatnonzero(owner[device] == user)
+    own_pair = np.full(people.size, -1, dtype=np.int64)
+    own_pair[user[own][::-1]] = own[::-1]
     return Devices(
         owner=owner,
         anonymous_id=uuid4_objects(rng, n),
@@ -76,6 +85,7 @@ def build_devices(world: World, rng: np.random.Generator) -> Devices:
         device=device,
         user_offsets=np.cumsum(counts) - counts,
         user_counts=counts,
+        own_pair=own_pair,
     )
 
 

@@ -46,7 +46,18 @@ NEWSLETTER_SIGNUP_SHARE = 0.3  # unregistered subscribers who gave their email o
 TRACKED_ORDER_SHARE = 0.85  # online orders whose checkout events reached the warehouse
 # Of the devices a person known by email uses: those on which they ever identify (log
 # in, or follow a tracked email link, or fill in a form). The rest stay anonymous.
-IDENTIFIED_DEVICE_SHARE = 0.97
+IDENTIFIED_DEVICE_SHARE = 0.98
+# On a device borrowed from a housemate or friend (the shared-device noise) people mostly
+# just browse: the share of them who ever sign in, sign up, give their email or check out
+# there.
+BORROWED_DEVICE_IDENTIFY_SHARE = 0.3
+# A borrowed device gets a minority of its user's visits: picked as often as their own
+# devices, a borrowed one keeps its first visit and this share of the later ones (the
+# rest happen on the person's own first device).
+BORROWED_VISIT_SHARE = 0.4
+# Visits of people on an email list (subscribers, shop customers, CRM contacts) that
+# arrive from a tracked link in an email, which identifies the browser by that address.
+REIDENTIFY_SHARE = 0.2
 INTERNAL = len(ref.REFERRERS)  # referrer index for navigation within the site
 
 
@@ -108,26 +119,45 @@ def simulate(
 ) -> tuple[WebEvents, WebFacts]:
     """All web and app events of the window, and each person's first visit."""
     identifies = _identifying_pairs(world, rng, devices)
-    browse, facts, first_device = _browsing(world, rng, devices, identifies)
+    browse, facts, first_pair = _browsing(world, rng, devices, identifies)
     events = _concat(
         browse,
-        _signups(world, rng, devices),
-        _newsletter_signups(world, rng, facts, first_device),
+        _signups(world, rng, devices, identifies),
+        _newsletter_signups(world, rng, devices, facts, first_pair, identifies),
         _checkouts(world, rng, devices, orders, identifies),
     )
     return events, facts
 
 
-def known_by_email(people: Population) -> BoolArray:
-    """People some system knows by email: account holders, buyers, CRM contacts, subscribers."""
+def known_by_list(people: Population) -> BoolArray:
+    """People on a list that emails them: shop customers, CRM contacts, subscribers."""
     m = people.membership
-    return np.asarray(m.registered | m.shop_customer | m.crm | m.subscriber)
+    return np.asarray(m.shop_customer | m.crm | m.subscriber)
+
+
+def known_by_email(people: Population) -> BoolArray:
+    """People some system knows by email: account holders and everyone on a list."""
+    return np.asarray(people.membership.registered | known_by_list(people))
 
 
 def _identifying_pairs(world: World, rng: np.random.Generator, devices: Devices) -> BoolArray:
     """Per (user, device) pair: does this person ever identify on this device?"""
+    pairs = np.arange(len(devices.user), dtype=np.int64)
     known = known_by_email(world.people)[devices.user]
-    return np.asarray(known & (rng.random(len(devices.user)) < IDENTIFIED_DEVICE_SHARE))
+    share = np.where(
+        devices.borrowed(pairs), BORROWED_DEVICE_IDENTIFY_SHARE, IDENTIFIED_DEVICE_SHARE
+    )
+    return np.asarray(known & (rng.random(len(pairs)) < share))
+
+
+def _identifying_device(
+    rng: np.random.Generator, devices: Devices, person: IntArray, identifies: BoolArray
+) -> IntArray:
+    """The device each person signs up or checks out on: any of theirs, except that a
+    borrowed device they never identify on is swapped for their own first device."""
+    pair = devices.pick_pair_for(rng, person)
+    swap = devices.borrowed(pair) & ~identifies[pair]
+    return np.asarray(np.where(swap, devices.own_pair[person], pair))
 
 
 def _capture_second(people: Population, person: IntArray) -> BoolArray:
@@ -151,12 +181,20 @@ def _browsing(
     On each device where a person identifies, their first eligible visit does so: a login
     for registered users (their first visit there after registering), an email identify
     for other known people. Registered users whose visits on such a device all predate
-    their registration come back and log in there once.
+    their registration come back and log in there once. Later visits from tracked email
+    links identify again with the list's address, which is how a second address used by
+    the shop, CRM or email platform meets the account's on one browser.
     """
     people, window = world.people, world.window
     web = np.flatnonzero(devices.user_counts > 0).astype(np.int64)
     person = web[expand(1 + rng.poisson(rng.gamma(1.5, 2.0, len(web))))[0]]
     pair = devices.pick_pair_for(rng, person)
+    borrowed = devices.borrowed(pair)
+    by_pair = np.lexsort((np.arange(len(pair)), pair))
+    first_on_pair = np.zeros(len(pair), dtype=bool)
+    first_on_pair[by_pair[run_starts(pair[by_pair])]] = True
+    at_home = borrowed & ~first_on_pair & (rng.random(len(pair)) >= BORROWED_VISIT_SHARE)
+    pair = np.where(at_home, devices.own_pair[person], pair)
     device = devices.device[pair]
     start = daily_instants(rng, window, people.utc_offset_minutes[person])
     registered = people.user_id[person] != ""
@@ -169,7 +207,12 @@ def _browsing(
         first_eligible & registered
     )
     login = (logged_in & (rng.random(len(person)) < LOGIN_SHARE)) | (first_eligible & registered)
-    capture = first_eligible & ~registered
+    # Email identifies: the first visit on the device for people without an account, and
+    # for anyone on a list (subscribers, buyers, CRM contacts) a share of later visits
+    # that arrive from a tracked email link, logged in to an account or not.
+    on_list = known_by_list(people)[person]
+    clicked = on_list & identifies[pair] & (rng.random(len(person)) < REIDENTIFY_SHARE)
+    capture = (first_eligible & ~registered) | clicked
     landing_referrer = weighted_choice(rng, len(person), [w for _, w in ref.REFERRERS])
     order = np.lexsort((start, person))
     first = order[run_starts(person[order])]
@@ -224,10 +267,11 @@ def _browsing(
         at=start[capture] + rng.integers(5 * MS_PER_SECOND, 3 * MS_PER_MINUTE, c),
         kind=IDENTIFY,
         page=landing_page[capture],
+        logged_in=logged_in[capture],
         uses_second=_capture_second(people, person[capture]),
     )
     late = _late_logins(world, rng, devices, identifies, pair, eligible)
-    return _concat(content, identify, captured, late), facts, device[first]
+    return _concat(content, identify, captured, late), facts, pair[first]
 
 
 def _late_logins(
@@ -249,16 +293,15 @@ def _late_logins(
     late = np.flatnonzero(identifies & used & ~covered & (people.user_id[user] != ""))
     k = len(late)
     person = user[late]
-    at = window.clip(
-        uniform_between(rng, people.registered_ms[person] + 1, np.full(k, window.end_ms - 1))
-    )
+    at = uniform_between(rng, people.registered_ms[person] + 1, np.full(k, window.end_ms - 1))
     step = np.tile(np.arange(2), k)
     row = np.repeat(np.arange(k), 2)
+    typing = step * rng.integers(3 * MS_PER_SECOND, 20 * MS_PER_SECOND, 2 * k)
     return _events(
         2 * k,
         person=person[row],
         device=devices.device[late][row],
-        at=at[row] + step * rng.integers(3 * MS_PER_SECOND, 20 * MS_PER_SECOND, 2 * k),
+        at=window.clip(at[row] + typing),
         kind=np.where(step == 0, PAGE, IDENTIFY),
         page=page_table().login,
         logged_in=step == 1,
@@ -267,7 +310,9 @@ def _late_logins(
     )
 
 
-def _signups(world: World, rng: np.random.Generator, devices: Devices) -> WebEvents:
+def _signups(
+    world: World, rng: np.random.Generator, devices: Devices, identifies: BoolArray
+) -> WebEvents:
     """Registration during the window: register page, Signed Up, identify."""
     people, window = world.people, world.window
     person = np.flatnonzero(
@@ -276,7 +321,7 @@ def _signups(world: World, rng: np.random.Generator, devices: Devices) -> WebEve
         & (devices.user_counts > 0)
     ).astype(np.int64)
     k = len(person)
-    device = devices.pick_for(rng, person)
+    device = devices.device[_identifying_device(rng, devices, person, identifies)]
     step = np.tile(np.arange(3), k)
     row = np.repeat(np.arange(k), 3)
     return _events(
@@ -294,7 +339,12 @@ def _signups(world: World, rng: np.random.Generator, devices: Devices) -> WebEve
 
 
 def _newsletter_signups(
-    world: World, rng: np.random.Generator, facts: WebFacts, first_device: IntArray
+    world: World,
+    rng: np.random.Generator,
+    devices: Devices,
+    facts: WebFacts,
+    first_pair: IntArray,
+    identifies: BoolArray,
 ) -> WebEvents:
     """Unregistered subscribers who typed their email into the site's newsletter form."""
     people = world.people
@@ -304,10 +354,14 @@ def _newsletter_signups(
         & (rng.random(len(facts.person)) < NEWSLETTER_SIGNUP_SHARE)
     )
     k = int(chosen.sum())
+    pair = first_pair[chosen]
+    pair = np.where(
+        devices.borrowed(pair) & ~identifies[pair], devices.own_pair[facts.person[chosen]], pair
+    )
     return _events(
         k,
         person=facts.person[chosen],
-        device=first_device[chosen],
+        device=devices.device[pair],
         at=world.window.clip(
             facts.first_seen_ms[chosen] + rng.integers(10 * MS_PER_SECOND, 5 * MS_PER_MINUTE, k)
         ),
@@ -336,7 +390,7 @@ def _checkouts(
     index = np.flatnonzero(tracked).astype(np.int64)
     k = len(index)
     person = orders.person[index]
-    pair = devices.pick_pair_for(rng, person)
+    pair = _identifying_device(rng, devices, person, identifies)
     device = devices.device[pair]
     at = orders.created_ms[index]
     logged_in = (

@@ -1,0 +1,458 @@
+"""`onefold validate`: the expectations file, and the gate on real builds of both targets.
+
+The end-to-end part builds a small warehouse per target (the declared tables and what
+they depend on), checks that the project's
+expectations pass on it, then copies three marts into another base schema, breaks each
+one in a known way and checks that exactly those expectations fail (exit 1), naming table,
+expectation and column, with PII masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from onefold.cli import main
+from onefold.errors import ConfigError
+from onefold.testing.dbt import PROJECT_DIR, environment, run_dbt
+from onefold.testing.postgres import PostgresServer, create_database, free_port
+from onefold.validation.report import format_examples
+from onefold.validation.spec import load_expectations, parse_expectations
+
+PROJECT_EXPECTATIONS = PROJECT_DIR / "validation" / "expectations.yml"
+PERSONS = 400
+SEED = 5
+END_DATE = dt.date(2026, 11, 1)
+NOW = "2026-11-02T06:00:00"  # freshness reference: the morning after the data ends
+PII_VALUE = "leaked.person@example.com"
+SECRET = "s3cr:et/p@ss%word"  # trust auth accepts any password; it must never be printed
+
+
+def write_yaml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "expectations.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- the expectations file ----------------------------------------------------------------
+
+
+def test_project_expectations_cover_the_published_tables() -> None:
+    declared = load_expectations(PROJECT_EXPECTATIONS)
+    tables = {spec.table.key for spec in declared.tables}
+    assert tables >= {
+        "marts.customer_records",
+        "marts.identity_map",
+        "marts.identity_edges",
+        "marts.identity_blocked_values",
+        "marts.identity_changes",
+        "staging.stg_web__events",
+        "staging.stg_shop__orders",
+    }
+    changes = declared.table("marts.identity_changes")
+    assert {c.kind for c in changes.checks} >= {"unique", "not_null", "in_set", "regex"}
+    assert "normalized_value" in declared.table("marts.identity_map").pii_columns
+
+
+def test_short_forms_expand_to_one_check_per_expectation(tmp_path: Path) -> None:
+    declared = parse_expectations(
+        {
+            "version": 1,
+            "tables": {
+                "marts.customers": {
+                    "key": ["customer_id"],
+                    "columns": {"email": {"pii": True}},
+                    "expectations": [
+                        {"row_count": {"min": 0.5, "relative_to": "marts.customer_records"}},
+                        {"unique": ["source", "record_key"]},
+                        {"unique": "customer_id"},
+                        {"not_null": ["customer_id", "email"]},
+                        {"between": {"column": "created_at", "min": dt.date(2000, 1, 1)}},
+                        {"freshness": {"column": "updated_at", "max_age": "36h"}},
+                    ],
+                }
+            },
+        },
+        tmp_path / "x.yml",
+    )
+    (spec,) = declared.tables
+    kinds = [(c.kind, c.columns, c.position) for c in spec.checks]
+    assert kinds == [
+        ("row_count", (), 1),
+        ("unique", ("source", "record_key"), 2),
+        ("unique", ("customer_id",), 3),
+        ("not_null", ("customer_id",), 4),
+        ("not_null", ("email",), 4),
+        ("between", ("created_at",), 5),
+        ("freshness", ("updated_at",), 6),
+    ]
+    assert spec.checks[0].relative_to is not None
+    assert spec.checks[0].relative_to.key == "marts.customer_records"
+    assert spec.checks[5].min_value == dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    assert spec.checks[6].max_age == dt.timedelta(hours=36)
+    assert spec.pii_columns == frozenset({"email"})
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "- uniq: customer_id",
+            "marts.customer_records expectations[2]: unknown expectation type 'uniq'",
+        ),
+        ("- regex: {pattern: '^cus_'}", "expectations[2] (regex): missing `column`"),
+        ("- not_null: {}", "expectations[2] (not_null): missing `column`"),
+        ("- in_set: {column: source, values: []}", "(in_set): needs `values`"),
+        ("- regex: {column: customer_id, pattern: '(['}", "`pattern` '([' is not valid"),
+        ("- freshness: {column: customer_created_at, max_age: soon}", "`max_age` must look"),
+        ("- between: {column: x, min: 5, max: 1}", "`min` (5.0) is greater than `max`"),
+        ("- row_count: {min: 1.5}", "whole number of rows"),
+        ("- unique: {column: a, colums: [b]}", "unknown argument(s) `colums`"),
+        ("- {not_null: a, unique: b}", "one-key mapping"),
+        ("- gx: {expectation: DropTable}", "needs `expectation`"),
+    ],
+)
+def test_malformed_entries_name_table_and_entry(tmp_path: Path, entry: str, message: str) -> None:
+    path = write_yaml(
+        tmp_path,
+        "version: 1\ntables:\n  marts.customer_records:\n    expectations:\n"
+        f"      - row_count: {{min: 1}}\n      {entry}\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_expectations(path)
+    assert str(path) in str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_table_declared_twice_is_an_error(tmp_path: Path) -> None:
+    block = "  marts.customer_records:\n    expectations: [{row_count: {min: 1}}]\n"
+    path = write_yaml(tmp_path, "version: 1\ntables:\n" + block + block)
+    with pytest.raises(ConfigError, match=r"found the key 'marts\.customer_records' twice"):
+        load_expectations(path)
+
+
+def test_malformed_file_exits_2_naming_the_entry(tmp_path: Path) -> None:
+    path = write_yaml(
+        tmp_path,
+        "version: 1\ntables:\n  marts.identity_changes:\n    expectations:\n"
+        "      - in_set: {column: change_type}\n",
+    )
+    result = CliRunner().invoke(main, ["validate", "--expectations", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "marts.identity_changes expectations[1] (in_set): needs `values`" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_examples_of_pii_columns_are_masked() -> None:
+    result = {
+        "partial_unexpected_index_list": [
+            {"normalized_value": PII_VALUE, "identifier_type": "email", "match_key": "ab12"},
+            {"normalized_value": None, "identifier_type": "email", "match_key": "cd34"},
+        ],
+        "partial_unexpected_counts": [{"value": PII_VALUE, "count": 2}],
+    }
+    pii = frozenset({"normalized_value"})
+    located = format_examples(
+        result, ["normalized_value"], ["identifier_type", "match_key"], pii, limit=3
+    )
+    assert located == (
+        "*** at identifier_type='email', match_key='ab12'",
+        "null at identifier_type='email', match_key='cd34'",
+    )
+    counted = format_examples(result, ["normalized_value"], [], pii, limit=3)
+    assert counted == ("*** (2 rows)",)
+    assert format_examples(result, ["normalized_value"], [], frozenset(), limit=3) == (
+        f"'{PII_VALUE}' (2 rows)",
+    )
+
+
+# --- end to end ---------------------------------------------------------------------------
+
+
+# Build exactly what the gate covers: the declared tables and everything upstream (seeds
+# included), without dbt's own tests, which other suites run.
+BUILD_ARGS = [
+    "build",
+    "--select",
+    *(
+        f"+{spec.table.name}"
+        for spec in load_expectations(PROJECT_EXPECTATIONS).tables
+        if spec.table.layer in ("staging", "intermediate", "marts", "reference")
+    ),
+    "--exclude-resource-type",
+    "test",
+    "unit_test",
+]
+
+
+@dataclass
+class Built:
+    target: str
+    env: dict[str, str]
+
+    def execute(self, *statements: str) -> None:
+        from onefold.warehouse import connect
+
+        with environment(self.env):
+            warehouse = connect(self.target)
+        try:
+            for statement in statements:
+                warehouse.execute(statement)
+        finally:
+            warehouse.close()
+
+    def invoke(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        with environment({**self.env, **(env or {})}):
+            return CliRunner().invoke(
+                main,
+                ["validate", "--target", self.target, "--now", NOW, *args],
+                env={"COLUMNS": "250"},
+            )
+
+
+@pytest.fixture(
+    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    from onefold.generator import GeneratorConfig, generate_demo_data
+    from onefold.warehouse import connect
+
+    root = tmp_path_factory.mktemp(f"validate-{request.param}")
+    if request.param == "duckdb":
+        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "onefold.duckdb")}
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        database = create_database(server, "onefold_validate")
+        env = {
+            "ONEFOLD_TARGET": "postgres",
+            **database.environment(),
+            "DBT_ENV_SECRET_ONEFOLD_PG_PASSWORD": SECRET,
+        }
+    with environment(env):
+        warehouse = connect(request.param)
+    try:
+        generate_demo_data(
+            warehouse, GeneratorConfig(persons=PERSONS, seed=SEED, end_date=END_DATE)
+        )
+    finally:
+        warehouse.close()
+    run_dbt(BUILD_ARGS, env, root / "target")
+    return Built(request.param, env)
+
+
+BROKEN_BASE = "onefold_broken"  # ONEFOLD_DBT_SCHEMA for the damaged copies
+BROKEN_TABLES = ("customer_records", "identity_map", "identity_changes")
+
+
+@pytest.fixture(scope="module")
+def broken(built: Built) -> Iterator[Built]:
+    """Copies of three marts under another base schema, each broken in one known way."""
+    schema = f"{BROKEN_BASE}_marts"
+    built.execute(
+        f"drop schema if exists {schema} cascade",
+        f"create schema {schema}",
+        *(
+            f"create table {schema}.{table} as select * from onefold_marts.{table}"
+            for table in BROKEN_TABLES
+        ),
+        # a duplicate record
+        f"insert into {schema}.customer_records select * from {schema}.customer_records "
+        "order by source, record_key limit 1",
+        # an identifier value without a customer
+        f"update {schema}.identity_map set customer_id = null where identifier_type = 'email' "
+        f"and match_key = (select min(match_key) from {schema}.identity_map "
+        "where identifier_type = 'email')",
+        # an unknown change type
+        f"update {schema}.identity_changes set change_type = 'bogus' "
+        f"where change_id = (select min(change_id) from {schema}.identity_changes)",
+        # two emails with the same (PII) value: only a test expectation looks at it
+        f"update {schema}.identity_map set normalized_value = '{PII_VALUE}' "
+        f"where identifier_type = 'email' and match_key in (select match_key from "
+        f"{schema}.identity_map where identifier_type = 'email' order by match_key "
+        "limit 2 offset 5)",
+    )
+    yield Built(built.target, {**built.env, "ONEFOLD_DBT_SCHEMA": BROKEN_BASE})
+    built.execute(f"drop schema if exists {schema} cascade")
+
+
+def _failures(report: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {
+        (r["table"], r["check"], tuple(r["columns"]))
+        for table in report["tables"]
+        for r in table["results"]
+        if not r["success"]
+    }
+
+
+@pytest.mark.e2e
+def test_project_expectations_pass_on_a_fresh_build(built: Built) -> None:
+    result = built.invoke("--json")
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    report = json.loads(result.stdout)
+    assert report["success"] is True
+    assert report["failed"] == 0
+    assert report["target"] == built.target
+    declared = load_expectations(PROJECT_EXPECTATIONS)
+    assert [t["table"] for t in report["tables"]] == [s.table.key for s in declared.tables]
+    assert report["expectations"] == declared.check_count
+    freshness = [r for t in report["tables"] for r in t["results"] if r["check"] == "freshness"]
+    assert freshness and all(r["observed"].startswith("latest 2026-1") for r in freshness)
+    assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
+    if built.target == "duckdb":  # the same report for people (the rendering is shared)
+        text = built.invoke()
+        assert text.exit_code == 0, text.output
+        assert f"{declared.check_count} expectations, 0 failed on duckdb" in text.output
+        assert "marts.identity_changes (onefold_marts.identity_changes): passed" in text.output
+
+
+@pytest.mark.e2e
+def test_stale_data_fails_freshness(built: Built) -> None:
+    result = built.invoke("--table", "marts.identity_map", "--now", "2026-12-01", "--json")
+    assert result.exit_code == 1, result.output
+    assert _failures(json.loads(result.stdout)) == {
+        ("marts.identity_map", "freshness", ("last_observed_at",))
+    }
+
+
+@pytest.mark.e2e
+def test_broken_tables_fail_naming_table_expectation_and_column(broken: Built) -> None:
+    tables = [arg for table in BROKEN_TABLES for arg in ("--table", f"marts.{table}")]
+    result = broken.invoke(*tables, "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert _failures(report) == {
+        ("marts.customer_records", "unique", ("source", "record_key")),
+        ("marts.identity_map", "not_null", ("customer_id",)),
+        ("marts.identity_changes", "in_set", ("change_type",)),
+    }
+    by_check = {r["check"]: r for t in report["tables"] for r in t["results"] if not r["success"]}
+    assert by_check["unique"]["unexpected_count"] == 2
+    assert by_check["unique"]["expectation"] == "expect_compound_columns_to_be_unique"
+    assert by_check["in_set"]["examples"][0].startswith("'bogus' at change_id=")
+    assert by_check["not_null"]["examples"][0].startswith("null at identifier_type='email'")
+
+    text = broken.invoke(*tables)
+    assert text.exit_code == 1
+    output = text.output
+    assert "marts.customer_records (onefold_broken_marts.customer_records): 1 failed" in output
+    assert "marts.identity_map (onefold_broken_marts.identity_map): 1 failed" in output
+    assert "marts.identity_changes (onefold_broken_marts.identity_changes): 1 failed" in output
+    assert "source, record_key" in output and "FAIL" in output
+    assert "'bogus'" in output
+    assert f"{report['expectations']} expectations, 3 failed on {broken.target}" in output
+    assert PII_VALUE not in output
+
+
+@pytest.mark.e2e
+def test_pii_examples_are_masked_and_unknown_columns_exit_2(broken: Built, tmp_path: Path) -> None:
+    path = write_yaml(
+        tmp_path,
+        """
+version: 1
+tables:
+  marts.identity_map:
+    key: [identifier_type, match_key]
+    columns:
+      normalized_value: {pii: true}
+    expectations:
+      - unique: [identifier_type, normalized_value]
+      - regex: {column: normalized_value, pattern: '^[^.]+@'}
+""",
+    )
+    result = broken.invoke("--expectations", str(path))
+    assert result.exit_code == 1, result.output
+    assert "2 expectations, 2 failed" in result.output
+    assert "*** at" in result.output
+    assert PII_VALUE not in result.output
+    as_json = broken.invoke("--expectations", str(path), "--json")
+    assert PII_VALUE not in as_json.output
+
+    path.write_text(
+        "version: 1\ntables:\n  marts.identity_map:\n    expectations:\n"
+        "      - not_null: [customer_id, custmer_id]\n  marts.customers:\n"
+        "    expectations:\n      - row_count: {min: 1}\n",
+        encoding="utf-8",
+    )
+    missing = broken.invoke("--expectations", str(path))
+    assert missing.exit_code == 2, missing.output
+    assert "marts.identity_map expectations[1] (not_null): column 'custmer_id'" in missing.output
+    assert "marts.customers: table onefold_broken_marts.customers does not exist" in (
+        missing.output
+    )
+
+
+@pytest.mark.e2e
+def test_duckdb_cli_stays_offline_and_writes_no_files(tmp_path: Path) -> None:
+    """The installed command from another directory: the project's expectations are found,
+    nothing is written to the working directory, and no socket leaves the machine."""
+    pytest.importorskip("duckdb")
+    guard = (
+        "import socket, sys\n"
+        "def refuse(*args, **kwargs):\n"
+        "    sys.stderr.write(f'NETWORK ACCESS {args[1:]!r}\\n')\n"
+        "    raise OSError('network disabled by test')\n"
+        "plain = socket.socket.connect\n"
+        "def connect(self, address):\n"
+        "    if self.family in (socket.AF_INET, socket.AF_INET6):\n"
+        "        refuse(self, address)\n"
+        "    return plain(self, address)\n"
+        "socket.socket.connect = connect\n"
+        "socket.getaddrinfo = refuse\n"
+        "from onefold.cli import main\n"
+        "main(prog_name='onefold')\n"
+    )
+    source = tmp_path / "source"
+    source.mkdir()
+    empty = tmp_path / "cwd"
+    empty.mkdir()
+    import duckdb
+
+    # A tiny warehouse with one declared table is enough to exercise the whole GX path.
+    path = source / "w.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema onefold_staging")
+        connection.execute(
+            "create table onefold_staging.stg_shop__orders as select 'o' || i as order_id, "
+            "'EUR' as currency, 10.5::decimal(18, 2) as total_price, "
+            "timestamp '2026-11-01 10:00:00' as created_at, 'a@b.test' as email "
+            "from range(5) t(i)"
+        )
+    env = {
+        **os.environ,
+        "ONEFOLD_DUCKDB_PATH": str(path),
+        "GX_ANALYTICS_ENABLED": "true",  # the command must switch it off itself
+        "COLUMNS": "200",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", guard, "validate", "--table", "staging.stg_shop__orders"],
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "NETWORK ACCESS" not in completed.stderr
+    assert "8 expectations, 0 failed on duckdb" in completed.stdout
+    assert list(empty.iterdir()) == []
+
+
+@pytest.mark.e2e
+def test_unreachable_postgres_exits_2_without_the_password(built: Built) -> None:
+    if built.target != "postgres":
+        pytest.skip("postgres only")
+    result = built.invoke("--json", env={"ONEFOLD_PG_PORT": str(free_port())})
+    assert result.exit_code == 2
+    assert "cannot connect to PostgreSQL" in result.output
+    assert SECRET not in result.output

@@ -11,8 +11,8 @@ select
 from {{ ref('identity_map') }}
 group by customer_id, identifier_type
 having
-{%- for type_name, limit in limited %}
-    (identifier_type = '{{ type_name }}' and count(*) > {{ limit }}){% if not loop.last %} or{% endif %}
-{%- else %}
+    {%- for type_name, limit in limited %}
+        (identifier_type = '{{ type_name }}' and count(*) > {{ limit }}){% if not loop.last %} or{% endif %}
+    {%- else %}
     1 = 0
 {%- endfor %}

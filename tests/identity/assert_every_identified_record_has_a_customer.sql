@@ -8,8 +8,9 @@ usable_records as (
         identifiers.record_key
     from {{ ref('int_identifiers') }} as identifiers
     left join {{ ref('identity_blocked_values') }} as blocked
-        on identifiers.identifier_type = blocked.identifier_type
-        and identifiers.match_key = blocked.match_key
+        on
+            identifiers.identifier_type = blocked.identifier_type
+            and identifiers.match_key = blocked.match_key
     where blocked.match_key is null
 
 )
@@ -17,6 +18,7 @@ usable_records as (
 select usable_records.*
 from usable_records
 left join {{ ref('customer_records') }} as customer_records
-    on usable_records.source = customer_records.source
-    and usable_records.record_key = customer_records.record_key
+    on
+        usable_records.source = customer_records.source
+        and usable_records.record_key = customer_records.record_key
 where customer_records.customer_id is null

@@ -5,5 +5,6 @@ select
     identity_map.customer_id
 from {{ ref('identity_map') }} as identity_map
 inner join {{ ref('identity_blocked_values') }} as blocked
-    on identity_map.identifier_type = blocked.identifier_type
-    and identity_map.match_key = blocked.match_key
+    on
+        identity_map.identifier_type = blocked.identifier_type
+        and identity_map.match_key = blocked.match_key

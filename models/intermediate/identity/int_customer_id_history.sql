@@ -23,17 +23,32 @@ assigned as (
 
 ),
 
-{%- if is_incremental() %}
-
+-- The open periods from before this run (none on the first build).
+-- noqa: disable=LT02
 current_rows as (
 
+{% if is_incremental() %}
     select * from {{ this }}
     where valid_to is null
+{% else %}
+    select
+        record_node_id,
+        source,
+        record_key,
+        customer_id,
+        customer_created_at,
+        cast(null as {{ dbt.type_timestamp() }}) as valid_from,
+        cast(null as {{ dbt.type_timestamp() }}) as valid_to
+    from assigned
+    where 1 = 0
+{% endif %}
 
 ),
+-- noqa: enable=LT02
 
 opened as (
 
+    -- Records that are new or moved to another customer start a period now.
     select
         assigned.record_node_id,
         assigned.source,
@@ -45,14 +60,16 @@ opened as (
     from assigned
     left join current_rows
         on assigned.record_node_id = current_rows.record_node_id
-    where current_rows.customer_id is null
+    where
+        current_rows.customer_id is null
         or current_rows.customer_id != assigned.customer_id
 
 ),
 
 closed as (
 
-    -- Records that moved to another customer, or are gone (erased, deleted upstream).
+    -- Records that moved to another customer, or are gone (erased, deleted upstream),
+    -- end their period now.
     select
         current_rows.record_node_id,
         current_rows.source,
@@ -64,7 +81,8 @@ closed as (
     from current_rows
     left join assigned
         on current_rows.record_node_id = assigned.record_node_id
-    where assigned.customer_id is null
+    where
+        assigned.customer_id is null
         or assigned.customer_id != current_rows.customer_id
 
 ),
@@ -76,23 +94,5 @@ history as (
     select * from closed
 
 )
-
-{%- else %}
-
-history as (
-
-    select
-        record_node_id,
-        source,
-        record_key,
-        customer_id,
-        customer_created_at,
-        {{ run_started }} as valid_from,
-        cast(null as {{ dbt.type_timestamp() }}) as valid_to
-    from assigned
-
-)
-
-{%- endif %}
 
 select * from history

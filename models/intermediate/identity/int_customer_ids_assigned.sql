@@ -47,14 +47,14 @@ current_clusters as (
 
 previous as (
 
-{%- if history is not none %}
-    select
-        record_node_id,
-        customer_id,
-        customer_created_at
-    from {{ history }}
-    where valid_to is null
-{%- else %}
+    {%- if history is not none %}
+        select
+            record_node_id,
+            customer_id,
+            customer_created_at
+        from {{ history }}
+        where valid_to is null
+    {%- else %}
     select
         cast(null as bigint) as record_node_id,
         cast(null as {{ dbt.type_string() }}) as customer_id,
@@ -66,9 +66,9 @@ previous as (
 
 ids_ever_used as (
 
-{%- if history is not none %}
-    select distinct customer_id from {{ history }}
-{%- else %}
+    {%- if history is not none %}
+        select distinct customer_id from {{ history }}
+    {%- else %}
     select cast(null as {{ dbt.type_string() }}) as customer_id where 1 = 0
 {%- endif %}
 
@@ -95,7 +95,7 @@ claims as (
         *,
         row_number() over (
             partition by customer_id
-            order by shared_records desc, component_id
+            order by shared_records desc, component_id asc
         ) as claim_rank
     from overlap
 
@@ -138,8 +138,9 @@ minted as (
         ) as fallback_id
     from component_anchors
     left join survivors
-        on component_anchors.component_id = survivors.component_id
-        and survivors.survivor_rank = 1
+        on
+            component_anchors.component_id = survivors.component_id
+            and survivors.survivor_rank = 1
     where survivors.customer_id is null
 
 ),
@@ -158,13 +159,19 @@ new_ids as (
 
 component_ids as (
 
-    select component_id, customer_id, customer_created_at
+    select
+        component_id,
+        customer_id,
+        customer_created_at
     from survivors
     where survivor_rank = 1
 
     union all
 
-    select component_id, customer_id, customer_created_at
+    select
+        component_id,
+        customer_id,
+        customer_created_at
     from new_ids
 
 ),

@@ -12,44 +12,44 @@ with
 
 observations as (
 
-{%- for declaration in declarations %}
-    {%- for identifier in declaration.identifiers %}
+    {%- for declaration in declarations %}
+        {%- for identifier in declaration.identifiers %}
 
-    select
-        '{{ declaration.source }}' as source,
-        cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
-        '{{ identifier.type }}' as identifier_type,
-        cast({{ identifier.column }} as {{ dbt.type_string() }}) as raw_value,
-        {%- if identifier.country_column is defined %}
-        cast({{ identifier.country_column }} as {{ dbt.type_string() }}) as country_code,
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        {%- endif %}
-        cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-    from {{ declaration.relation }}
-    where {{ identifier.column }} is not null
+            select
+                '{{ declaration.source }}' as source,
+                cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
+                '{{ identifier.type }}' as identifier_type,
+                cast({{ identifier.column }} as {{ dbt.type_string() }}) as raw_value,
+                {%- if identifier.country_column is defined %}
+                    cast({{ identifier.country_column }} as {{ dbt.type_string() }}) as country_code,
+                {%- else %}
+                    cast(null as {{ dbt.type_string() }}) as country_code,
+                {%- endif %}
+                cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+            from {{ declaration.relation }}
+            where {{ identifier.column }} is not null
 
-    union all
-    {%- endfor %}
-    {%- for composite in declaration.composite_keys %}
-        {%- set parts = composite_config[composite.type].parts %}
-
-    select
-        '{{ declaration.source }}' as source,
-        cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
-        '{{ composite.type }}' as identifier_type,
-        {{ onefold.composite_key_value(parts, composite.columns) }} as raw_value,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-    from {{ declaration.relation }}
-    where
-        {%- for part in parts %}
-        {{ composite.columns[part.name] }} is not null{% if not loop.last %} and{% endif %}
+            union all
         {%- endfor %}
+        {%- for composite in declaration.composite_keys %}
+            {%- set parts = composite_config[composite.type].parts %}
 
-    union all
+            select
+                '{{ declaration.source }}' as source,
+                cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
+                '{{ composite.type }}' as identifier_type,
+                {{ onefold.composite_key_value(parts, composite.columns) }} as raw_value,
+                cast(null as {{ dbt.type_string() }}) as country_code,
+                cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+            from {{ declaration.relation }}
+            where
+                {%- for part in parts %}
+                    {{ composite.columns[part.name] }} is not null{% if not loop.last %} and{% endif %}
+                {%- endfor %}
+
+            union all
+        {%- endfor %}
     {%- endfor %}
-{%- endfor %}
 
     -- Keeps the union well-formed (and typed while dbt parses); contributes no rows.
     select

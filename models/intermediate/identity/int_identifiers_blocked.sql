@@ -34,9 +34,10 @@ exact_matches as (
         blocklist.reason
     from identifier_values
     inner join blocklist
-        on blocklist.match_type = 'exact'
-        and blocklist.identifier_type in ('*', identifier_values.identifier_type)
-        and lower(blocklist.pattern) = identifier_values.normalized_value
+        on
+            blocklist.match_type = 'exact'
+            and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+            and lower(blocklist.pattern) = identifier_values.normalized_value
 
     union all
 
@@ -47,9 +48,10 @@ exact_matches as (
         blocklist.reason
     from identifier_values
     inner join blocklist
-        on blocklist.match_type = 'exact'
-        and blocklist.identifier_type in ('*', identifier_values.identifier_type)
-        and {{ onefold.sha256_hex('lower(blocklist.pattern)') }} = identifier_values.match_key
+        on
+            blocklist.match_type = 'exact'
+            and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+            and {{ onefold.sha256_hex('lower(blocklist.pattern)') }} = identifier_values.match_key
 
 ),
 
@@ -61,8 +63,9 @@ pattern_matches as (
         blocklist.reason
     from identifier_values
     inner join blocklist
-        on blocklist.match_type = 'regex'
-        and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+        on
+            blocklist.match_type = 'regex'
+            and blocklist.identifier_type in ('*', identifier_values.identifier_type)
     where {{ onefold.regex_search('identifier_values.normalized_value', 'blocklist.pattern') }}
 
 ),
@@ -93,9 +96,10 @@ cooccurring as (
         count(distinct other.match_key) as other_values
     from identifiers as carrier
     inner join identifiers as other
-        on carrier.source = other.source
-        and carrier.record_key = other.record_key
-        and carrier.identifier_type != other.identifier_type
+        on
+            carrier.source = other.source
+            and carrier.record_key = other.record_key
+            and carrier.identifier_type != other.identifier_type
     group by carrier.identifier_type, carrier.match_key, other.identifier_type
 
 ),
@@ -108,11 +112,11 @@ hub_candidates as (
         other_type,
         other_values,
         case
-        {%- for type_name, type_config in identifier_types.items() %}
-            {%- for other_type, threshold in type_config.get('hub_thresholds', {}).items() %}
-            when identifier_type = '{{ type_name }}' and other_type = '{{ other_type }}' then {{ threshold }}
+            {%- for type_name, type_config in identifier_types.items() %}
+                {%- for other_type, threshold in type_config.get('hub_thresholds', {}).items() %}
+                    when identifier_type = '{{ type_name }}' and other_type = '{{ other_type }}' then {{ threshold }}
+                {%- endfor %}
             {%- endfor %}
-        {%- endfor %}
         end as threshold
     from cooccurring
 
@@ -142,8 +146,9 @@ blocked as (
     select hubs.*
     from hubs
     left join listed
-        on hubs.identifier_type = listed.identifier_type
-        and hubs.match_key = listed.match_key
+        on
+            hubs.identifier_type = listed.identifier_type
+            and hubs.match_key = listed.match_key
     where listed.match_key is null
 
 ),
@@ -159,8 +164,9 @@ described as (
         identifier_values.records_touched
     from blocked
     inner join identifier_values
-        on blocked.identifier_type = identifier_values.identifier_type
-        and blocked.match_key = identifier_values.match_key
+        on
+            blocked.identifier_type = identifier_values.identifier_type
+            and blocked.match_key = identifier_values.match_key
 
 )
 

@@ -36,23 +36,23 @@ normalized as (
         raw_value,
         observed_at,
         case identifier_type
-        {%- for type_name, type_config in identifier_types.items() %}
-            {%- if type_config.get('accepts_hashed') %}
-            when '{{ type_name }}' then
-                case
-                    when {{ onefold.is_sha256_hex('raw_value') }} then lower(trim(raw_value))
-                    else {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
-                end
-            {%- else %}
-            when '{{ type_name }}'
-                then {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
-            {%- endif %}
-        {%- endfor %}
+            {%- for type_name, type_config in identifier_types.items() %}
+                {%- if type_config.get('accepts_hashed') %}
+                    when '{{ type_name }}' then
+                        case
+                            when {{ onefold.is_sha256_hex('raw_value') }} then lower(trim(raw_value))
+                            else {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
+                        end
+                {%- else %}
+                    when '{{ type_name }}'
+                        then {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
+                {%- endif %}
+            {%- endfor %}
         end as normalized_value,
         case identifier_type
-        {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
-            when '{{ type_name }}' then {{ onefold.is_sha256_hex('raw_value') }}
-        {%- endfor %}
+            {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
+                when '{{ type_name }}' then {{ onefold.is_sha256_hex('raw_value') }}
+            {%- endfor %}
             else false
         end as is_prehashed
     from with_calling_code
@@ -67,9 +67,9 @@ keyed as (
         -- that arrived already hashed joins the same person as its plain form.
         case
             when is_prehashed then normalized_value
-        {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
-            when identifier_type = '{{ type_name }}' then {{ onefold.sha256_hex('normalized_value') }}
-        {%- endfor %}
+            {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
+                when identifier_type = '{{ type_name }}' then {{ onefold.sha256_hex('normalized_value') }}
+            {%- endfor %}
             else normalized_value
         end as match_key,
         case

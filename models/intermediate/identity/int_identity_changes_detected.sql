@@ -27,12 +27,14 @@ edges as (
 
 previous_customers as (
 
-{%- if history is not none %}
-    select customer_id, count(*) as record_count
-    from {{ history }}
-    where valid_to is null
-    group by customer_id
-{%- else %}
+    {%- if history is not none %}
+        select
+            customer_id,
+            count(*) as record_count
+        from {{ history }}
+        where valid_to is null
+        group by customer_id
+    {%- else %}
     select cast(null as {{ dbt.type_string() }}) as customer_id, 0 as record_count
     where 1 = 0
 {%- endif %}
@@ -41,7 +43,9 @@ previous_customers as (
 
 current_customers as (
 
-    select customer_id, count(*) as record_count
+    select
+        customer_id,
+        count(*) as record_count
     from assigned
     group by customer_id
 
@@ -70,20 +74,24 @@ merge_causes as (
         min(moved_edges.identifier_type) as identifier_type
     from assigned as moved
     inner join edges as moved_edges
-        on moved.record_node_id = moved_edges.left_node_id
-        and moved_edges.drop_rule is null
-        and moved_edges.rule != 'record'
+        on
+            moved.record_node_id = moved_edges.left_node_id
+            and moved_edges.drop_rule is null
+            and moved_edges.rule != 'record'
     inner join edges as staying_edges
-        on moved_edges.right_node_id = staying_edges.right_node_id
-        and staying_edges.drop_rule is null
+        on
+            moved_edges.right_node_id = staying_edges.right_node_id
+            and staying_edges.drop_rule is null
     inner join assigned as staying
-        on staying_edges.left_node_id = staying.record_node_id
-        and staying.customer_id = moved.customer_id
-        and (
-            staying.previous_customer_id is null
-            or staying.previous_customer_id != moved.previous_customer_id
-        )
-    where moved.previous_customer_id is not null
+        on
+            staying_edges.left_node_id = staying.record_node_id
+            and moved.customer_id = staying.customer_id
+            and (
+                staying.previous_customer_id is null
+                or moved.previous_customer_id != staying.previous_customer_id
+            )
+    where
+        moved.previous_customer_id is not null
         and moved.previous_customer_id != moved.customer_id
     group by moved.previous_customer_id, moved.customer_id
 
@@ -97,9 +105,11 @@ split_causes as (
         min(cut.drop_rule) as drop_rule
     from assigned as moved
     inner join edges as cut
-        on moved.record_node_id = cut.left_node_id
-        and cut.drop_rule is not null
-    where moved.previous_customer_id is not null
+        on
+            moved.record_node_id = cut.left_node_id
+            and cut.drop_rule is not null
+    where
+        moved.previous_customer_id is not null
         and moved.previous_customer_id != moved.customer_id
     group by moved.previous_customer_id, moved.customer_id
 
@@ -129,11 +139,13 @@ events as (
     left join previous_customers as was_there
         on moves.customer_id = was_there.customer_id
     left join merge_causes
-        on moves.previous_customer_id = merge_causes.previous_customer_id
-        and moves.customer_id = merge_causes.customer_id
+        on
+            moves.previous_customer_id = merge_causes.previous_customer_id
+            and moves.customer_id = merge_causes.customer_id
     left join split_causes
-        on moves.previous_customer_id = split_causes.previous_customer_id
-        and moves.customer_id = split_causes.customer_id
+        on
+            moves.previous_customer_id = split_causes.previous_customer_id
+            and moves.customer_id = split_causes.customer_id
     -- New records joining a customer that already existed are not an id change.
     where moves.previous_customer_id is not null or was_there.customer_id is null
 
@@ -152,7 +164,8 @@ retired as (
         on previous_customers.customer_id = current_customers.customer_id
     left join moves
         on previous_customers.customer_id = moves.previous_customer_id
-    where current_customers.customer_id is null
+    where
+        current_customers.customer_id is null
         and moves.previous_customer_id is null
 
 ),

@@ -29,8 +29,9 @@ usable as (
     select identifiers.*
     from identifiers
     left join blocked
-        on identifiers.identifier_type = blocked.identifier_type
-        and identifiers.match_key = blocked.match_key
+        on
+            identifiers.identifier_type = blocked.identifier_type
+            and identifiers.match_key = blocked.match_key
     where blocked.match_key is null
 
 ),

@@ -20,6 +20,18 @@
     {{ exceptions.raise_compiler_error(
         "onefold__oversized_cluster_action must be 'fail' or 'split', got '" ~ oversized_action ~ "'") }}
 {%- endif -%}
+{%- if oversized_action == 'split' -%}
+    {%- set oversized_rule -%}
+        case
+            when cluster_sizes.value_count > {{ max_cluster_size }}
+                and clustered.rule != 'record'
+                and coalesce(clustered.identifier_type, '') not in ('{{ limited_types.keys() | join("', '") }}')
+                then 'oversized_cluster'
+        end
+    {%- endset -%}
+{%- else -%}
+    {%- set oversized_rule = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+{%- endif -%}
 {%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' -%}
 {%- if execute and oversized_action == 'fail' and not in_unit_test -%}
     {{ onefold.fail_on_oversized_clusters(ref('int_identity_edges_candidate'), ref('int_identity_components_initial'), max_cluster_size) }}
@@ -69,9 +81,9 @@ limited_values as (
         match_key,
         min(
             case source
-            {%- for source_name in var('onefold__source_priority') %}
-                when '{{ source_name }}' then {{ loop.index }}
-            {%- endfor %}
+                {%- for source_name in var('onefold__source_priority') %}
+                    when '{{ source_name }}' then {{ loop.index }}
+                {%- endfor %}
                 else {{ var('onefold__source_priority') | length + 1 }}
             end
         ) as source_rank,
@@ -88,12 +100,12 @@ ranked_values as (
         *,
         row_number() over (
             partition by component_id, identifier_type
-            order by source_rank, last_observed_at desc, match_key
+            order by source_rank asc, last_observed_at desc, match_key asc
         ) as value_rank,
         case identifier_type
-        {%- for type_name, limit in limited_types.items() %}
-            when '{{ type_name }}' then {{ limit }}
-        {%- endfor %}
+            {%- for type_name, limit in limited_types.items() %}
+                when '{{ type_name }}' then {{ limit }}
+            {%- endfor %}
         end as max_per_customer
     from limited_values
 
@@ -107,9 +119,10 @@ over_limit_records as (
         clustered.match_key as kept_value
     from clustered
     inner join ranked_values
-        on clustered.component_id = ranked_values.component_id
-        and clustered.identifier_type = ranked_values.identifier_type
-        and clustered.match_key = ranked_values.match_key
+        on
+            clustered.component_id = ranked_values.component_id
+            and clustered.identifier_type = ranked_values.identifier_type
+            and clustered.match_key = ranked_values.match_key
     where ranked_values.value_rank > ranked_values.max_per_customer
 
 ),
@@ -123,7 +136,8 @@ limit_cuts as (
     from clustered
     inner join over_limit_records
         on clustered.left_node_id = over_limit_records.left_node_id
-    where clustered.rule != 'record'
+    where
+        clustered.rule != 'record'
         and not (
             clustered.identifier_type = over_limit_records.limited_type
             and clustered.match_key = over_limit_records.kept_value
@@ -144,21 +158,14 @@ classified as (
         clustered.rule,
         clustered.observed_at,
         clustered.component_id as initial_component_id,
-        case
-            when limit_cuts.drop_rule is not null then limit_cuts.drop_rule
-            {%- if oversized_action == 'split' %}
-            when cluster_sizes.value_count > {{ max_cluster_size }}
-                and clustered.rule != 'record'
-                and coalesce(clustered.identifier_type, '') not in ('{{ limited_types.keys() | join("', '") }}')
-                then 'oversized_cluster'
-            {%- endif %}
-        end as drop_rule
+        coalesce(limit_cuts.drop_rule, {{ oversized_rule }}) as drop_rule
     from clustered
     inner join cluster_sizes
         on clustered.component_id = cluster_sizes.component_id
     left join limit_cuts
-        on clustered.left_node_id = limit_cuts.left_node_id
-        and clustered.right_node_id = limit_cuts.right_node_id
+        on
+            clustered.left_node_id = limit_cuts.left_node_id
+            and clustered.right_node_id = limit_cuts.right_node_id
 
 )
 

@@ -16,16 +16,16 @@ with
 
 source_records as (
 
-{%- for declaration in declarations %}
+    {%- for declaration in declarations %}
 
-    select
-        '{{ declaration.source }}' as source,
-        cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
-        cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-    from {{ declaration.relation }}
+        select
+            '{{ declaration.source }}' as source,
+            cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
+            cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+        from {{ declaration.relation }}
 
-    union all
-{%- endfor %}
+        union all
+    {%- endfor %}
 
     -- Keeps the union well-formed while dbt parses; contributes no rows.
     select

@@ -35,45 +35,47 @@ blocked as (
 
 declared as (
 
-{%- for declaration in declarations %}
-    {%- for attribute, column in declaration.attributes.items() %}
-        {%- if attribute not in attributes %}
+    {%- for declaration in declarations %}
+        {%- for attribute, column in declaration.attributes.items() %}
+            {%- if attribute not in attributes %}
             {{ exceptions.raise_compiler_error(
                 "Model '" ~ declaration.model ~ "' maps column '" ~ column ~ "' to attribute '"
                 ~ attribute ~ "', which is not in onefold__golden_attributes.") }}
         {%- endif %}
 
-    select
-        '{{ declaration.source }}' as source,
-        cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
-        '{{ attribute }}' as attribute,
-        trim(cast({{ column }} as {{ dbt.type_string() }})) as attribute_value,
-        cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-    from {{ declaration.relation }}
-    where {{ column }} is not null and trim(cast({{ column }} as {{ dbt.type_string() }})) != ''
+            select
+                '{{ declaration.source }}' as source,
+                cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
+                '{{ attribute }}' as attribute,
+                trim(cast({{ column }} as {{ dbt.type_string() }})) as attribute_value,
+                cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+            from {{ declaration.relation }}
+            where {{ column }} is not null and trim(cast({{ column }} as {{ dbt.type_string() }})) != ''
 
-    union all
+            union all
+        {%- endfor %}
     {%- endfor %}
-{%- endfor %}
 
-{%- for attribute, config in attributes.items() if config.get('from_identifier') %}
+    {%- for attribute, config in attributes.items() if config.get('from_identifier') %}
 
-    select
-        identifiers.source,
-        identifiers.record_key,
-        '{{ attribute }}' as attribute,
-        identifiers.normalized_value as attribute_value,
-        identifiers.observed_at
-    from identifiers
-    left join blocked
-        on identifiers.identifier_type = blocked.identifier_type
-        and identifiers.match_key = blocked.match_key
-    where identifiers.identifier_type = '{{ config.from_identifier }}'
-        and blocked.match_key is null
-        and not identifiers.is_prehashed
+        select
+            identifiers.source,
+            identifiers.record_key,
+            '{{ attribute }}' as attribute,
+            identifiers.normalized_value as attribute_value,
+            identifiers.observed_at
+        from identifiers
+        left join blocked
+            on
+                identifiers.identifier_type = blocked.identifier_type
+                and identifiers.match_key = blocked.match_key
+        where
+            identifiers.identifier_type = '{{ config.from_identifier }}'
+            and blocked.match_key is null
+            and not identifiers.is_prehashed
 
-    union all
-{%- endfor %}
+        union all
+    {%- endfor %}
 
     -- Keeps the union well-formed while dbt parses; contributes no rows.
     select
@@ -97,8 +99,9 @@ attributed as (
         declared.observed_at
     from declared
     inner join customer_records
-        on declared.source = customer_records.source
-        and declared.record_key = customer_records.record_key
+        on
+            declared.source = customer_records.source
+            and declared.record_key = customer_records.record_key
 
 )
 

@@ -33,14 +33,14 @@ keyed as (
         *,
         lower(attribute_value) as value_key,
         case source
-        {%- for source_name in var('onefold__source_priority') %}
-            when '{{ source_name }}' then {{ loop.index }}
-        {%- endfor %}
+            {%- for source_name in var('onefold__source_priority') %}
+                when '{{ source_name }}' then {{ loop.index }}
+            {%- endfor %}
             else {{ var('onefold__source_priority') | length + 1 }}
         end as source_rank,
         row_number() over (
             partition by customer_id, attribute, lower(attribute_value)
-            order by observed_at desc, attribute_value
+            order by observed_at desc, attribute_value asc
         ) as spelling_rank
     from candidates
 
@@ -72,17 +72,17 @@ ranked as (
         row_number() over (
             partition by customer_id, attribute
             order by
-            {%- for position in range(4) %}
-                {%- for rule, (column, direction) in rule_columns.items() %}
-                    {%- set users = [] %}
-                    {%- for attribute, config in attributes.items() if config.rules | length > position and config.rules[position] == rule %}
-                        {%- do users.append(attribute) %}
+                {%- for position in range(4) %}
+                    {%- for rule, (column, direction) in rule_columns.items() %}
+                        {%- set users = [] %}
+                        {%- for attribute, config in attributes.items() if config.rules | length > position and config.rules[position] == rule %}
+                            {%- do users.append(attribute) %}
+                        {%- endfor %}
+                        {%- if users %}
+                            case when attribute in ('{{ users | join("', '") }}') then {{ column }} end {{ direction }} nulls last,
+                        {%- endif %}
                     {%- endfor %}
-                    {%- if users %}
-                case when attribute in ('{{ users | join("', '") }}') then {{ column }} end {{ direction }} nulls last,
-                    {%- endif %}
                 {%- endfor %}
-            {%- endfor %}
                 value_key
         ) as value_rank
     from values_per_customer
@@ -96,20 +96,21 @@ decided as (
         winner.attribute,
         case
             when runner_up.value_key is null then 'only_candidate'
-        {%- for attribute, config in attributes.items() %}
-            {%- for rule in config.rules %}
-                {%- set column = rule_columns[rule][0] %}
-            when winner.attribute = '{{ attribute }}' and winner.{{ column }} != runner_up.{{ column }}
-                then '{{ rule }}'
+            {%- for attribute, config in attributes.items() %}
+                {%- for rule in config.rules %}
+                    {%- set column = rule_columns[rule][0] %}
+                    when winner.attribute = '{{ attribute }}' and winner.{{ column }} != runner_up.{{ column }}
+                        then '{{ rule }}'
+                {%- endfor %}
             {%- endfor %}
-        {%- endfor %}
             else 'tie_break'
         end as won_by_rule
     from ranked as winner
     left join ranked as runner_up
-        on winner.customer_id = runner_up.customer_id
-        and winner.attribute = runner_up.attribute
-        and runner_up.value_rank = 2
+        on
+            winner.customer_id = runner_up.customer_id
+            and winner.attribute = runner_up.attribute
+            and runner_up.value_rank = 2
     where winner.value_rank = 1
 
 ),
@@ -130,8 +131,9 @@ final as (
         case when ranked.value_rank = 1 then decided.won_by_rule end as won_by_rule
     from ranked
     inner join decided
-        on ranked.customer_id = decided.customer_id
-        and ranked.attribute = decided.attribute
+        on
+            ranked.customer_id = decided.customer_id
+            and ranked.attribute = decided.attribute
 
 )
 

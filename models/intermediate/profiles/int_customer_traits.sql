@@ -56,8 +56,9 @@ seen as (
         max(record_times.observed_at) as last_seen_at
     from customer_records
     inner join record_times
-        on customer_records.source = record_times.source
-        and customer_records.record_key = record_times.record_key
+        on
+            customer_records.source = record_times.source
+            and customer_records.record_key = record_times.record_key
     group by customer_records.customer_id
 
 ),
@@ -69,8 +70,9 @@ customer_orders as (
         orders.*
     from orders
     inner join customer_records
-        on orders.source = customer_records.source
-        and orders.record_key = customer_records.record_key
+        on
+            orders.source = customer_records.source
+            and orders.record_key = customer_records.record_key
     where not orders.is_cancelled
 
 ),
@@ -109,9 +111,11 @@ session_traits as (
         count(*) as web_sessions_30d_count
     from sessions
     inner join customer_records
-        on customer_records.source = 'web_events'
-        and sessions.first_event_id = customer_records.record_key
-    where sessions.started_at >= {{ dbt.dateadd('day', -30, now) }}
+        on
+            customer_records.source = 'web_events'
+            and sessions.first_event_id = customer_records.record_key
+    where
+        sessions.started_at >= {{ dbt.dateadd('day', -30, now) }}
         and sessions.started_at < {{ dbt.dateadd('day', 1, now) }}
     group by customer_records.customer_id
 
@@ -125,9 +129,11 @@ email_traits as (
         sum(case when email_activity.event_type = 'click' then 1 else 0 end) as email_clicks_90d_count
     from email_activity
     inner join customer_records
-        on email_activity.source = customer_records.source
-        and email_activity.record_key = customer_records.record_key
-    where email_activity.occurred_at >= {{ dbt.dateadd('day', -90, now) }}
+        on
+            email_activity.source = customer_records.source
+            and email_activity.record_key = customer_records.record_key
+    where
+        email_activity.occurred_at >= {{ dbt.dateadd('day', -90, now) }}
         and email_activity.occurred_at < {{ dbt.dateadd('day', 1, now) }}
     group by customer_records.customer_id
 
@@ -142,8 +148,9 @@ traits as (
         cast(coalesce(order_traits.orders_count, 0) as {{ dbt.type_bigint() }}) as orders_count,
         cast(coalesce(order_traits.lifetime_value, 0) as decimal(18, 2)) as lifetime_value,
         cast(
-            case when order_traits.orders_count > 0
-                then order_traits.lifetime_value / order_traits.orders_count
+            case
+                when order_traits.orders_count > 0
+                    then order_traits.lifetime_value / order_traits.orders_count
             end as decimal(18, 2)
         ) as average_order_value,
         order_traits.last_order_at,
@@ -155,13 +162,15 @@ traits as (
         cast(coalesce(email_traits.email_opens_90d_count, 0) as {{ dbt.type_bigint() }}) as email_opens_90d_count,
         cast(coalesce(email_traits.email_clicks_90d_count, 0) as {{ dbt.type_bigint() }}) as email_clicks_90d_count,
         cast(
-            case when order_traits.orders_count > 0
-                then 1.0 * order_traits.online_orders_count / order_traits.orders_count
+            case
+                when order_traits.orders_count > 0
+                    then 1.0 * order_traits.online_orders_count / order_traits.orders_count
             end as decimal(5, 4)
         ) as online_order_share,
         cast(
-            case when order_traits.orders_count > 0
-                then 1.0 * order_traits.store_orders_count / order_traits.orders_count
+            case
+                when order_traits.orders_count > 0
+                    then 1.0 * order_traits.store_orders_count / order_traits.orders_count
             end as decimal(5, 4)
         ) as store_order_share,
         case

@@ -12,7 +12,7 @@ events as (
 
     select * from {{ ref('stg_email__events') }}
     {%- if is_incremental() %}
-    where {{ onefold.loaded_since_last_run() }}
+        where {{ onefold.loaded_since_last_run() }}
     {%- endif %}
 
 ),

@@ -17,7 +17,7 @@ shop_orders as (
 
     select * from {{ ref('stg_shop__orders') }}
     {%- if is_incremental() %}
-    where {{ onefold.loaded_since_last_run() }}
+        where {{ onefold.loaded_since_last_run() }}
     {%- endif %}
 
 ),
@@ -26,7 +26,7 @@ pos_transactions as (
 
     select * from {{ ref('stg_pos__transactions') }}
     {%- if is_incremental() %}
-    where {{ onefold.loaded_since_last_run() }}
+        where {{ onefold.loaded_since_last_run() }}
     {%- endif %}
 
 ),

@@ -17,13 +17,14 @@ with
 events as (
 
     select * from {{ ref('stg_web__events') }}
-    where anonymous_id is not null
-    {%- if is_incremental() %}
-        and anonymous_id in (
-            select anonymous_id from {{ ref('stg_web__events') }}
-            where {{ onefold.loaded_since_last_run(this_column='last_loaded_at') }}
-        )
-    {%- endif %}
+    where
+        anonymous_id is not null
+        {%- if is_incremental() %}
+            and anonymous_id in (
+                select newly_loaded.anonymous_id from {{ ref('stg_web__events') }} as newly_loaded
+                where {{ onefold.loaded_since_last_run('newly_loaded.loaded_at', 'last_loaded_at') }}
+            )
+        {%- endif %}
 
 ),
 
@@ -49,7 +50,8 @@ numbered as (
         *,
         sum(
             case
-                when previous_occurred_at is null
+                when
+                    previous_occurred_at is null
                     or occurred_at > {{ dbt.dateadd('minute', var('onefold__session_timeout_minutes'), 'previous_occurred_at') }}
                     then 1
                 else 0

@@ -40,8 +40,9 @@ described as (
     inner join assigned
         on edges.left_node_id = assigned.record_node_id
     left join identifier_values
-        on edges.identifier_type = identifier_values.identifier_type
-        and edges.match_key = identifier_values.match_key
+        on
+            edges.identifier_type = identifier_values.identifier_type
+            and edges.match_key = identifier_values.match_key
     where edges.rule != 'record'
 
 )

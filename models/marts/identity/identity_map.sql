@@ -77,8 +77,9 @@ mapped as (
     inner join component_customers
         on components.component_id = component_customers.component_id
     inner join identifier_values
-        on identifier_nodes.identifier_type = identifier_values.identifier_type
-        and identifier_nodes.match_key = identifier_values.match_key
+        on
+            identifier_nodes.identifier_type = identifier_values.identifier_type
+            and identifier_nodes.match_key = identifier_values.match_key
 
 )
 

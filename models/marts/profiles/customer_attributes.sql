@@ -26,9 +26,10 @@ explained as (
         candidates.observed_at
     from candidates
     inner join ranked
-        on candidates.customer_id = ranked.customer_id
-        and candidates.attribute = ranked.attribute
-        and lower(candidates.attribute_value) = ranked.value_key
+        on
+            candidates.customer_id = ranked.customer_id
+            and candidates.attribute = ranked.attribute
+            and lower(candidates.attribute_value) = ranked.value_key
 
 )
 

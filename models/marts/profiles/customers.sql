@@ -36,9 +36,9 @@ golden as (
 
     select
         customer_id,
-    {%- for attribute in attributes %}
-        max(case when attribute = '{{ attribute }}' then attribute_value end) as {{ attribute }}{% if not loop.last %},{% endif %}
-    {%- endfor %}
+        {%- for attribute in attributes %}
+            max(case when attribute = '{{ attribute }}' then attribute_value end) as {{ attribute }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from ranked_attributes
     where is_winner
     group by customer_id
@@ -49,9 +49,9 @@ final as (
 
     select
         customer_ids.customer_id,
-    {%- for attribute in attributes %}
-        cast(golden.{{ attribute }} as {{ dbt.type_string() }}) as {{ attribute }},
-    {%- endfor %}
+        {%- for attribute in attributes %}
+            cast(golden.{{ attribute }} as {{ dbt.type_string() }}) as {{ attribute }},
+        {%- endfor %}
         cast(traits.preferred_channel as {{ dbt.type_string() }}) as preferred_channel,
         customer_ids.records_count,
         traits.orders_count,

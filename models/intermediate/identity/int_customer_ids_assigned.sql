@@ -1,7 +1,7 @@
 {#-
     Gives every component a customer_id, carried forward from the previous run by
-    overlap of records (read from int_customer_id_history, which this model feeds, so
-    it is looked up rather than ref'd):
+    overlap of records (int_customer_id_history, read through
+    customer_id_history_rows() because this model feeds it):
       - merge: a component holding records of several previous ids keeps the oldest;
       - split: a previous id stays with the component holding most of its records;
         the other parts get new ids;
@@ -9,8 +9,6 @@
         key, so a first build or a deliberate reset gives the same ids for the same
         data; if that id was ever used before, the run's start time is mixed in.
 -#}
-{%- set history = adapter.get_relation(
-    database=this.database, schema=this.schema, identifier='int_customer_id_history') -%}
 {%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 
 with
@@ -45,32 +43,26 @@ current_clusters as (
 
 ),
 
+history as (
+
+    {{ onefold.customer_id_history_rows() }}
+
+),
+
 previous as (
 
-    {%- if history is not none %}
-        select
-            record_node_id,
-            customer_id,
-            customer_created_at
-        from {{ history }}
-        where valid_to is null
-    {%- else %}
     select
-        cast(null as bigint) as record_node_id,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as {{ dbt.type_timestamp() }}) as customer_created_at
-    where 1 = 0
-{%- endif %}
+        record_node_id,
+        customer_id,
+        customer_created_at
+    from history
+    where valid_to is null
 
 ),
 
 ids_ever_used as (
 
-    {%- if history is not none %}
-        select distinct customer_id from {{ history }}
-    {%- else %}
-    select cast(null as {{ dbt.type_string() }}) as customer_id where 1 = 0
-{%- endif %}
+    select distinct customer_id from history
 
 ),
 

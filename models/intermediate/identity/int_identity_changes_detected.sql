@@ -8,8 +8,6 @@
     `cause` names the identifier type that joined a merge, or the rule that cut a split.
 -#}
 {%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
-{%- set history = adapter.get_relation(
-    database=this.database, schema=this.schema, identifier='int_customer_id_history') %}
 
 with
 
@@ -25,19 +23,20 @@ edges as (
 
 ),
 
+history as (
+
+    {{ onefold.customer_id_history_rows() }}
+
+),
+
 previous_customers as (
 
-    {%- if history is not none %}
-        select
-            customer_id,
-            count(*) as record_count
-        from {{ history }}
-        where valid_to is null
-        group by customer_id
-    {%- else %}
-    select cast(null as {{ dbt.type_string() }}) as customer_id, 0 as record_count
-    where 1 = 0
-{%- endif %}
+    select
+        customer_id,
+        count(*) as record_count
+    from history
+    where valid_to is null
+    group by customer_id
 
 ),
 

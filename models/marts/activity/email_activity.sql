@@ -11,9 +11,7 @@ with
 events as (
 
     select * from {{ ref('stg_email__events') }}
-    {%- if is_incremental() %}
-        where {{ onefold.loaded_since_last_run() }}
-    {%- endif %}
+    where {{ onefold.loaded_since_last_run() }}
 
 ),
 

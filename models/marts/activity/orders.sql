@@ -16,18 +16,14 @@ with
 shop_orders as (
 
     select * from {{ ref('stg_shop__orders') }}
-    {%- if is_incremental() %}
-        where {{ onefold.loaded_since_last_run() }}
-    {%- endif %}
+    where {{ onefold.loaded_since_last_run() }}
 
 ),
 
 pos_transactions as (
 
     select * from {{ ref('stg_pos__transactions') }}
-    {%- if is_incremental() %}
-        where {{ onefold.loaded_since_last_run() }}
-    {%- endif %}
+    where {{ onefold.loaded_since_last_run() }}
 
 ),
 

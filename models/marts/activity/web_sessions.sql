@@ -14,17 +14,20 @@
 
 with
 
+newly_loaded as (
+
+    select distinct anonymous_id
+    from {{ ref('stg_web__events') }}
+    where {{ onefold.loaded_since_last_run(this_column='last_loaded_at') }}
+
+),
+
 events as (
 
-    select * from {{ ref('stg_web__events') }}
-    where
-        anonymous_id is not null
-        {%- if is_incremental() %}
-            and anonymous_id in (
-                select newly_loaded.anonymous_id from {{ ref('stg_web__events') }} as newly_loaded
-                where {{ onefold.loaded_since_last_run('newly_loaded.loaded_at', 'last_loaded_at') }}
-            )
-        {%- endif %}
+    select stg_web__events.*
+    from {{ ref('stg_web__events') }} as stg_web__events
+    inner join newly_loaded
+        on stg_web__events.anonymous_id = newly_loaded.anonymous_id
 
 ),
 

@@ -5,6 +5,26 @@
     adapter.dispatch; most of the logic is shared SQL.
 -#}
 
+{#-
+    The normalized value of an identifier of type `type_name` (a key of
+    onefold__identifier_types): composite keys part by part, values that arrived as a
+    SHA-256 digest kept as that digest (types with accepts_hashed), else the type's
+    normalizer. `calling_code` is the SQL for the record's default phone calling code.
+-#}
+{% macro normalized_identifier_value(type_name, value, calling_code='null') %}
+    {%- set type_config = var('onefold__identifier_types')[type_name] -%}
+    {%- if type_config.normalizer == 'composite' -%}
+        {{ return(onefold.normalize_composite_key(var('onefold__composite_keys')[type_name].parts, value)) }}
+    {%- endif -%}
+    {%- set normalized = onefold.normalize_identifier(type_config.normalizer, value, calling_code) -%}
+    {%- if type_config.get('accepts_hashed') -%}
+        {{ return('case when ' ~ onefold.is_sha256_hex(value) ~ ' then lower(trim(' ~ value ~ ')) else '
+            ~ normalized ~ ' end') }}
+    {%- endif -%}
+    {{ return(normalized) }}
+{% endmacro %}
+
+
 {#- Route to the normalizer named in onefold__identifier_types / onefold__composite_keys. -#}
 {% macro normalize_identifier(normalizer, value, calling_code='null') %}
     {%- if normalizer == 'email' -%}
@@ -20,8 +40,8 @@
     {%- elif normalizer == 'date' -%}
         {{ return(onefold.normalize_date(value)) }}
     {%- elif normalizer == 'composite' -%}
-        {#- Composite keys are assembled from normalized parts upstream. -#}
-        {{ return(value) }}
+        {{ exceptions.raise_compiler_error(
+            "Composite keys are normalized with normalize_composite_key(parts, value).") }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "Unknown normalizer '" ~ normalizer ~ "': use email, phone, text_id, name, postcode, "
@@ -190,10 +210,23 @@
 {%- endmacro %}
 
 
-{#- A composite key from already-declared parts; null when any part is missing. -#}
-{% macro composite_key_value(parts, columns) -%}
+{#-
+    Composite keys travel as their raw parts joined with '|' (trimmed, in the order of
+    onefold__composite_keys) and are normalized part by part in
+    int_identifiers_normalized, like every other identifier.
+-#}
+{% macro composite_key_raw_value(parts, columns) -%}
     {%- for part in parts -%}
-        {{ onefold.normalize_identifier(part.normalizer, columns[part.name]) }}
+        trim(cast({{ columns[part.name] }} as {{ dbt.type_string() }}))
+        {%- if not loop.last %} || '|' || {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#- The normalized composite key from its raw '|'-joined parts; null when any part is. -#}
+{% macro normalize_composite_key(parts, raw_value) -%}
+    {%- for part in parts -%}
+        {{ onefold.normalize_identifier(part.normalizer, dbt.split_part(raw_value, "'|'", loop.index)) }}
         {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -28,6 +28,7 @@ MARTS = {
     "orders": "order_id",
     "web_sessions": "session_id",
     "email_activity": "email_event_id",
+    "web_activity": "event_id",
     "customers": "customer_id",
     "customer_attributes": "customer_id, attribute, source, record_key",
     "customer_records": "source, record_key",
@@ -94,5 +95,6 @@ def test_incremental_build_equals_full_refresh(
     run_dbt(["build", "--full-refresh", "--vars", VARS], env, target_path)
     full = snapshot(target, env)
     for table in MARTS:
-        pd.testing.assert_frame_equal(incremental[table], full[table], check_dtype=False,
-                                      obj=f"{target} {table}")
+        pd.testing.assert_frame_equal(
+            incremental[table], full[table], check_dtype=False, obj=f"{target} {table}"
+        )

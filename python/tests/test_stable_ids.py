@@ -25,21 +25,46 @@ pytestmark = pytest.mark.e2e
 LOADED_AT = dt.datetime(2026, 10, 1, 12, 0)
 
 BOB = {
-    "shop_customers": [{"customer_id": "c2", "email": "bob@shop.test", "first_name": "Bob",
-                        "updated_at": "2026-09-01T10:00:00Z"}],
+    "shop_customers": [
+        {
+            "customer_id": "c2",
+            "email": "bob@shop.test",
+            "first_name": "Bob",
+            "updated_at": "2026-09-01T10:00:00Z",
+        }
+    ],
     "email_events": [
-        {"event_id": f"e{i}", "email_address": "Bob@Shop.test", "event_type": "open",
-         "occurred_at": f"2026-09-0{i}T10:00:00Z"} for i in (1, 2)
+        {
+            "event_id": f"e{i}",
+            "email_address": "Bob@Shop.test",
+            "event_type": "open",
+            "occurred_at": f"2026-09-0{i}T10:00:00Z",
+        }
+        for i in (1, 2)
     ],
 }
 ANN = {
-    "shop_customers": [{"customer_id": "c1", "email": "ann@shop.test", "first_name": "Ann",
-                        "updated_at": "2026-09-02T10:00:00Z"}],
+    "shop_customers": [
+        {
+            "customer_id": "c1",
+            "email": "ann@shop.test",
+            "first_name": "Ann",
+            "updated_at": "2026-09-02T10:00:00Z",
+        }
+    ],
 }
 LINKING_ORDER = {
-    "shop_orders": [{"order_id": "o1", "customer_id": "c2", "email": " ANN@shop.test",
-                     "currency": "EUR", "total_price": "10.00",
-                     "created_at": "2026-09-03T10:00:00Z", "updated_at": "2026-09-03T10:00:00Z"}],
+    "shop_orders": [
+        {
+            "order_id": "o1",
+            "customer_id": "c2",
+            "email": " ANN@shop.test",
+            "currency": "EUR",
+            "total_price": "10.00",
+            "created_at": "2026-09-03T10:00:00Z",
+            "updated_at": "2026-09-03T10:00:00Z",
+        }
+    ],
 }
 
 
@@ -74,7 +99,9 @@ class Scenario:
         try:
             rows = warehouse.query(
                 "select customer_id from onefold_marts.customer_records "
-                "where source = ? and record_key = ?", [source, record_key])
+                "where source = ? and record_key = ?",
+                [source, record_key],
+            )
         finally:
             warehouse.close()
         assert len(rows) == 1, (source, record_key, rows)
@@ -85,7 +112,8 @@ class Scenario:
         try:
             return warehouse.query(
                 "select change_type, customer_id, previous_customer_id, cause "
-                "from onefold_marts.identity_changes order by changed_at, change_type, customer_id")
+                "from onefold_marts.identity_changes order by changed_at, change_type, customer_id"
+            )
         finally:
             warehouse.close()
 
@@ -136,14 +164,17 @@ def test_history_resets_only_when_asked(scenario: Scenario) -> None:
     scenario.load_and_run(combine(BOB, ANN, LINKING_ORDER))
     assert scenario.customer_of("shop_customers", "c1") == bob
     scenario.load_and_run(
-        combine(BOB, ANN, LINKING_ORDER), "--full-refresh",
-        "--vars", "{onefold__reset_identity_history: true}",
+        combine(BOB, ANN, LINKING_ORDER),
+        "--full-refresh",
+        "--vars",
+        "{onefold__reset_identity_history: true}",
     )
     warehouse = scenario.connect()
     try:
         closed = warehouse.query(
             "select count(*) from onefold_intermediate.int_customer_id_history "
-            "where valid_to is not null")[0][0]
+            "where valid_to is not null"
+        )[0][0]
     finally:
         warehouse.close()
     assert closed == 0, "a reset starts the history afresh"

@@ -38,7 +38,7 @@ observations as (
                 '{{ declaration.source }}' as source,
                 cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
                 '{{ composite.type }}' as identifier_type,
-                {{ onefold.composite_key_value(parts, composite.columns) }} as raw_value,
+                {{ onefold.composite_key_raw_value(parts, composite.columns) }} as raw_value,
                 cast(null as {{ dbt.type_string() }}) as country_code,
                 cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
             from {{ declaration.relation }}

@@ -36,17 +36,9 @@ normalized as (
         raw_value,
         observed_at,
         case identifier_type
-            {%- for type_name, type_config in identifier_types.items() %}
-                {%- if type_config.get('accepts_hashed') %}
-                    when '{{ type_name }}' then
-                        case
-                            when {{ onefold.is_sha256_hex('raw_value') }} then lower(trim(raw_value))
-                            else {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
-                        end
-                {%- else %}
-                    when '{{ type_name }}'
-                        then {{ onefold.normalize_identifier(type_config.normalizer, 'raw_value', 'default_calling_code') }}
-                {%- endif %}
+            {%- for type_name in identifier_types %}
+                when '{{ type_name }}'
+                    then {{ onefold.normalized_identifier_value(type_name, 'raw_value', 'default_calling_code') }}
             {%- endfor %}
         end as normalized_value,
         case identifier_type

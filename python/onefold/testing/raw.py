@@ -38,8 +38,10 @@ def write_raw_tables(
     """Write every raw table (empty unless given rows); columns missing in a row are null."""
     for table, columns in source_columns().items():
         records = [
-            {column: (row.get(column) if column != "_loaded_at" else row.get(column, loaded_at))
-             for column in columns}
+            {
+                column: (row.get(column) if column != "_loaded_at" else row.get(column, loaded_at))
+                for column in columns
+            }
             for row in rows.get(table, [])
         ]
         frame = pd.DataFrame.from_records(records, columns=columns)

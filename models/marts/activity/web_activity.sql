@@ -1,0 +1,37 @@
+{#- One row per web or app event, incremental on load time with a lookback. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+with
+
+events as (
+
+    select * from {{ ref('stg_web__events') }}
+    where {{ onefold.loaded_since_last_run() }}
+
+),
+
+final as (
+
+    select
+        event_id,
+        'web_events' as source,
+        event_id as record_key,
+        anonymous_id,
+        event_type,
+        event_name,
+        page_path,
+        product_id,
+        order_id,
+        is_app_event,
+        occurred_at,
+        loaded_at
+    from events
+
+)
+
+select * from final

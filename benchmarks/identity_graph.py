@@ -465,7 +465,11 @@ def bench_shape(
         row.exact["postgres"] = same_components(expected, postgres_frame(server, f"{table}_rounds"))
     click.echo(
         f"{shape}: {row.edges:,} edges, {row.nodes:,} nodes, {row.components:,} components; "
-        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in row.seconds.items())
+        + ", ".join(
+            f"{name} {seconds:.2f} s"
+            + (f" ({row.ratios[name]:.1f}x)" if name in row.ratios else "")
+            for name, seconds in row.seconds.items()
+        )
         + "; units "
         + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in row.units.items())
         + ("" if all(row.exact.values()) else f" MISMATCH {row.exact}"),

@@ -68,6 +68,7 @@ def run_dbt(
             for r in results
             if str(r.status) not in ("success", "pass", "skipped")
         ]
-        detail = "\n".join(failing) or str(outcome.exception)
+        # run-operation failures carry no node message; the exception does.
+        detail = "\n".join(failing) or str(outcome.exception or "see dbt.log under logs/")
         raise DbtFailure(f"dbt {' '.join(args)} failed:\n{detail}")
     return DbtResult(success=bool(outcome.success), results=results)

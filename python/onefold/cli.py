@@ -204,7 +204,8 @@ def evaluate(target: str, as_json: bool) -> None:
     console.print(f"Under-merged persons  {result.under_merged_persons:>10,}")
     console.print(
         "Customers by records: "
-        + ", ".join(f"{bucket}: {count:,}" for bucket, count in result.cluster_sizes.items())
+        + ", ".join(f"{bucket}: {count:,}" for bucket, count in result.cluster_sizes.items()),
+        soft_wrap=True,
     )
 
 

@@ -26,32 +26,39 @@ identifier_values as (
 
 ),
 
+exact_values as (
+
+    -- Each exact entry in its plain and its hashed form, so values that arrived as a
+    -- SHA-256 digest are blocked too.
+    select
+        identifier_type,
+        lower(pattern) as blocked_value,
+        reason
+    from blocklist
+    where match_type = 'exact'
+
+    union all
+
+    select
+        identifier_type,
+        {{ onefold.sha256_hex('lower(pattern)') }} as blocked_value,
+        reason
+    from blocklist
+    where match_type = 'exact'
+
+),
+
 exact_matches as (
 
     select
         identifier_values.identifier_type,
         identifier_values.match_key,
-        blocklist.reason
+        exact_values.reason
     from identifier_values
-    inner join blocklist
+    inner join exact_values
         on
-            blocklist.match_type = 'exact'
-            and blocklist.identifier_type in ('*', identifier_values.identifier_type)
-            and lower(blocklist.pattern) = identifier_values.normalized_value
-
-    union all
-
-    -- A blocked value that arrived hashed: compare hashes.
-    select
-        identifier_values.identifier_type,
-        identifier_values.match_key,
-        blocklist.reason
-    from identifier_values
-    inner join blocklist
-        on
-            blocklist.match_type = 'exact'
-            and blocklist.identifier_type in ('*', identifier_values.identifier_type)
-            and {{ onefold.sha256_hex('lower(blocklist.pattern)') }} = identifier_values.match_key
+            exact_values.identifier_type in ('*', identifier_values.identifier_type)
+            and identifier_values.normalized_value = exact_values.blocked_value
 
 ),
 

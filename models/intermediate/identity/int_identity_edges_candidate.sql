@@ -1,8 +1,8 @@
 {#-
     The identity graph before conflict resolution: one edge per record and linking
     identifier value it carries, plus a self-loop per record so a record with no
-    linking identifier still becomes a (single-record) customer. Blocked values are
-    left out here; they never link anything.
+    linking identifier still becomes a (single-record) customer. Only usable values
+    (valid, not blocked) take part.
 -#}
 {%- set identifier_types = var('onefold__identifier_types') -%}
 {%- set linking_types = [] -%}
@@ -12,27 +12,9 @@
 
 with
 
-identifiers as (
-
-    select * from {{ ref('int_identifiers') }}
-
-),
-
-blocked as (
-
-    select * from {{ ref('int_identifiers_blocked') }}
-
-),
-
 usable as (
 
-    select identifiers.*
-    from identifiers
-    left join blocked
-        on
-            identifiers.identifier_type = blocked.identifier_type
-            and identifiers.match_key = blocked.match_key
-    where blocked.match_key is null
+    select * from {{ ref('int_identifiers_usable') }}
 
 ),
 

@@ -23,13 +23,7 @@ customer_records as (
 
 identifiers as (
 
-    select * from {{ ref('int_identifiers') }}
-
-),
-
-blocked as (
-
-    select * from {{ ref('int_identifiers_blocked') }}
+    select * from {{ ref('int_identifiers_usable') }}
 
 ),
 
@@ -65,13 +59,8 @@ declared as (
             identifiers.normalized_value as attribute_value,
             identifiers.observed_at
         from identifiers
-        left join blocked
-            on
-                identifiers.identifier_type = blocked.identifier_type
-                and identifiers.match_key = blocked.match_key
         where
             identifiers.identifier_type = '{{ config.from_identifier }}'
-            and blocked.match_key is null
             and not identifiers.is_prehashed
 
         union all

@@ -209,7 +209,13 @@ def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path)
         warehouse.close()
     # cautious: only the tests whose parents are all selected (not the staging reconciles).
     run_dbt(
-        ["build", "--select", "+customer_records", "--indirect-selection", "cautious"],
+        [
+            "build",
+            "--select",
+            "+customer_records +int_identity_source_records",
+            "--indirect-selection",
+            "cautious",
+        ],
         env,
         tmp_path / "target",
     )

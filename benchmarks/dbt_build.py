@@ -25,10 +25,9 @@ from pathlib import Path
 import click
 
 from onefold.generator import GeneratorConfig, generate
-from onefold.settings import DuckDBSettings, PostgresSettings
-from onefold.testing.dbt import PROJECT_DIR, environment
+from onefold.testing.dbt import PROJECT_DIR
 from onefold.testing.postgres import create_database, throwaway_postgres
-from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from onefold.testing.warehouse import connect_with
 
 END_DATE = dt.date(2026, 11, 1)
 CUTOFF = dt.datetime(2026, 10, 31)
@@ -42,13 +41,6 @@ def warehouse_env(target: str, workdir: Path) -> Iterator[dict[str, str]]:
     with throwaway_postgres() as server:
         database = create_database(server, "onefold_bench")
         yield {"ONEFOLD_TARGET": "postgres", **database.environment()}
-
-
-def connect(target: str, env: dict[str, str]) -> Warehouse:
-    with environment(env):
-        if target == "duckdb":
-            return DuckDBWarehouse(DuckDBSettings())
-        return PostgresWarehouse(PostgresSettings())
 
 
 # Runs a command and prints its peak RSS, so each build is measured on its own (the
@@ -105,7 +97,7 @@ def main(persons: tuple[int, ...], target: str, seed: int) -> None:
         raw_rows = sum(len(table.frame) for table in data.raw.values())
         with tempfile.TemporaryDirectory() as tmp, warehouse_env(target, Path(tmp)) as env:
             workdir = Path(tmp)
-            warehouse = connect(target, env)
+            warehouse = connect_with(env)
             try:
                 for name, table in data.raw.items():
                     frame = table.frame
@@ -113,7 +105,7 @@ def main(persons: tuple[int, ...], target: str, seed: int) -> None:
             finally:
                 warehouse.close()
             full_seconds, full_peak = timed_build(env, workdir / "target")
-            warehouse = connect(target, env)
+            warehouse = connect_with(env)
             try:
                 for name, table in data.raw.items():
                     warehouse.write_df("raw", name, table.frame)

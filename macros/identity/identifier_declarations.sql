@@ -48,6 +48,16 @@
 {% endmacro %}
 
 
+{#- Every identity staging model's validated declaration (empty while dbt parses). -#}
+{% macro identifier_declarations() %}
+    {%- set declarations = [] -%}
+    {%- for node in onefold.identifier_models() -%}
+        {%- do declarations.append(onefold.identifier_declaration(node)) -%}
+    {%- endfor -%}
+    {{ return(declarations) }}
+{% endmacro %}
+
+
 {#- One validated declaration: the meta block with defaults, or a compiler error naming the problem. -#}
 {% macro identifier_declaration(node) %}
     {%- set meta = node.config.meta.onefold -%}

@@ -54,10 +54,14 @@ class Evaluation:
 SIZE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 100), (101, 1000), (1001, None))
 
 
+def _bucket_label(low: int, high: int | None) -> str:
+    return f"{low}" if low == high else (f"{low}+" if high is None else f"{low}-{high}")
+
+
 def _bucket_sql(column: str) -> str:
     branches = []
     for low, high in SIZE_BUCKETS:
-        label = f"{low}" if low == high else (f"{low}+" if high is None else f"{low}-{high}")
+        label = _bucket_label(low, high)
         condition = f"{column} >= {low}" + (f" and {column} <= {high}" if high else "")
         branches.append(f"when {condition} then '{label}'")
     return "case " + " ".join(branches) + " end"
@@ -126,13 +130,6 @@ def evaluate(warehouse: Warehouse, settings: ProjectSettings | None = None) -> E
         by_customer as (select customer_id, count(*) as n from labelled group by 1)
         select {_bucket_sql("n")} as bucket, count(*) from by_customer group by 1
     """)
-    order = [
-        b[0]
-        for b in sorted(
-            ((str(r[0]), r[1]) for r in sizes),
-            key=lambda item: int(item[0].split("-")[0].rstrip("+")),
-        )
-    ]
     size_map = {str(bucket): int(count) for bucket, count in sizes}
     return Evaluation(
         records_evaluated=int(totals[0]),
@@ -145,5 +142,9 @@ def evaluate(warehouse: Warehouse, settings: ProjectSettings | None = None) -> E
         over_merged_customers=int(totals[7]),
         over_merged_persons=int(totals[8]),
         under_merged_persons=int(totals[9]),
-        cluster_sizes={bucket: size_map[bucket] for bucket in order},
+        cluster_sizes={
+            label: size_map[label]
+            for label in (_bucket_label(low, high) for low, high in SIZE_BUCKETS)
+            if label in size_map
+        },
     )

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.settings import DuckDBSettings, PostgresSettings
 from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.testing.dbt import environment, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
-from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from onefold.testing.warehouse import connect_with
+from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
 
@@ -33,10 +33,7 @@ class Built:
     target_path: Path
 
     def connect(self) -> Warehouse:
-        with environment(self.env):
-            if self.target == "duckdb":
-                return DuckDBWarehouse(DuckDBSettings())
-            return PostgresWarehouse(PostgresSettings())
+        return connect_with(self.env)
 
 
 def _build(target: str, env: dict[str, str], target_path: Path) -> Built:
@@ -201,8 +198,7 @@ def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path)
     from onefold.evaluate import evaluate
 
     env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "demo.duckdb")}
-    with environment(env):
-        warehouse: Warehouse = DuckDBWarehouse(DuckDBSettings())
+    warehouse = connect_with(env)
     try:
         generate_demo_data(warehouse, GeneratorConfig(persons=10_000, seed=42, end_date=END_DATE))
     finally:
@@ -219,8 +215,7 @@ def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path)
         env,
         tmp_path / "target",
     )
-    with environment(env):
-        warehouse = DuckDBWarehouse(DuckDBSettings())
+    warehouse = connect_with(env)
     try:
         result = evaluate(warehouse)
     finally:

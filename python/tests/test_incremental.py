@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 
 from onefold.generator import GeneratorConfig, generate
-from onefold.settings import DuckDBSettings, PostgresSettings
-from onefold.testing.dbt import environment, run_dbt
+from onefold.testing.dbt import run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
-from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from onefold.testing.warehouse import connect_with
 
 pytestmark = pytest.mark.e2e
 
@@ -37,15 +36,8 @@ MARTS = {
 VARS = "{onefold__now: '2026-11-01'}"
 
 
-def connect(target: str, env: dict[str, str]) -> Warehouse:
-    with environment(env):
-        if target == "duckdb":
-            return DuckDBWarehouse(DuckDBSettings())
-        return PostgresWarehouse(PostgresSettings())
-
-
 def snapshot(target: str, env: dict[str, str]) -> dict[str, pd.DataFrame]:
-    warehouse = connect(target, env)
+    warehouse = connect_with(env)
     try:
         frames = {}
         for table, order in MARTS.items():
@@ -68,7 +60,7 @@ def test_incremental_build_equals_full_refresh(
     data = generate(GeneratorConfig(persons=600, seed=5, end_date=END_DATE))
     target_path = tmp_path / "target"
 
-    warehouse = connect(target, env)
+    warehouse = connect_with(env)
     try:
         late_rows = 0
         for table, landed in data.raw.items():
@@ -82,7 +74,7 @@ def test_incremental_build_equals_full_refresh(
     run_dbt(["build", "--vars", VARS], env, target_path)
     before = snapshot(target, env)
 
-    warehouse = connect(target, env)
+    warehouse = connect_with(env)
     try:
         for table, landed in data.raw.items():
             warehouse.write_df("raw", table, landed.frame)

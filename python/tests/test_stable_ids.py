@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from onefold.settings import DuckDBSettings, PostgresSettings
-from onefold.testing.dbt import environment, run_dbt
+from onefold.testing.dbt import run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
-from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from onefold.testing.warehouse import connect_with
+from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
 
@@ -81,10 +81,7 @@ class Scenario:
         self.target, self.env, self.target_path = target, env, target_path
 
     def connect(self) -> Warehouse:
-        with environment(self.env):
-            if self.target == "duckdb":
-                return DuckDBWarehouse(DuckDBSettings())
-            return PostgresWarehouse(PostgresSettings())
+        return connect_with(self.env)
 
     def load_and_run(self, rows: dict[str, list[dict[str, Any]]], *flags: str) -> None:
         warehouse = self.connect()

@@ -26,6 +26,7 @@ from onefold.cli import main
 from onefold.errors import ConfigError
 from onefold.testing.dbt import PROJECT_DIR, environment, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database, free_port
+from onefold.testing.warehouse import connect_with
 from onefold.validation.report import format_examples
 from onefold.validation.spec import load_expectations, parse_expectations
 
@@ -201,10 +202,7 @@ class Built:
     env: dict[str, str]
 
     def execute(self, *statements: str) -> None:
-        from onefold.warehouse import connect
-
-        with environment(self.env):
-            warehouse = connect(self.target)
+        warehouse = connect_with(self.env)
         try:
             for statement in statements:
                 warehouse.execute(statement)
@@ -225,7 +223,6 @@ class Built:
 )
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     from onefold.generator import GeneratorConfig, generate_demo_data
-    from onefold.warehouse import connect
 
     root = tmp_path_factory.mktemp(f"validate-{request.param}")
     if request.param == "duckdb":
@@ -238,8 +235,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             **database.environment(),
             "DBT_ENV_SECRET_ONEFOLD_PG_PASSWORD": SECRET,
         }
-    with environment(env):
-        warehouse = connect(request.param)
+    warehouse = connect_with(env)
     try:
         generate_demo_data(
             warehouse, GeneratorConfig(persons=PERSONS, seed=SEED, end_date=END_DATE)

@@ -2,10 +2,7 @@
 {%- for model_name in var('onefold__identifier_models') %}
 -- depends_on: {{ ref(model_name) }}
 {%- endfor %}
-{%- set declarations = [] -%}
-{%- for node in onefold.identifier_models() -%}
-    {%- do declarations.append(onefold.identifier_declaration(node)) -%}
-{%- endfor -%}
+{%- set declarations = onefold.identifier_declarations() -%}
 {%- set composite_config = var('onefold__composite_keys') %}
 
 with

@@ -8,10 +8,7 @@
 -- depends_on: {{ ref(model_name) }}
 {%- endfor %}
 {%- set attributes = var('onefold__golden_attributes') -%}
-{%- set declarations = [] -%}
-{%- for node in onefold.identifier_models() -%}
-    {%- do declarations.append(onefold.identifier_declaration(node)) -%}
-{%- endfor %}
+{%- set declarations = onefold.identifier_declarations() %}
 
 with
 

@@ -27,6 +27,18 @@
     end;
     $$;
 
+    -- The error a statement raises, or null: lets a hook report which segment
+    -- predicate is broken instead of failing on the first one.
+    create or replace function {{ schema }}.onefold_sql_problem(statement text)
+    returns text language plpgsql volatile as $$
+    begin
+        execute statement;
+        return null;
+    exception when others then
+        return sqlerrm;
+    end;
+    $$;
+
     create or replace function {{ schema }}.onefold_try_jsonb(value text)
     returns jsonb language plpgsql immutable as $$
     begin

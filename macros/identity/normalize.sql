@@ -25,6 +25,37 @@
 {% endmacro %}
 
 
+
+{#-
+    The match key of a normalized value: types that destinations receive hashed are
+    matched on the SHA-256 of the normalized value, so a value that arrived already
+    hashed joins the same person as its plain form; other types on the value itself.
+-#}
+{% macro match_key_from_normalized(type_name, normalized_value, is_prehashed) -%}
+    {%- if var('onefold__identifier_types')[type_name].get('accepts_hashed') -%}
+        case when {{ is_prehashed }} then {{ normalized_value }} else {{ onefold.sha256_hex(normalized_value) }} end
+    {%- else -%}
+        {{ normalized_value }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    The match key of a raw value of a column-given identifier type: one expression for
+    models that look identifiers up in identity_map (consent signals, erasure requests).
+    Types outside onefold__identifier_types give null.
+-#}
+{% macro identifier_match_key(type_column, value_column, calling_code='null') -%}
+    case {{ type_column }}
+    {%- for type_name, type_config in var('onefold__identifier_types').items() if type_config.normalizer != 'composite' %}
+        when '{{ type_name }}' then {{ onefold.match_key_from_normalized(
+            type_name,
+            onefold.normalized_identifier_value(type_name, value_column, calling_code),
+            onefold.is_sha256_hex(value_column) if type_config.get('accepts_hashed') else 'false') }}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
 {#- Route to the normalizer named in onefold__identifier_types / onefold__composite_keys. -#}
 {% macro normalize_identifier(normalizer, value, calling_code='null') %}
     {%- if normalizer == 'email' -%}

@@ -55,14 +55,11 @@ keyed as (
 
     select
         *,
-        -- Types that destinations receive hashed are matched on the hash, so a value
-        -- that arrived already hashed joins the same person as its plain form.
-        case
-            when is_prehashed then normalized_value
-            {%- for type_name, type_config in identifier_types.items() if type_config.get('accepts_hashed') %}
-                when identifier_type = '{{ type_name }}' then {{ onefold.sha256_hex('normalized_value') }}
+        case identifier_type
+            {%- for type_name in identifier_types %}
+                when '{{ type_name }}'
+                    then {{ onefold.match_key_from_normalized(type_name, 'normalized_value', 'is_prehashed') }}
             {%- endfor %}
-            else normalized_value
         end as match_key,
         case
             when normalized_value is null and (raw_value is null or trim(raw_value) = '') then 'blank'

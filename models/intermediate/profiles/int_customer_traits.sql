@@ -37,6 +37,12 @@ email_activity as (
 
 ),
 
+web_activity as (
+
+    select * from {{ ref('web_activity') }}
+
+),
+
 record_times as (
 
     select
@@ -74,6 +80,21 @@ customer_orders as (
             orders.source = customer_records.source
             and orders.record_key = customer_records.record_key
     where not orders.is_cancelled
+
+),
+
+cart_traits as (
+
+    select
+        customer_records.customer_id,
+        max(web_activity.occurred_at) as last_cart_activity_at
+    from web_activity
+    inner join customer_records
+        on
+            web_activity.source = customer_records.source
+            and web_activity.record_key = customer_records.record_key
+    where web_activity.event_name in ({{ onefold.sql_text_list(var('onefold__cart_event_names')) }})
+    group by customer_records.customer_id
 
 ),
 
@@ -154,7 +175,18 @@ traits as (
             end as decimal(18, 2)
         ) as average_order_value,
         order_traits.last_order_at,
+        -- Abandoned: cart activity with no order after it.
+        case
+            when (order_traits.last_order_at is null or cart_traits.last_cart_activity_at > order_traits.last_order_at)
+                then cart_traits.last_cart_activity_at
+        end as cart_abandoned_at,
         cast({{ dbt.datediff('order_traits.last_order_at', now, 'day') }} as integer) as days_since_last_order,
+        cast(
+            case
+                when (order_traits.last_order_at is null or cart_traits.last_cart_activity_at > order_traits.last_order_at)
+                    then {{ dbt.datediff('cart_traits.last_cart_activity_at', now, 'day') }}
+            end as integer
+        ) as days_since_cart_abandoned,
         cast(rfm.recency_score as integer) as recency_score,
         cast(rfm.frequency_score as integer) as frequency_score,
         cast(rfm.monetary_score as integer) as monetary_score,
@@ -187,6 +219,8 @@ traits as (
         on seen.customer_id = session_traits.customer_id
     left join email_traits
         on seen.customer_id = email_traits.customer_id
+    left join cart_traits
+        on seen.customer_id = cart_traits.customer_id
 
 )
 

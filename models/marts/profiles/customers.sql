@@ -58,6 +58,7 @@ final as (
         traits.lifetime_value,
         traits.average_order_value,
         traits.days_since_last_order,
+        traits.days_since_cart_abandoned,
         traits.recency_score,
         traits.frequency_score,
         traits.monetary_score,
@@ -70,6 +71,7 @@ final as (
         traits.first_seen_at,
         traits.last_seen_at,
         traits.last_order_at,
+        traits.cart_abandoned_at,
         customer_ids.customer_created_at
     from customer_ids
     left join golden

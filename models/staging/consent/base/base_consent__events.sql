@@ -24,10 +24,12 @@ validated as (
              onefold.unexpected_value_check('identifier_type', var('onefold__consent_identifier_types')),
              {'when': "identifier_value is null or trim(identifier_value) = ''",
               'reason': 'missing_value', 'column': 'identifier_value'},
-             onefold.unexpected_value_check('purpose', var('onefold__consent_purposes')),
+             onefold.unexpected_value_check('purpose', var('onefold__consent_purposes') | list),
              onefold.unexpected_value_check('status', ['granted', 'denied'])]
             + onefold.timestamp_checks('occurred_at', 'parsed_occurred_at')
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('consent_events') }} as is_suppressed
     from parsed
 
 ),

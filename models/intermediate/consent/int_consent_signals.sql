@@ -1,0 +1,152 @@
+{#-
+    One row per consent signal: a decision from the consent platform, a denial implied
+    by a Global Privacy Control signal, or an email platform event (unsubscribe, spam
+    report, bounce) that denies email marketing for its address. Each is resolved to
+    the customer its identifier belongs to through identity_map; customer_id is null
+    when the identifier is not (yet) known to the identity graph.
+-#}
+{%- set email_signals = var('onefold__consent_email_signals') -%}
+
+with
+
+consent_events as (
+
+    select * from {{ ref('stg_consent__events') }}
+
+),
+
+email_events as (
+
+    select * from {{ ref('stg_email__events') }}
+
+),
+
+identity_map as (
+
+    select * from {{ ref('identity_map') }}
+
+),
+
+calling_codes as (
+
+    select * from {{ ref('country_calling_codes') }}
+
+),
+
+purposes as (
+
+    {{ onefold.consent_purpose_rows() }}
+
+),
+
+decisions as (
+
+    select
+        consent_events.consent_event_id as signal_id,
+        'consent_decision' as signal_type,
+        'explicit' as basis,
+        consent_events.identifier_type,
+        consent_events.identifier_value,
+        consent_events.purpose,
+        consent_events.is_granted,
+        consent_events.consent_source,
+        consent_events.jurisdiction,
+        consent_events.occurred_at
+    from consent_events
+    inner join purposes
+        on consent_events.purpose = purposes.purpose
+    -- A GPC signal decides the purposes it covers (gpc_denials below).
+    where not (consent_events.is_gpc and purposes.is_denied_by_gpc)
+
+),
+
+gpc_denials as (
+
+    select
+        consent_events.consent_event_id || ':gpc:' || purposes.purpose as signal_id,
+        'gpc' as signal_type,
+        'gpc' as basis,
+        consent_events.identifier_type,
+        consent_events.identifier_value,
+        purposes.purpose,
+        false as is_granted,
+        consent_events.consent_source,
+        consent_events.jurisdiction,
+        consent_events.occurred_at
+    from consent_events
+    cross join purposes
+    where consent_events.is_gpc and purposes.is_denied_by_gpc
+
+),
+
+email_denials as (
+
+    select
+        email_event_id as signal_id,
+        event_type as signal_type,
+        'explicit' as basis,
+        'email' as identifier_type,
+        email as identifier_value,
+        case event_type
+            {%- for event_type, purpose in email_signals.items() %}
+                when '{{ event_type }}' then '{{ purpose }}'
+            {%- endfor %}
+        end as purpose,
+        false as is_granted,
+        'email_platform' as consent_source,
+        cast(null as {{ dbt.type_string() }}) as jurisdiction,
+        occurred_at
+    from email_events
+    where
+        email is not null
+        and event_type in ({{ onefold.sql_text_list(email_signals) }})
+
+),
+
+signals as (
+
+    select * from gpc_denials
+    union all
+    select * from decisions
+    union all
+    select * from email_denials
+
+),
+
+keyed as (
+
+    select
+        signals.*,
+        {{ onefold.identifier_match_key(
+            'signals.identifier_type',
+            'signals.identifier_value',
+            "coalesce(calling_codes.calling_code, '" ~ var('onefold__default_phone_calling_code') ~ "')") }} as match_key
+    from signals
+    left join calling_codes
+        on {{ onefold.jurisdiction_country('signals.jurisdiction') }} = calling_codes.country_code
+
+),
+
+resolved as (
+
+    select
+        keyed.signal_id,
+        identity_map.customer_id,
+        keyed.signal_type,
+        keyed.basis,
+        keyed.identifier_type,
+        keyed.match_key,
+        keyed.purpose,
+        keyed.consent_source,
+        keyed.jurisdiction,
+        keyed.is_granted,
+        keyed.occurred_at
+    from keyed
+    left join identity_map
+        on
+            keyed.identifier_type = identity_map.identifier_type
+            and keyed.match_key = identity_map.match_key
+
+)
+
+select * from resolved

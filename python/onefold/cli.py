@@ -121,15 +121,24 @@ def generate(target: str, persons: int, seed: int, end_date: dt.datetime | None,
 )
 @reports_errors
 def summary(target: str, dbt_target_path: Path) -> None:
-    """Rows per source: raw, staged, quarantined (with reasons), deduplicated; build time."""
+    """Rows per source: raw, staged, quarantined (with reasons), deduplicated; segment
+    sizes and activation rows; build time."""
     from rich.table import Table
 
-    from onefold.summary import build_timing, count_sources, load_manifest, staging_models
+    from onefold.settings import ProjectSettings
+    from onefold.summary import (
+        build_timing,
+        count_sources,
+        load_manifest,
+        segment_counts,
+        staging_models,
+    )
     from onefold.warehouse import connection
 
     models = staging_models(load_manifest(dbt_target_path))
     with connection(target, read_only=True) as warehouse:
         counts = count_sources(warehouse, models)
+        segments = segment_counts(warehouse, ProjectSettings().layer_schema("marts"))
     table = Table(title=f"Onefold staging on {target}")
     for column in ("source", "raw rows", "staged", "quarantined", "duplicates"):
         table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
@@ -158,6 +167,17 @@ def summary(target: str, dbt_target_path: Path) -> None:
             reasons.add_row(row.model.source_name, reason, f"{rows:,}")
     if reasons.row_count:
         console.print(reasons)
+    segment_table = Table(title="Segments: members, and consented activation rows per destination")
+    segment_table.add_column("segment", no_wrap=True)
+    segment_table.add_column("members", justify="right", no_wrap=True)
+    segment_table.add_column("activation")
+    for segment in segments:
+        segment_table.add_row(
+            segment.segment_name,
+            f"{segment.members:,}",
+            ", ".join(f"{d} {n:,}" for d, n in sorted(segment.activation_rows.items())) or "-",
+        )
+    console.print(segment_table)
     timing = build_timing(dbt_target_path)
     if timing:
         console.print(

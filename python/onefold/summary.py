@@ -132,3 +132,31 @@ def build_timing(target_path: Path) -> BuildTiming | None:
         passed=sum(s in ("success", "pass") for s in statuses),
         failed=sum(s in ("error", "fail") for s in statuses),
     )
+
+
+@dataclass(frozen=True)
+class SegmentCounts:
+    segment_name: str
+    members: int
+    activation_rows: dict[str, int]
+
+
+def segment_counts(warehouse: Warehouse, marts_schema: str) -> list[SegmentCounts]:
+    """Members per segment and consented activation rows per destination."""
+    members = warehouse.query(
+        f"select definitions.segment_name, count(memberships.customer_id) "
+        f"from {marts_schema}.segment_definitions as definitions "
+        f"left join {marts_schema}.segment_memberships as memberships "
+        "on definitions.segment_name = memberships.segment_name "
+        "group by definitions.segment_name order by definitions.segment_name"
+    )
+    activation: dict[str, dict[str, int]] = {}
+    for segment, destination, rows in warehouse.query(
+        f"select segment_name, destination_name, count(*) from {marts_schema}.activation_audiences "
+        "group by segment_name, destination_name"
+    ):
+        activation.setdefault(str(segment), {})[str(destination)] = int(rows)
+    return [
+        SegmentCounts(str(name), int(count), activation.get(str(name), {}))
+        for name, count in members
+    ]

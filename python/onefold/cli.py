@@ -19,6 +19,7 @@ from rich.console import Console
 from onefold import __version__
 from onefold.errors import OnefoldError
 from onefold.settings import TARGETS
+from onefold.sync.cli import sync
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -360,3 +361,6 @@ def validate(
         )
     if report.failed:
         sys.exit(1)
+
+
+main.add_command(sync)

@@ -1,0 +1,90 @@
+"""Sending one batch: idempotency key, rate limit, and splitting to isolate bad records."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from onefold.sync.destinations.base import BatchRejected, Destination, Operation, Record
+from onefold.sync.plan import payload
+from onefold.sync.ratelimit import RateLimiter
+from onefold.sync.state import PlannedRecord, Rejected
+
+
+def _change(record: PlannedRecord) -> str:
+    """What identifies one change to one record: key, payload hash, state before it."""
+    return f"{record.key}\t{record.payload_hash or ''}\t{record.prior_version}\n"
+
+
+def idempotency_key(sync_name: str, operation: str, records: Sequence[PlannedRecord]) -> str:
+    """Deterministic from the sync, operation, keys, payload hashes and prior states.
+
+    A run replayed after a crash plans the same records from the same state, so it
+    sends the same batches under the same keys and the destination can drop them; a
+    record sent again after a later change has another prior state, so another key.
+    """
+    digest = hashlib.sha256(f"{sync_name}\n{operation}\n".encode())
+    for record in records:
+        digest.update(_change(record).encode())
+    return digest.hexdigest()
+
+
+def event_id(sync_name: str, operation: str, record: PlannedRecord) -> str:
+    """One record's change id, derived like the batch key but independent of batching."""
+    text = f"{sync_name}\n{operation}\n{_change(record)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def as_record(sync_name: str, operation: str, record: PlannedRecord) -> Record:
+    return Record(record.key, payload(record.payload_json), event_id(sync_name, operation, record))
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What one destination call settled."""
+
+    acknowledged: list[PlannedRecord]
+    rejected: list[Rejected]
+
+
+@dataclass
+class Sender:
+    sync_name: str
+    destination: Destination
+    limiter: RateLimiter
+    #: destination calls made so far
+    calls: int = 0
+
+    def deliver(
+        self, operation: Operation, batch: Sequence[PlannedRecord]
+    ) -> Iterator[CallOutcome]:
+        """Send `batch`, yielding after every call that got an answer.
+
+        A batch refused as a whole is split in halves until the refused records stand
+        alone; each of those is then a per-record rejection. DestinationUnavailable
+        propagates: the caller knows which records were settled before it.
+        """
+        pending = [list(batch)]
+        while pending:
+            part = pending.pop()
+            self.limiter.acquire()
+            self.calls += 1
+            try:
+                result = self.destination.send(
+                    operation,
+                    [as_record(self.sync_name, operation, record) for record in part],
+                    idempotency_key(self.sync_name, operation, part),
+                )
+            except BatchRejected as exc:
+                if len(part) == 1:
+                    yield CallOutcome([], [Rejected(part[0], str(exc) or "batch rejected")])
+                else:
+                    middle = len(part) // 2
+                    pending += [part[middle:], part[:middle]]  # first half is sent first
+                continue
+            refused = {rejection.key: rejection.error for rejection in result.rejected}
+            yield CallOutcome(
+                [record for record in part if record.key not in refused],
+                [Rejected(record, refused[record.key]) for record in part if record.key in refused],
+            )

@@ -1,0 +1,328 @@
+"""Run one sync: check, lock, snapshot, plan, deliver, record.
+
+```python
+from onefold.sync import load_syncs, run_sync
+from onefold.warehouse import connection
+
+with connection("postgres") as warehouse:
+    result = run_sync(warehouse, load_syncs()["vip_webhook"])
+```
+
+State advances per acknowledged destination call, in one transaction with the run's
+totals, so a run killed at any point resumes from the last acknowledged call and
+replays the call in flight under the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from onefold.sync.config import SyncConfig, SyncSettings
+from onefold.sync.delivery import Sender
+from onefold.sync.destinations import build_destination
+from onefold.sync.destinations.base import Destination, DestinationUnavailable, Operation
+from onefold.sync.dialect import Dialect
+from onefold.sync.errors import RefusedSyncError
+from onefold.sync.events import SyncObserver
+from onefold.sync.lock import sync_lock
+from onefold.sync.plan import Batches, build_plan, operations, state_relation, summarize
+from onefold.sync.ratelimit import RateLimiter
+from onefold.sync.results import DRY_RUN, FAILED, PARTIAL, SUCCEEDED, PlanSummary, SyncRunResult
+from onefold.sync.runs import finish_run, start_run
+from onefold.sync.snapshot import build_snapshot
+from onefold.sync.source import Source, count_and_check_keys, resolve_source
+from onefold.sync.state import (
+    STATE_TABLE,
+    PlannedRecord,
+    StateWriter,
+    SyncIdentity,
+    ensure_state_tables,
+    sync_schema,
+    utc_now,
+)
+from onefold.warehouse import Warehouse
+
+# Error summaries quote at most this many rejected records.
+_QUOTED_REJECTIONS = 3
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    #: a lock older than this whose holder cannot be checked may be broken
+    lock_ttl_seconds: float = 6 * 3600
+
+    @classmethod
+    def from_environment(cls) -> SyncOptions:
+        return cls(lock_ttl_seconds=SyncSettings().lock_ttl_seconds)
+
+
+def run_sync(
+    warehouse: Warehouse,
+    sync: SyncConfig,
+    *,
+    dry_run: bool = False,
+    observer: SyncObserver | None = None,
+    destination: Destination | None = None,
+    options: SyncOptions | None = None,
+) -> SyncRunResult:
+    """Run `sync` once against `warehouse` and return what happened.
+
+    Raises ConfigError (bad config, null/duplicate keys, refused empty mirror),
+    SyncLockedError (another run holds the lock) and WarehouseError. Records the
+    destination rejected or could not take are not exceptions: see
+    `SyncRunResult.status` and `.exit_code`. A dry run computes and returns the plan and
+    writes nothing anywhere (no state, no run row, no lock, nothing sent).
+    """
+    options = options or SyncOptions.from_environment()
+    source = resolve_source(warehouse, sync)
+    destination = destination or build_destination(sync)
+    run = _Run(
+        warehouse=warehouse,
+        sync=sync,
+        source=source,
+        destination=destination,
+        observer=observer or SyncObserver(),
+        identity=SyncIdentity(
+            schema=sync_schema(),
+            sync_name=sync.name,
+            destination_name=sync.destination_name,
+            destination_type=sync.destination_type,
+            run_id=str(uuid.uuid4()),
+        ),
+    )
+    try:
+        if dry_run:
+            return run.dry_run()
+        return run.run(options.lock_ttl_seconds)
+    finally:
+        destination.close()
+        run.drop_temporary_tables()
+
+
+@dataclass
+class _Run:
+    warehouse: Warehouse
+    sync: SyncConfig
+    source: Source
+    destination: Destination
+    observer: SyncObserver
+    identity: SyncIdentity
+    started_at: dt.datetime = field(default_factory=utc_now)
+    started: float = field(default_factory=time.perf_counter)
+    plan: PlanSummary | None = None
+    sent: int = 0
+    rejected: int = 0
+    calls: int = 0
+    rejection_examples: list[str] = field(default_factory=list)
+    unavailable: str | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect(self.warehouse.target)
+
+    @property
+    def snapshot_name(self) -> str:
+        return f"onefold_snapshot_{self.sync.name}"
+
+    @property
+    def plan_name(self) -> str:
+        return f"onefold_plan_{self.sync.name}"
+
+    def dry_run(self) -> SyncRunResult:
+        self.observer.run_started(self.sync, self.identity.run_id, dry_run=True)
+        state_exists = self.warehouse.table_exists(self.identity.schema, STATE_TABLE)
+        plan = self.compute_plan(state_exists, dry_run=True)
+        result = self.result(DRY_RUN, plan, dry_run=True)
+        self.observer.run_finished(result)
+        return result
+
+    def run(self, lock_ttl_seconds: float) -> SyncRunResult:
+        ident = self.identity
+        ensure_state_tables(self.warehouse, ident.schema)
+        with sync_lock(
+            self.warehouse,
+            ident.schema,
+            ident.sync_name,
+            ident.run_id,
+            lock_ttl_seconds,
+            lambda message: self.observer.warning(self.sync, message),
+        ):
+            start_run(self.warehouse, ident, self.sync.mode, self.started_at)
+            self.observer.run_started(self.sync, ident.run_id, dry_run=False)
+            try:
+                plan = self.compute_plan(state_exists=True, dry_run=False)
+                self.deliver()
+            except BaseException as exc:
+                self.record_abort(exc)
+                raise
+            failed = plan.total - self.sent
+            status = FAILED if self.unavailable else PARTIAL if failed else SUCCEEDED
+            result = self.result(status, plan, dry_run=False, error=self.error_summary(failed))
+            finish_run(
+                self.warehouse,
+                ident,
+                status=status,
+                finished_at=utc_now(),
+                duration_seconds=result.duration_seconds,
+                plan=plan,
+                sent=self.sent,
+                failed=failed,
+                error_summary=result.error_summary,
+            )
+        self.observer.run_finished(result)
+        return result
+
+    def compute_plan(self, state_exists: bool, dry_run: bool) -> PlanSummary:
+        """Check keys, build snapshot and plan; refuse a mirror that would empty the
+        destination."""
+        source_rows = count_and_check_keys(self.warehouse, self.sync, self.source)
+        snapshot_rows = build_snapshot(
+            self.warehouse, self.dialect, self.sync, self.source, self.snapshot_name
+        )
+        plan_table = build_plan(
+            self.warehouse,
+            self.dialect,
+            self.sync,
+            self.dialect.temp_table(self.snapshot_name),
+            state_relation(self.sync, self.identity.schema, state_exists),
+            self.plan_name,
+        )
+        plan = summarize(
+            self.warehouse, plan_table, source_rows, snapshot_rows, with_samples=dry_run
+        )
+        self.plan = plan
+        if (
+            self.sync.mode == "mirror"
+            and snapshot_rows == 0
+            and plan.removes
+            and not self.sync.allow_empty
+        ):
+            raise RefusedSyncError(
+                f"sync {self.sync.name!r}: allow_empty: "
+                f"{self.source.description} has no rows to send ({source_rows:,} before "
+                f"consent filtering), so this mirror sync would remove all {plan.removes:,} "
+                "records from the destination. Nothing was sent. If that is intended, set "
+                "`allow_empty: true` for this sync.",
+            )
+        self.observer.plan_ready(self.sync, plan)
+        return plan
+
+    def deliver(self) -> None:
+        """Send the plan batch by batch; stop at the first unavailable destination."""
+        plan_table = self.dialect.temp_table(self.plan_name)
+        writer = StateWriter(self.warehouse, self.identity, plan_table)
+        sender = Sender(
+            self.sync.name, self.destination, RateLimiter(self.destination.requests_per_second)
+        )
+        try:
+            for operation in operations(self.warehouse, plan_table):
+                batches = Batches(
+                    self.warehouse, plan_table, operation, self.destination.max_batch_size
+                )
+                for batch in batches:
+                    if not self.send_batch(sender, writer, operation, batch):
+                        return
+        finally:
+            self.calls = sender.calls
+
+    def send_batch(
+        self,
+        sender: Sender,
+        writer: StateWriter,
+        operation: Operation,
+        batch: list[PlannedRecord],
+    ) -> bool:
+        """Deliver one batch, recording each call's outcome as it comes; False when the
+        destination became unavailable (the batch's unsettled records stay pending)."""
+        settled: set[str] = set()
+        try:
+            for outcome in sender.deliver(operation, batch):
+                self.sent += len(outcome.acknowledged)
+                self.rejected += len(outcome.rejected)
+                writer.record_call(
+                    operation,
+                    outcome.acknowledged,
+                    outcome.rejected,
+                    run_sent=self.sent,
+                    run_failed=self.rejected,
+                )
+                settled.update(record.key for record in outcome.acknowledged)
+                settled.update(item.record.key for item in outcome.rejected)
+                room = _QUOTED_REJECTIONS - len(self.rejection_examples)
+                self.rejection_examples += [
+                    f"{item.record.key}: {item.error}" for item in outcome.rejected[:room]
+                ]
+                self.observer.progress(self.sync, operation, self.sent, self.rejected)
+        except DestinationUnavailable as exc:
+            self.unavailable = str(exc)
+            unsettled = [record for record in batch if record.key not in settled]
+            writer.record_undelivered(operation, unsettled, str(exc))
+            self.observer.warning(self.sync, f"destination unavailable: {exc}")
+            return False
+        return True
+
+    def error_summary(self, failed: int) -> str | None:
+        parts = []
+        if self.rejected:
+            examples = "; ".join(self.rejection_examples)
+            parts.append(
+                f"{self.rejected:,} record(s) rejected, retried next run (e.g. {examples})"
+            )
+        if self.unavailable:
+            pending = failed - self.rejected
+            parts.append(
+                f"destination unavailable: {self.unavailable} "
+                f"({pending:,} record(s) left for the next run)"
+            )
+        return "; ".join(parts) or None
+
+    def record_abort(self, exc: BaseException) -> None:
+        """Close the run row of a run that raised. Best effort: when the warehouse
+        connection is what failed, the next run breaks our lock as stale instead."""
+        if isinstance(exc, RefusedSyncError):
+            status = "refused"
+        elif isinstance(exc, KeyboardInterrupt | SystemExit):
+            status = "interrupted"
+        else:
+            status = "failed"
+        with contextlib.suppress(Exception):
+            finish_run(
+                self.warehouse,
+                self.identity,
+                status=status,
+                finished_at=utc_now(),
+                duration_seconds=time.perf_counter() - self.started,
+                plan=self.plan,
+                sent=self.sent,
+                failed=(self.plan.total - self.sent) if self.plan else 0,
+                error_summary=str(exc) or type(exc).__name__,
+            )
+
+    def result(
+        self, status: str, plan: PlanSummary, dry_run: bool, error: str | None = None
+    ) -> SyncRunResult:
+        return SyncRunResult(
+            run_id=self.identity.run_id,
+            sync_name=self.sync.name,
+            destination_name=self.sync.destination_name,
+            destination_type=self.sync.destination_type,
+            mode=self.sync.mode,
+            dry_run=dry_run,
+            status=status,
+            plan=plan,
+            sent=self.sent,
+            failed=0 if dry_run else plan.total - self.sent,
+            calls=self.calls,
+            started_at=self.started_at,
+            duration_seconds=time.perf_counter() - self.started,
+            error_summary=error,
+        )
+
+    def drop_temporary_tables(self) -> None:
+        for name in (self.plan_name, self.snapshot_name):
+            with contextlib.suppress(Exception):  # the connection may be what failed
+                self.warehouse.execute(f"drop table if exists {self.dialect.temp_table(name)}")

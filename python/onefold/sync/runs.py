@@ -1,0 +1,78 @@
+"""Run history rows in `onefold_sync_runs` (one per run, updated as it goes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from onefold.sync.results import PlanSummary
+from onefold.sync.sql import relation
+from onefold.sync.state import RUNS_TABLE, SyncIdentity
+from onefold.warehouse import Warehouse
+
+# Error summaries are for people and dashboards, not a log dump.
+_SUMMARY_LIMIT = 2000
+
+
+def start_run(
+    warehouse: Warehouse, identity: SyncIdentity, mode: str, started_at: dt.datetime
+) -> None:
+    warehouse.execute(
+        f"insert into {relation(identity.schema, RUNS_TABLE)} "
+        "(run_id, sync_name, destination, destination_type, mode, started_at, status, "
+        "sent, failed, is_dry_run) values (?, ?, ?, ?, ?, ?, 'running', 0, 0, false)",
+        [
+            identity.run_id,
+            identity.sync_name,
+            identity.destination_name,
+            identity.destination_type,
+            mode,
+            started_at,
+        ],
+    )
+
+
+def finish_run(
+    warehouse: Warehouse,
+    identity: SyncIdentity,
+    *,
+    status: str,
+    finished_at: dt.datetime,
+    duration_seconds: float,
+    plan: PlanSummary | None,
+    sent: int,
+    failed: int,
+    error_summary: str | None,
+) -> None:
+    counts: list[int | None] = (
+        [plan.adds, plan.changes, plan.removes, plan.retries, plan.excluded_without_consent]
+        if plan
+        else [None] * 5
+    )
+    warehouse.execute(
+        f"update {relation(identity.schema, RUNS_TABLE)} set status = ?, finished_at = ?, "
+        "duration_seconds = ?, planned_adds = ?, planned_changes = ?, planned_removes = ?, "
+        "planned_retries = ?, excluded_without_consent = ?, sent = ?, failed = ?, "
+        "error_summary = ? where run_id = ?",
+        [
+            status,
+            finished_at,
+            duration_seconds,
+            *counts,
+            sent,
+            failed,
+            error_summary[:_SUMMARY_LIMIT] if error_summary else None,
+            identity.run_id,
+        ],
+    )
+
+
+def mark_abandoned(warehouse: Warehouse, schema: str, run_id: str, at: dt.datetime) -> None:
+    """A run whose process died holding the lock: close its row so BI does not show it
+    running forever."""
+    warehouse.execute(
+        f"update {relation(schema, RUNS_TABLE)} set status = 'abandoned', finished_at = ?, "
+        "error_summary = 'the process stopped before finishing (killed or crashed); "
+        "the next run resumed from the last acknowledged batch' "
+        "where run_id = ? and status = 'running'",
+        [at, run_id],
+    )

@@ -1,0 +1,156 @@
+"""Where a sync reads from, checked against the warehouse before anything runs.
+
+A `model:` sync reads a relation (in the marts schema unless qualified); a `segment:`
+sync reads the audiences mart filtered to the segment (and to the destination, when
+that mart says which destinations each audience goes to).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from onefold.settings import ProjectSettings
+from onefold.sync.config import SyncConfig
+from onefold.sync.errors import InvalidKeysError, sync_config_error
+from onefold.sync.sql import literal, relation
+from onefold.warehouse import Warehouse, quote_ident
+
+CUSTOMER_ID = "customer_id"
+CONSENT_COLUMNS = ("customer_id", "purpose", "is_granted")
+# How many offending keys an error shows.
+_SHOWN_KEYS = 10
+
+
+@dataclass(frozen=True)
+class Source:
+    #: for messages: `onefold_marts.customers`, `segment 'vip' of onefold_marts.…`
+    description: str
+    #: `select * from …` returning the sync's rows
+    query: str
+    #: column name -> data type as the warehouse reports it (lower case)
+    columns: dict[str, str]
+    #: the consent mart when the sync requires purposes
+    consent_relation: str | None
+
+    @property
+    def has_customer_id(self) -> bool:
+        return CUSTOMER_ID in self.columns
+
+
+def _split_name(name: str, default_schema: str) -> tuple[str, str]:
+    schema, _, table = name.rpartition(".")
+    return (schema or default_schema, table)
+
+
+def relation_columns(warehouse: Warehouse, schema: str, table: str) -> dict[str, str]:
+    """Columns of a table or view, in order (empty when it does not exist)."""
+    rows = warehouse.query(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    )
+    return {str(name): str(kind).lower() for name, kind in rows}
+
+
+def resolve_source(warehouse: Warehouse, sync: SyncConfig) -> Source:
+    """The sync's source, with every column the config names checked to exist."""
+    marts = ProjectSettings().layer_schema("marts")
+    if sync.model is not None:
+        field = "model"
+        schema, table = _split_name(sync.model, marts)
+    else:
+        field = "segment"
+        schema, table = _split_name(sync.audiences.model, marts)
+    columns = relation_columns(warehouse, schema, table)
+    name = f"{schema}.{table}"
+    if not columns:
+        raise sync_config_error(
+            sync.name,
+            field if sync.model is not None else "audiences.model",
+            f"relation {name} not found: run `dbt build` first, or fix the name",
+        )
+    query = f"select * from {relation(schema, table)}"
+    description = name
+    if sync.segment is not None:
+        filters = {sync.audiences.segment_column: sync.segment}
+        if sync.audiences.destination_column is not None:
+            filters[sync.audiences.destination_column] = sync.destination_name
+        for column in filters:
+            if column not in columns:
+                which = "segment" if column == sync.audiences.segment_column else "destination"
+                raise sync_config_error(
+                    sync.name,
+                    f"audiences.{which}_column",
+                    f"column {column!r} not in {name} (columns: {', '.join(columns)})",
+                )
+        query += " where " + " and ".join(
+            f"{quote_ident(column)} = {literal(value)}" for column, value in filters.items()
+        )
+        description = f"segment {sync.segment!r} of {name}"
+    _check_columns(sync, name, columns)
+    consent = _consent_relation(warehouse, sync, marts, has_customer=CUSTOMER_ID in columns)
+    return Source(description, query, columns, consent)
+
+
+def _check_columns(sync: SyncConfig, name: str, columns: dict[str, str]) -> None:
+    available = f"(columns: {', '.join(columns)})"
+    if sync.primary_key not in columns:
+        raise sync_config_error(
+            sync.name, "primary_key", f"column {sync.primary_key!r} not in {name} {available}"
+        )
+    for field, column in sync.fields.items():
+        if column not in columns:
+            raise sync_config_error(
+                sync.name, f"fields.{field}", f"column {column!r} not in {name} {available}"
+            )
+
+
+def _consent_relation(
+    warehouse: Warehouse, sync: SyncConfig, marts: str, has_customer: bool
+) -> str | None:
+    if not sync.purposes:
+        return None
+    if not has_customer:
+        raise sync_config_error(
+            sync.name,
+            "purposes",
+            f"consent is checked per customer, but the source has no {CUSTOMER_ID} column: "
+            "add it to the model, or remove purposes",
+        )
+    schema, table = _split_name(sync.consent.model, marts)
+    columns = relation_columns(warehouse, schema, table)
+    missing = [column for column in CONSENT_COLUMNS if column not in columns]
+    if missing:
+        what = "not found" if not columns else f"lacks columns {', '.join(missing)}"
+        raise sync_config_error(
+            sync.name,
+            "purposes",
+            f"consent model {schema}.{table} {what}: run `dbt build` first, or set consent.model",
+        )
+    return relation(schema, table)
+
+
+def count_and_check_keys(warehouse: Warehouse, sync: SyncConfig, source: Source) -> int:
+    """Rows in the source; raises InvalidKeysError on null or duplicate primary keys."""
+    key = quote_ident(sync.primary_key)
+    total, nulls = warehouse.query(
+        f"select count(*), count(*) - count({key}) from ({source.query}) as source"
+    )[0]
+    duplicates = warehouse.query(
+        f"select cast({key} as varchar), count(*) from ({source.query}) as source "
+        f"where {key} is not null group by {key} having count(*) > 1 "
+        f"order by count(*) desc, 1 limit {_SHOWN_KEYS + 1}"
+    )
+    if not nulls and not duplicates:
+        return int(total)
+    problems = []
+    if nulls:
+        problems.append(f"{nulls:,} row(s) with a null {sync.primary_key}")
+    if duplicates:
+        shown = ", ".join(f"{value!r} ({count} rows)" for value, count in duplicates[:_SHOWN_KEYS])
+        more = " and more" if len(duplicates) > _SHOWN_KEYS else ""
+        problems.append(f"duplicate {sync.primary_key}: {shown}{more}")
+    raise InvalidKeysError(
+        f"sync {sync.name!r}: primary_key: {source.description} has {'; '.join(problems)}. "
+        "Nothing was sent. Fix the model (or choose a unique primary_key) and run again."
+    )

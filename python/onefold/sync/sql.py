@@ -1,0 +1,50 @@
+"""Small SQL building blocks shared by the sync modules (both targets).
+
+Statements are composed as text because identifiers (schemas, tables, columns) cannot
+be bound as parameters; every identifier goes through `quote_ident` and every literal
+through `literal`, so user-written names in syncs.yml cannot break out of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+from onefold.warehouse import Warehouse, quote_ident
+
+T = TypeVar("T")
+
+
+def relation(schema: str, table: str) -> str:
+    """`"schema"."table"`."""
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def literal(value: str) -> str:
+    """A SQL string literal. Both targets use standard strings (backslash is not special)."""
+    if "\x00" in value:
+        raise ValueError("SQL text cannot contain NUL characters")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` values (keeps IN lists a sane length)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@contextmanager
+def transaction(warehouse: Warehouse) -> Iterator[None]:
+    """One explicit transaction: everything inside commits together or not at all.
+
+    Both connections run in autocommit mode, where `begin` opens a transaction that
+    lasts until `commit`/`rollback`.
+    """
+    warehouse.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        warehouse.execute("rollback")
+        raise
+    warehouse.execute("commit")

@@ -1,0 +1,295 @@
+"""The sync tables Onefold owns in the warehouse, and every write to them.
+
+They live in their own schema (`onefold_sync` by default), created here and never by
+dbt, so `dbt build --full-refresh` cannot wipe what destinations already hold.
+
+- `onefold_sync_state`: one row per sync and record key: the last acknowledged
+  payload and its hash, status (`synced`, `removed`, `failed`; erasure adds `erased`),
+  attempts, last error, when first and last acknowledged.
+- `onefold_sync_runs`: one row per run, for BI: counts planned/sent/failed, duration,
+  status (`running`, `succeeded`, `partial`, `failed`, `refused`, `interrupted`,
+  `abandoned`), error summary.
+- `onefold_sync_failures`: one row per record a run could not deliver.
+- `onefold_sync_locks`: one row per sync being run (see `lock.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from onefold.settings import ProjectSettings
+from onefold.sync.sql import chunks, relation, transaction
+from onefold.warehouse import Warehouse, quote_ident
+
+STATE_TABLE = "onefold_sync_state"
+RUNS_TABLE = "onefold_sync_runs"
+FAILURES_TABLE = "onefold_sync_failures"
+LOCKS_TABLE = "onefold_sync_locks"
+
+# Record statuses in onefold_sync_state.
+SYNCED = "synced"
+REMOVED = "removed"
+FAILED = "failed"
+#: set by erasure; the plan never sends such a record again
+ERASED = "erased"
+
+# Failure rows per insert statement.
+_FAILURES_PER_STATEMENT = 100
+
+_TABLES = {
+    STATE_TABLE: """
+        sync_name varchar not null,
+        record_key varchar not null,
+        customer_id varchar,
+        destination_name varchar not null,
+        destination_type varchar not null,
+        payload_json varchar,
+        payload_hash varchar,
+        status varchar not null,
+        attempts bigint not null,
+        last_error varchar,
+        first_synced_at timestamp,
+        last_synced_at timestamp,
+        primary key (sync_name, record_key)
+    """,
+    RUNS_TABLE: """
+        run_id varchar primary key,
+        sync_name varchar not null,
+        destination varchar not null,
+        destination_type varchar not null,
+        mode varchar not null,
+        started_at timestamp not null,
+        finished_at timestamp,
+        duration_seconds double precision,
+        status varchar not null,
+        planned_adds bigint,
+        planned_changes bigint,
+        planned_removes bigint,
+        planned_retries bigint,
+        excluded_without_consent bigint,
+        sent bigint not null,
+        failed bigint not null,
+        error_summary varchar,
+        is_dry_run boolean not null
+    """,
+    FAILURES_TABLE: """
+        run_id varchar not null,
+        sync_name varchar not null,
+        record_key varchar not null,
+        customer_id varchar,
+        operation varchar not null,
+        error varchar not null,
+        failed_at timestamp not null
+    """,
+    LOCKS_TABLE: """
+        sync_name varchar primary key,
+        run_id varchar not null,
+        holder varchar not null,
+        acquired_at timestamp not null
+    """,
+}
+
+
+def sync_schema() -> str:
+    """`<ONEFOLD_DBT_SCHEMA>_sync`: where the sync tables live."""
+    return ProjectSettings().layer_schema("sync")
+
+
+def utc_now() -> dt.datetime:
+    """Naive UTC, like every timestamp column in the project."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def ensure_state_tables(warehouse: Warehouse, schema: str) -> None:
+    """Create the sync schema and tables if they are missing (idempotent)."""
+    warehouse.execute(f"create schema if not exists {quote_ident(schema)}")
+    for table, columns in _TABLES.items():
+        warehouse.execute(f"create table if not exists {relation(schema, table)} ({columns})")
+
+
+@dataclass(frozen=True)
+class PlannedRecord:
+    """One row of a plan: what to send for a record key, and why."""
+
+    key: str
+    customer_id: str | None
+    payload_json: str | None
+    payload_hash: str | None
+    #: the record's state before this run (see plan.py); part of the idempotency key
+    prior_version: str
+    #: add, change, retry or remove
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    record: PlannedRecord
+    error: str
+
+
+@dataclass(frozen=True)
+class SyncIdentity:
+    """What every state row of one run repeats."""
+
+    schema: str
+    sync_name: str
+    destination_name: str
+    destination_type: str
+    run_id: str
+
+
+class StateWriter:
+    """Advances state for what a destination acknowledged, one transaction per call.
+
+    The payloads come from the run's plan table, so a state write sends no payload
+    back over the wire.
+    """
+
+    def __init__(self, warehouse: Warehouse, identity: SyncIdentity, plan_table: str) -> None:
+        self.warehouse = warehouse
+        self.identity = identity
+        self.plan_table = plan_table
+        self.state = relation(identity.schema, STATE_TABLE)
+
+    def record_call(
+        self,
+        operation: str,
+        acknowledged: Sequence[PlannedRecord],
+        rejected: Sequence[Rejected],
+        run_sent: int,
+        run_failed: int,
+    ) -> None:
+        """State for one destination call, and the run's running totals, atomically."""
+        now = utc_now()
+        with transaction(self.warehouse):
+            keys = [record.key for record in acknowledged]
+            if operation == "remove":
+                self._mark_removed(keys, now)
+            else:
+                self._mark_synced(keys, now)
+            if rejected:
+                self._mark_failed(operation, rejected, now)
+            self.warehouse.execute(
+                f"update {relation(self.identity.schema, RUNS_TABLE)} "
+                "set sent = ?, failed = ? where run_id = ?",
+                [run_sent, run_failed, self.identity.run_id],
+            )
+
+    def record_undelivered(
+        self, operation: str, records: Sequence[PlannedRecord], error: str
+    ) -> None:
+        """Failure rows for a call that failed as a whole; state stays as it was so the
+        records are planned again next run."""
+        with transaction(self.warehouse):
+            self._failure_rows(
+                operation, [Rejected(record, error) for record in records], utc_now()
+            )
+
+    # Keys travel as one array parameter (`= any(?)`, the same SQL on both targets):
+    # binding one parameter per key costs more than the write itself on DuckDB.
+
+    def _mark_synced(self, keys: Sequence[str], now: dt.datetime) -> None:
+        if keys:
+            ident = self.identity
+            self.warehouse.execute(
+                f"""
+                insert into {self.state} as state (
+                    sync_name, record_key, customer_id, destination_name, destination_type,
+                    payload_json, payload_hash, status, attempts, last_error,
+                    first_synced_at, last_synced_at
+                )
+                select ?, plan.record_key, plan.customer_id, ?, ?,
+                    plan.payload_json, plan.payload_hash, '{SYNCED}', 1, null, ?, ?
+                from {self.plan_table} as plan
+                where plan.record_key = any(?)
+                on conflict (sync_name, record_key) do update set
+                    customer_id = excluded.customer_id,
+                    destination_name = excluded.destination_name,
+                    destination_type = excluded.destination_type,
+                    payload_json = excluded.payload_json,
+                    payload_hash = excluded.payload_hash,
+                    status = excluded.status,
+                    attempts = case when state.status = '{FAILED}'
+                        then state.attempts + 1 else 1 end,
+                    last_error = null,
+                    first_synced_at = coalesce(state.first_synced_at, excluded.first_synced_at),
+                    last_synced_at = excluded.last_synced_at
+                """,
+                [
+                    ident.sync_name,
+                    ident.destination_name,
+                    ident.destination_type,
+                    now,
+                    now,
+                    list(keys),
+                ],
+            )
+
+    def _mark_removed(self, keys: Sequence[str], now: dt.datetime) -> None:
+        # The payload stays: it is what the destination last held, which erasure needs.
+        if keys:
+            self.warehouse.execute(
+                f"""
+                update {self.state} set
+                    status = '{REMOVED}',
+                    attempts = case when status = '{FAILED}' then attempts + 1 else 1 end,
+                    last_error = null,
+                    last_synced_at = ?
+                where sync_name = ? and record_key = any(?)
+                """,
+                [now, self.identity.sync_name, list(keys)],
+            )
+
+    def _mark_failed(self, operation: str, rejected: Sequence[Rejected], now: dt.datetime) -> None:
+        # A record never acknowledged gets a row without payload; one acknowledged before
+        # keeps its last acknowledged payload. Either way the plan retries it next run.
+        ident = self.identity
+        for item in rejected:
+            self.warehouse.execute(
+                f"""
+                insert into {self.state} as state (
+                    sync_name, record_key, customer_id, destination_name, destination_type,
+                    payload_json, payload_hash, status, attempts, last_error,
+                    first_synced_at, last_synced_at
+                )
+                values (?, ?, ?, ?, ?, null, null, '{FAILED}', 1, ?, null, null)
+                on conflict (sync_name, record_key) do update set
+                    status = excluded.status,
+                    attempts = case when state.status = '{FAILED}'
+                        then state.attempts + 1 else 1 end,
+                    last_error = excluded.last_error
+                """,
+                [
+                    ident.sync_name,
+                    item.record.key,
+                    item.record.customer_id,
+                    ident.destination_name,
+                    ident.destination_type,
+                    item.error,
+                ],
+            )
+        self._failure_rows(operation, rejected, now)
+
+    def _failure_rows(self, operation: str, rejected: Sequence[Rejected], now: dt.datetime) -> None:
+        ident = self.identity
+        for part in chunks(list(rejected), _FAILURES_PER_STATEMENT):
+            values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in part)
+            params: list[object] = []
+            for item in part:
+                params += [
+                    ident.run_id,
+                    ident.sync_name,
+                    item.record.key,
+                    item.record.customer_id,
+                    operation,
+                    item.error,
+                    now,
+                ]
+            self.warehouse.execute(
+                f"insert into {relation(ident.schema, FAILURES_TABLE)} "
+                "(run_id, sync_name, record_key, customer_id, operation, error, failed_at) "
+                f"values {values}",
+                params,
+            )

@@ -1,0 +1,156 @@
+"""`onefold sync`: exit codes, JSON lines, --all, --dry-run, and the lock message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from onefold.cli import main
+from onefold.sync.sql import relation
+from onefold.sync.state import LOCKS_TABLE
+from onefold.testing.dbt import environment
+from onefold.testing.sync import (
+    SECRET,
+    SyncWorld,
+    members,
+    open_world,
+    webhook_sync_settings,
+    world_environment,
+)
+from onefold.testing.webhook_server import WebhookReceiver, webhook_server
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with webhook_server(SECRET) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    variables = world_environment("duckdb", tmp_path)
+    with environment(variables), open_world("duckdb", keep=True) as world:
+        rows = members(12)
+        world.write_model(rows)
+        world.write_consent(granted=[row["customer_id"] for row in rows])
+    yield variables
+
+
+def write_config(path: Path, syncs: dict[str, dict[str, Any]]) -> Path:
+    path.write_text(yaml.safe_dump({"syncs": syncs}))
+    return path
+
+
+def invoke(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(main, ["sync", *args], env=env)
+
+
+def events(result: Result) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_usage_errors_exit_2(env: dict[str, str]) -> None:
+    assert invoke(env).exit_code == 2
+    assert invoke(env, "a", "--all").exit_code == 2
+
+
+def test_a_sync_prints_json_lines_and_exits_0(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+
+    result = invoke(env, "crm", "--config", str(config))
+
+    assert result.exit_code == 0, result.output
+    kinds = [event["event"] for event in events(result)]
+    assert kinds[0] == "run_started" and kinds[1] == "plan" and kinds[-1] == "run_finished"
+    finished = events(result)[-1]
+    assert (finished["status"], finished["sent"], finished["failed"]) == ("succeeded", 12, 0)
+    assert SECRET not in result.output
+
+
+def test_rejected_records_exit_1(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    hook.reject(["m00003"], error="invalid email")
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+
+    result = invoke(env, "crm", "--config", str(config), "--json")
+
+    assert result.exit_code == 1
+    finished = events(result)[-1]
+    assert (finished["status"], finished["failed"], finished["level"]) == ("partial", 1, "error")
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+
+    result = invoke(env, "crm", "--config", str(config), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    plan = events(result)[-1]["plan"]
+    assert plan["adds"] == 12 and len(plan["samples"]["add"]) == 3
+    assert hook.requests == 0
+
+
+def test_all_runs_every_sync_and_exits_with_the_worst_code(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "syncs.yml",
+        {
+            "broken": webhook_sync_settings(hook.url, primary_key="no_such_column"),
+            "crm": webhook_sync_settings(hook.url),
+        },
+    )
+
+    result = invoke(env, "--all", "--config", str(config), "--json")
+
+    assert result.exit_code == 2
+    errors = [event for event in events(result) if event["event"] == "error"]
+    assert errors[0]["sync"] == "broken"
+    assert "sync 'broken': primary_key: column 'no_such_column'" in errors[0]["message"]
+    assert len(hook.records) == 12  # the good sync still ran
+
+
+def test_config_errors_exit_2_naming_sync_and_field(env: dict[str, str], tmp_path: Path) -> None:
+    settings = webhook_sync_settings("https://hooks.example.com")
+    settings["mode"] = "merge"
+    config = write_config(tmp_path / "syncs.yml", {"crm": settings})
+
+    result = invoke(env, "crm", "--config", str(config))
+
+    assert result.exit_code == 2
+    assert "sync 'crm': mode: input should be" in events(result)[0]["message"]
+    missing = invoke(env, "nope", "--config", str(config))
+    assert missing.exit_code == 2
+
+
+def test_an_overlapping_run_exits_2_naming_the_holder(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+    assert invoke(env, "crm", "--config", str(config)).exit_code == 0
+    with environment(env), open_world("duckdb", keep=True) as world:
+        _hold_lock(world, "crm", "otherhost:4242")
+        result = invoke(env, "crm", "--config", str(config))
+        world.warehouse.execute(f"delete from {relation(world.sync_schema, LOCKS_TABLE)}")
+
+    assert result.exit_code == 2
+    assert "is already running: locked by otherhost:4242" in events(result)[-1]["message"]
+
+
+def _hold_lock(world: SyncWorld, sync_name: str, holder: str) -> None:
+    world.warehouse.execute(
+        f"insert into {relation(world.sync_schema, LOCKS_TABLE)} "
+        "values (?, 'run-elsewhere', ?, current_timestamp)",
+        [sync_name, holder],
+    )

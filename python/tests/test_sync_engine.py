@@ -1,0 +1,326 @@
+"""The sync engine end to end against a real local webhook, on DuckDB and PostgreSQL:
+plans, modes, consent, segments, key checks, dry runs and the lock."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onefold.errors import ConfigError
+from onefold.sync import run_sync
+from onefold.sync.config import parse_sync
+from onefold.sync.errors import InvalidKeysError, RefusedSyncError, SyncLockedError
+from onefold.sync.events import SyncObserver
+from onefold.sync.sql import relation
+from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE
+from onefold.testing.sync import (
+    SECRET,
+    SyncWorld,
+    expected_destination,
+    member,
+    members,
+    open_world,
+    webhook_sync,
+    webhook_sync_settings,
+    world_environment,
+)
+from onefold.testing.webhook_server import WebhookReceiver, webhook_server
+
+TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=TARGETS)
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SyncWorld]:
+    postgres = None
+    if request.param == "postgres":
+        postgres = request.getfixturevalue("postgres_server").environment()
+    for key, value in world_environment(request.param, tmp_path, postgres).items():
+        monkeypatch.setenv(key, value)
+    with open_world(request.param) as opened:
+        yield opened
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with webhook_server(SECRET) as receiver:
+        yield receiver
+
+
+def customers(rows: list[dict[str, str]]) -> list[str]:
+    return [row["customer_id"] for row in rows]
+
+
+def test_first_sync_sends_the_model_and_a_rerun_sends_nothing(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(45)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows[:40]), withdrawn=customers(rows[40:42]))
+    sync = webhook_sync(hook.url, batch_size=20)
+
+    first = run_sync(world.warehouse, sync)
+
+    expected = expected_destination(rows, customers(rows[:40]))
+    assert hook.records == expected
+    assert (first.status, first.sent, first.failed, first.calls) == ("succeeded", 40, 0, 2)
+    assert (first.plan.adds, first.plan.excluded_without_consent) == (40, 5)
+    state = world.state(sync.name)
+    assert set(state) == set(expected)
+    assert {(status, attempts) for status, attempts, *_ in state.values()} == {("synced", 1)}
+    assert state["m00003"][3] == "c00003"  # customer_id kept for erasure
+    requests_before = hook.requests
+
+    second = run_sync(world.warehouse, sync)
+
+    assert hook.requests == requests_before
+    assert (second.plan.total, second.sent, second.calls) == (0, 0, 0)
+    runs = world.runs(sync.name)
+    assert [run["status"] for run in runs] == ["succeeded", "succeeded"]
+    assert (runs[0]["planned_adds"], runs[0]["sent"], runs[0]["failed"]) == (40, 40, 0)
+    assert runs[0]["excluded_without_consent"] == 5
+    assert world.warehouse.query(
+        f"select count(*) from {relation(world.sync_schema, LOCKS_TABLE)}"
+    )[0] == (0,)
+
+
+def test_mirror_sends_changes_and_removes_withdrawn_and_departed_customers(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(30)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url, mode="mirror")
+    run_sync(world.warehouse, sync)
+
+    changed = [member(n, tier="platinum") if n == 4 else row for n, row in enumerate(rows)]
+    departed = changed[:7] + changed[8:]  # m00007 leaves the model (segment exit)
+    world.write_model(departed)
+    consented = [c for c in customers(rows) if c != "c00011"]  # c00011 withdraws consent
+    world.write_consent(granted=consented, withdrawn=["c00011"])
+
+    result = run_sync(world.warehouse, sync)
+
+    assert (result.plan.changes, result.plan.removes, result.plan.adds) == (1, 2, 0)
+    assert hook.records == expected_destination(departed, consented)
+    assert ("remove", "m00007") in hook.events and ("remove", "m00011") in hook.events
+    state = world.state(sync.name)
+    assert state["m00007"][0] == state["m00011"][0] == "removed"
+    # the last payload sent stays in state, for erasure
+    payloads = world.warehouse.query(
+        f"select payload_json from {relation(world.sync_schema, STATE_TABLE)} "
+        "where record_key = 'm00011'"
+    )
+    assert "email_sha256" in payloads[0][0]
+
+    # Consent granted again: the record comes back as an add (a new idempotency key).
+    world.write_consent(granted=customers(rows))
+    back = run_sync(world.warehouse, sync)
+    assert (back.plan.adds, back.sent) == (1, 1)
+    assert hook.records == expected_destination(departed, customers(rows))
+
+
+def test_segment_sync_follows_the_audiences_mart(world: SyncWorld, hook: WebhookReceiver) -> None:
+    audience = [
+        {**member(n), "segment_name": "vip", "destination_name": "crm_hook"} for n in range(12)
+    ]
+    other = [
+        {**member(n), "segment_name": "lapsed", "destination_name": "crm_hook"} for n in (20, 21)
+    ]
+    world.write_model(audience + other, table="activation_audiences")
+    world.write_consent(granted=[f"c{n:05d}" for n in range(30)])
+    settings = webhook_sync_settings(hook.url)
+    del settings["model"]
+    settings["segment"] = "vip"
+    settings["destination"]["name"] = "crm_hook"
+    sync = parse_sync("vip_to_crm", settings)
+
+    run_sync(world.warehouse, sync)
+    assert set(hook.records) == {f"m{n:05d}" for n in range(12)}
+
+    world.write_model(audience[2:] + other, table="activation_audiences")  # two exit vip
+    result = run_sync(world.warehouse, sync)
+
+    assert result.plan.removes == 2
+    assert set(hook.records) == {f"m{n:05d}" for n in range(2, 12)}
+    assert world.runs("vip_to_crm")[-1]["destination"] == "crm_hook"
+
+
+def test_insert_mode_sends_each_key_once(world: SyncWorld, hook: WebhookReceiver) -> None:
+    rows = members(25)
+    world.write_model(rows)
+    world.write_consent(granted=[*customers(rows), "c00099"])
+    sync = webhook_sync(hook.url, mode="insert", batch_size=10)
+    run_sync(world.warehouse, sync)
+
+    world.write_model([member(0, tier="platinum"), *rows[1:], member(99)])
+    result = run_sync(world.warehouse, sync)
+
+    assert (result.plan.adds, result.plan.changes, result.sent) == (1, 0, 1)
+    assert set(hook.inserts) == {row["member_id"] for row in rows} | {"m00099"}
+    assert set(hook.inserts.values()) == {1}
+    assert hook.records["m00000"]["tier"] != "platinum"  # inserts never update
+
+
+def test_upsert_mode_keeps_records_that_leave_the_model(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(10)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url, mode="upsert")
+    run_sync(world.warehouse, sync)
+
+    world.write_model(rows[:5])
+    result = run_sync(world.warehouse, sync)
+
+    assert result.plan.total == 0
+    assert len(hook.records) == 10
+
+
+def test_duplicate_and_null_keys_are_refused_before_sending(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(10)
+    rows[3]["member_id"] = rows[5]["member_id"] = rows[6]["member_id"] = "m00002"
+    rows[8]["member_id"] = None  # type: ignore[assignment]
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url)
+
+    with pytest.raises(InvalidKeysError) as raised:
+        run_sync(world.warehouse, sync)
+
+    message = str(raised.value)
+    assert "sync 'members_webhook': primary_key:" in message
+    assert "'m00002' (4 rows)" in message and "1 row(s) with a null member_id" in message
+    assert hook.requests == 0
+    assert world.state(sync.name) == {}
+    assert [run["status"] for run in world.runs(sync.name)] == ["refused"]
+
+
+def test_dry_run_plans_and_writes_nothing(world: SyncWorld, hook: WebhookReceiver) -> None:
+    rows = members(15)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url)
+
+    fresh = run_sync(world.warehouse, sync, dry_run=True)
+    assert (fresh.status, fresh.plan.adds, fresh.exit_code) == ("dry_run", 15, 0)
+    assert not world.warehouse.table_exists(world.sync_schema, STATE_TABLE)
+    assert len(fresh.plan.samples["add"]) == 3
+
+    run_sync(world.warehouse, sync)
+    requests, state, runs = hook.requests, world.state(sync.name), world.runs(sync.name)
+    world.write_model([member(1, tier="platinum"), *rows[2:]])
+
+    planned = run_sync(world.warehouse, sync, dry_run=True)
+
+    assert (planned.plan.changes, planned.plan.removes) == (1, 1)
+    assert planned.plan.samples["change"][0].payload["tier"] == "platinum"
+    assert (hook.requests, world.state(sync.name), world.runs(sync.name)) == (requests, state, runs)
+
+
+class _Warnings(SyncObserver):
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def warning(self, sync: object, message: str) -> None:
+        self.messages.append(message)
+
+
+def test_lock_prevents_overlap_and_a_dead_holder_is_cleared(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(5)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url)
+    run_sync(world.warehouse, sync)  # creates the tables
+    locks = relation(world.sync_schema, LOCKS_TABLE)
+    runs = relation(world.sync_schema, RUNS_TABLE)
+    live_holder = f"{socket.gethostname()}:{os.getpid()}"
+    world.warehouse.execute(
+        f"insert into {locks} values ('members_webhook', 'run-live', ?, current_timestamp)",
+        [live_holder],
+    )
+
+    with pytest.raises(SyncLockedError) as raised:
+        run_sync(world.warehouse, sync)
+    assert f"locked by {live_holder} (run run-live)" in str(raised.value)
+    assert raised.value.exit_code == 2
+
+    # A holder that died (SIGKILL) leaves its lock and a 'running' run row behind.
+    world.warehouse.execute(f"delete from {locks}")
+    dead_pid = _pid_of_finished_process()
+    world.warehouse.execute(
+        f"insert into {locks} values ('members_webhook', 'run-dead', ?, current_timestamp)",
+        [f"{socket.gethostname()}:{dead_pid}"],
+    )
+    world.warehouse.execute(
+        f"insert into {runs} (run_id, sync_name, destination, destination_type, mode, "
+        "started_at, status, sent, failed, is_dry_run) values ('run-dead', "
+        "'members_webhook', 'members_webhook', 'webhook', 'mirror', current_timestamp, "
+        "'running', 0, 0, false)"
+    )
+    observer = _Warnings()
+
+    result = run_sync(world.warehouse, sync, observer=observer)
+
+    assert result.status == "succeeded"
+    assert "is no longer running" in observer.messages[0]
+    statuses = {run["run_id"]: run["status"] for run in world.runs(sync.name)}
+    assert statuses["run-dead"] == "abandoned"
+
+
+def _pid_of_finished_process() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_a_mirror_does_not_empty_the_destination_unless_allowed(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(8)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    run_sync(world.warehouse, webhook_sync(hook.url))
+    world.write_consent(granted=[], withdrawn=customers(rows))  # the consent feed broke
+
+    with pytest.raises(RefusedSyncError, match=r"allow_empty: .* would remove all 8 records"):
+        run_sync(world.warehouse, webhook_sync(hook.url))
+    assert len(hook.records) == 8
+
+    emptied = run_sync(world.warehouse, webhook_sync(hook.url, allow_empty=True))
+    assert (emptied.sent, hook.records) == (8, {})
+
+
+def test_model_columns_are_checked_before_anything_runs(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    world.write_model(members(3))
+    world.write_consent(granted=["c00000"])
+    bad_key = webhook_sync(hook.url, primary_key="id")
+    with pytest.raises(ConfigError, match=r"sync 'members_webhook': primary_key: column 'id' not"):
+        run_sync(world.warehouse, bad_key)
+    bad_field = parse_sync(
+        "members_webhook",
+        {**webhook_sync_settings(hook.url), "fields": {"tier": "loyalty_tier"}, "hashed": []},
+    )
+    with pytest.raises(ConfigError, match=r"fields\.tier: column 'loyalty_tier' not in"):
+        run_sync(world.warehouse, bad_field)
+    world.write_model([{k: v for k, v in member(0).items() if k != "customer_id"}])
+    with pytest.raises(ConfigError, match=r"purposes: consent is checked per customer"):
+        run_sync(world.warehouse, webhook_sync(hook.url))
+    missing = webhook_sync(hook.url, model="no_such_model")
+    with pytest.raises(ConfigError, match=r"model: relation \S+\.no_such_model not found"):
+        run_sync(world.warehouse, missing)
+    assert hook.requests == 0

@@ -1,0 +1,182 @@
+"""Delivery under injected faults, against a real local webhook on both targets: each
+scenario ends with the destination equal to the model and the state consistent."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onefold.sync import run_sync
+from onefold.sync.config import SyncConfig
+from onefold.testing.sync import (
+    SECRET,
+    SyncWorld,
+    expected_destination,
+    members,
+    open_world,
+    webhook_sync,
+    world_environment,
+)
+from onefold.testing.webhook_server import WebhookReceiver, webhook_server
+
+TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=TARGETS)
+def world(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SyncWorld]:
+    postgres = None
+    if request.param == "postgres":
+        postgres = request.getfixturevalue("postgres_server").environment()
+    for key, value in world_environment(request.param, tmp_path, postgres).items():
+        monkeypatch.setenv(key, value)
+    with open_world(request.param) as opened:
+        rows = members(30)
+        opened.write_model(rows)
+        opened.write_consent(granted=[row["customer_id"] for row in rows])
+        yield opened
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with webhook_server(SECRET) as receiver:
+        yield receiver
+
+
+EXPECTED = expected_destination(members(30), [row["customer_id"] for row in members(30)])
+
+
+def assert_converged(world: SyncWorld, hook: WebhookReceiver, sync: SyncConfig) -> None:
+    """The destination holds exactly the model; state says every record is synced."""
+    assert hook.records == EXPECTED
+    state = world.state(sync.name)
+    assert set(state) == set(EXPECTED)
+    assert {status for status, *_ in state.values()} == {"synced"}
+
+
+def test_429_storm_waits_as_told_by_retry_after(world: SyncWorld, hook: WebhookReceiver) -> None:
+    hook.fail_next(5, status=429, retry_after="0.1")
+    sync = webhook_sync(hook.url, batch_size=10)
+
+    started = time.perf_counter()
+    result = run_sync(world.warehouse, sync)
+
+    assert time.perf_counter() - started >= 0.5  # five waits of 0.1 s, no shortcuts
+    assert (result.status, result.sent, result.calls, hook.requests) == ("succeeded", 30, 3, 8)
+    assert_converged(world, hook, sync)
+
+
+def test_server_errors_are_retried_with_backoff(world: SyncWorld, hook: WebhookReceiver) -> None:
+    hook.fail_next(3, status=500)
+    hook.fail_next(2, status=503)
+    sync = webhook_sync(hook.url, batch_size=10)
+
+    result = run_sync(world.warehouse, sync)
+
+    assert (result.status, result.exit_code, hook.requests) == ("succeeded", 0, 8)
+    assert_converged(world, hook, sync)
+
+
+def test_timeouts_replay_applied_batches_without_duplicate_effects(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    # The receiver applies two batches but answers too late: the client retries them
+    # under the same idempotency key and the receiver answers without applying again.
+    hook.slow_next(2, seconds=0.6)
+    sync = webhook_sync(
+        hook.url, mode="insert", batch_size=10, destination={"timeout_seconds": 0.2}
+    )
+
+    result = run_sync(world.warehouse, sync)
+
+    assert (result.status, result.sent, hook.replays) == ("succeeded", 30, 2)
+    assert set(hook.inserts.values()) == {1}
+    assert_converged(world, hook, sync)
+
+
+def test_a_destination_that_stays_down_leaves_records_pending(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    hook.fail_next(50, status=503)
+    sync = webhook_sync(hook.url, batch_size=10, destination={"max_retries": 2})
+
+    down = run_sync(world.warehouse, sync)
+
+    assert (down.status, down.exit_code, down.sent, down.failed) == ("failed", 1, 0, 30)
+    assert "HTTP 503 after 3 attempt(s)" in (down.error_summary or "")
+    assert world.state(sync.name) == {}  # nothing was acknowledged, nothing advanced
+    assert len(world.failures(sync.name)) == 10  # the batch that was attempted
+    assert world.runs(sync.name)[0]["status"] == "failed"
+
+    hook.heal()
+    up = run_sync(world.warehouse, sync)
+
+    assert (up.status, up.plan.adds, up.plan.retries) == ("succeeded", 30, 0)
+    assert_converged(world, hook, sync)
+
+
+def test_a_retry_after_beyond_the_limit_ends_the_run(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    hook.fail_next(1, status=429, retry_after="3600")
+    sync = webhook_sync(hook.url, destination={"max_retry_after_seconds": 5})
+
+    result = run_sync(world.warehouse, sync)
+
+    assert (result.status, hook.requests) == ("failed", 1)
+    assert "Retry-After 3600s" in (result.error_summary or "")
+    run_sync(world.warehouse, sync)
+    assert_converged(world, hook, sync)
+
+
+def test_one_bad_record_is_isolated_by_splitting_and_retried_next_run(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    hook.poison(["m00013"])  # any batch holding it is refused with HTTP 400
+    sync = webhook_sync(hook.url, batch_size=20)
+
+    first = run_sync(world.warehouse, sync)
+
+    assert (first.status, first.exit_code, first.sent, first.failed) == ("partial", 1, 29, 1)
+    assert first.calls > 2  # the refused batch was split
+    assert set(hook.records) == set(EXPECTED) - {"m00013"}
+    status, attempts, _, _, error = world.state(sync.name)["m00013"]
+    assert (status, attempts) == ("failed", 1)
+    assert "HTTP 400" in error
+    assert world.failures(sync.name)[0][:2] == ("m00013", "upsert")
+
+    again = run_sync(world.warehouse, sync)  # still refused: only that record is retried
+    assert (again.plan.retries, again.plan.total, again.calls) == (1, 1, 1)
+    assert world.state(sync.name)["m00013"][:2] == ("failed", 2)
+
+    hook.heal()
+    healed = run_sync(world.warehouse, sync)
+    assert (healed.status, healed.sent) == ("succeeded", 1)
+    assert world.state(sync.name)["m00013"][:2] == ("synced", 3)
+    assert_converged(world, hook, sync)
+
+
+def test_a_rejected_record_does_not_block_its_batch(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    hook.reject(["m00005"], error="invalid email")  # 207 with a per-record rejection
+    sync = webhook_sync(hook.url, batch_size=10)
+
+    first = run_sync(world.warehouse, sync)
+
+    assert (first.status, first.sent, first.failed, first.calls) == ("partial", 29, 1, 3)
+    assert world.state(sync.name)["m00005"][0] == "failed"
+    assert world.state(sync.name)["m00005"][4] == "invalid email"
+    assert "m00005: invalid email" in (first.error_summary or "")
+    run = world.runs(sync.name)[0]
+    assert (run["status"], run["sent"], run["failed"]) == ("partial", 29, 1)
+
+    hook.heal()
+    second = run_sync(world.warehouse, sync)
+
+    assert (second.plan.retries, second.sent) == (1, 1)
+    assert_converged(world, hook, sync)

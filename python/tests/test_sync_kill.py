@@ -1,0 +1,173 @@
+"""`onefold sync` killed with SIGKILL mid-run, twice, then run again: the destination
+ends equal to the model with no lost records and no duplicated effects, on both
+targets, in mirror and insert modes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from onefold.sync.sql import relation
+from onefold.sync.state import LOCKS_TABLE, STATE_TABLE
+from onefold.testing.dbt import environment
+from onefold.testing.sync import (
+    SECRET,
+    SyncWorld,
+    expected_destination,
+    members,
+    webhook_sync_settings,
+    world_environment,
+)
+from onefold.testing.warehouse import connect_with
+from onefold.testing.webhook_server import WebhookReceiver, webhook_server
+
+ONEFOLD = str(Path(sys.executable).parent / "onefold")
+SYNC = "members_webhook"
+ROWS = members(400)
+BATCH = 25
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    postgres = None
+    if request.param == "postgres":
+        postgres = request.getfixturevalue("postgres_server").environment()
+    return world_environment(request.param, tmp_path, postgres)
+
+
+def start_sync(env: dict[str, str], config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [ONEFOLD, "sync", SYNC, "--config", str(config), "--json"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def kill_after_batch(hook: WebhookReceiver, env: dict[str, str], config: Path, batch: int) -> None:
+    """Run the CLI until the receiver has applied `batch` more batches, and SIGKILL it
+    while the last one's answer is still on its way (applied, never acknowledged)."""
+    hook.hold_after(hook.batches_applied + batch)
+    process = start_sync(env, config)
+    try:
+        assert hook.held.wait(timeout=60), process.communicate(timeout=5)[0].decode()
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        hook.release()
+    assert process.returncode == -signal.SIGKILL
+
+
+def kill_at_random(hook: WebhookReceiver, env: dict[str, str], config: Path) -> None:
+    """SIGKILL the CLI at an unplanned moment while it is sending."""
+    hook.delay_every_request(0.01)
+    started = hook.requests
+    process = start_sync(env, config)
+    try:
+        deadline = time.monotonic() + 60
+        while hook.requests < started + 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(random.uniform(0.0, 0.1))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        hook.delay_every_request(0.0)
+
+
+def open_world(env: dict[str, str]) -> SyncWorld:
+    with environment(env):
+        return SyncWorld(connect_with(env))
+
+
+@pytest.mark.parametrize("mode", ["mirror", "insert"])
+def test_killed_runs_resume_without_loss_or_duplicates(
+    env: dict[str, str], mode: str, tmp_path: Path
+) -> None:
+    with webhook_server(SECRET) as hook, environment(env):
+        world = open_world(env)
+        world.write_model(ROWS)
+        world.write_consent(granted=[row["customer_id"] for row in ROWS])
+        world.warehouse.close()  # DuckDB: the CLI needs the file to itself
+        config = tmp_path / "syncs.yml"
+        settings = webhook_sync_settings(hook.url, mode=mode, batch_size=BATCH)
+        config.write_text(yaml.safe_dump({"syncs": {SYNC: settings}}))
+
+        kill_after_batch(hook, env, config, batch=4)
+        kill_after_batch(hook, env, config, batch=3)  # the resumed run dies too
+        kill_at_random(hook, env, config)  # anywhere, a state write included
+        finished = subprocess.run(
+            [ONEFOLD, "sync", SYNC, "--config", str(config), "--json"],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+        )
+
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        expected = expected_destination(ROWS, [row["customer_id"] for row in ROWS])
+        assert hook.records == expected  # nothing lost
+        assert hook.replays >= 2  # each held batch came again under the same key
+        assert hook.duplicate_events == 0  # replays were caught by their batch key
+        if mode == "insert":
+            assert set(hook.inserts.values()) == {1}  # nothing applied twice
+        world = open_world(env)
+        try:
+            assert_state_consistent(world, set(expected))
+            statuses = [run["status"] for run in world.runs(SYNC)]
+            assert statuses[:2] == ["abandoned", "abandoned"] and statuses[-1] == "succeeded"
+            assert set(statuses[2:-1]) <= {"abandoned"}
+            locks = relation(world.sync_schema, LOCKS_TABLE)
+            assert world.warehouse.query(f"select count(*) from {locks}") == [(0,)]
+        finally:
+            world.drop_schemas()
+            world.warehouse.close()
+
+
+def assert_state_consistent(world: SyncWorld, keys: set[str]) -> None:
+    """Every record synced once, and each stored hash is the hash of its stored payload."""
+    rows = world.warehouse.query(
+        "select record_key, status, attempts, payload_json, payload_hash "
+        f"from {relation(world.sync_schema, STATE_TABLE)} where sync_name = ?",
+        [SYNC],
+    )
+    assert {row[0] for row in rows} == keys
+    assert {(row[1], row[2]) for row in rows} == {("synced", 1)}
+    for _, _, _, payload_json, payload_hash in rows:
+        assert hashlib.sha256(payload_json.encode()).hexdigest() == payload_hash
+
+
+def test_sigterm_closes_the_run_and_releases_the_lock(tmp_path: Path) -> None:
+    env = world_environment("duckdb", tmp_path)
+    with webhook_server(SECRET) as hook, environment(env):
+        world = open_world(env)
+        world.write_model(ROWS)
+        world.write_consent(granted=[row["customer_id"] for row in ROWS])
+        world.warehouse.close()
+        config = tmp_path / "syncs.yml"
+        config.write_text(
+            yaml.safe_dump({"syncs": {SYNC: webhook_sync_settings(hook.url, batch_size=BATCH)}})
+        )
+        hook.hold_after(2)
+        process = start_sync(env, config)
+        assert hook.held.wait(timeout=60)
+        process.send_signal(signal.SIGTERM)  # how schedulers stop a task
+        output = process.communicate(timeout=30)[0].decode()
+        hook.release()
+
+        assert process.returncode == 130, output
+        world = open_world(env)
+        try:
+            run = world.runs(SYNC)[0]
+            assert (run["status"], run["sent"]) == ("interrupted", BATCH)
+            locks = relation(world.sync_schema, LOCKS_TABLE)
+            assert world.warehouse.query(f"select count(*) from {locks}") == [(0,)]
+        finally:
+            world.warehouse.close()

@@ -6,8 +6,11 @@ applies one platform's documented normalization; `hash_identifier` then hashes t
 result, and passes a value through unchanged when it already is a SHA-256 digest (the
 warehouse ships some identifiers pre-hashed, see `macros/identity/normalize.sql`).
 
-This is the one place Onefold's Python code normalizes and hashes identifiers for
-destinations; the sync engine and the destinations import from here.
+The ad-platform file formats use these rules. A sync's `hashed:` fields are hashed in
+the warehouse instead, inside the snapshot SQL (`onefold.sync.snapshot`), so 100k-row
+plans never round-trip through Python, with a simpler normalization (email trimmed and
+lower-cased, phone as the digits of its E.164 form) that suits the already-normalized
+golden values of the marts.
 
 Sources (checked 2026):
 - Google Customer Match, file upload: https://support.google.com/google-ads/answer/7659867

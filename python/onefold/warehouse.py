@@ -136,11 +136,11 @@ class PostgresWarehouse:
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
         with self.connection.cursor() as cursor:
-            cursor.execute(_pg_placeholders(statement), params)
+            cursor.execute(*_pg_statement(statement, params))
 
     def query(self, statement: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self.connection.cursor() as cursor:
-            cursor.execute(_pg_placeholders(statement), params)
+            cursor.execute(*_pg_statement(statement, params))
             return list(cursor.fetchall())
 
     def query_df(self, statement: str) -> pd.DataFrame:
@@ -204,9 +204,13 @@ class PostgresWarehouse:
         self.connection.close()
 
 
-def _pg_placeholders(statement: str) -> str:
-    """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`."""
-    return statement.replace("%", "%%").replace("?", "%s")
+def _pg_statement(statement: str, params: Sequence[Any] | None) -> tuple[str, Sequence[Any] | None]:
+    """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`. Without
+    parameters psycopg2 sends the text as is, so it must stay untouched: a `?` or `%`
+    there is SQL (a regex, a LIKE pattern), not a placeholder."""
+    if params is None:
+        return statement, None
+    return statement.replace("%", "%%").replace("?", "%s"), params
 
 
 def connect(target: str, read_only: bool = False) -> Warehouse:

@@ -1,8 +1,9 @@
-"""Consent and segments end to end, on both warehouses.
+"""Consent, segments and their activation end to end, on both warehouses.
 
-One warehouse per target: demo data, a first build "on" 2026-10-01, then crafted
-consent events and a second build on 2026-11-01 (people enter and leave segments,
-consent changes), then the consent models again under the deny_wins policy.
+One warehouse per target: demo data, a first build "on" 2026-10-01 and a mirror sync
+of one segment's audience to a local webhook, then crafted consent events, a second
+build on 2026-11-01 (people enter and leave segments, consent changes) and the sync
+again; then the consent models again under the deny_wins policy.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from pathlib import Path
 import pytest
 
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.testing.dbt import DbtFailure, run_dbt
+from onefold.sync import run_sync
+from onefold.sync.config import SyncConfig, parse_sync
+from onefold.testing.dbt import DbtFailure, environment, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
+from onefold.testing.sync import SECRET, SECRET_ENV
 from onefold.testing.warehouse import connect_with
+from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +43,8 @@ class Scenario:
     phone_event: str = "t-phone-grant-2"
     email_event: str = "t-email-deny"
     withdrawn_customer: str = ""
+    receiver: WebhookReceiver | None = None
+    first_sync_keys: set[str] = field(default_factory=set)
 
     def connect(self) -> Warehouse:
         return connect_with(self.env)
@@ -46,6 +53,38 @@ class Scenario:
         run_dbt(
             ["build", *extra, "--vars", f"{{onefold__now: '{now}'}}"], self.env, self.target_path
         )
+
+    def sync_loyalists(self) -> None:
+        """Mirror the store_loyalists audience of ad_platforms to the local webhook."""
+        assert self.receiver is not None
+        warehouse = self.connect()
+        try:
+            with environment({**self.env, SECRET_ENV: SECRET}):
+                result = run_sync(warehouse, _loyalists_sync(self.receiver.url))
+        finally:
+            warehouse.close()
+        assert result.exit_code == 0, result.as_dict()
+
+
+def _loyalists_sync(url: str) -> SyncConfig:
+    return parse_sync(
+        "loyalists_ads",
+        {
+            "segment": "store_loyalists",
+            "destination": {
+                "type": "webhook",
+                "name": "ad_platforms",
+                "url": url,
+                "secret_env": SECRET_ENV,
+                "requests_per_second": 1000,
+            },
+            "mode": "mirror",
+            "primary_key": "customer_id",
+            "fields": {"email_sha256": "email_sha256", "phone_sha256": "phone_sha256"},
+            "hashed": ["email_sha256", "phone_sha256"],
+            "purposes": ["ad_personalization", "data_sale"],
+        },
+    )
 
 
 def _consent_event(
@@ -160,14 +199,19 @@ def scenario(
     finally:
         warehouse.close()
     scenario.build(FIRST_RUN)
-    warehouse = scenario.connect()
-    try:
-        scenario.first_members = _members(warehouse)
-        _prepare_consent_changes(scenario, warehouse)
-    finally:
-        warehouse.close()
-    scenario.build(SECOND_RUN)
-    yield scenario
+    with webhook_server(SECRET) as receiver:
+        scenario.receiver = receiver
+        scenario.sync_loyalists()
+        scenario.first_sync_keys = set(receiver.records)
+        warehouse = scenario.connect()
+        try:
+            scenario.first_members = _members(warehouse)
+            _prepare_consent_changes(scenario, warehouse)
+        finally:
+            warehouse.close()
+        scenario.build(SECOND_RUN)
+        scenario.sync_loyalists()
+        yield scenario
 
 
 def _current(warehouse: Warehouse, customer_id: str, purpose: str) -> tuple[object, ...]:
@@ -320,6 +364,27 @@ def test_consent_gate_on_activation(scenario: Scenario) -> None:
     assert still_member == 1 and withdrawn_rows == 0
     assert ungated == 0
     assert hashed[0] > 0 and hashed[1] == 0 and hashed[2] > 0
+
+
+def test_mirror_sync_removes_a_customer_who_withdrew_consent(scenario: Scenario) -> None:
+    assert scenario.receiver is not None
+    warehouse = scenario.connect()
+    try:
+        audience = {
+            str(customer): (email, phone)
+            for customer, email, phone in warehouse.query(
+                f"select customer_id, email_sha256, phone_sha256 from {MARTS}.activation_audiences "
+                "where segment_name = 'store_loyalists' and destination_name = 'ad_platforms'"
+            )
+        }
+    finally:
+        warehouse.close()
+    assert scenario.withdrawn_customer in scenario.first_sync_keys
+    assert ("remove", scenario.withdrawn_customer) in scenario.receiver.events
+    assert {
+        key: (record.get("email_sha256"), record.get("phone_sha256"))
+        for key, record in scenario.receiver.records.items()
+    } == audience
 
 
 def test_deny_wins_policy(scenario: Scenario) -> None:

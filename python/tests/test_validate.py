@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from click.testing import CliRunner, Result
 
+from onefold import cli as cli_module
 from onefold.cli import main
 from onefold.errors import ConfigError
 from onefold.testing.dbt import PROJECT_DIR, environment, run_dbt
@@ -210,11 +212,14 @@ class Built:
             warehouse.close()
 
     def invoke(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        with environment({**self.env, **(env or {})}):
+        # Rich fixes a console's width when it is created (from COLUMNS, if the process
+        # had it then), so set the width of the CLI's console for the call itself.
+        with (
+            environment({**self.env, **(env or {})}),
+            patch.object(cli_module.console, "_width", 250),
+        ):
             return CliRunner().invoke(
-                main,
-                ["validate", "--target", self.target, "--now", NOW, *args],
-                env={"COLUMNS": "250"},
+                main, ["validate", "--target", self.target, "--now", NOW, *args]
             )
 
 

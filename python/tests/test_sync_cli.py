@@ -23,13 +23,7 @@ from onefold.testing.sync import (
     webhook_sync_settings,
     world_environment,
 )
-from onefold.testing.webhook_server import WebhookReceiver, webhook_server
-
-
-@pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    with webhook_server(SECRET) as receiver:
-        yield receiver
+from onefold.testing.webhook_server import WebhookReceiver
 
 
 @pytest.fixture

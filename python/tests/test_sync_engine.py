@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,38 +16,14 @@ from onefold.sync.events import SyncObserver
 from onefold.sync.sql import relation
 from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE
 from onefold.testing.sync import (
-    SECRET,
     SyncWorld,
     expected_destination,
     member,
     members,
-    open_world,
     webhook_sync,
     webhook_sync_settings,
-    world_environment,
 )
-from onefold.testing.webhook_server import WebhookReceiver, webhook_server
-
-TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=TARGETS)
-def world(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SyncWorld]:
-    postgres = None
-    if request.param == "postgres":
-        postgres = request.getfixturevalue("postgres_server").environment()
-    for key, value in world_environment(request.param, tmp_path, postgres).items():
-        monkeypatch.setenv(key, value)
-    with open_world(request.param) as opened:
-        yield opened
-
-
-@pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    with webhook_server(SECRET) as receiver:
-        yield receiver
+from onefold.testing.webhook_server import WebhookReceiver
 
 
 def customers(rows: list[dict[str, str]]) -> list[str]:

@@ -4,47 +4,27 @@ scenario ends with the destination equal to the model and the state consistent."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from onefold.sync import run_sync
 from onefold.sync.config import SyncConfig
 from onefold.testing.sync import (
-    SECRET,
     SyncWorld,
     expected_destination,
     members,
-    open_world,
     webhook_sync,
-    world_environment,
 )
-from onefold.testing.webhook_server import WebhookReceiver, webhook_server
-
-TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=TARGETS)
-def world(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SyncWorld]:
-    postgres = None
-    if request.param == "postgres":
-        postgres = request.getfixturevalue("postgres_server").environment()
-    for key, value in world_environment(request.param, tmp_path, postgres).items():
-        monkeypatch.setenv(key, value)
-    with open_world(request.param) as opened:
-        rows = members(30)
-        opened.write_model(rows)
-        opened.write_consent(granted=[row["customer_id"] for row in rows])
-        yield opened
+from onefold.testing.webhook_server import WebhookReceiver
 
 
 @pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    with webhook_server(SECRET) as receiver:
-        yield receiver
+def world(world: SyncWorld) -> SyncWorld:
+    """The shared sync world with 30 consenting members in its model."""
+    rows = members(30)
+    world.write_model(rows)
+    world.write_consent(granted=[row["customer_id"] for row in rows])
+    return world
 
 
 EXPECTED = expected_destination(members(30), [row["customer_id"] for row in members(30)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,13 +16,7 @@ from onefold.sync.destinations.webhook import WebhookDestination, WebhookSetting
 from onefold.sync.http import HttpClient
 from onefold.sync.state import PlannedRecord
 from onefold.testing.sync import FAST_DELIVERY, SECRET, SECRET_ENV
-from onefold.testing.webhook_server import WebhookReceiver, webhook_server
-
-
-@pytest.fixture
-def hook() -> Iterator[WebhookReceiver]:
-    with webhook_server(SECRET) as receiver:
-        yield receiver
+from onefold.testing.webhook_server import WebhookReceiver
 
 
 def destination(

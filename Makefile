@@ -45,7 +45,7 @@ unit: install  ## pytest without the end-to-end builds
 	$(BIN)/pytest -m "not e2e" -n 2
 
 e2e: install  ## generate + dbt build on DuckDB, then on a throwaway PostgreSQL
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -m e2e -n 2 --dist loadscope
 
 test: lint unit e2e  ## Everything CI checks
 

@@ -141,7 +141,7 @@ def summary(target: str, dbt_target_path: Path) -> None:
         counts = count_sources(warehouse, models)
         segments = segment_counts(warehouse, ProjectSettings().layer_schema("marts"))
     table = Table(title=f"Onefold staging on {target}")
-    for column in ("source", "raw rows", "staged", "quarantined", "duplicates"):
+    for column in ("source", "raw rows", "staged", "quarantined", "duplicates", "suppressed"):
         table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
     for row in counts:
         table.add_row(
@@ -150,6 +150,7 @@ def summary(target: str, dbt_target_path: Path) -> None:
             f"{row.staged_rows:,}",
             f"{row.quarantined_rows:,}",
             f"{row.duplicate_rows:,}",
+            f"{row.suppressed_rows:,}",
         )
     table.add_row(
         "total",
@@ -157,6 +158,7 @@ def summary(target: str, dbt_target_path: Path) -> None:
         f"{sum(r.staged_rows for r in counts):,}",
         f"{sum(r.quarantined_rows for r in counts):,}",
         f"{sum(r.duplicate_rows for r in counts):,}",
+        f"{sum(r.suppressed_rows for r in counts):,}",
         style="bold",
     )
     console.print(table)

@@ -32,11 +32,15 @@ class SourceCounts:
     staged_rows: int
     quarantined_rows: int
     duplicate_rows: int
+    #: raw rows of erased people (suppression list), loaded again after the erasure
+    suppressed_rows: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_balanced(self) -> bool:
-        return self.raw_rows == self.staged_rows + self.quarantined_rows + self.duplicate_rows
+        return self.raw_rows == (
+            self.staged_rows + self.quarantined_rows + self.duplicate_rows + self.suppressed_rows
+        )
 
 
 @dataclass
@@ -107,13 +111,20 @@ def count_sources(warehouse: Warehouse, models: list[StagingModel]) -> list[Sour
             ):
                 reasons[str(reason)] = int(rows)
             quarantined = sum(reasons.values())
+        # One pass over the base view for both flags (each read recomputes it).
+        duplicates, suppressed = warehouse.query(
+            "select coalesce(sum(case when is_duplicate then 1 else 0 end), 0), "
+            "coalesce(sum(case when is_suppressed then 1 else 0 end), 0) "
+            f"from {model.base_relation}"
+        )[0]
         counts.append(
             SourceCounts(
                 model=model,
                 raw_rows=_count(warehouse, model.source_relation),
                 staged_rows=_count(warehouse, model.relation),
                 quarantined_rows=quarantined,
-                duplicate_rows=_count(warehouse, model.base_relation, "where is_duplicate"),
+                duplicate_rows=int(duplicates),
+                suppressed_rows=int(suppressed),
                 quarantine_reasons=reasons,
             )
         )

@@ -82,7 +82,9 @@
 
 
 {#-
-    Marks every clean row but the one kept for each key as a duplicate. `order_by`
+    Marks every clean row but the one kept for each key as a duplicate. Suppressed rows
+    (is_suppressed: they carry an erased identifier) do not compete, so a replayed copy
+    of an erased person's row can never displace the redacted row that was kept. `order_by`
     lists expressions with their direction (the kept row sorts first, e.g.
     'updated_at desc' for the latest version of a record, '_loaded_at asc' for the
     first delivery of an immutable event); a hash of the whole raw row breaks exact
@@ -90,9 +92,9 @@
 -#}
 {% macro duplicate_flag(key_column, order_by, row_hash_columns) -%}
     case
-        when quarantine_reason is null
+        when quarantine_reason is null and not is_suppressed
             then row_number() over (
-                partition by (quarantine_reason is null), {{ key_column }}
+                partition by (quarantine_reason is null and not is_suppressed), {{ key_column }}
                 order by
                 {%- for column in order_by %}
                     {{ column }} nulls last,
@@ -132,7 +134,8 @@ quarantined as (
         quarantine_reason,
         quarantine_column
     from {{ base_model }}
-    where quarantine_reason is not null
+    -- A suppressed row is an erased person's data: never shown, not even as quarantined.
+    where quarantine_reason is not null and not is_suppressed
 
 )
 

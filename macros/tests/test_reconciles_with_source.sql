@@ -1,7 +1,8 @@
 {#-
     Nothing is lost between a raw table and staging: every raw row is staged,
-    quarantined, or a dropped duplicate of a staged key, and every raw key ends up
-    staged or quarantined. Returns one row per broken rule.
+    quarantined, a dropped duplicate of a staged key, or suppressed (it carries an
+    identifier `onefold erase` erased), and every raw key ends up staged, quarantined
+    or suppressed. Returns one row per broken rule.
 -#}
 {% test reconciles_with_source(model, column_name, source_relation, raw_key, base_model, quarantine_model) %}
 
@@ -25,9 +26,13 @@ quarantined_rows as (
 
 ),
 
-duplicate_rows as (
+-- One pass over the base model for both counts (it is a view: each read recomputes it).
+flagged_rows as (
 
-    select count(*) as row_count from {{ base_model }} where is_duplicate
+    select
+        coalesce(sum(case when is_duplicate then 1 else 0 end), 0) as duplicate_count,
+        coalesce(sum(case when is_suppressed then 1 else 0 end), 0) as suppressed_count
+    from {{ base_model }}
 
 ),
 
@@ -37,21 +42,23 @@ row_balance as (
         'raw rows (' || cast(raw_rows.row_count as {{ dbt.type_string() }})
         || ') != staged (' || cast(staged_rows.row_count as {{ dbt.type_string() }})
         || ') + quarantined (' || cast(quarantined_rows.row_count as {{ dbt.type_string() }})
-        || ') + duplicates (' || cast(duplicate_rows.row_count as {{ dbt.type_string() }})
+        || ') + duplicates (' || cast(flagged_rows.duplicate_count as {{ dbt.type_string() }})
+        || ') + suppressed (' || cast(flagged_rows.suppressed_count as {{ dbt.type_string() }})
         || ')' as problem
     from raw_rows
     cross join staged_rows
     cross join quarantined_rows
-    cross join duplicate_rows
+    cross join flagged_rows
     where raw_rows.row_count
-        != staged_rows.row_count + quarantined_rows.row_count + duplicate_rows.row_count
+        != staged_rows.row_count + quarantined_rows.row_count + flagged_rows.duplicate_count
+        + flagged_rows.suppressed_count
 
 ),
 
 lost_keys as (
 
     select
-        'raw key ' || raw.{{ raw_key }} || ' is neither staged nor quarantined' as problem
+        'raw key ' || raw.{{ raw_key }} || ' is neither staged, quarantined nor suppressed' as problem
     from {{ source_relation }} as raw
     where raw.{{ raw_key }} is not null and trim(raw.{{ raw_key }}) != ''
         and trim(raw.{{ raw_key }}) not in (
@@ -60,6 +67,10 @@ lost_keys as (
         and raw.{{ raw_key }} not in (
             select quarantined.{{ raw_key }} from {{ quarantine_model }} as quarantined
             where quarantined.{{ raw_key }} is not null
+        )
+        and raw.{{ raw_key }} not in (
+            select suppressed.{{ raw_key }} from {{ base_model }} as suppressed
+            where suppressed.is_suppressed and suppressed.{{ raw_key }} is not null
         )
 
 )

@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 
 from onefold import __version__
+from onefold.erasure.cli import erase
 from onefold.errors import OnefoldError
 from onefold.settings import TARGETS
 from onefold.sync.cli import sync
@@ -366,3 +367,4 @@ def validate(
 
 
 main.add_command(sync)
+main.add_command(erase)

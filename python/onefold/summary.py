@@ -76,7 +76,12 @@ def staging_models(manifest: dict[str, Any]) -> list[StagingModel]:
         if len(bases) != 1:
             continue
         base = bases[0]
-        source_ids = [d for d in base["depends_on"]["nodes"] if d in sources]
+        # Base models also read Onefold's own suppression list; the raw table is the other.
+        source_ids = [
+            d
+            for d in base["depends_on"]["nodes"]
+            if d in sources and sources[d]["source_name"] != "onefold_privacy"
+        ]
         if len(source_ids) != 1:
             continue
         source = sources[source_ids[0]]

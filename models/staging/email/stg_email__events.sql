@@ -3,7 +3,7 @@ with
 base_events as (
 
     select * from {{ ref('base_email__events') }}
-    where quarantine_reason is null and not is_duplicate
+    where quarantine_reason is null and not is_duplicate and not is_suppressed
 
 ),
 

@@ -3,7 +3,7 @@ with
 base_requests as (
 
     select * from {{ ref('base_privacy__erasure_requests') }}
-    where quarantine_reason is null and not is_duplicate
+    where quarantine_reason is null and not is_duplicate and not is_suppressed
 
 ),
 

@@ -3,7 +3,7 @@ with
 base_customers as (
 
     select * from {{ ref('base_shop__customers') }}
-    where quarantine_reason is null and not is_duplicate
+    where quarantine_reason is null and not is_duplicate and not is_suppressed
 
 ),
 

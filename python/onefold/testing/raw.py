@@ -24,6 +24,8 @@ def source_columns(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
     for path in sorted((project_dir / "models" / "staging").glob("*/_*__sources.yml")):
         document = yaml.safe_load(path.read_text())
         for source in document.get("sources", []):
+            if source["name"] == "onefold_privacy":  # Onefold's own tables, not raw data
+                continue
             for table in source.get("tables", []):
                 tables[table["name"]] = [column["name"] for column in table.get("columns", [])]
     return tables

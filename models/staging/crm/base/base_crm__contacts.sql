@@ -25,7 +25,9 @@ validated as (
             [onefold.missing_key_check('contact_id')]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('crm_contacts') }} as is_suppressed
     from parsed
 
 ),

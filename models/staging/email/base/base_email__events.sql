@@ -25,7 +25,9 @@ validated as (
                 'event_type',
                 ['sent', 'delivered', 'open', 'click', 'bounce', 'unsubscribe', 'spam_report'])]
             + onefold.timestamp_checks('occurred_at', 'parsed_occurred_at')
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('email_events') }} as is_suppressed
     from parsed
 
 ),

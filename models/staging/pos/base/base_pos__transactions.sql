@@ -28,7 +28,9 @@ validated as (
                {'when': 'parsed_amount is null', 'reason': 'missing_value', 'column': 'amount'},
                onefold.unexpected_value_check('currency', var('onefold__currencies')),
                onefold.unparseable_check('items_count', 'parsed_items_count', 'invalid_number')]
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('pos_transactions') }} as is_suppressed
     from parsed
 
 ),

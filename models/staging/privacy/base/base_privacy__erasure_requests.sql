@@ -26,7 +26,9 @@ validated as (
               'reason': 'missing_value', 'column': 'identifier_value'},
              onefold.unexpected_value_check('regulation', var('onefold__erasure_regulations'))]
             + onefold.timestamp_checks('received_at', 'parsed_received_at')
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('erasure_requests') }} as is_suppressed
     from parsed
 
 ),

@@ -24,7 +24,9 @@ validated as (
             [onefold.missing_key_check('customer_id')]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('shop_customers') }} as is_suppressed
     from parsed
 
 ),

@@ -38,7 +38,9 @@ validated as (
                onefold.unparseable_check('total_discounts', 'parsed_total_discounts', 'invalid_number'),
                onefold.unparseable_check('total_refunded', 'parsed_total_refunded', 'invalid_number'),
                onefold.unparseable_check('line_items_count', 'parsed_line_items_count', 'invalid_number')]
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('shop_orders') }} as is_suppressed
     from parsed
 
 ),

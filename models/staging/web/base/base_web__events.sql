@@ -36,7 +36,9 @@ validated as (
             + [onefold.unparseable_check('context', 'context_json', 'invalid_json'),
                onefold.unparseable_check('properties', 'properties_json', 'invalid_json'),
                onefold.unparseable_check('traits', 'traits_json', 'invalid_json')]
-        ) }}
+        ) }},
+        -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
+        {{ onefold.suppression_flag('web_events', parsed_json={'context': 'context_json', 'traits': 'traits_json'}) }} as is_suppressed
     from parsed
 
 ),

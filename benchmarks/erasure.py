@@ -1,0 +1,166 @@
+"""Benchmark erasure: time to erase and verify one person of the demo on DuckDB.
+
+Generates the demo data (`--persons`, default 100,000), runs `dbt build`, picks the
+customer with the most identifier values (an email among them), then times, each as its
+own `onefold erase` process (start-up included): the dry run, the erase (`--execute`)
+and the residual scan (`--verify`). Finally it times `dbt build` again with the
+suppression list no longer empty, to show what the staging filter costs.
+
+    .venv/bin/python benchmarks/erasure.py --persons 100000
+    .venv/bin/python benchmarks/erasure.py --persons 10000 --no-rebuild
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from onefold.erasure.salt import SALT_ENV
+from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.testing.dbt import PROJECT_DIR
+from onefold.testing.warehouse import connect_with
+
+END_DATE = dt.date(2026, 11, 1)
+SALT = "benchmark-salt-7d2e9c41a0b35f68"
+
+# Runs a command and prints its peak RSS (KiB) and exit code on the last line.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "sys.stdout.write(result.stdout)\n"
+    "sys.stderr.write(result.stderr)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, result.returncode)\n"
+)
+
+
+def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Seconds, peak RSS (GiB) and stdout of one child process."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    *output, last = result.stdout.rstrip("\n").split("\n")
+    rss_kib, code = last.split()
+    if int(code) not in (0, 1):
+        raise SystemExit(f"{' '.join(command[:3])} failed ({code}):\n{result.stderr[-3000:]}")
+    return elapsed, int(rss_kib) / 1024**2, "\n".join(output)
+
+
+def dbt_build(env: dict[str, str], target_path: Path) -> tuple[float, float]:
+    seconds, rss, _ = measured(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--quiet",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(target_path),
+            "--vars",
+            "{onefold__now: '2026-11-01'}",
+        ],
+        env,
+    )
+    return seconds, rss
+
+
+def onefold_erase(env: dict[str, str], *args: str) -> tuple[float, float, Any]:
+    seconds, rss, output = measured(
+        [str(Path(sys.executable).parent / "onefold"), "erase", "--json", *args], env
+    )
+    return seconds, rss, json.loads(output)
+
+
+@click.command()
+@click.option("--persons", type=int, default=100_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--workdir", type=click.Path(path_type=Path), default=None)
+@click.option("--rebuild/--no-rebuild", default=True, help="Time a dbt build after erasing.")
+@click.option(
+    "--reuse", is_flag=True, help="Keep the workdir's built warehouse (erase its next person)."
+)
+def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bool) -> None:
+    root = workdir or Path(tempfile.mkdtemp(prefix="onefold-erasure-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    env = {
+        "ONEFOLD_TARGET": "duckdb",
+        "ONEFOLD_DUCKDB_PATH": str(root / "bench.duckdb"),
+        SALT_ENV: SALT,
+    }
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {root}")
+    if not (reuse and (root / "bench.duckdb").exists()):
+        warehouse = connect_with(env)
+        try:
+            started = time.perf_counter()
+            report = generate_demo_data(
+                warehouse, GeneratorConfig(persons=persons, seed=seed, end_date=END_DATE)
+            )
+            raw_rows = sum(report.row_counts.values())
+            print(f"generate: {time.perf_counter() - started:.1f}s, {raw_rows:,} raw rows")
+        finally:
+            warehouse.close()
+        seconds, rss = dbt_build(env, root / "target")
+        print(f"dbt build: {seconds:.1f}s, peak {rss:.2f} GiB")
+    warehouse = connect_with(env)
+    try:
+        customer_id, email, values = warehouse.query(
+            "select customer_id, "
+            "min(case when identifier_type = 'email' then normalized_value end), count(*) "
+            "from onefold_marts.identity_map group by customer_id "
+            "having count(case when identifier_type = 'email' then 1 end) > 0 "
+            "order by count(*) desc, customer_id limit 1"
+        )[0]
+        (records,) = warehouse.query(
+            "select count(*) from onefold_marts.customer_records where customer_id = ?",
+            [customer_id],
+        )[0]
+    finally:
+        warehouse.close()
+    print(f"person: {customer_id}, {values} identifier values, {records} records")
+    rows = []
+    request_id = f"BENCH-{int(time.time())}"
+    for label, args in (
+        ("dry run", ["--email", str(email)]),
+        ("erase (--execute)", ["--execute", "--request-id", request_id, "--email", str(email)]),
+        ("verify (--verify)", ["--verify", request_id]),
+    ):
+        seconds, rss, result = onefold_erase(env, *args)
+        rows.append((label, seconds, rss))
+        detail = ""
+        if label.startswith("erase"):
+            outcome = result[0]
+            touched = sum(s["rows"] or 0 for s in outcome["statements"])
+            detail = (
+                f" {outcome['status']}, {len(outcome['statements'])} statements, {touched:,} rows"
+            )
+        if label.startswith("verify"):
+            detail = (
+                f" clean={result['clean']}, {result['tables_scanned']} tables, "
+                f"{result['columns_scanned']} columns"
+            )
+        print(f"{label}: {seconds:.1f}s, peak {rss:.2f} GiB{detail}")
+    total = rows[1][1] + rows[2][1]
+    print(f"erase + verify: {total:.1f}s")
+    if rebuild:
+        seconds, rss = dbt_build(env, root / "target")
+        print(f"dbt build with a non-empty suppression list: {seconds:.1f}s, peak {rss:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()

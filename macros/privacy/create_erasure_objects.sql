@@ -1,0 +1,291 @@
+{#-
+    on-run-start: Onefold's erasure state in <base>_privacy, created if missing and never
+    dropped by dbt (these are not dbt models, so `--full-refresh` cannot wipe the
+    suppression list), the SQL functions staging and `onefold erase` share, and a
+    snapshot of the erasure configuration as this run resolved it (source relations,
+    the SQL that extracts each identifier) for `onefold erase` to read.
+
+    Tables (written by `onefold erase`, read by staging and the privacy marts):
+      erasure_suppressions  salted hashes of every erased identifier: its match key (what
+                            staging compares) and the hashed forms destinations receive
+      erasure_receipts      one row per request: what was found and done, status, proof
+      erasure_steps         the journal: one row per step a request completed
+      erasure_destinations  one row per request and destination that held the person
+      erasure_work          a request's resolved keys while it runs (emptied when done)
+      erasure_config        the configuration snapshot below
+    Functions:
+      identifier_match_key(type, value, calling_code)  identity_map's match key of a raw value
+      suppression_hash(match_key)                      salted SHA-256, salt from the connection
+      salt_fingerprint()                               a check value of the connection's salt
+-#}
+{% macro create_erasure_objects() %}
+    {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+    {%- set schema = onefold.privacy_schema() -%}
+    {%- set text = dbt.type_string() -%}
+    {%- set timestamp = dbt.type_timestamp() -%}
+    {%- set bigint = dbt.type_bigint() -%}
+    {%- set statements -%}
+    create schema if not exists {{ schema }};
+
+    create table if not exists {{ schema }}.erasure_suppressions (
+        identifier_type {{ text }},
+        identifier_form {{ text }},
+        suppression_hash {{ text }},
+        salt_fingerprint {{ text }},
+        erasure_request_id {{ text }},
+        suppressed_at {{ timestamp }}
+    );
+    -- Added after the first version of the table.
+    alter table {{ schema }}.erasure_suppressions add column if not exists identifier_form {{ text }};
+
+    create table if not exists {{ schema }}.erasure_receipts (
+        erasure_request_id {{ text }},
+        request_source {{ text }},
+        identifier_types {{ text }},
+        regulation {{ text }},
+        status {{ text }},
+        found_json {{ text }},
+        actions_json {{ text }},
+        verification_json {{ text }},
+        last_error {{ text }},
+        residuals_count {{ bigint }},
+        received_at {{ timestamp }},
+        started_at {{ timestamp }},
+        updated_at {{ timestamp }},
+        completed_at {{ timestamp }},
+        verified_at {{ timestamp }}
+    );
+
+    create table if not exists {{ schema }}.erasure_steps (
+        erasure_request_id {{ text }},
+        step_number {{ bigint }},
+        step_name {{ text }},
+        statement_sql {{ text }},
+        detail {{ text }},
+        rows_affected {{ bigint }},
+        finished_at {{ timestamp }}
+    );
+
+    create table if not exists {{ schema }}.erasure_destinations (
+        erasure_request_id {{ text }},
+        sync_name {{ text }},
+        destination_name {{ text }},
+        destination_type {{ text }},
+        status {{ text }},
+        last_error {{ text }},
+        records_count {{ bigint }},
+        attempts {{ bigint }},
+        first_attempted_at {{ timestamp }},
+        last_attempted_at {{ timestamp }},
+        completed_at {{ timestamp }}
+    );
+
+    create table if not exists {{ schema }}.erasure_work (
+        erasure_request_id {{ text }},
+        item_kind {{ text }},
+        item_group {{ text }},
+        item_key {{ text }},
+        item_detail {{ text }},
+        payload_json {{ text }}
+    );
+
+    create table if not exists {{ schema }}.erasure_config (
+        config_json {{ text }},
+        written_at {{ timestamp }}
+    );
+
+    {{ adapter.dispatch('create_erasure_functions', 'onefold')(schema) }}
+
+    delete from {{ schema }}.erasure_config;
+    insert into {{ schema }}.erasure_config (config_json, written_at)
+    values ('{{ tojson(onefold.erasure_config_snapshot()) | replace("'", "''") }}', {{ onefold.utc_now() }});
+    {%- endset -%}
+    {{ return(adapter.dispatch('run_erasure_statements', 'onefold')(statements)) }}
+{% endmacro %}
+
+
+{#-
+    DuckDB: run and committed here rather than returned as the hook's SQL. dbt runs
+    project hooks without opening a transaction, but dbt-duckdb's "master" connection
+    can already be in one (an earlier hook's run_query), which dbt rolls back when it
+    releases the connection, taking the returned SQL with it.
+-#}
+{% macro duckdb__run_erasure_statements(statements) %}
+    {%- do run_query(statements) -%}
+    {%- do adapter.commit() -%}
+    {{ return('select 1') }}
+{% endmacro %}
+
+{% macro default__run_erasure_statements(statements) %}
+    {{ return(statements) }}
+{% endmacro %}
+
+
+{#- The match key of a raw value for any erasable type (null for other types). -#}
+{% macro erasure_match_key_body() -%}
+    {%- set extra_types = [] -%}
+    {%- for type_name in var('onefold__erasure_identifier_types') if type_name not in var('onefold__identifier_types') -%}
+        {%- do extra_types.append(type_name) -%}
+    {%- endfor -%}
+    case
+        {%- if extra_types %}
+        when identifier_type in ('{{ extra_types | join("', '") }}') then nullif(trim(raw_value), '')
+        {%- endif %}
+        else {{ onefold.identifier_match_key('identifier_type', 'raw_value', 'calling_code') }}
+    end
+{%- endmacro %}
+
+
+{% macro default__create_erasure_functions(schema) -%}
+    create or replace macro {{ schema }}.identifier_match_key(identifier_type, raw_value, calling_code) as (
+        {{ onefold.erasure_match_key_body() }}
+    );
+
+    create or replace macro {{ schema }}.suppression_hash(match_key) as
+        sha256(nullif(getvariable('onefold_erasure_salt'), '') || '|' || match_key);
+
+    create or replace macro {{ schema }}.salt_fingerprint() as
+        sha256('onefold-erasure-salt|' || nullif(getvariable('onefold_erasure_salt'), ''));
+
+    {{ onefold.duckdb_suppression_macros(schema) }}
+
+    {{ onefold.duckdb_calling_codes_macro(schema) }}
+{%- endmacro %}
+
+
+{#- DuckDB: country -> calling code from the seed, as a constant map (empty before the
+    seed's first load: numbers then read with onefold__default_phone_calling_code). -#}
+{% macro duckdb_calling_codes_macro(schema) -%}
+    {%- set pairs = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'seed'
+        and node.package_name == project_name and node.name == 'country_calling_codes' -%}
+        {%- if adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) is not none -%}
+            {%- for row in run_query('select country_code, calling_code from ' ~ node.relation_name
+                ~ ' where country_code is not null and calling_code is not null order by 1') -%}
+                {%- do pairs.append("'" ~ (row[0] | replace("'", "''")) ~ "': '" ~ (row[1] | string | replace("'", "''")) ~ "'") -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    create or replace macro {{ schema }}.calling_codes() as
+    {%- if pairs %} map {{ '{' }}{{ pairs | join(', ') }}{{ '}' }};
+    {%- else %} map([]::varchar[], []::varchar[]);
+    {%- endif %}
+{%- endmacro %}
+
+
+{#-
+    DuckDB: the suppression list as constants (see macros/privacy/suppression.sql), from
+    the table as it is now; `onefold erase` regenerates them with every insert
+    (onefold.erasure.suppression.duckdb_suppression_macros builds the same SQL). Beyond
+    `list_limit` hashes the macros read the table instead (correct, but a query that
+    reads a staging view twice then computes it twice).
+-#}
+{% macro duckdb_suppression_macros(schema, list_limit=5000) -%}
+    {%- set table = schema ~ '.erasure_suppressions' -%}
+    {%- set hashes = [] -%}
+    {%- set fingerprints = [] -%}
+    {%- if adapter.get_relation(database=target.database, schema=schema, identifier='erasure_suppressions') is not none -%}
+        {%- set rows = run_query('select distinct suppression_hash, salt_fingerprint from ' ~ table) -%}
+        {%- for row in rows -%}
+            {%- if row[0] not in hashes %}{% do hashes.append(row[0]) %}{% endif -%}
+            {%- if row[1] not in fingerprints %}{% do fingerprints.append(row[1]) %}{% endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set error = "error('" ~ (onefold.missing_salt_message() | replace("'", "''")) ~ "')" -%}
+    {%- if hashes | length > list_limit -%}
+    create or replace macro {{ schema }}.suppression_hashes() as
+        (select list(distinct suppression_hash) from {{ table }});
+    create or replace macro {{ schema }}.suppression_salt_ok() as
+        case when (select count(*) from {{ table }} where salt_fingerprint is distinct from {{ schema }}.salt_fingerprint()) = 0
+            then true else {{ error }} end;
+    {%- else -%}
+    create or replace macro {{ schema }}.suppression_hashes() as
+        [{% for hash in hashes | sort %}'{{ hash }}'{% if not loop.last %}, {% endif %}{% endfor %}]::varchar[];
+    create or replace macro {{ schema }}.suppression_salt_ok() as
+    {%- if not fingerprints %} true;
+    {%- elif fingerprints | length == 1 %} case when {{ schema }}.salt_fingerprint() = '{{ fingerprints[0] }}' then true else {{ error }} end;
+    {%- else %} {{ error }};
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- PL/pgSQL, not SQL: an inlined SQL function would repeat its argument (a JSON lookup,
+    a safe cast) at every one of the normalizers' many references to it; PL/pgSQL
+    evaluates it once, at under a microsecond per call. -#}
+{% macro postgres__create_erasure_functions(schema) -%}
+    create or replace function {{ schema }}.identifier_match_key(
+        identifier_type text, raw_value text, calling_code text
+    ) returns text language plpgsql stable parallel safe as $$
+    begin
+        return {{ onefold.erasure_match_key_body() }};
+    end;
+    $$;
+
+    create or replace function {{ schema }}.suppression_hash(match_key text)
+    returns text language sql stable parallel safe as $$
+        select encode(sha256(convert_to(
+            nullif(current_setting('onefold.erasure_salt', true), '') || '|' || match_key, 'UTF8')), 'hex')
+    $$;
+
+    create or replace function {{ schema }}.salt_fingerprint()
+    returns text language sql stable parallel safe as $$
+        select encode(sha256(convert_to(
+            'onefold-erasure-salt|' || nullif(current_setting('onefold.erasure_salt', true), ''), 'UTF8')), 'hex')
+    $$;
+
+    create or replace function {{ schema }}.raise_error(message text)
+    returns boolean language plpgsql volatile as $$
+    begin
+        raise exception '%', message;
+    end;
+    $$;
+{%- endmacro %}
+
+
+{#- What `onefold erase` needs to know, resolved for this target and these vars. The SQL
+    of each source reads the raw table under the alias `erasure_row`. -#}
+{% macro erasure_config_snapshot() %}
+    {%- set sources = {} -%}
+    {%- set calling_codes = onefold.graph_relation('seed', 'country_calling_codes') -%}
+    {%- for source_key in var('onefold__erasure_sources') -%}
+        {%- set config = onefold.erasure_source(source_key) -%}
+        {%- set identifiers = [] -%}
+        {%- for identifier in config.get('identifiers', []) -%}
+            {%- do identifiers.append({
+                'type': identifier.get('type'),
+                'type_sql': onefold.erasure_identifier_type(identifier, 'erasure_row'),
+                'value_sql': onefold.erasure_identifier_value(identifier, 'erasure_row'),
+                'match_key_sql': onefold.erasure_identifier_match_key(identifier, calling_codes, 'erasure_row') | string,
+            }) -%}
+        {%- endfor -%}
+        {%- do sources.update({source_key: {
+            'relation': onefold.graph_relation('source', config.source ~ '.' ~ source_key),
+            'record_key_sql': 'trim(cast(erasure_row.' ~ config.record_key ~ ' as ' ~ dbt.type_string() ~ '))',
+            'record_source': config.get('record_source', source_key),
+            'action': config.action,
+            'redact': config.get('redact', {}),
+            'keep_derived': config.get('keep_derived', []),
+            'suppress': config.get('suppress', true),
+            'identifiers': identifiers,
+        }}) -%}
+    {%- endfor -%}
+    {%- set hashed_types = [] -%}
+    {%- for type_name, type_config in var('onefold__identifier_types').items() if type_config.get('accepts_hashed') -%}
+        {%- do hashed_types.append(type_name) -%}
+    {%- endfor -%}
+    {{ return({
+        'version': 1,
+        'target_type': target.type,
+        'privacy_schema': onefold.privacy_schema(),
+        'default_calling_code': var('onefold__default_phone_calling_code') | string,
+        'identifier_types': onefold.erasable_identifier_types(),
+        'hashed_identifier_types': hashed_types,
+        'request_identifier_types': var('onefold__erasure_identifier_types'),
+        'regulations': var('onefold__erasure_regulations'),
+        'deadlines': var('onefold__erasure_deadlines'),
+        'default_deadline': var('onefold__erasure_default_deadline'),
+        'verify_exclude_schemas': var('onefold__erasure_verify_exclude_schemas'),
+        'sources': sources,
+    }) }}
+{% endmacro %}

@@ -1,0 +1,111 @@
+{#-
+    The staging side of erasure. `onefold erase` writes a salted SHA-256 of every erased
+    identifier's match key to <base>_privacy.erasure_suppressions; every base staging
+    model computes `is_suppressed` with suppression_flag(), and neither the staged nor
+    the quarantine model passes a suppressed row on, so raw data that is loaded again or
+    replayed never brings an erased person back.
+
+    The salt is a secret of the connection, never of the SQL: on DuckDB the dbt-duckdb
+    plugin `onefold.erasure.duckdb_plugin` sets the variable `onefold_erasure_salt` on
+    every cursor from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT; on PostgreSQL libpq sets the
+    setting `onefold.erasure_salt` from PGOPTIONS. When suppressions exist but the
+    connection has no salt, or another salt than the one they were written with, the
+    query fails with a message saying so: suppressed people are never let through
+    silently.
+
+    DuckDB reads the hashes from the macro `<base>_privacy.suppression_hashes()`, a
+    constant list that the on-run-start hook and `onefold erase` regenerate from the table
+    (in the same transaction as the insert): no subquery and no join in the view, so
+    DuckDB still shares one computation of a staging view that a query reads several
+    times, and with an empty list the check folds away to `false`. PostgreSQL reads the
+    table (a hashed subplan per identifier, evaluated only when the table is not empty).
+-#}
+
+{#- True for a raw row of `source_key` (a key of onefold__erasure_sources) that carries a
+    suppressed identifier; `row_alias` names the relation the raw columns come from and
+    `parsed_json` its columns holding JSON text already parsed ({raw: parsed}). -#}
+{% macro suppression_flag(source_key, row_alias='parsed', parsed_json={}) -%}
+    {%- set config = onefold.erasure_source(source_key) -%}
+    {#- The list's source, also where DuckDB reads a generated macro: the lineage is real. #}
+    {%- set suppressions = source('onefold_privacy', 'erasure_suppressions') -%}
+    {%- if not config.get('suppress', true) or not config.get('identifiers') -%}
+        false
+    {%- else -%}
+        {{ adapter.dispatch('suppression_check', 'onefold')(config, suppressions, row_alias, parsed_json) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The salted hash of each declared identifier of the row, as SQL expressions. -#}
+{% macro suppression_candidates(config, row_alias, parsed_json) %}
+    {%- set candidates = [] -%}
+    {%- for identifier in config.identifiers -%}
+        {#- ref() only where used: a model's refs are its dependencies. -#}
+        {%- set calling_codes = ref('country_calling_codes') if identifier.get('country_column') else none -%}
+        {%- do candidates.append(onefold.privacy_schema() ~ '.suppression_hash('
+            ~ onefold.erasure_identifier_match_key(identifier, calling_codes, row_alias, parsed_json) ~ ')') -%}
+    {%- endfor -%}
+    {{ return(candidates) }}
+{% endmacro %}
+
+
+{% macro duckdb__suppression_check(config, suppressions, row_alias, parsed_json) -%}
+    {%- set schema = onefold.privacy_schema() -%}
+        case
+            when len({{ schema }}.suppression_hashes()) = 0 then false
+            else {{ schema }}.suppression_salt_ok() and (
+            {%- for candidate in onefold.suppression_candidates(config, row_alias, parsed_json) %}
+                coalesce(list_contains({{ schema }}.suppression_hashes(), {{ candidate | indent(16) }}), false)
+                {%- if not loop.last %} or{% endif %}
+            {%- endfor %}
+            )
+        end
+{%- endmacro %}
+
+
+{% macro default__suppression_check(config, suppressions, row_alias, parsed_json) -%}
+        case
+            when not exists (select 1 from {{ suppressions }}) then false
+            else
+            {%- for candidate in onefold.suppression_candidates(config, row_alias, parsed_json) %}
+                coalesce({{ candidate | indent(16) }} in ({{ onefold.suppressed_hashes(suppressions) }}), false)
+                {%- if not loop.last %} or{% endif %}
+            {%- endfor %}
+        end
+{%- endmacro %}
+
+
+{#- The suppression hashes, each row checked against the connection's salt. -#}
+{% macro suppressed_hashes(suppressions) -%}
+    select erasure_suppressions.suppression_hash
+    from {{ suppressions }} as erasure_suppressions
+    where
+        case
+            when erasure_suppressions.salt_fingerprint = {{ onefold.privacy_schema() }}.salt_fingerprint() then true
+            else {{ onefold.raise_error(onefold.missing_salt_message()) }}
+        end
+{%- endmacro %}
+
+
+{% macro missing_salt_message() -%}
+    {{ return(
+        "Erasure suppressions exist in " ~ onefold.privacy_schema() ~ ".erasure_suppressions but this "
+        ~ "connection has no erasure salt, or not the one they were written with. Set "
+        ~ "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.erasure.duckdb_plugin plugin in "
+        ~ "profiles.yml) or PGOPTIONS=-c onefold.erasure_salt=<salt> (PostgreSQL) to the salt onefold "
+        ~ "erase used; staging stops rather than let erased people back in.") }}
+{%- endmacro %}
+
+
+{#- An expression that fails the query with `message` (boolean-typed). -#}
+{% macro raise_error(message) %}
+    {{ return(adapter.dispatch('raise_error', 'onefold')(message)) }}
+{% endmacro %}
+
+{% macro default__raise_error(message) -%}
+    cast(error('{{ message | replace("'", "''") }}') as boolean)
+{%- endmacro %}
+
+{% macro postgres__raise_error(message) -%}
+    {{ onefold.privacy_schema() }}.raise_error('{{ message | replace("'", "''") }}')
+{%- endmacro %}

@@ -1,0 +1,388 @@
+"""`onefold erase`: the click command over the erasure library.
+
+    onefold erase --email ann@example.com                 # dry run: what would go, where
+    onefold erase --email ann@example.com --execute       # erase (GDPR unless --regulation)
+    onefold erase --execute                               # pending intake rows + retries
+    onefold erase --verify cli-20261101-3f2a9c1d0e        # residual scan
+    onefold erase --receipt cli-20261101-3f2a9c1d0e       # the proof
+
+Exit codes: 0 ok (also: dry run, nothing found, already erased), 1 a destination failed
+(retried next run) or verify found residuals, 2 bad usage, config or request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from onefold.errors import ConfigError, OnefoldError
+from onefold.settings import TARGETS
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: test hook: SIGKILL this process after that many journaled steps (crash-recovery test)
+CRASH_AFTER_ENV = "ONEFOLD_ERASURE_TEST_CRASH_AFTER_STEPS"
+
+console = Console()
+error_console = Console(stderr=True)
+log = logging.getLogger("onefold.erasure")
+
+
+def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except OnefoldError as exc:
+            error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+def _parse_identifier(text: str) -> tuple[str, str]:
+    kind, separator, value = text.partition("=")
+    if not separator or not kind.strip():
+        raise ConfigError(f"--identifier {text!r}: write it as TYPE=VALUE, e.g. user_id=u_123")
+    return kind.strip().lower(), value
+
+
+def _crash_hook() -> Callable[[int], None] | None:
+    limit = os.environ.get(CRASH_AFTER_ENV)
+    if not limit:
+        return None
+
+    def crash(steps: int) -> None:
+        if steps >= int(limit):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return crash
+
+
+@click.command("erase")
+@click.option(
+    "--target",
+    type=click.Choice(TARGETS),
+    default="duckdb",
+    show_default=True,
+    envvar="ONEFOLD_TARGET",
+    help="Warehouse to use; connection settings come from ONEFOLD_* variables.",
+)
+@click.option("--email", "emails", multiple=True, help="An email address of the person.")
+@click.option("--phone", "phones", multiple=True, help="A phone number (E.164 best).")
+@click.option("--customer-id", "customer_ids", multiple=True, help="A Onefold customer_id (cus_…).")
+@click.option(
+    "--identifier",
+    "identifiers",
+    multiple=True,
+    metavar="TYPE=VALUE",
+    help="Any type of onefold__erasure_identifier_types, e.g. user_id=u_123.",
+)
+@click.option("--regulation", default="GDPR", show_default=True, help="GDPR, CCPA, ...")
+@click.option(
+    "--received-at",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    default=None,
+    help="When the request arrived, UTC (due dates count from it) [default: now].",
+)
+@click.option("--request-id", default=None, help="Your ticket id [default: cli-<date>-<random>].")
+@click.option("--execute", is_flag=True, help="Apply. Without it nothing changes (dry run).")
+@click.option(
+    "--sweep",
+    is_flag=True,
+    help="Find raw rows re-loaded after their person was erased (delete them with --execute).",
+)
+@click.option("--verify", "verify_id", metavar="REQUEST_ID", help="Scan for residuals.")
+@click.option("--receipt", "receipt_id", metavar="REQUEST_ID", help="Show a request's receipt.")
+@click.option(
+    "--syncs",
+    "syncs_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The syncs file destinations are built from [ONEFOLD_SYNCS_FILE or syncs.yml].",
+)
+@click.option("--show-values", is_flag=True, help="Print identifier values unmasked.")
+@click.option("--sql/--no-sql", "show_sql", default=True, help="Print every statement.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_reports_errors
+def erase(
+    target: str,
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    customer_ids: tuple[str, ...],
+    identifiers: tuple[str, ...],
+    regulation: str,
+    received_at: dt.datetime | None,
+    request_id: str | None,
+    execute: bool,
+    sweep: bool,
+    verify_id: str | None,
+    receipt_id: str | None,
+    syncs_path: Path | None,
+    show_values: bool,
+    show_sql: bool,
+    as_json: bool,
+) -> None:
+    """Erase a person everywhere: warehouse, Onefold's own state, every destination.
+
+    Name the person with --email, --phone, --customer-id or --identifier TYPE=VALUE, or
+    give none to process the pending rows of the erasure_requests source (and retry
+    requests a failed destination left unfinished). Dry run unless --execute.
+    """
+    named = (
+        [("email", v) for v in emails]
+        + [("phone", v) for v in phones]
+        + [("customer_id", v) for v in customer_ids]
+        + [_parse_identifier(v) for v in identifiers]
+    )
+    if (verify_id or receipt_id) and (named or execute or sweep or (verify_id and receipt_id)):
+        raise ConfigError("use --verify or --receipt alone (without identifiers or --execute).")
+    if sweep and named:
+        raise ConfigError("--sweep covers every erased person: give it no identifiers.")
+    if verify_id:
+        sys.exit(_verify(target, verify_id, as_json))
+    if receipt_id:
+        _receipt(target, receipt_id, as_json)
+        return
+    sys.exit(
+        _erase(
+            target,
+            named,
+            regulation,
+            received_at.replace(tzinfo=None) if received_at else None,
+            request_id,
+            execute,
+            sweep,
+            syncs_path,
+            show_values,
+            show_sql,
+            as_json,
+        )
+    )
+
+
+def _connect(target: str, salted: bool, read_only: bool = False) -> Any:
+    from onefold.erasure.salt import connect_salted, load_salt
+    from onefold.warehouse import connect
+
+    salt = load_salt(required=salted)
+    if salt is not None:
+        return connect_salted(target, salt, read_only=read_only), salt
+    return connect(target, read_only=read_only), None
+
+
+def _erase(
+    target: str,
+    named: Sequence[tuple[str, str]],
+    regulation: str,
+    received_at: dt.datetime | None,
+    request_id: str | None,
+    execute: bool,
+    sweep: bool,
+    syncs_path: Path | None,
+    show_values: bool,
+    show_sql: bool,
+    as_json: bool,
+) -> int:
+    from onefold.erasure.config import load_config
+    from onefold.erasure.execute import Eraser, Outcome
+    from onefold.erasure.requests import check_cli_request_id, cli_request, pending_requests
+
+    # A dry run opens DuckDB read-only: it cannot change anything, by construction.
+    warehouse, salt = _connect(target, salted=execute or sweep, read_only=not execute)
+    try:
+        config = load_config(warehouse)
+        if execute:
+            _lock(warehouse)
+        eraser = Eraser(
+            warehouse, config, salt=salt, syncs_path=syncs_path, after_step=_crash_hook()
+        )
+        outcomes: list[Outcome] = []
+        if sweep:
+            outcomes.append(eraser.sweep(execute))
+        elif named:
+            request = cli_request(config, named, regulation, received_at, request_id)
+            check_cli_request_id(warehouse, config, request.request_id)
+            outcomes.append(eraser.run(request, execute))
+        else:
+            seen: set[str] = set()
+            for pending in pending_requests(warehouse, config):
+                outcomes.append(eraser.run(pending, execute))
+                seen.add(pending.request_id)
+            for unfinished in eraser.unfinished():
+                if unfinished not in seen and execute:
+                    outcomes.append(eraser.resume(unfinished))
+            if not outcomes and not as_json:
+                console.print("No pending erasure requests.")
+    finally:
+        warehouse.close()
+    for outcome in outcomes:
+        for step in outcome.steps:
+            if step.state == "done":
+                log.info(
+                    "erasure %s %s: %s rows: %s",
+                    outcome.request_id,
+                    step.name,
+                    step.rows,
+                    step.statement,
+                )
+    if as_json:
+        click.echo(json.dumps([o.as_dict(show_values) for o in outcomes], indent=2, default=str))
+    else:
+        for outcome in outcomes:
+            _print_outcome(outcome, show_values, show_sql)
+    return max((o.exit_code for o in outcomes), default=0)
+
+
+def _lock(warehouse: Any) -> None:
+    """One `onefold erase --execute` at a time (DuckDB's file lock does this already)."""
+    if warehouse.target != "postgres":
+        return
+    held = warehouse.query("select pg_try_advisory_lock(hashtext('onefold_erase'))")[0][0]
+    if not held:
+        raise ConfigError("another `onefold erase --execute` is running; try again later.")
+
+
+def _print_outcome(outcome: Any, show_values: bool, show_sql: bool) -> None:
+    from onefold.erasure.resolve import describe_identifier
+
+    due = f", due {outcome.due_at:%Y-%m-%d}" if outcome.due_at else ""
+    style = {
+        "completed": "green",
+        "dry_run": "cyan",
+        "partially_failed": "bold red",
+        "rejected": "bold red",
+    }.get(outcome.status, "yellow")
+    console.print(
+        f"[bold]{escape(outcome.request_id)}[/] ({escape(outcome.regulation)}{due}): "
+        f"[{style}]{outcome.status}[/] {escape(outcome.message)}",
+        highlight=False,
+    )
+    found = outcome.found
+    if found.get("customers"):
+        records = ", ".join(f"{s} {n:,}" for s, n in found.get("records", {}).items())
+        kinds = ", ".join(f"{t} {n}" for t, n in found.get("identifiers", {}).items())
+        console.print(f"  found {found['customers']} customer(s); records: {records or 'none'}")
+        console.print(f"  identifiers: {kinds}")
+    if outcome.identifiers:
+        values = ", ".join(describe_identifier(i, show_values) for i in outcome.identifiers)
+        console.print(f"  values: {escape(values)}", highlight=False)
+    if outcome.steps:
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("step", "action", "rows", "state"):
+            table.add_column(column, justify="right" if column == "rows" else "left")
+        for step in outcome.steps:
+            table.add_row(
+                escape(step.name),
+                step.action,
+                "" if step.rows is None else f"{step.rows:,}",
+                step.state,
+            )
+        console.print(table)
+        if show_sql:
+            console.print("  statements (values are in the session table erasure_keys):")
+            for step in outcome.steps:
+                console.print(
+                    f"  -- {escape(step.name)}\n  {escape(step.statement)};", highlight=False
+                )
+    for destination in outcome.destinations:
+        error = f": {escape(destination.error)}" if destination.error else ""
+        console.print(
+            f"  destination {escape(destination.sync_name)}/{escape(destination.destination_name)} "
+            f"({destination.destination_type}, {destination.records} record(s)): "
+            f"{destination.status}{error}",
+            highlight=False,
+        )
+
+
+def _verify(target: str, request_id: str, as_json: bool) -> int:
+    from onefold.erasure.config import load_config
+    from onefold.erasure.verify import verify
+
+    warehouse, _ = _connect(target, salted=True)
+    try:
+        result = verify(warehouse, load_config(warehouse), request_id)
+    finally:
+        warehouse.close()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    elif result.clean:
+        console.print(
+            f"[green]{escape(request_id)}: zero residuals[/] ({result.tables_scanned} tables, "
+            f"{result.columns_scanned} columns, {result.hashes} hashes, {result.seconds:.1f}s)",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"[bold red]{escape(request_id)}: {len(result.residuals)} column(s) still hold "
+            "erased identifiers:[/]",
+            highlight=False,
+        )
+        for residual in result.residuals:
+            console.print(
+                f"  {escape(residual.location)}: {residual.values} value(s) "
+                f"({', '.join(residual.forms)})",
+                highlight=False,
+            )
+    return 0 if result.clean else 1
+
+
+def _receipt(target: str, request_id: str, as_json: bool) -> None:
+    from onefold.erasure.receipts import receipt_document
+
+    warehouse, _ = _connect(target, salted=False, read_only=True)
+    try:
+        document = receipt_document(warehouse, request_id)
+    finally:
+        warehouse.close()
+    if as_json:
+        click.echo(json.dumps(document, indent=2, default=str))
+        return
+    receipt = document["receipt"]
+    console.print(
+        f"[bold]{escape(request_id)}[/] {receipt['status']} ({receipt['regulation']}, "
+        f"received {receipt['received_at']}, due {document['due_at']}, completed "
+        f"{receipt['completed_at'] or '-'}, verified {receipt['verified_at'] or '-'})",
+        highlight=False,
+    )
+    found = receipt["found"]
+    for key in ("records", "identifiers", "destinations"):
+        counts = ", ".join(f"{name} {count:,}" for name, count in found.get(key, {}).items())
+        console.print(f"  found {key}: {escape(counts or 'none')}", highlight=False)
+    if found.get("note"):
+        console.print(f"  {escape(str(found['note']))}", highlight=False)
+    console.print(f"  {document['suppression_hashes']} suppression hash(es); journal:")
+    for step in document["steps"]:
+        rows = "" if step["rows"] is None else f": {step['rows']:,} rows"
+        console.print(
+            f"  {step['step']:>3} {step['finished_at']} {escape(step['name'])}{rows}",
+            highlight=False,
+        )
+    for destination in document["destinations"]:
+        console.print(
+            f"  destination {escape(destination['sync_name'])}/"
+            f"{escape(destination['destination_name'])}: {destination['status']} "
+            f"(attempts {destination['attempts']}, last {destination['last_attempted_at']})",
+            highlight=False,
+        )
+    if receipt["verification"]:
+        verification = receipt["verification"]
+        console.print(
+            f"  verification: {'clean' if verification['clean'] else 'RESIDUALS'} "
+            f"at {verification['verified_at']}",
+            highlight=False,
+        )

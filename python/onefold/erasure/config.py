@@ -1,0 +1,130 @@
+"""The erasure configuration, as dbt resolved it on its last run.
+
+The on-run-start hook `create_erasure_objects` writes a snapshot of the vars
+(`onefold__erasure_sources`, identifier types, deadlines) into
+`<base>_privacy.erasure_config`, with every source's relation and the SQL that extracts
+and normalizes each identifier already rendered for the target. Python reads that
+instead of re-implementing the normalization or re-reading `dbt_project.yml`, so erase,
+verify and staging always agree, `--vars` overrides included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from onefold.errors import ConfigError
+from onefold.settings import ProjectSettings
+from onefold.warehouse import Warehouse
+
+CONFIG_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IdentifierSql:
+    """One identifier of a raw table, as SQL over the row aliased `erasure_row`."""
+
+    identifier_type: str | None  # None: the type comes from a column (type_sql)
+    type_sql: str
+    value_sql: str
+    match_key_sql: str
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    relation: str
+    record_key_sql: str
+    record_source: str
+    action: str  # delete | redact
+    redact: dict[str, str | None]
+    keep_derived: tuple[str, ...]
+    suppress: bool
+    identifiers: tuple[IdentifierSql, ...]
+
+
+@dataclass(frozen=True)
+class ErasureConfig:
+    target_type: str
+    privacy_schema: str
+    default_calling_code: str
+    identifier_types: tuple[str, ...]
+    hashed_identifier_types: tuple[str, ...]
+    request_identifier_types: tuple[str, ...]
+    regulations: tuple[str, ...]
+    deadlines: dict[str, dict[str, int]]
+    default_deadline: dict[str, int]
+    verify_exclude_schemas: tuple[str, ...]
+    sources: dict[str, SourceConfig]
+    project: ProjectSettings = field(default_factory=ProjectSettings)
+
+    def schema(self, layer: str) -> str:
+        return self.project.layer_schema(layer)
+
+    def privacy_table(self, table: str) -> str:
+        return f"{self.privacy_schema}.{table}"
+
+    def function(self, name: str) -> str:
+        return f"{self.privacy_schema}.{name}"
+
+
+def _source(name: str, raw: dict[str, Any]) -> SourceConfig:
+    return SourceConfig(
+        name=name,
+        relation=str(raw["relation"]),
+        record_key_sql=str(raw["record_key_sql"]),
+        record_source=str(raw["record_source"]),
+        action=str(raw["action"]),
+        redact={str(k): (None if v is None else str(v)) for k, v in raw["redact"].items()},
+        keep_derived=tuple(str(m) for m in raw["keep_derived"]),
+        suppress=bool(raw["suppress"]),
+        identifiers=tuple(
+            IdentifierSql(
+                identifier_type=item["type"],
+                type_sql=str(item["type_sql"]),
+                value_sql=str(item["value_sql"]),
+                match_key_sql=str(item["match_key_sql"]),
+            )
+            for item in raw["identifiers"]
+        ),
+    )
+
+
+def parse_config(document: dict[str, Any], project: ProjectSettings) -> ErasureConfig:
+    if document.get("version") != CONFIG_VERSION:
+        raise ConfigError(
+            f"erasure configuration version {document.get('version')!r} is not "
+            f"{CONFIG_VERSION}: run `dbt build` with this version of Onefold."
+        )
+    return ErasureConfig(
+        target_type=str(document["target_type"]),
+        privacy_schema=str(document["privacy_schema"]),
+        default_calling_code=str(document["default_calling_code"]),
+        identifier_types=tuple(document["identifier_types"]),
+        hashed_identifier_types=tuple(document["hashed_identifier_types"]),
+        request_identifier_types=tuple(document["request_identifier_types"]),
+        regulations=tuple(document["regulations"]),
+        deadlines={str(k): dict(v) for k, v in document["deadlines"].items()},
+        default_deadline=dict(document["default_deadline"]),
+        verify_exclude_schemas=tuple(document["verify_exclude_schemas"]),
+        sources={name: _source(name, raw) for name, raw in document["sources"].items()},
+        project=project,
+    )
+
+
+def load_config(warehouse: Warehouse, project: ProjectSettings | None = None) -> ErasureConfig:
+    """The snapshot the last `dbt build` wrote; ConfigError when there is none."""
+    project = project or ProjectSettings()
+    schema = project.layer_schema("privacy")
+    if not warehouse.table_exists(schema, "erasure_config"):
+        raise ConfigError(
+            f"no erasure configuration in {schema}.erasure_config: run `dbt build` first "
+            "(its on-run-start hook creates Onefold's erasure tables and functions)."
+        )
+    rows = warehouse.query(
+        f"select config_json from {schema}.erasure_config order by written_at desc limit 1"
+    )
+    if not rows:
+        raise ConfigError(f"{schema}.erasure_config is empty: run `dbt build` first.")
+    return parse_config(json.loads(str(rows[0][0])), project)

@@ -1,0 +1,375 @@
+"""Every statement an erasure runs, built before anything runs (the dry run prints them).
+
+The person's keys go into a session-temporary table `erasure_keys` (item_kind, item_group,
+item_key, item_detail), so statements carry no values: what is logged and stored in the
+journal is the exact SQL, and no erased value is ever in it.
+
+- raw: each table of `onefold__erasure_sources`: rows whose key is one of the person's
+  records, or which carry one of the person's identifiers in any declared column (so
+  quarantined rows and old versions go too), are deleted, or redacted where the source
+  says `redact` (the row and its amounts stay, the named columns are overwritten).
+- derived: every table of Onefold's own schemas (intermediate, marts and any other
+  `<base>_*` schema but staging, reference, privacy and sync), incremental history
+  included, loses the rows keyed on one of the person's customer ids, records,
+  identifiers or graph nodes. Which columns key a row is read from the catalog, so new
+  models are covered without a list to maintain. Staging needs nothing: its views read
+  the raw tables. This is "rebuild only what is affected": one person's rows, no model
+  rebuilt; aggregates over everyone (scores, counts) refresh on the next `dbt build`.
+- sync state: after a destination confirmed the delete, its state and failure rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from onefold.erasure.config import ErasureConfig, SourceConfig
+from onefold.erasure.resolve import (
+    SYNC_FAILURES_TABLE,
+    SYNC_RUNS_TABLE,
+    SYNC_STATE_TABLE,
+    Resolution,
+)
+from onefold.erasure.store import KEYS_TABLE, insert_rows
+from onefold.warehouse import Warehouse, quote_ident
+
+# item kinds of erasure_keys / erasure_work
+CUSTOMER, RECORD, IDENTIFIER, NODE, SYNC_RECORD, SUPPRESSION = (
+    "customer",
+    "record",
+    "identifier",
+    "node",
+    "sync_record",
+    "suppression",
+)
+
+_TEXT_TYPES = ("text", "varchar", "character varying", "character")
+_NODE_COLUMNS = ("node_id", "record_node_id", "left_node_id", "right_node_id")
+
+
+@dataclass(frozen=True)
+class Statement:
+    step: str  # unique journal name within a request
+    phase: str  # raw | derived | sync_state
+    table: str
+    action: str  # delete | redact
+    sql: str
+    params: tuple[Any, ...] = field(default=(), repr=False)
+    count_sql: str = ""
+
+    @property
+    def logged(self) -> str:
+        """The statement as logged: SQL text only; bound values are masked."""
+        suffix = f"  -- {len(self.params)} bound value(s) masked" if self.params else ""
+        return " ".join(self.sql.split()) + suffix
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def keys(kind: str, column: str = "item_key", group: str | None = None) -> str:
+    where = f"item_kind = {literal(kind)}"
+    if group is not None:
+        where += f" and item_group = {literal(group)}"
+    return f"(select {column} from {KEYS_TABLE} where {where})"
+
+
+def key_items(resolution: Resolution) -> list[tuple[str, str, str, str]]:
+    """The person's keys as (kind, group, key, detail) rows."""
+    items: list[tuple[str, str, str, str]] = []
+    items += [(CUSTOMER, "", c, "") for c in resolution.customer_ids]
+    items += [(RECORD, source, key, "") for source, key in resolution.records]
+    if resolution.intake_record:
+        items.append((RECORD, *resolution.intake_record, ""))
+    items += [
+        (IDENTIFIER, i.identifier_type, i.normalized_value, i.match_key)
+        for i in resolution.identifiers
+    ]
+    items += [(NODE, "", node, "") for node in resolution.nodes]
+    items += [
+        (SYNC_RECORD, r.sync_name, r.record_key, r.destination_name)
+        for r in resolution.sync_records
+    ]
+    return sorted(set(items))
+
+
+def load_keys(warehouse: Warehouse, items: Sequence[tuple[str, str, str, str]]) -> None:
+    """(Re)fill the session's erasure_keys table."""
+    columns = "item_kind varchar, item_group varchar, item_key varchar, item_detail varchar"
+    if warehouse.target == "duckdb":
+        warehouse.execute(f"create or replace temp table {KEYS_TABLE} ({columns})")
+    else:
+        warehouse.execute(f"create temp table if not exists {KEYS_TABLE} ({columns})")
+        warehouse.execute(f"truncate table {KEYS_TABLE}")
+    columns_list = ("item_kind", "item_group", "item_key", "item_detail")
+    insert_rows(warehouse, KEYS_TABLE, columns_list, items)
+    if warehouse.target == "postgres":
+        warehouse.execute(f"analyze {KEYS_TABLE}")
+
+
+def raw_statements(config: ErasureConfig) -> list[Statement]:
+    statements = []
+    for source in config.sources.values():
+        predicate = _raw_predicate(source)
+        relation = f"{source.relation} as erasure_row"
+        count_sql = f"select count(*) from {relation} where {predicate}"
+        params: tuple[str | None, ...] = ()
+        if source.action == "delete":
+            sql = f"delete from {relation} where {predicate}"
+        else:
+            assignments = ", ".join(f"{quote_ident(column)} = ?" for column in source.redact)
+            sql = f"update {relation} set {assignments} where {predicate}"
+            params = tuple(source.redact.values())
+        statements.append(
+            Statement(
+                step=f"raw:{source.name}",
+                phase="raw",
+                table=source.relation,
+                action=source.action,
+                sql=sql,
+                params=params,
+                count_sql=count_sql,
+            )
+        )
+    return statements
+
+
+def sweep_statements(config: ErasureConfig) -> list[Statement]:
+    """Raw rows re-loaded after their person was erased: any declared identifier whose
+    salted hash is on the suppression list (the session must carry the salt)."""
+    suppressions = config.privacy_table("erasure_suppressions")
+    suppression_hash = config.function("suppression_hash")
+    statements = []
+    for source in config.sources.values():
+        if not source.identifiers:
+            continue
+        predicate = (
+            "("
+            + "\n    or ".join(
+                f"{suppression_hash}({identifier.match_key_sql}) in "
+                f"(select suppression_hash from {suppressions})"
+                for identifier in source.identifiers
+            )
+            + ")"
+        )
+        relation = f"{source.relation} as erasure_row"
+        params: tuple[str | None, ...] = ()
+        if source.action == "delete":
+            sql = f"delete from {relation} where {predicate}"
+        else:
+            assignments = ", ".join(f"{quote_ident(column)} = ?" for column in source.redact)
+            sql = f"update {relation} set {assignments} where {predicate}"
+            params = tuple(source.redact.values())
+        statements.append(
+            Statement(
+                step=f"sweep:{source.name}",
+                phase="sweep",
+                table=source.relation,
+                action=source.action,
+                sql=sql,
+                params=params,
+                count_sql=f"select count(*) from {relation} where {predicate}",
+            )
+        )
+    return statements
+
+
+def _raw_predicate(source: SourceConfig) -> str:
+    parts = [f"{source.record_key_sql} in {keys(RECORD, group=source.record_source)}"]
+    parts += [
+        f"{identifier.match_key_sql} in {keys(IDENTIFIER, 'item_detail')}"
+        for identifier in source.identifiers
+    ]
+    return "(" + "\n    or ".join(parts) + ")"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str
+
+
+def catalog(warehouse: Warehouse, schemas: Sequence[str]) -> dict[tuple[str, str], list[Column]]:
+    """Base tables of `schemas` and their columns, from information_schema."""
+    if not schemas:
+        return {}
+    placeholders = ", ".join("?" for _ in schemas)
+    current = "current_database()"
+    rows = warehouse.query(
+        f"select columns.table_schema, columns.table_name, columns.column_name, "
+        f"lower(columns.data_type) from information_schema.columns as columns "
+        f"inner join information_schema.tables as tables "
+        f"on columns.table_catalog = tables.table_catalog "
+        f"and columns.table_schema = tables.table_schema "
+        f"and columns.table_name = tables.table_name "
+        f"where tables.table_type = 'BASE TABLE' and columns.table_catalog = {current} "
+        f"and columns.table_schema in ({placeholders}) "
+        f"order by columns.table_schema, columns.table_name, columns.ordinal_position",
+        list(schemas),
+    )
+    tables: dict[tuple[str, str], list[Column]] = {}
+    for schema, table, column, data_type in rows:
+        tables.setdefault((str(schema), str(table)), []).append(
+            Column(str(column).lower(), str(data_type))
+        )
+    return tables
+
+
+def derived_schemas(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
+    """Onefold's own schemas whose tables erasure cleans: `<base>_*` but staging (views
+    over raw), reference (seeds), privacy (its own state) and sync (after destinations)."""
+    base = config.project.dbt_schema
+    skipped = {config.schema(layer) for layer in ("staging", "reference", "sync")}
+    skipped.add(config.privacy_schema)
+    rows = warehouse.query(
+        "select distinct table_schema from information_schema.tables "
+        "where table_catalog = current_database() and table_type = 'BASE TABLE'"
+    )
+    prefix = f"{base}_"
+    return sorted(
+        str(schema)
+        for (schema,) in rows
+        if str(schema).startswith(prefix) and str(schema) not in skipped
+    )
+
+
+def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Statement]:
+    keep: dict[str, list[str]] = {}
+    for source in config.sources.values():
+        for model in source.keep_derived:
+            keep.setdefault(model, []).append(source.record_source)
+    statements = []
+    for (schema, table), columns in catalog(warehouse, derived_schemas(warehouse, config)).items():
+        predicate = derived_predicate(config, columns, keep.get(table, []))
+        if predicate is None:
+            continue
+        relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+        statements.append(
+            Statement(
+                step=f"derived:{schema}.{table}",
+                phase="derived",
+                table=f"{schema}.{table}",
+                action="delete",
+                sql=f"delete from {relation} as erasure_row where {predicate}",
+                count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",
+            )
+        )
+    return statements
+
+
+def derived_predicate(
+    config: ErasureConfig, columns: Sequence[Column], kept_sources: Sequence[str] = ()
+) -> str | None:
+    """The rows of a table that belong to the person, from its column names; None when
+    no column keys a row to a person."""
+    names = {column.name: column for column in columns}
+    parts: list[str] = []
+    for name in ("customer_id", "previous_customer_id"):
+        if name in names:
+            parts.append(f"erasure_row.{name} in {keys(CUSTOMER)}")
+    if "source" in names and "record_key" in names:
+        part = (
+            f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind = {literal(RECORD)} "
+            "and k.item_group = erasure_row.source and k.item_key = erasure_row.record_key)"
+        )
+        if kept_sources:
+            kept = ", ".join(literal(s) for s in kept_sources)
+            part = f"({part} and erasure_row.source not in ({kept}))"
+        parts.append(part)
+    if "identifier_type" in names:
+        if "match_key" in names:
+            value_column, key_column = "match_key", "item_detail"
+        elif "normalized_value" in names:
+            value_column, key_column = "normalized_value", "item_key"
+        else:
+            value_column, key_column = "", ""
+        if value_column:
+            parts.append(
+                f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind = "
+                f"{literal(IDENTIFIER)} and k.item_group = erasure_row.identifier_type "
+                f"and k.{key_column} = erasure_row.{value_column})"
+            )
+        elif "identifier_value" in names:
+            parts.append(
+                f"{config.function('identifier_match_key')}("
+                "lower(trim(erasure_row.identifier_type)), "
+                "cast(erasure_row.identifier_value as varchar), "
+                f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail')}"
+            )
+    for name in _NODE_COLUMNS:
+        if name in names:
+            parts.append(f"cast(erasure_row.{name} as varchar) in {keys(NODE)}")
+    for kind in config.identifier_types:
+        column = names.get(kind)
+        if column is None or kind == "customer_id":
+            continue
+        if not any(column.data_type.startswith(t) for t in _TEXT_TYPES):
+            continue
+        parts.append(
+            f"{config.function('identifier_match_key')}({literal(kind)}, erasure_row.{kind}, "
+            f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail', kind)}"
+        )
+    if not parts:
+        return None
+    return "(" + "\n    or ".join(parts) + ")"
+
+
+def sync_runs_statement(config: ErasureConfig) -> Statement:
+    """Run summaries quote refused records (`key: error`): blank those naming the person."""
+    schema = config.schema("sync")
+    relation = f"{quote_ident(schema)}.{quote_ident(SYNC_RUNS_TABLE)} as erasure_row"
+    predicate = (
+        f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind in "
+        f"({literal(CUSTOMER)}, {literal(SYNC_RECORD)}, {literal(IDENTIFIER)}) "
+        "and length(k.item_key) >= 4 and strpos(erasure_row.error_summary, k.item_key) > 0)"
+    )
+    return Statement(
+        step="sync_runs",
+        phase="sync_state",
+        table=f"{schema}.{SYNC_RUNS_TABLE}",
+        action="redact",
+        sql=f"update {relation} set error_summary = ? where {predicate}",
+        params=("[redacted: named an erased person]",),
+        count_sql=f"select count(*) from {relation} where {predicate}",
+    )
+
+
+def sync_state_statements(
+    config: ErasureConfig, sync_name: str, destination_name: str
+) -> list[Statement]:
+    """Delete a destination's state and failure rows for the person (after its delete)."""
+    schema = config.schema("sync")
+    person = (
+        f"(erasure_row.customer_id in {keys(CUSTOMER)} "
+        f"or erasure_row.record_key in {keys(SYNC_RECORD, group=sync_name)})"
+    )
+    state = (
+        f"{quote_ident(schema)}.{quote_ident(SYNC_STATE_TABLE)} as erasure_row "
+        f"where erasure_row.sync_name = ? and erasure_row.destination_name = ? and {person}"
+    )
+    failures = (
+        f"{quote_ident(schema)}.{quote_ident(SYNC_FAILURES_TABLE)} as erasure_row "
+        f"where erasure_row.sync_name = ? and {person}"
+    )
+    return [
+        Statement(
+            step=f"sync_state:{sync_name}/{destination_name}",
+            phase="sync_state",
+            table=f"{schema}.{SYNC_STATE_TABLE}",
+            action="delete",
+            sql=f"delete from {state}",
+            params=(sync_name, destination_name),
+            count_sql=f"select count(*) from {state}",
+        ),
+        Statement(
+            step=f"sync_failures:{sync_name}/{destination_name}",
+            phase="sync_state",
+            table=f"{schema}.{SYNC_FAILURES_TABLE}",
+            action="delete",
+            sql=f"delete from {failures}",
+            params=(sync_name,),
+            count_sql=f"select count(*) from {failures}",
+        ),
+    ]

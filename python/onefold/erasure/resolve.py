@@ -1,0 +1,270 @@
+"""Expand a request through the identity graph: every customer it names, every linked
+identifier, every source record, every destination record of those customers.
+
+The request's values are normalized by the same SQL as the identity graph
+(`<base>_privacy.identifier_match_key`, created from macros/identity/normalize.sql), then
+looked up in `identity_map` by match key. What a customer is made of comes from the
+identity marts: `identity_map` (its linking identifiers), `customer_records` (its
+records), and the identifier values its records carried as they landed
+(`int_identifiers_normalized.raw_value`), whose hashed forms destinations may hold.
+Identifiers that are shared by several people (blocked as junk or hubs) are not the
+person's and are not erased; the records of the person that carried them are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from onefold.erasure.config import ErasureConfig
+from onefold.erasure.requests import ErasureRequest, RequestIdentifier, mask
+from onefold.errors import ConfigError
+from onefold.warehouse import Warehouse
+
+CUSTOMER_ID = "customer_id"
+# A `customer_id` request that matches no Onefold customer id (cus_…) is tried as the
+# shop's own customer number: intake tools know the shop's id, not Onefold's.
+CUSTOMER_ID_FALLBACK = "shop_customer_id"
+
+
+class MalformedIdentifier(ConfigError):
+    """A request value that cannot be a valid identifier of its type."""
+
+
+@dataclass(frozen=True)
+class FoundIdentifier:
+    identifier_type: str
+    normalized_value: str = field(repr=False)
+    match_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    sync_name: str
+    destination_name: str
+    destination_type: str
+    record_key: str = field(repr=False)
+    customer_id: str | None = field(repr=False)
+    payload: dict[str, Any] = field(repr=False)
+
+
+@dataclass
+class Resolution:
+    """Everything the request reaches. Holds erased values: never log or store it."""
+
+    customer_ids: list[str] = field(default_factory=list)
+    records: list[tuple[str, str]] = field(default_factory=list)
+    identifiers: list[FoundIdentifier] = field(default_factory=list)
+    raw_values: list[tuple[str, str]] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    sync_records: list[SyncRecord] = field(default_factory=list)
+    # The request's own intake row, redacted with the rest (intake requests only).
+    intake_record: tuple[str, str] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.customer_ids or self.identifiers)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts only: what a receipt may keep."""
+        records: dict[str, int] = {}
+        for source, _ in self.records:
+            records[source] = records.get(source, 0) + 1
+        identifiers: dict[str, int] = {}
+        for identifier in self.identifiers:
+            kind = identifier.identifier_type
+            identifiers[kind] = identifiers.get(kind, 0) + 1
+        destinations: dict[str, int] = {}
+        for record in self.sync_records:
+            name = f"{record.sync_name}/{record.destination_name}"
+            destinations[name] = destinations.get(name, 0) + 1
+        return {
+            "customers": len(self.customer_ids),
+            "records": dict(sorted(records.items())),
+            "identifiers": dict(sorted(identifiers.items())),
+            "destinations": dict(sorted(destinations.items())),
+        }
+
+    def match_keys(self) -> list[str]:
+        return sorted({i.match_key for i in self.identifiers})
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def request_match_key(
+    warehouse: Warehouse, config: ErasureConfig, identifier: RequestIdentifier
+) -> str:
+    """The identifier's match key, or MalformedIdentifier (exit code 2)."""
+    kind = CUSTOMER_ID_FALLBACK if identifier.identifier_type == CUSTOMER_ID else None
+    rows = warehouse.query(
+        f"select {config.function('identifier_match_key')}(?, ?, ?)",
+        [kind or identifier.identifier_type, identifier.value, config.default_calling_code],
+    )
+    match_key = rows[0][0] if rows else None
+    if match_key is None:
+        raise MalformedIdentifier(
+            f"{identifier.masked} is not a valid {identifier.identifier_type}: it does not "
+            "normalize to a usable value (check for typos; phone numbers without a country "
+            f"code are read with +{config.default_calling_code})."
+        )
+    return str(match_key)
+
+
+def find_customers(
+    warehouse: Warehouse, config: ErasureConfig, request: ErasureRequest
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The customers a request names and the request's own (type, match_key) pairs."""
+    marts = config.schema("marts")
+    customers: set[str] = set()
+    keys: list[tuple[str, str]] = []
+    for identifier in request.identifiers:
+        if identifier.identifier_type == CUSTOMER_ID:
+            direct = warehouse.query(
+                f"select distinct customer_id from {marts}.customer_records where customer_id = ?",
+                [identifier.value.strip()],
+            )
+            if direct:
+                customers.update(str(row[0]) for row in direct)
+                keys.append((CUSTOMER_ID, identifier.value.strip()))
+                continue
+            lookup_type = CUSTOMER_ID_FALLBACK
+        else:
+            lookup_type = identifier.identifier_type
+        match_key = request_match_key(warehouse, config, identifier)
+        keys.append((lookup_type, match_key))
+        rows = warehouse.query(
+            f"select distinct customer_id from {marts}.identity_map "
+            "where identifier_type = ? and match_key = ?",
+            [lookup_type, match_key],
+        )
+        customers.update(str(row[0]) for row in rows)
+    return sorted(customers), keys
+
+
+def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str]) -> Resolution:
+    """Every identifier, record, node and destination record of these customers."""
+    resolution = Resolution(customer_ids=list(customer_ids))
+    if not customer_ids:
+        return resolution
+    marts, intermediate = config.schema("marts"), config.schema("intermediate")
+    ids = _placeholders(customer_ids)
+    resolution.identifiers = [
+        FoundIdentifier(str(kind), str(value), str(key))
+        for kind, value, key in warehouse.query(
+            f"select identifier_type, normalized_value, match_key from {marts}.identity_map "
+            f"where customer_id in ({ids}) order by identifier_type, match_key",
+            customer_ids,
+        )
+    ]
+    # The customer ids themselves are identifiers too: destinations and state key on them.
+    resolution.identifiers += [FoundIdentifier(CUSTOMER_ID, c, c) for c in customer_ids]
+    resolution.records = [
+        (str(source), str(key))
+        for source, key in warehouse.query(
+            f"select source, record_key from {marts}.customer_records "
+            f"where customer_id in ({ids}) order by source, record_key",
+            customer_ids,
+        )
+    ]
+    if warehouse.table_exists(intermediate, "int_identifiers_normalized"):
+        resolution.raw_values = [
+            (str(kind), str(raw))
+            for kind, raw in warehouse.query(
+                f"select distinct observed.identifier_type, lower(trim(observed.raw_value)) "
+                f"from {intermediate}.int_identifiers_normalized as observed "
+                f"inner join {marts}.customer_records as records "
+                "on observed.source = records.source and observed.record_key = records.record_key "
+                f"inner join {marts}.identity_map as linked "
+                "on observed.identifier_type = linked.identifier_type "
+                "and observed.match_key = linked.match_key "
+                "and linked.customer_id = records.customer_id "
+                f"where records.customer_id in ({ids}) and observed.raw_value is not null",
+                customer_ids,
+            )
+        ]
+    resolution.nodes = _nodes(warehouse, config, customer_ids)
+    resolution.sync_records = sync_records(warehouse, config, resolution)
+    return resolution
+
+
+def _nodes(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str]) -> list[str]:
+    """Graph node ids of the customers' records and identifiers (intermediate tables)."""
+    intermediate, marts = config.schema("intermediate"), config.schema("marts")
+    ids = _placeholders(customer_ids)
+    nodes: set[str] = set()
+    if warehouse.table_exists(intermediate, "int_customer_ids_assigned"):
+        nodes.update(
+            str(row[0])
+            for row in warehouse.query(
+                f"select record_node_id from {intermediate}.int_customer_ids_assigned "
+                f"where customer_id in ({ids})",
+                customer_ids,
+            )
+        )
+    if warehouse.table_exists(intermediate, "int_identity_edges_resolved"):
+        nodes.update(
+            str(row[0])
+            for row in warehouse.query(
+                f"select distinct edges.right_node_id "
+                f"from {intermediate}.int_identity_edges_resolved as edges "
+                f"inner join {marts}.identity_map as linked "
+                "on edges.identifier_type = linked.identifier_type "
+                "and edges.match_key = linked.match_key "
+                f"where linked.customer_id in ({ids}) and edges.rule != 'record'",
+                customer_ids,
+            )
+        )
+    return sorted(nodes)
+
+
+SYNC_STATE_TABLE = "onefold_sync_state"
+SYNC_FAILURES_TABLE = "onefold_sync_failures"
+SYNC_RUNS_TABLE = "onefold_sync_runs"
+
+
+def sync_records(
+    warehouse: Warehouse, config: ErasureConfig, resolution: Resolution
+) -> list[SyncRecord]:
+    """Every record any sync acknowledged for the person (state rows keyed on one of the
+    customer ids, or on one of the person's identifier values as the sync's key)."""
+    schema = config.schema("sync")
+    if not warehouse.table_exists(schema, SYNC_STATE_TABLE):
+        return []
+    values = sorted(
+        {i.normalized_value for i in resolution.identifiers}
+        | {i.match_key for i in resolution.identifiers}
+    )
+    ids = resolution.customer_ids
+    rows = warehouse.query(
+        f"select sync_name, destination_name, destination_type, record_key, customer_id, "
+        f"payload_json from {schema}.{SYNC_STATE_TABLE} "
+        f"where customer_id in ({_placeholders(ids)}) or record_key in ({_placeholders(values)}) "
+        "order by sync_name, destination_name, record_key",
+        [*ids, *values],
+    )
+    found = []
+    for sync_name, destination_name, destination_type, record_key, customer_id, payload in rows:
+        try:
+            parsed = json.loads(payload) if payload else {}
+        except json.JSONDecodeError:
+            parsed = {}
+        found.append(
+            SyncRecord(
+                sync_name=str(sync_name),
+                destination_name=str(destination_name or sync_name),
+                destination_type=str(destination_type or ""),
+                record_key=str(record_key),
+                customer_id=None if customer_id is None else str(customer_id),
+                payload=parsed if isinstance(parsed, dict) else {"value": parsed},
+            )
+        )
+    return found
+
+
+def describe_identifier(identifier: FoundIdentifier, reveal: bool) -> str:
+    value = identifier.normalized_value if reveal else mask(identifier.normalized_value)
+    return f"{identifier.identifier_type}:{value}"

@@ -1,0 +1,114 @@
+"""The erasure salt: a secret from the environment that keys every suppression hash.
+
+A suppression hash is SHA-256 of `salt | match_key`. Unsalted digests of emails and
+phone numbers are reversible by guessing (hash every address you can think of); with a
+secret salt, someone who can read the warehouse learns nothing from the list. The salt
+lives in `DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT` only: dbt scrubs `DBT_ENV_SECRET_*`
+values from its logs, the Python side never logs or stores it, and the warehouse holds
+only `fingerprint` (a hash of the salt) so staging can tell a wrong salt from a right one.
+
+Warehouse sessions that must hash (staging's filter, `--verify`'s scan) get the salt as
+connection state, never as SQL text: a DuckDB session variable set with a bound
+parameter, a PostgreSQL setting passed in the connection's startup options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from psycopg2.extensions import make_dsn
+from pydantic import PrivateAttr
+
+from onefold.errors import ConfigError
+from onefold.settings import PostgresSettings
+from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+
+SALT_ENV = "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT"
+DUCKDB_VARIABLE = "onefold_erasure_salt"
+POSTGRES_SETTING = "onefold.erasure_salt"
+MIN_LENGTH = 16
+_FINGERPRINT_PREFIX = "onefold-erasure-salt|"
+
+
+@dataclass(frozen=True)
+class Salt:
+    """The secret; `repr` and `str` never show it."""
+
+    _secret: str = field(repr=False)
+
+    def hash(self, match_key: str) -> str:
+        """The suppression hash of a match key (same as SQL `suppression_hash()`)."""
+        return hashlib.sha256(f"{self._secret}|{match_key}".encode()).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        """A check value of the salt (same as SQL `salt_fingerprint()`)."""
+        return hashlib.sha256(f"{_FINGERPRINT_PREFIX}{self._secret}".encode()).hexdigest()
+
+    def reveal(self) -> str:
+        """The secret itself, for configuring a connection. Never log it."""
+        return self._secret
+
+    def __str__(self) -> str:
+        return "Salt(**********)"
+
+
+def load_salt(required: bool = True) -> Salt | None:
+    """The salt from the environment; ConfigError when required and missing or weak."""
+    value = os.environ.get(SALT_ENV, "")
+    if not value:
+        if required:
+            raise ConfigError(
+                f"{SALT_ENV} is not set: erasure writes salted hashes to the suppression list "
+                "and needs the secret salt dbt's staging uses. Generate one once "
+                "(`openssl rand -hex 32`), keep it in your secret store, and set it for "
+                "`onefold erase` and for dbt (PostgreSQL: also PGOPTIONS='-c "
+                f"{POSTGRES_SETTING}=<salt>')."
+            )
+        return None
+    if len(value) < MIN_LENGTH:
+        raise ConfigError(
+            f"{SALT_ENV} is shorter than {MIN_LENGTH} characters: use a long random value "
+            "(`openssl rand -hex 32`) so the suppression list cannot be reversed by guessing."
+        )
+    return Salt(value)
+
+
+def libpq_option(name: str, value: str) -> str:
+    """`-c name=value` for libpq's `options`, with spaces and backslashes escaped."""
+    escaped = value.replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"-c {name}={escaped}"
+
+
+class _SaltedPostgresSettings(PostgresSettings):
+    """PostgreSQL settings whose connection carries the salt as a session setting."""
+
+    _options: str = PrivateAttr(default="")
+
+    def dsn(self) -> str:
+        base = super().dsn()
+        existing = os.environ.get("PGOPTIONS", "")
+        options = f"{existing} {self._options}".strip()
+        return str(make_dsn(base, options=options))
+
+
+def connect_salted(target: str, salt: Salt, read_only: bool = False) -> Warehouse:
+    """A warehouse connection on which staging and `suppression_hash()` see the salt."""
+    if target == "duckdb":
+        duckdb_warehouse = DuckDBWarehouse(read_only=read_only)
+        duckdb_warehouse.execute(f"set variable {DUCKDB_VARIABLE} = ?", [salt.reveal()])
+        return duckdb_warehouse
+    if target == "postgres":
+        settings = _SaltedPostgresSettings()
+        settings._options = libpq_option(POSTGRES_SETTING, salt.reveal())
+        return PostgresWarehouse(settings)
+    raise ConfigError(f"unknown target {target!r}: choose duckdb or postgres")
+
+
+def apply_salt(warehouse: Warehouse, salt: Salt) -> None:
+    """Put the salt on an open DuckDB connection (PostgreSQL needs connect_salted)."""
+    if warehouse.target != "duckdb":
+        raise ConfigError("apply_salt works on DuckDB only; open PostgreSQL with connect_salted")
+    warehouse.execute(f"set variable {DUCKDB_VARIABLE} = ?", [salt.reveal()])

@@ -1,0 +1,417 @@
+"""Onefold's erasure state in `<base>_privacy` (created by dbt's on-run-start hook).
+
+- `erasure_receipts`: one row per request; found/done counts, status, verification.
+- `erasure_steps`: the journal; a step with a row here is done and is never redone.
+- `erasure_destinations`: per request and destination, the delete call's status.
+- `erasure_work`: the request's resolved keys while it runs; deleted when it completes.
+- `erasure_suppressions`: salted hashes staging screens.
+
+No table here holds an erased value once its request is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from onefold.erasure.config import ErasureConfig
+from onefold.warehouse import Warehouse
+
+IN_PROGRESS = "in_progress"
+PARTIALLY_FAILED = "partially_failed"
+COMPLETED = "completed"
+
+KEYS_TABLE = "erasure_keys"
+_CHUNK = 400
+
+
+@contextmanager
+def transaction(warehouse: Warehouse) -> Iterator[None]:
+    """Everything inside commits together or not at all (both connections autocommit)."""
+    warehouse.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        warehouse.execute("rollback")
+        raise
+    warehouse.execute("commit")
+
+
+def dml_count(warehouse: Warehouse, statement: str, params: Sequence[Any] = ()) -> int:
+    """Run a delete/update/insert and return how many rows it touched."""
+    if warehouse.target == "duckdb":
+        rows = warehouse.query(statement, list(params))
+        return int(rows[0][0]) if rows else 0
+    rows = warehouse.query(
+        f"with affected as ({statement} returning 1) select count(*) from affected", list(params)
+    )
+    return int(rows[0][0])
+
+
+def insert_rows(
+    warehouse: Warehouse, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Multi-row inserts with bound parameters, a few hundred rows per statement."""
+    column_list = ", ".join(columns)
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        params = [value for row in chunk for value in row]
+        warehouse.execute(
+            f"insert into {table} ({column_list}) values {', '.join(one for _ in chunk)}", params
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    erasure_request_id: str
+    request_source: str
+    identifier_types: str
+    regulation: str
+    status: str
+    found: dict[str, Any]
+    actions: dict[str, Any]
+    verification: dict[str, Any] | None
+    last_error: str | None
+    residuals_count: int | None
+    received_at: dt.datetime | None
+    started_at: dt.datetime | None
+    updated_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    verified_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "erasure_request_id": self.erasure_request_id,
+            "request_source": self.request_source,
+            "identifier_types": self.identifier_types,
+            "regulation": self.regulation,
+            "status": self.status,
+            "found": self.found,
+            "actions": self.actions,
+            "verification": self.verification,
+            "last_error": self.last_error,
+            "residuals_count": self.residuals_count,
+            "received_at": _iso(self.received_at),
+            "started_at": _iso(self.started_at),
+            "updated_at": _iso(self.updated_at),
+            "completed_at": _iso(self.completed_at),
+            "verified_at": _iso(self.verified_at),
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(sep=" ") if value else None
+
+
+_RECEIPT_COLUMNS = (
+    "erasure_request_id, request_source, identifier_types, regulation, status, found_json, "
+    "actions_json, verification_json, last_error, residuals_count, received_at, started_at, "
+    "updated_at, completed_at, verified_at"
+)
+
+
+class Store:
+    def __init__(self, warehouse: Warehouse, config: ErasureConfig) -> None:
+        self.warehouse = warehouse
+        self.config = config
+
+    def table(self, name: str) -> str:
+        return self.config.privacy_table(name)
+
+    # -- receipts ---------------------------------------------------------------------
+
+    def receipt(self, request_id: str) -> Receipt | None:
+        rows = self.warehouse.query(
+            f"select {_RECEIPT_COLUMNS} from {self.table('erasure_receipts')} "
+            "where erasure_request_id = ?",
+            [request_id],
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Receipt(
+            erasure_request_id=str(row[0]),
+            request_source=str(row[1]),
+            identifier_types=str(row[2] or ""),
+            regulation=str(row[3] or ""),
+            status=str(row[4]),
+            found=json.loads(row[5]) if row[5] else {},
+            actions=json.loads(row[6]) if row[6] else {},
+            verification=json.loads(row[7]) if row[7] else None,
+            last_error=row[8],
+            residuals_count=None if row[9] is None else int(row[9]),
+            received_at=row[10],
+            started_at=row[11],
+            updated_at=row[12],
+            completed_at=row[13],
+            verified_at=row[14],
+        )
+
+    def receipts(self, statuses: Sequence[str]) -> list[Receipt]:
+        placeholders = ", ".join("?" for _ in statuses)
+        rows = self.warehouse.query(
+            f"select erasure_request_id from {self.table('erasure_receipts')} "
+            f"where status in ({placeholders}) order by received_at, erasure_request_id",
+            list(statuses),
+        )
+        found = [self.receipt(str(row[0])) for row in rows]
+        return [receipt for receipt in found if receipt is not None]
+
+    def insert_receipt(
+        self,
+        request_id: str,
+        request_source: str,
+        identifier_types: str,
+        regulation: str,
+        received_at: dt.datetime,
+        found: dict[str, Any],
+        now: dt.datetime,
+        status: str = IN_PROGRESS,
+    ) -> None:
+        self.warehouse.execute(
+            f"insert into {self.table('erasure_receipts')} (erasure_request_id, request_source, "
+            "identifier_types, regulation, status, found_json, actions_json, received_at, "
+            "started_at, updated_at, completed_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                request_id,
+                request_source,
+                identifier_types,
+                regulation,
+                status,
+                json.dumps(found, sort_keys=True),
+                json.dumps({}),
+                received_at,
+                now,
+                now,
+                now if status == COMPLETED else None,
+            ],
+        )
+
+    def update_receipt(
+        self,
+        request_id: str,
+        now: dt.datetime,
+        *,
+        status: str | None = None,
+        actions: dict[str, Any] | None = None,
+        last_error: str | None = None,
+        clear_error: bool = False,
+        completed: bool = False,
+    ) -> None:
+        sets: list[str] = ["updated_at = ?"]
+        params: list[Any] = [now]
+        if status is not None:
+            sets.append("status = ?")
+            params.append(status)
+        if actions is not None:
+            sets.append("actions_json = ?")
+            params.append(json.dumps(actions, sort_keys=True))
+        if last_error is not None or clear_error:
+            sets.append("last_error = ?")
+            params.append(last_error)
+        if completed:
+            sets.append("completed_at = ?")
+            params.append(now)
+        self.warehouse.execute(
+            f"update {self.table('erasure_receipts')} set {', '.join(sets)} "
+            "where erasure_request_id = ?",
+            [*params, request_id],
+        )
+
+    def record_verification(
+        self, request_id: str, result: dict[str, Any], residuals: int, now: dt.datetime
+    ) -> None:
+        self.warehouse.execute(
+            f"update {self.table('erasure_receipts')} set verification_json = ?, "
+            "residuals_count = ?, verified_at = ?, updated_at = ? where erasure_request_id = ?",
+            [json.dumps(result, sort_keys=True), residuals, now, now, request_id],
+        )
+
+    # -- journal ----------------------------------------------------------------------
+
+    def done_steps(self, request_id: str) -> dict[str, int]:
+        rows = self.warehouse.query(
+            f"select step_name, rows_affected from {self.table('erasure_steps')} "
+            "where erasure_request_id = ?",
+            [request_id],
+        )
+        return {str(name): int(count or 0) for name, count in rows}
+
+    def steps(self, request_id: str) -> list[dict[str, Any]]:
+        rows = self.warehouse.query(
+            f"select step_number, step_name, statement_sql, rows_affected, detail, finished_at "
+            f"from {self.table('erasure_steps')} where erasure_request_id = ? "
+            "order by step_number",
+            [request_id],
+        )
+        return [
+            {
+                "step": int(number),
+                "name": str(name),
+                "statement": statement,
+                "rows": None if count is None else int(count),
+                "detail": detail,
+                "finished_at": _iso(finished),
+            }
+            for number, name, statement, count, detail, finished in rows
+        ]
+
+    def record_step(
+        self,
+        request_id: str,
+        name: str,
+        statement: str | None,
+        rows: int | None,
+        now: dt.datetime,
+        detail: str | None = None,
+    ) -> None:
+        self.warehouse.execute(
+            f"insert into {self.table('erasure_steps')} (erasure_request_id, step_number, "
+            "step_name, statement_sql, detail, rows_affected, finished_at) "
+            f"select ?, coalesce(max(step_number), 0) + 1, ?, ?, ?, ?, ? "
+            f"from {self.table('erasure_steps')} where erasure_request_id = ?",
+            [request_id, name, statement, detail, rows, now, request_id],
+        )
+
+    # -- work items -------------------------------------------------------------------
+
+    def write_work(self, request_id: str, items: Sequence[tuple[str, str, str, str, str]]) -> None:
+        """Items: (kind, group, key, detail, payload_json)."""
+        insert_rows(
+            self.warehouse,
+            self.table("erasure_work"),
+            (
+                "erasure_request_id",
+                "item_kind",
+                "item_group",
+                "item_key",
+                "item_detail",
+                "payload_json",
+            ),
+            [(request_id, *item) for item in items],
+        )
+
+    def work(self, request_id: str) -> list[tuple[str, str, str, str, str]]:
+        rows = self.warehouse.query(
+            f"select item_kind, item_group, item_key, item_detail, payload_json "
+            f"from {self.table('erasure_work')} where erasure_request_id = ?",
+            [request_id],
+        )
+        return [tuple(str(v) if v is not None else "" for v in row) for row in rows]  # type: ignore[misc]
+
+    def requests_holding(self, match_keys: Sequence[str]) -> list[str]:
+        """Unfinished requests whose resolved identifiers include one of `match_keys`."""
+        if not match_keys:
+            return []
+        placeholders = ", ".join("?" for _ in match_keys)
+        rows = self.warehouse.query(
+            f"select distinct erasure_request_id from {self.table('erasure_work')} "
+            f"where item_kind = 'identifier' and item_detail in ({placeholders}) "
+            "order by erasure_request_id",
+            list(match_keys),
+        )
+        return [str(row[0]) for row in rows]
+
+    def clear_work(self, request_id: str) -> int:
+        return dml_count(
+            self.warehouse,
+            f"delete from {self.table('erasure_work')} where erasure_request_id = ?",
+            [request_id],
+        )
+
+    # -- suppressions -----------------------------------------------------------------
+
+    def suppressed_by(self, hashes: Sequence[str]) -> list[str]:
+        """Requests that already suppressed one of these hashes."""
+        if not hashes:
+            return []
+        placeholders = ", ".join("?" for _ in hashes)
+        rows = self.warehouse.query(
+            f"select distinct erasure_request_id from {self.table('erasure_suppressions')} "
+            f"where suppression_hash in ({placeholders}) order by erasure_request_id",
+            list(hashes),
+        )
+        return [str(row[0]) for row in rows]
+
+    def request_hashes(self, request_id: str) -> list[tuple[str, str, str]]:
+        rows = self.warehouse.query(
+            f"select identifier_type, identifier_form, suppression_hash "
+            f"from {self.table('erasure_suppressions')} where erasure_request_id = ?",
+            [request_id],
+        )
+        return [(str(t), str(f or "match_key"), str(h)) for t, f, h in rows]
+
+    # -- destinations -----------------------------------------------------------------
+
+    def destination_statuses(self, request_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        rows = self.warehouse.query(
+            f"select sync_name, destination_name, destination_type, status, last_error, "
+            f"records_count, attempts, first_attempted_at, last_attempted_at, completed_at "
+            f"from {self.table('erasure_destinations')} where erasure_request_id = ?",
+            [request_id],
+        )
+        return {
+            (str(row[0]), str(row[1])): {
+                "sync_name": str(row[0]),
+                "destination_name": str(row[1]),
+                "destination_type": str(row[2]),
+                "status": str(row[3]),
+                "last_error": row[4],
+                "records": int(row[5] or 0),
+                "attempts": int(row[6] or 0),
+                "first_attempted_at": _iso(row[7]),
+                "last_attempted_at": _iso(row[8]),
+                "completed_at": _iso(row[9]),
+            }
+            for row in rows
+        }
+
+    def record_destination(
+        self,
+        request_id: str,
+        sync_name: str,
+        destination_name: str,
+        destination_type: str,
+        records: int,
+        status: str,
+        error: str | None,
+        now: dt.datetime,
+    ) -> None:
+        table = self.table("erasure_destinations")
+        with transaction(self.warehouse):
+            existing = self.warehouse.query(
+                f"select attempts, first_attempted_at from {table} "
+                "where erasure_request_id = ? and sync_name = ? and destination_name = ?",
+                [request_id, sync_name, destination_name],
+            )
+            attempts = (int(existing[0][0] or 0) if existing else 0) + 1
+            first = existing[0][1] if existing else now
+            self.warehouse.execute(
+                f"delete from {table} "
+                "where erasure_request_id = ? and sync_name = ? and destination_name = ?",
+                [request_id, sync_name, destination_name],
+            )
+            self.warehouse.execute(
+                f"insert into {table} (erasure_request_id, sync_name, destination_name, "
+                "destination_type, status, last_error, records_count, attempts, "
+                "first_attempted_at, last_attempted_at, completed_at) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    request_id,
+                    sync_name,
+                    destination_name,
+                    destination_type,
+                    status,
+                    error,
+                    records,
+                    attempts,
+                    first,
+                    now,
+                    now if status == "succeeded" else None,
+                ],
+            )

@@ -1,0 +1,108 @@
+"""The suppression list: salted hashes of every form of every erased identifier.
+
+Form `match_key` is what staging compares (SHA-256 of salt and the identity graph's match
+key); the other forms are the hashed spellings destinations and payloads carry, kept so
+`--verify` can recognise them without the values: `sha256` (a text id hashed),
+`digits_sha256` (a phone's digits without '+', as Meta hashes them) and `raw_sha256`
+(an email hashed as typed, trimmed and lower-cased, before Onefold's gmail rules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from onefold.erasure.config import ErasureConfig
+from onefold.erasure.resolve import Resolution
+from onefold.erasure.salt import Salt
+from onefold.warehouse import Warehouse
+
+_HEX64 = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class SuppressionEntry:
+    identifier_type: str
+    identifier_form: str
+    suppression_hash: str
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _is_sha256_hex(value: str) -> bool:
+    text = value.strip().lower()
+    return len(text) == 64 and set(text) <= _HEX64
+
+
+def suppression_entries(
+    config: ErasureConfig, resolution: Resolution, salt: Salt
+) -> list[SuppressionEntry]:
+    """Every form of every identifier of the resolution, salted and hashed, deduplicated."""
+    entries: dict[str, SuppressionEntry] = {}
+
+    def add(kind: str, form: str, key: str) -> None:
+        digest = salt.hash(key)
+        entries.setdefault(digest, SuppressionEntry(kind, form, digest))
+
+    hashed_types = set(config.hashed_identifier_types)
+    for identifier in resolution.identifiers:
+        kind, value = identifier.identifier_type, identifier.normalized_value
+        add(kind, "match_key", identifier.match_key)
+        if kind not in hashed_types:
+            add(kind, "sha256", _sha256(identifier.match_key))
+        elif kind == "phone" and value.startswith("+") and not _is_sha256_hex(value):
+            add(kind, "digits_sha256", _sha256(value[1:]))
+    for kind, raw in resolution.raw_values:
+        if kind == "email" and raw and not _is_sha256_hex(raw):
+            add(kind, "raw_sha256", _sha256(raw.strip().lower()))
+    return sorted(entries.values(), key=lambda e: (e.identifier_type, e.identifier_form))
+
+
+#: Beyond this many hashes DuckDB's macros read the table instead of holding constants.
+LIST_LIMIT = 5000
+
+
+def missing_salt_message(privacy_schema: str) -> str:
+    """The error staging raises without the right salt (as macros/privacy/suppression.sql)."""
+    return (
+        f"Erasure suppressions exist in {privacy_schema}.erasure_suppressions but this "
+        "connection has no erasure salt, or not the one they were written with. Set "
+        "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.erasure.duckdb_plugin "
+        "plugin in profiles.yml) or PGOPTIONS=-c onefold.erasure_salt=<salt> (PostgreSQL) to "
+        "the salt onefold erase used; staging stops rather than let erased people back in."
+    )
+
+
+def duckdb_suppression_macros(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
+    """DuckDB: `suppression_hashes()` and `suppression_salt_ok()` as constants from the
+    table as it is now; the same SQL as the dbt macro `duckdb_suppression_macros`, run in
+    the transaction that inserts the hashes so staging never sees one without the other."""
+    schema = config.privacy_schema
+    table = f"{schema}.erasure_suppressions"
+    rows = warehouse.query(f"select distinct suppression_hash, salt_fingerprint from {table}")
+    hashes = sorted({str(h) for h, _ in rows})
+    fingerprints = sorted({str(f) for _, f in rows})
+    error = "error('" + missing_salt_message(schema).replace("'", "''") + "')"
+    if len(hashes) > LIST_LIMIT:
+        listed = f"(select list(distinct suppression_hash) from {table})"
+        salt_ok = (
+            f"case when (select count(*) from {table} where salt_fingerprint is distinct from "
+            f"{schema}.salt_fingerprint()) = 0 then true else {error} end"
+        )
+    else:
+        listed = "[" + ", ".join(f"'{h}'" for h in hashes) + "]::varchar[]"
+        if not fingerprints:
+            salt_ok = "true"
+        elif len(fingerprints) == 1:
+            salt_ok = (
+                f"case when {schema}.salt_fingerprint() = '{fingerprints[0]}' "
+                f"then true else {error} end"
+            )
+        else:
+            salt_ok = error
+    return [
+        f"create or replace macro {schema}.suppression_hashes() as {listed}",
+        f"create or replace macro {schema}.suppression_salt_ok() as {salt_ok}",
+    ]

@@ -1,0 +1,283 @@
+"""`onefold erase --verify <request>`: scan the whole warehouse for what was erased.
+
+The receipt holds no erased value, so the scan cannot search for the values. It works
+the other way round: it takes every value of every text-like column of every base
+table (every schema of the database but the system ones and
+`onefold__erasure_verify_exclude_schemas`), splits values that look like JSON, URLs or
+free text into tokens (and pulls phone-number-shaped runs out of them), derives each
+token's candidate match keys with the identity graph's own normalization (as-is, as an
+email, as a phone number; a 64-hex token is a hash already) and compares the salted hash
+of each candidate with the request's suppression hashes. A raw spelling
+(' Ann.Lee@GoogleMail.com'), the normalized value and its SHA-256 all meet the same
+hash; so do the hashed spellings destinations receive (see `suppression.py`).
+
+Limits: a phone number written in national format without a country is read with
+`onefold__default_phone_calling_code`; values split across columns, encoded (base64,
+URL-encoded '@') or inside binary columns are not recognised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from onefold.erasure.config import ErasureConfig
+from onefold.erasure.requests import utc_now
+from onefold.erasure.store import Store, insert_rows
+from onefold.errors import ConfigError
+from onefold.warehouse import Warehouse, quote_ident
+
+HASHES_TABLE = "erasure_verify_hashes"
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
+_TEXTUAL = ("varchar", "text", "character", "json", "uuid", "struct", "map", "array", "list")
+# Characters that separate tokens in JSON, URLs, user agents and free text.
+_SEPARATORS = r"""[][\s"'<>(){},;:=&?/\\|]+"""
+_NEEDS_SPLIT = r"""[][\s"'<>(){},;:=&?/\\|]"""
+_PHONE_RUN = r"\+?[0-9][0-9 ().-]{5,}[0-9]"
+
+
+@dataclass(frozen=True)
+class Residual:
+    schema: str
+    table: str
+    column: str
+    values: int
+    forms: tuple[str, ...]
+
+    @property
+    def location(self) -> str:
+        return f"{self.schema}.{self.table}.{self.column}"
+
+
+@dataclass
+class Verification:
+    request_id: str
+    residuals: list[Residual] = field(default_factory=list)
+    tables_scanned: int = 0
+    columns_scanned: int = 0
+    hashes: int = 0
+    seconds: float = 0.0
+    verified_at: dt.datetime | None = None
+
+    @property
+    def clean(self) -> bool:
+        return not self.residuals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "erasure_request_id": self.request_id,
+            "clean": self.clean,
+            "residuals": [
+                {"location": r.location, "values": r.values, "forms": list(r.forms)}
+                for r in self.residuals
+            ],
+            "tables_scanned": self.tables_scanned,
+            "columns_scanned": self.columns_scanned,
+            "hashes": self.hashes,
+            "seconds": round(self.seconds, 2),
+            "verified_at": self.verified_at.isoformat(sep=" ") if self.verified_at else None,
+        }
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Dialect:
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def tokens(self, source: str) -> str:
+        """(column_name, token) rows from `source` (column_name, v): the value itself,
+        its parts where it has separators, and the phone-number-shaped runs in it."""
+        split, needs = _literal(_SEPARATORS), _literal(_NEEDS_SPLIT)
+        phone = _literal(_PHONE_RUN)
+        if self.target == "duckdb":
+            return (
+                f"select column_name, unnest(case when regexp_matches(v, {needs}) "
+                f"then list_append(string_split_regex(v, {split}), trim(v)) "
+                f"else [trim(v)] end) as token from {source} "
+                f"union all select column_name, unnest(regexp_extract_all(v, {phone})) "
+                f"from {source} where regexp_matches(v, {needs}) "
+                f"and regexp_matches(v, '[0-9][^0-9]?[0-9][^0-9]?[0-9]')"
+            )
+        return (
+            f"select column_name, unnest(case when v ~ {needs} "
+            f"then array_append(regexp_split_to_array(v, {split}), trim(v)) "
+            f"else array[trim(v)] end) as token from {source} "
+            f"union all select column_name, (regexp_matches(v, {phone}, 'g'))[1] "
+            f"from {source} where v ~ {needs} and v ~ '[0-9][^0-9]?[0-9][^0-9]?[0-9]'"
+        )
+
+    def is_hex64(self, expression: str) -> str:
+        if self.target == "duckdb":
+            return f"regexp_full_match({expression}, '[0-9a-f]{{64}}')"
+        return f"({expression} ~ '^[0-9a-f]{{64}}$')"
+
+    def phone_like(self, expression: str) -> str:
+        """Digits with the usual punctuation, 7 to 20 characters: worth normalizing."""
+        pattern = "[+]?[0-9][0-9 ().-]{5,18}[0-9]"
+        if self.target == "duckdb":
+            return f"regexp_full_match({expression}, '{pattern}')"
+        return f"({expression} ~ '^{pattern}$')"
+
+
+def tune_session(warehouse: Warehouse) -> None:
+    """PostgreSQL: no JIT (it compiles every one of the scan's many short queries for
+    longer than they run) and room to hash the distinct values in memory."""
+    if warehouse.target == "postgres":
+        warehouse.execute("set jit = off")
+        warehouse.execute("set work_mem = '256MB'")
+
+
+def scanned_schemas(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
+    rows = warehouse.query(
+        "select distinct table_schema from information_schema.tables "
+        "where table_catalog = current_database() and table_type = 'BASE TABLE' "
+        "order by table_schema"
+    )
+    excluded = SYSTEM_SCHEMAS | set(config.verify_exclude_schemas)
+    return [
+        str(schema)
+        for (schema,) in rows
+        if str(schema) not in excluded and not str(schema).startswith("pg_temp")
+    ]
+
+
+def textual_columns(
+    warehouse: Warehouse, schemas: Sequence[str]
+) -> dict[tuple[str, str], list[str]]:
+    from onefold.erasure.plan import catalog
+
+    tables: dict[tuple[str, str], list[str]] = {}
+    for key, columns in catalog(warehouse, schemas).items():
+        names = [c.name for c in columns if any(t in c.data_type for t in _TEXTUAL)]
+        if names:
+            tables[key] = names
+    return tables
+
+
+def load_hashes(warehouse: Warehouse, hashes: Sequence[tuple[str, str, str]]) -> None:
+    columns = "identifier_type varchar, identifier_form varchar, suppression_hash varchar"
+    if warehouse.target == "duckdb":
+        warehouse.execute(f"create or replace temp table {HASHES_TABLE} ({columns})")
+    else:
+        warehouse.execute(f"create temp table if not exists {HASHES_TABLE} ({columns})")
+        warehouse.execute(f"truncate table {HASHES_TABLE}")
+    insert_rows(
+        warehouse,
+        HASHES_TABLE,
+        ("identifier_type", "identifier_form", "suppression_hash"),
+        list(hashes),
+    )
+    if warehouse.target == "postgres":
+        warehouse.execute(f"analyze {HASHES_TABLE}")
+
+
+def keys_query(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
+    """(column_name, k): every candidate match key of every text column of the table.
+
+    Values and tokens are deduplicated before anything is normalized; cheap tests
+    (length, '@') guard the normalizers, which run on few tokens."""
+    dialect = _Dialect(config.target_type)
+    relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+    values = "\n    union all ".join(
+        f"select {_literal(column)} as column_name, cast({quote_ident(column)} as varchar) as v "
+        f"from {relation} where {quote_ident(column)} is not null"
+        for column in columns
+    )
+    match_key = config.function("identifier_match_key")
+    code = _literal(config.default_calling_code)
+    return f"""
+with verify_values as (
+    select distinct column_name, v from ({values}) as all_values
+),
+verify_tokens as (
+    select distinct column_name, token from ({dialect.tokens("verify_values")}) as split_values
+    where token is not null and token != ''
+),
+verify_keys as (
+    select column_name, token as k from verify_tokens
+    union all
+    select column_name, lower(token) from verify_tokens
+    where length(token) = 64 and token != lower(token)
+    union all
+    select column_name, {match_key}('email', token, {code}) from verify_tokens
+    where token like '%@%'
+    union all
+    select column_name, {match_key}('phone', token, {code}) from verify_tokens
+    where length(token) between 7 and 20 and {dialect.phone_like("token")}
+)
+select distinct column_name, k from verify_keys where k is not null
+"""
+
+
+def scan_table(
+    warehouse: Warehouse, config: ErasureConfig, schema: str, table: str, columns: Sequence[str]
+) -> list[tuple[str, str, int]]:
+    """(column, type:form, distinct values) for every column holding erased identifiers.
+    Needs load_hashes() first, on a connection that carries the salt."""
+    suppression_hash = config.function("suppression_hash")
+    rows = warehouse.query(
+        f"with verify_candidates as ({keys_query(config, schema, table, columns)}), "
+        "verify_hits as (select column_name, k from verify_candidates "
+        f"where {suppression_hash}(k) in (select suppression_hash from {HASHES_TABLE})) "
+        "select verify_hits.column_name, "
+        "hashes.identifier_type || ':' || hashes.identifier_form, count(distinct verify_hits.k) "
+        f"from verify_hits inner join {HASHES_TABLE} as hashes "
+        f"on {suppression_hash}(verify_hits.k) = hashes.suppression_hash "
+        "group by verify_hits.column_name, hashes.identifier_type || ':' || hashes.identifier_form"
+    )
+    return [(str(column), str(form), int(count)) for column, form, count in rows]
+
+
+def verify(
+    warehouse: Warehouse, config: ErasureConfig, request_id: str, record: bool = True
+) -> Verification:
+    """Scan every table for the request's erased identifiers. `warehouse` must carry the
+    salt (`onefold.erasure.salt.connect_salted`)."""
+    store = Store(warehouse, config)
+    receipt = store.receipt(request_id)
+    if receipt is None:
+        raise ConfigError(
+            f"no erasure request {request_id!r}: run `onefold erase --execute` for it first."
+        )
+    hashes = store.request_hashes(request_id)
+    result = Verification(request_id, hashes=len(hashes))
+    started = time.perf_counter()
+    fingerprint = warehouse.query(f"select {config.function('salt_fingerprint')}()")[0][0]
+    fingerprints = warehouse.query(
+        f"select distinct salt_fingerprint from {config.privacy_table('erasure_suppressions')} "
+        "where erasure_request_id = ?",
+        [request_id],
+    )
+    if fingerprints and {str(f) for (f,) in fingerprints} != {str(fingerprint)}:
+        raise ConfigError(
+            "the salt in DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT is not the one this request's "
+            "suppression hashes were written with: verify needs the same salt."
+        )
+    if hashes:
+        tune_session(warehouse)
+        load_hashes(warehouse, hashes)
+        tables = textual_columns(warehouse, scanned_schemas(warehouse, config))
+        for (schema, table), columns in sorted(tables.items()):
+            result.tables_scanned += 1
+            result.columns_scanned += len(columns)
+            found: dict[str, tuple[int, list[str]]] = {}
+            for column, form, count in scan_table(warehouse, config, schema, table, columns):
+                values, forms = found.get(str(column), (0, []))
+                found[str(column)] = (values + int(count), [*forms, str(form)])
+            for column, (values, forms) in sorted(found.items()):
+                result.residuals.append(
+                    Residual(schema, table, column, values, tuple(sorted(set(forms))))
+                )
+    result.seconds = time.perf_counter() - started
+    result.verified_at = utc_now()
+    if record:
+        store.record_verification(
+            request_id, result.as_dict(), len(result.residuals), result.verified_at
+        )
+    return result

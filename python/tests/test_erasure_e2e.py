@@ -1,0 +1,565 @@
+"""Erasure end to end on both warehouses: demo data, `dbt build`, a webhook sync, then
+`onefold erase` for real people of the demo.
+
+One module-scoped world per target; the tests run in file order against it:
+dry run and bad requests change nothing; an erase reaches every linked identifier,
+deletes at the webhook and verifies clean; replayed raw rows stay out of the marts; a
+second run is a no-op; a run killed midway completes when started again; a failing
+destination leaves the request partially failed until the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from onefold.erasure.cli import CRASH_AFTER_ENV, erase
+from onefold.erasure.salt import POSTGRES_SETTING, SALT_ENV, Salt, connect_salted
+from onefold.erasure.store import insert_rows
+from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.testing.dbt import PROJECT_DIR, environment
+from onefold.testing.postgres import PostgresServer, create_database
+from onefold.testing.warehouse import connect_with
+from onefold.testing.webhook_server import WebhookReceiver, webhook_server
+from onefold.warehouse import Warehouse
+
+pytestmark = pytest.mark.e2e
+
+PERSONS = 1500
+SEED = 11
+END_DATE = dt.date(2026, 11, 1)
+SALT = "e2e-erasure-salt-5f1c0a9d3b7e4c2a"
+WEBHOOK_SECRET_ENV = "ONEFOLD_TEST_ERASURE_WEBHOOK_SECRET"
+WEBHOOK_SECRET = "erasure-webhook-secret"
+RAW_TABLES = (
+    "web_events",
+    "shop_customers",
+    "shop_orders",
+    "crm_contacts",
+    "pos_transactions",
+    "email_events",
+    "consent_events",
+)
+
+
+@dataclass
+class Person:
+    customer_id: str
+    email: str
+    identifiers: list[tuple[str, str, str]]  # (type, normalized value, match key)
+
+
+@dataclass
+class World:
+    target: str
+    env: dict[str, str]
+    target_path: Path
+    syncs_path: Path
+    hook: WebhookReceiver
+    people: list[Person]
+    raw_before: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def connect(self) -> Warehouse:
+        return connect_with(self.env)
+
+    def connect_salted(self) -> Warehouse:
+        """A connection staging's suppression filter accepts (it carries the salt)."""
+        with environment(self.env):
+            return connect_salted(self.target, Salt(SALT))
+
+    def cli(self, *args: str) -> tuple[int, Any]:
+        """`onefold erase --json ...` in-process; (exit code, parsed JSON or output)."""
+        with environment(self.env):
+            result = CliRunner().invoke(
+                erase, ["--target", self.target, "--syncs", str(self.syncs_path), *args]
+            )
+        try:
+            return result.exit_code, json.loads(result.output)
+        except json.JSONDecodeError:
+            return result.exit_code, result.output
+
+
+def dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
+    """dbt in a subprocess: in-process dbt-duckdb keeps the DuckDB file locked after the
+    run, and the crash test needs another process to open it."""
+    command = [
+        str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_path),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
+        capture_output=True,
+        text=True,
+        cwd=target_path.parent,
+    )
+    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
+
+
+def _people(warehouse: Warehouse, count: int) -> list[Person]:
+    """Customers with an email, a phone and at least five identifier types, most first."""
+    rows = warehouse.query(
+        "select customer_id from onefold_marts.identity_map group by customer_id "
+        "having count(distinct identifier_type) >= 5 "
+        "and count(case when identifier_type = 'email' then 1 end) = 1 "
+        "and count(case when identifier_type = 'phone' then 1 end) >= 1 "
+        "order by count(*) desc, customer_id limit ?",
+        [count],
+    )
+    people = []
+    for (customer_id,) in rows:
+        identifiers = [
+            (str(t), str(v), str(k))
+            for t, v, k in warehouse.query(
+                "select identifier_type, normalized_value, match_key "
+                "from onefold_marts.identity_map where customer_id = ? order by 1, 2",
+                [customer_id],
+            )
+        ]
+        email = next(v for t, v, _ in identifiers if t == "email")
+        people.append(Person(str(customer_id), email, identifiers))
+    return people
+
+
+def _write_syncs(path: Path, url: str) -> None:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "syncs": {
+                    "customers_webhook": {
+                        "model": "customers",
+                        "destination": {
+                            "type": "webhook",
+                            "url": url,
+                            "secret_env": WEBHOOK_SECRET_ENV,
+                            "batch_size": 500,
+                            "requests_per_second": 2000,
+                            "timeout_seconds": 2.0,
+                            "max_retries": 2,
+                            "backoff_seconds": 0.002,
+                            "max_backoff_seconds": 0.02,
+                        },
+                        "mode": "upsert",
+                        "primary_key": "customer_id",
+                        "fields": {"email_sha256": "email", "phone_sha256": "phone"},
+                        "hashed": ["email_sha256", "phone_sha256"],
+                    }
+                }
+            }
+        )
+    )
+
+
+def _sync(world: World) -> None:
+    from onefold.sync import load_syncs, run_sync
+
+    with environment(world.env):
+        warehouse = world.connect()
+        try:
+            run_sync(warehouse, load_syncs(world.syncs_path)["customers_webhook"])
+        finally:
+            warehouse.close()
+
+
+@pytest.fixture(
+    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    root = tmp_path_factory.mktemp(f"erasure-{request.param}")
+    env = {
+        SALT_ENV: SALT,
+        WEBHOOK_SECRET_ENV: WEBHOOK_SECRET,
+        "ONEFOLD_TARGET": request.param,
+    }
+    if request.param == "duckdb":
+        env["ONEFOLD_DUCKDB_PATH"] = str(root / "onefold.duckdb")
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        env.update(create_database(server, "onefold_erasure_e2e").environment())
+        env["PGOPTIONS"] = f"-c {POSTGRES_SETTING}={SALT}"
+    warehouse = connect_with(env)
+    try:
+        generate_demo_data(
+            warehouse, GeneratorConfig(persons=PERSONS, seed=SEED, end_date=END_DATE)
+        )
+    finally:
+        warehouse.close()
+    # PostgreSQL builds without data tests: they run in test_e2e_build, and cost a
+    # minute here; DuckDB runs them all.
+    tests = (
+        [] if request.param == "duckdb" else ["--resource-type", "seed", "--resource-type", "model"]
+    )
+    dbt(["build", *tests], env, root / "target")
+    with webhook_server(WEBHOOK_SECRET) as hook:
+        syncs_path = root / "syncs.yml"
+        _write_syncs(syncs_path, hook.url)
+        warehouse = connect_with(env)
+        try:
+            people = _people(warehouse, 3)
+        finally:
+            warehouse.close()
+        built = World(request.param, env, root / "target", syncs_path, hook, people)
+        _sync(built)
+        yield built
+
+
+def fingerprint(warehouse: Warehouse) -> dict[str, tuple[int, str]]:
+    """Row count and an order-independent digest of every base table of the database."""
+    tables = warehouse.query(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_type = 'BASE TABLE' and table_catalog = current_database() "
+        "and table_schema not in ('information_schema', 'pg_catalog') "
+        "and table_schema not like 'pg_%' order by 1, 2"
+    )
+    row_text = "cast(t as varchar)" if warehouse.target == "duckdb" else "t::text"
+    digests = {}
+    for schema, table in tables:
+        count, digest = warehouse.query(
+            f"select count(*), md5(coalesce(string_agg(md5({row_text}), '' order by "
+            f'md5({row_text})), \'\')) from "{schema}"."{table}" as t'
+        )[0]
+        digests[f"{schema}.{table}"] = (int(count), str(digest))
+    return digests
+
+
+def _fingerprint(world: World) -> dict[str, tuple[int, str]]:
+    warehouse = world.connect()
+    try:
+        return fingerprint(warehouse)
+    finally:
+        warehouse.close()
+
+
+def _raw_tables(world: World) -> dict[str, pd.DataFrame]:
+    warehouse = world.connect()
+    try:
+        return {table: warehouse.query_df(f"select * from raw.{table}") for table in RAW_TABLES}
+    finally:
+        warehouse.close()
+
+
+def _in_marts(warehouse: Warehouse, person: Person) -> list[str]:
+    """Marts rows that still name the person by customer id or identifier."""
+    found = []
+    keys = [key for _, _, key in person.identifiers]
+    placeholders = ", ".join("?" for _ in keys)
+    checks = {
+        "identity_map": f"match_key in ({placeholders})",
+        "identity_edges": f"match_key in ({placeholders})",
+    }
+    for table, where in checks.items():
+        if warehouse.query(f"select count(*) from onefold_marts.{table} where {where}", keys)[0][0]:
+            found.append(table)
+    for table in ("customers", "customer_records", "segment_memberships", "consent_current"):
+        if warehouse.query(
+            f"select count(*) from onefold_marts.{table} where customer_id = ?",
+            [person.customer_id],
+        )[0][0]:
+            found.append(table)
+    return found
+
+
+def test_people_were_synced_to_the_webhook(world: World) -> None:
+    assert len(world.people) == 3
+    for person in world.people:
+        assert person.customer_id in world.hook.records
+
+
+def test_dry_run_shows_what_it_found_and_changes_nothing(world: World) -> None:
+    person = world.people[0]
+    before = _fingerprint(world)
+    code, result = world.cli("--json", "--email", f"  {person.email.upper()} ")
+    assert code == 0, result
+    (outcome,) = result
+    assert outcome["status"] == "dry_run"
+    assert outcome["found"]["customers"] == 1
+    kinds = {t for t, _, _ in person.identifiers}
+    assert set(outcome["found"]["identifiers"]) >= kinds
+    assert outcome["found"]["destinations"] == {"customers_webhook/customers_webhook": 1}
+    raw = {s["step"]: s["rows"] for s in outcome["statements"] if s["step"].startswith("raw:")}
+    assert raw["raw:web_events"] > 0
+    assert all(s["sql"] and s["state"] == "planned" for s in outcome["statements"])
+    assert person.email not in json.dumps(result)  # masked unless --show-values
+    assert _fingerprint(world) == before
+
+
+BAD_REQUESTS = [
+    (["--identifier", "passport_number=X123"], 2, "unknown identifier type 'passport_number'"),
+    (["--email", "not-an-email@"], 2, "is not a valid email"),
+    (["--phone", "12"], 2, "is not a valid phone"),
+    (["--email", "nobody.at.all@example.org"], 0, "nothing to erase"),
+    (["--regulation", "HIPAA", "--email", "a@b.co"], 2, "unknown regulation"),
+    (["--request-id", "ER-1", "--verify", "ER-1"], 2, "use --verify or --receipt alone"),
+]
+
+
+def test_bad_requests_get_clear_answers_and_change_nothing(world: World) -> None:
+    before = _fingerprint(world)
+    for args, exit_code, message in BAD_REQUESTS:
+        code, output = world.cli(*args, "--execute")
+        assert code == exit_code, (args, output)
+        assert message in " ".join(str(output).split()), (args, output)
+    assert _fingerprint(world) == before
+
+
+def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world: World) -> None:
+    person = world.people[0]
+    world.raw_before = _raw_tables(world)
+    code, result = world.cli(
+        "--json", "--execute", "--request-id", "E2E-1", "--email", person.email
+    )
+    assert code == 0, result
+    (outcome,) = result
+    assert outcome["status"] == "completed", outcome
+    assert outcome["destinations"][0]["status"] == "succeeded"
+    assert person.customer_id in world.hook.deleted
+    assert person.customer_id not in world.hook.records
+    warehouse = world.connect()
+    try:
+        assert _in_marts(warehouse, person) == []
+        state = warehouse.query(
+            "select count(*) from onefold_sync.onefold_sync_state where customer_id = ?",
+            [person.customer_id],
+        )[0][0]
+        assert state == 0
+        work = warehouse.query("select count(*) from onefold_privacy.erasure_work")[0][0]
+        assert work == 0
+        status = warehouse.query(
+            "select status, destinations_succeeded from onefold_marts.erasure_requests_status "
+            "where erasure_request_id = 'E2E-1'"
+        )
+        assert status == [("completed", 1)]
+        receipt = warehouse.query_df("select * from onefold_privacy.erasure_receipts")
+        steps = warehouse.query_df("select * from onefold_privacy.erasure_steps")
+    finally:
+        warehouse.close()
+    stored = receipt.to_json(date_format="iso") + steps.to_json(date_format="iso")
+    for _, value, _ in person.identifiers:
+        assert value not in stored, "the receipt must not hold erased values"
+    code, verification = world.cli("--json", "--verify", "E2E-1")
+    assert code == 0, verification
+    assert verification["clean"], verification["residuals"]
+    assert verification["tables_scanned"] > 40
+
+
+def test_a_second_run_is_a_no_op(world: World) -> None:
+    person = world.people[0]
+    before = _fingerprint(world)
+    code, result = world.cli("--json", "--execute", "--email", person.email)
+    assert code == 0
+    assert result[0]["status"] == "already_erased"
+    code, result = world.cli(
+        "--json", "--execute", "--request-id", "E2E-1", "--email", person.email
+    )
+    assert code == 0
+    assert result[0]["status"] == "already_completed"
+    assert _fingerprint(world) == before
+
+
+STAGED = {
+    "web_events": "web__events",
+    "shop_customers": "shop__customers",
+    "shop_orders": "shop__orders",
+    "crm_contacts": "crm__contacts",
+    "pos_transactions": "pos__transactions",
+    "email_events": "email__events",
+    "consent_events": "consent__events",
+}
+
+
+def _staging_counts(world: World) -> tuple[dict[str, int], int]:
+    """Rows per staged model, and raw rows suppressed across the base models."""
+    warehouse = world.connect_salted()
+    try:
+        staged = {
+            model: int(warehouse.query(f"select count(*) from onefold_staging.stg_{model}")[0][0])
+            for model in STAGED.values()
+        }
+        suppressed = sum(
+            int(
+                warehouse.query(
+                    f"select count(*) from onefold_staging.base_{model} where is_suppressed"
+                )[0][0]
+            )
+            for model in STAGED.values()
+        )
+    finally:
+        warehouse.close()
+    return staged, suppressed
+
+
+def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
+    person = world.people[0]
+    after = _raw_tables(world)
+    staged_before, suppressed_before = _staging_counts(world)
+    assert suppressed_before == 0
+    warehouse = world.connect()
+    replayed = 0
+    try:
+        for table, before in world.raw_before.items():
+            merged = before.merge(after[table], how="left", indicator=True)
+            missing = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
+            if missing.empty:
+                continue
+            missing = missing.assign(_loaded_at=pd.Timestamp(dt.datetime(2026, 11, 2)))
+            rows = [
+                [
+                    None
+                    if pd.isna(v)
+                    else (v.to_pydatetime() if hasattr(v, "to_pydatetime") else v)
+                    for v in row
+                ]
+                for row in missing.itertuples(index=False)
+            ]
+            insert_rows(warehouse, f"raw.{table}", list(missing.columns), rows)
+            replayed += len(rows)
+    finally:
+        warehouse.close()
+    assert replayed > 0
+    # Staging's views screen the replayed rows as soon as they land, before any dbt run
+    # (on DuckDB through the list `onefold erase` wrote into its macros).
+    staged_now, suppressed_now = _staging_counts(world)
+    assert staged_now == staged_before, "no replayed row may reach staging"
+    assert suppressed_now == replayed
+    if world.target == "duckdb":
+        dbt(["build"], world.env, world.target_path)
+    else:
+        # PostgreSQL: staging's views see the replayed rows as they land; its tests run
+        # (reconciliation counts suppressed rows). Marts read staging only, so unchanged
+        # staging means unchanged marts; the full rebuild is the DuckDB leg's (a
+        # PostgreSQL build costs a minute and a half).
+        dbt(["test", "--select", "staging"], world.env, world.target_path)
+    staged_after, suppressed_after = _staging_counts(world)
+    assert staged_after == staged_before, "no replayed row may reach staging"
+    assert suppressed_after == replayed
+    warehouse = world.connect()
+    try:
+        assert _in_marts(warehouse, person) == []
+    finally:
+        warehouse.close()
+    if world.target == "duckdb":  # one scan per target is enough for the time budget
+        code, verification = world.cli("--json", "--verify", "E2E-1")
+        assert code == 1
+        assert {r["location"].split(".")[0] for r in verification["residuals"]} == {"raw"}
+    # Naming the person again is still a no-op; the sweep takes the replayed rows out.
+    code, result = world.cli("--json", "--execute", "--email", person.email)
+    assert (code, result[0]["status"]) == (0, "already_erased")
+    code, result = world.cli("--json", "--sweep")
+    assert code == 0 and sum(s["rows"] for s in result[0]["statements"]) > 0
+    code, result = world.cli("--json", "--sweep", "--execute")
+    assert code == 0, result
+    code, verification = world.cli("--json", "--verify", "E2E-1")
+    assert code == 0 and verification["clean"], verification["residuals"]
+
+
+def test_a_run_killed_midway_completes_when_started_again(world: World) -> None:
+    person = world.people[1]
+    env = {**os.environ, **world.env, CRASH_AFTER_ENV: "4"}
+    command = [
+        str(Path(sys.executable).with_name("onefold")), "erase", "--target", world.target,
+        "--syncs", str(world.syncs_path), "--execute", "--email", person.email,
+    ]  # fmt: skip
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    warehouse = world.connect()
+    try:
+        (status,) = warehouse.query(
+            "select status from onefold_marts.erasure_requests_status "
+            "where request_source = 'cli' and status != 'completed'"
+        )[0]
+        assert status == "in_progress"
+    finally:
+        warehouse.close()
+    code, result = world.cli("--json", "--execute", "--email", person.email)
+    assert code == 0, result
+    (outcome,) = result
+    assert outcome["status"] == "completed"
+    assert "resumed unfinished request" in outcome["message"]
+    assert person.customer_id in world.hook.deleted
+    code, verification = world.cli("--json", "--verify", outcome["erasure_request_id"])
+    assert verification["clean"], verification["residuals"]
+
+
+def test_a_failing_destination_leaves_the_request_partially_failed_until_it_succeeds(
+    world: World,
+) -> None:
+    person = world.people[2]
+    world.hook.fail_next(50, status=503)
+    code, result = world.cli(
+        "--json", "--execute", "--request-id", "E2E-3", "--email", person.email
+    )
+    assert code == 1, result
+    assert result[0]["status"] == "partially_failed"
+    assert result[0]["destinations"][0]["status"] == "failed"
+    warehouse = world.connect()
+    try:
+        assert warehouse.query(
+            "select status from onefold_marts.erasure_requests_status "
+            "where erasure_request_id = 'E2E-3'"
+        ) == [("partially_failed",)]
+        assert warehouse.query(
+            "select status, attempts from onefold_marts.erasure_destination_status "
+            "where erasure_request_id = 'E2E-3'"
+        ) == [("failed", 1)]
+    finally:
+        warehouse.close()
+    assert person.customer_id in world.hook.records  # not deleted there yet
+    world.hook.heal()
+    # The next run retries it (`onefold erase --execute` alone retries every unfinished
+    # request; naming it keeps the test to this one).
+    code, result = world.cli(
+        "--json", "--execute", "--request-id", "E2E-3", "--email", person.email
+    )
+    assert code == 0, result
+    assert result[0]["status"] == "completed", result
+    assert person.customer_id in world.hook.deleted
+    warehouse = world.connect()
+    try:
+        assert warehouse.query(
+            "select status, attempts from onefold_marts.erasure_destination_status "
+            "where erasure_request_id = 'E2E-3'"
+        ) == [("succeeded", 2)]
+    finally:
+        warehouse.close()
+
+
+def test_pending_intake_requests_are_processed_and_shown_on_the_status_mart(world: World) -> None:
+    if world.target != "duckdb":
+        pytest.skip("the intake path is the same SQL on both targets; DuckDB keeps it quick")
+    code, result = world.cli("--json", "--execute")
+    assert code == 0, result
+    intake = [o for o in result if o["request_source"] == "erasure_requests"]
+    assert intake and all(o["status"] == "completed" for o in intake), result
+    warehouse = world.connect()
+    try:
+        statuses = dict(
+            warehouse.query(
+                "select request_source, count(*) from onefold_marts.erasure_requests_status "
+                "where status = 'completed' group by request_source"
+            )
+        )
+        redacted = warehouse.query(
+            "select count(*) from raw.erasure_requests where identifier_value != '[erased]'"
+        )[0][0]
+    finally:
+        warehouse.close()
+    assert statuses["erasure_requests"] == len(intake)
+    assert redacted == 0
+    code, again = world.cli("--json", "--execute")
+    assert code == 0
+    assert again == [] or all(o["status"] != "completed" for o in again)

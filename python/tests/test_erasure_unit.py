@@ -1,0 +1,312 @@
+"""Erasure pieces that need no dbt build: intake validation, due dates, the salt,
+suppression forms, the statement planner and the residual scan's SQL (on an in-memory
+DuckDB with stand-ins for the dbt-created functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from onefold.erasure.cli import erase
+from onefold.erasure.config import ErasureConfig, parse_config
+from onefold.erasure.plan import Column, derived_predicate, key_items
+from onefold.erasure.requests import cli_request, due_at, mask
+from onefold.erasure.resolve import FoundIdentifier, Resolution, SyncRecord
+from onefold.erasure.salt import SALT_ENV, Salt, libpq_option, load_salt
+from onefold.erasure.suppression import suppression_entries
+from onefold.erasure.verify import keys_query, load_hashes, scan_table
+from onefold.errors import ConfigError
+from onefold.settings import ProjectSettings
+from onefold.warehouse import DuckDBWarehouse
+
+DOCUMENT = {
+    "version": 1,
+    "target_type": "duckdb",
+    "privacy_schema": "p",
+    "default_calling_code": "1",
+    "identifier_types": ["email", "phone", "user_id", "anonymous_id", "customer_id"],
+    "hashed_identifier_types": ["email", "phone"],
+    "request_identifier_types": ["email", "phone", "user_id", "customer_id"],
+    "regulations": ["GDPR", "CCPA"],
+    "deadlines": {"GDPR": {"months": 1}, "CCPA": {"days": 45}},
+    "default_deadline": {"days": 30},
+    "verify_exclude_schemas": ["raw_truth"],
+    "sources": {
+        "shop_orders": {
+            "relation": '"raw"."shop_orders"',
+            "record_key_sql": "trim(erasure_row.order_id)",
+            "record_source": "shop_orders",
+            "action": "redact",
+            "redact": {"email": None},
+            "keep_derived": ["orders"],
+            "suppress": True,
+            "identifiers": [
+                {
+                    "type": "email",
+                    "type_sql": "'email'",
+                    "value_sql": "erasure_row.email",
+                    "match_key_sql": "p.identifier_match_key('email', erasure_row.email, '1')",
+                }
+            ],
+        }
+    },
+}
+
+
+@pytest.fixture
+def config() -> ErasureConfig:
+    return parse_config(DOCUMENT, ProjectSettings())
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_config_snapshot_parses(config: ErasureConfig) -> None:
+    source = config.sources["shop_orders"]
+    assert source.action == "redact" and source.redact == {"email": None}
+    assert source.identifiers[0].identifier_type == "email"
+    assert config.function("suppression_hash") == "p.suppression_hash"
+    with pytest.raises(ConfigError, match="version"):
+        parse_config({**DOCUMENT, "version": 99}, ProjectSettings())
+
+
+@pytest.mark.parametrize(
+    ("regulation", "received", "due"),
+    [
+        ("GDPR", dt.datetime(2026, 1, 31, 9), dt.datetime(2026, 2, 28, 9)),
+        ("GDPR", dt.datetime(2028, 1, 31), dt.datetime(2028, 2, 29)),
+        ("GDPR", dt.datetime(2026, 12, 15), dt.datetime(2027, 1, 15)),
+        ("CCPA", dt.datetime(2026, 1, 1), dt.datetime(2026, 2, 15)),
+        ("LGPD", dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 31)),
+    ],
+)
+def test_due_dates_follow_the_regulation(
+    config: ErasureConfig, regulation: str, received: dt.datetime, due: dt.datetime
+) -> None:
+    assert due_at(config, regulation, received) == due
+
+
+def test_month_deadlines_match_sql_interval_arithmetic(config: ErasureConfig) -> None:
+    connection = duckdb.connect()
+    for day in range(1, 366, 7):
+        received = dt.datetime(2027, 1, 1, 12) + dt.timedelta(days=day)
+        (sql_due,) = connection.execute("select ? + interval 1 month", [received]).fetchone()
+        assert due_at(config, "GDPR", received) == sql_due
+
+
+def test_cli_requests_are_validated(config: ErasureConfig) -> None:
+    request = cli_request(config, [("email", "Ann@Example.com")], "gdpr")
+    assert request.regulation == "GDPR" and request.request_id.startswith("cli-")
+    assert "Ann@Example.com" not in repr(request)
+    with pytest.raises(ConfigError, match="unknown identifier type 'passport'"):
+        cli_request(config, [("passport", "X1")], "GDPR")
+    with pytest.raises(ConfigError, match="blank"):
+        cli_request(config, [("email", "  ")], "GDPR")
+    with pytest.raises(ConfigError, match="unknown regulation 'HIPAA'"):
+        cli_request(config, [("email", "a@b.co")], "HIPAA")
+    with pytest.raises(ConfigError, match="name the person"):
+        cli_request(config, [], "GDPR")
+
+
+def test_values_are_masked() -> None:
+    assert mask("ann.lee@gmail.com") == "an************om"
+    assert mask("abc") == "***"
+    assert "lee" not in mask("ann.lee@gmail.com")
+
+
+def test_the_salt_never_shows_and_hashes_like_the_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    salt = Salt("0123456789abcdef-secret")
+    assert "secret" not in repr(salt) and "secret" not in str(salt)
+    assert salt.hash("k") == sha("0123456789abcdef-secret|k")
+    assert salt.fingerprint == sha("onefold-erasure-salt|0123456789abcdef-secret")
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    assert load_salt(required=False) is None
+    with pytest.raises(ConfigError, match="is not set"):
+        load_salt()
+    monkeypatch.setenv(SALT_ENV, "short")
+    with pytest.raises(ConfigError, match="shorter than"):
+        load_salt()
+    assert libpq_option("onefold.erasure_salt", "a b\\c") == "-c onefold.erasure_salt=a\\ b\\\\c"
+
+
+def test_suppression_covers_every_hashed_spelling(config: ErasureConfig) -> None:
+    salt = Salt("0123456789abcdef-secret")
+    resolution = Resolution(
+        customer_ids=["cus_1"],
+        identifiers=[
+            FoundIdentifier("email", "annlee@gmail.com", sha("annlee@gmail.com")),
+            FoundIdentifier("phone", "+14155550123", sha("+14155550123")),
+            FoundIdentifier("user_id", "u_1", "u_1"),
+            FoundIdentifier("customer_id", "cus_1", "cus_1"),
+        ],
+        raw_values=[("email", " ann.lee+x@gmail.com"), ("email", sha("x"))],
+    )
+    entries = {
+        (e.identifier_type, e.identifier_form): e
+        for e in suppression_entries(config, resolution, salt)
+    }
+    assert entries[("email", "match_key")].suppression_hash == salt.hash(sha("annlee@gmail.com"))
+    assert entries[("email", "raw_sha256")].suppression_hash == salt.hash(
+        sha("ann.lee+x@gmail.com")
+    )
+    assert entries[("phone", "digits_sha256")].suppression_hash == salt.hash(sha("14155550123"))
+    assert entries[("user_id", "sha256")].suppression_hash == salt.hash(sha("u_1"))
+    assert ("customer_id", "match_key") in entries
+    assert len(entries) == len({e.suppression_hash for e in entries.values()})
+
+
+def test_derived_tables_are_keyed_by_their_columns(config: ErasureConfig) -> None:
+    predicate = derived_predicate(
+        config,
+        [
+            Column("customer_id", "varchar"),
+            Column("source", "varchar"),
+            Column("record_key", "varchar"),
+        ],
+        kept_sources=["shop_orders"],
+    )
+    assert predicate is not None
+    assert "erasure_row.customer_id in" in predicate
+    assert "erasure_row.source not in ('shop_orders')" in predicate
+    identity = derived_predicate(
+        config, [Column("identifier_type", "varchar"), Column("match_key", "varchar")]
+    )
+    assert identity is not None and "k.item_detail = erasure_row.match_key" in identity
+    sessions = derived_predicate(config, [Column("anonymous_id", "varchar")])
+    assert sessions is not None and "p.identifier_match_key('anonymous_id'" in sessions
+    assert derived_predicate(config, [Column("segment_name", "varchar")]) is None
+    assert derived_predicate(config, [Column("email", "bigint")]) is None
+
+
+def test_key_items_carry_everything_the_statements_read() -> None:
+    resolution = Resolution(
+        customer_ids=["cus_1"],
+        records=[("web_events", "m1"), ("web_events", "m1")],
+        identifiers=[FoundIdentifier("email", "a@b.co", "h")],
+        nodes=["42"],
+        sync_records=[SyncRecord("s", "d", "webhook", "cus_1", "cus_1", {})],
+        intake_record=("erasure_requests", "ER-1"),
+    )
+    assert key_items(resolution) == [
+        ("customer", "", "cus_1", ""),
+        ("identifier", "email", "a@b.co", "h"),
+        ("node", "", "42", ""),
+        ("record", "erasure_requests", "ER-1", ""),
+        ("record", "web_events", "m1", ""),
+        ("sync_record", "s", "cus_1", "d"),
+    ]
+
+
+def test_the_residual_scan_finds_raw_normalized_hashed_and_embedded_values(
+    config: ErasureConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(tmp_path / "scan.duckdb"))
+    warehouse = DuckDBWarehouse()
+    salt = Salt("0123456789abcdef-secret")
+    warehouse.execute("set variable onefold_erasure_salt = ?", [salt.reveal()])
+    warehouse.execute("create schema p")
+    # Stand-ins for the dbt-created functions (the real ones normalize like the graph).
+    warehouse.execute(
+        "create macro p.identifier_match_key(t, v, c) as case t "
+        "when 'email' then sha256(lower(trim(v))) "
+        "when 'phone' then sha256('+' || regexp_replace(v, '[^0-9]', '', 'g')) "
+        "else trim(v) end"
+    )
+    warehouse.execute(
+        "create macro p.suppression_hash(k) as "
+        "sha256(getvariable('onefold_erasure_salt') || '|' || k)"
+    )
+    warehouse.execute("create schema s")
+    warehouse.execute(
+        "create table s.t (plain varchar, blob varchar, hashed varchar, other varchar)"
+    )
+    blob = '{"traits": {"phone": "+1 415 555 0123"}}'
+    warehouse.execute(
+        "insert into s.t values (' Ann@Example.COM', ?, ?, 'unrelated'), "
+        "('u_77', 'id=u_77&x=1', null, 'nothing')",
+        [blob, sha("ann@example.com")],
+    )
+    load_hashes(
+        warehouse,
+        [
+            ("email", "match_key", salt.hash(sha("ann@example.com"))),
+            ("phone", "match_key", salt.hash(sha("+14155550123"))),
+            ("user_id", "match_key", salt.hash("u_77")),
+        ],
+    )
+    rows = scan_table(warehouse, config, "s", "t", ["plain", "blob", "hashed", "other"])
+    found = {(column, form) for column, form, _ in rows}
+    assert found == {
+        ("plain", "email:match_key"),
+        ("plain", "user_id:match_key"),
+        ("blob", "phone:match_key"),
+        ("blob", "user_id:match_key"),
+        ("hashed", "email:match_key"),
+    }
+    # A second table holding the same values reports them too.
+    warehouse.execute("create table s.u as select plain from s.t")
+    assert {(c, f) for c, f, _ in scan_table(warehouse, config, "s", "u", ["plain"])} == {
+        ("plain", "email:match_key"),
+        ("plain", "user_id:match_key"),
+    }
+    warehouse.close()
+
+
+def test_postgres_scan_sql_renders(config: ErasureConfig) -> None:
+    postgres = parse_config({**DOCUMENT, "target_type": "postgres"}, ProjectSettings())
+    sql = keys_query(postgres, "s", "t", ["a"])
+    assert "regexp_split_to_array" in sql and "regexp_matches" in sql
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--identifier", "user_id"], "write it as TYPE=VALUE"),
+        (["--verify", "X", "--execute"], "use --verify or --receipt alone"),
+        (["--sweep", "--email", "a@b.co"], "--sweep covers every erased person"),
+    ],
+)
+def test_cli_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(erase, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_duckdb_suppression_macros_fold_to_constants(
+    config: ErasureConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onefold.erasure.suppression import duckdb_suppression_macros
+
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(tmp_path / "macros.duckdb"))
+    warehouse = DuckDBWarehouse()
+    salt = Salt("0123456789abcdef-secret")
+    warehouse.execute("create schema p")
+    warehouse.execute(
+        "create macro p.salt_fingerprint() as "
+        "sha256('onefold-erasure-salt|' || nullif(getvariable('onefold_erasure_salt'), ''))"
+    )
+    warehouse.execute(
+        "create table p.erasure_suppressions (suppression_hash varchar, salt_fingerprint varchar)"
+    )
+    flag = (
+        "select case when len(p.suppression_hashes()) = 0 then false "
+        "else p.suppression_salt_ok() and list_contains(p.suppression_hashes(), ?) end"
+    )
+    for statement in duckdb_suppression_macros(warehouse, config):
+        warehouse.execute(statement)
+    assert warehouse.query(flag, ["h1"]) == [(False,)]  # empty list: no salt needed
+    warehouse.execute("insert into p.erasure_suppressions values ('h1', ?)", [salt.fingerprint])
+    for statement in duckdb_suppression_macros(warehouse, config):
+        warehouse.execute(statement)
+    with pytest.raises(duckdb.InvalidInputException, match="no erasure salt"):
+        warehouse.query(flag, ["h1"])
+    warehouse.execute("set variable onefold_erasure_salt = ?", [salt.reveal()])
+    assert warehouse.query(flag, ["h1"]) == [(True,)]
+    assert warehouse.query(flag, ["h2"]) == [(False,)]
+    warehouse.close()

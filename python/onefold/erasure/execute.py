@@ -227,16 +227,16 @@ class Eraser:
         statements = plan.raw_statements(self.config)
         if customers:
             statements += plan.derived_statements(self.warehouse, self.config)
-        counts = {s.step: self._count(s) for s in statements}
-        person_rows = sum(
-            count
-            for s in statements
-            if (count := counts[s.step]) and s.step != f"raw:{INTAKE_SOURCE}"
-        )
+        # Counted for the dry run, and to tell "nobody" from records outside the graph;
+        # an execution records the rows each statement touched instead.
+        counted = statements if not execute or not customers else []
+        counts = {s.step: self._count(s) for s in counted}
+        person_rows = sum(count for step, count in counts.items() if step != f"raw:{INTAKE_SOURCE}")
         if not customers and not person_rows:
             return self._nobody(request, execute, [])
         found = resolution.summary()
-        found["rows"] = {s.step: counts[s.step] for s in statements if counts[s.step]}
+        if counts:
+            found["rows"] = {step: count for step, count in counts.items() if count}
         if not execute:
             outcome = self._outcome(
                 request,

@@ -8,48 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 
 import click
-from rich.console import Console
 
 from onefold import __version__
+from onefold.cli_common import console, json_option, reports_errors, target_option
 from onefold.erasure.cli import erase
 from onefold.errors import OnefoldError
-from onefold.settings import TARGETS
 from onefold.sync.cli import sync
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-console = Console(stderr=False)
-error_console = Console(stderr=True)
-
-target_option = click.option(
-    "--target",
-    type=click.Choice(TARGETS),
-    default="duckdb",
-    show_default=True,
-    envvar="ONEFOLD_TARGET",
-    help="Warehouse to use; connection settings come from ONEFOLD_* variables.",
-)
-
-
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn OnefoldError into a one-line message and its exit code instead of a traceback."""
-
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except OnefoldError as exc:
-            error_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -191,9 +158,6 @@ def summary(target: str, dbt_target_path: Path) -> None:
     unbalanced = [r.model.source_name for r in counts if not r.is_balanced]
     if unbalanced:
         raise OnefoldError(f"rows unaccounted for in {', '.join(unbalanced)}")
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 
 
 @main.command()

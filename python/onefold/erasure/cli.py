@@ -19,39 +19,20 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from onefold.errors import ConfigError, OnefoldError
-from onefold.settings import TARGETS
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from onefold.cli_common import console, json_option, reports_errors, target_option
+from onefold.errors import ConfigError
 
 #: test hook: SIGKILL this process after that many journaled steps (crash-recovery test)
 CRASH_AFTER_ENV = "ONEFOLD_ERASURE_TEST_CRASH_AFTER_STEPS"
 
-console = Console()
-error_console = Console(stderr=True)
 log = logging.getLogger("onefold.erasure")
-
-
-def _reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except OnefoldError as exc:
-            error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 def _parse_identifier(text: str) -> tuple[str, str]:
@@ -74,14 +55,7 @@ def _crash_hook() -> Callable[[int], None] | None:
 
 
 @click.command("erase")
-@click.option(
-    "--target",
-    type=click.Choice(TARGETS),
-    default="duckdb",
-    show_default=True,
-    envvar="ONEFOLD_TARGET",
-    help="Warehouse to use; connection settings come from ONEFOLD_* variables.",
-)
+@target_option
 @click.option("--email", "emails", multiple=True, help="An email address of the person.")
 @click.option("--phone", "phones", multiple=True, help="A phone number (E.164 best).")
 @click.option("--customer-id", "customer_ids", multiple=True, help="A Onefold customer_id (cus_…).")
@@ -117,8 +91,8 @@ def _crash_hook() -> Callable[[int], None] | None:
 )
 @click.option("--show-values", is_flag=True, help="Print identifier values unmasked.")
 @click.option("--sql/--no-sql", "show_sql", default=True, help="Print every statement.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@_reports_errors
+@json_option
+@reports_errors
 def erase(
     target: str,
     emails: tuple[str, ...],

@@ -18,19 +18,8 @@ from types import FrameType
 import click
 from rich.console import Console
 
+from onefold.cli_common import target_option
 from onefold.errors import OnefoldError
-from onefold.settings import TARGETS
-
-# Deliberately not imported from onefold.cli: that module imports this one to register
-# the command, and the options must stay importable on their own.
-_target_option = click.option(
-    "--target",
-    type=click.Choice(TARGETS),
-    default="duckdb",
-    show_default=True,
-    envvar="ONEFOLD_TARGET",
-    help="Warehouse to use; connection settings come from ONEFOLD_* variables.",
-)
 
 
 @contextmanager
@@ -68,7 +57,7 @@ def _interrupt_on_sigterm() -> Iterator[None]:
     show_default=True,
     help="The syncs file (or ONEFOLD_SYNCS_FILE).",
 )
-@_target_option
+@target_option
 @click.option(
     "--json",
     "as_json",

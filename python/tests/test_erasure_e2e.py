@@ -539,8 +539,6 @@ def test_a_failing_destination_leaves_the_request_partially_failed_until_it_succ
 
 
 def test_pending_intake_requests_are_processed_and_shown_on_the_status_mart(world: World) -> None:
-    if world.target != "duckdb":
-        pytest.skip("the intake path is the same SQL on both targets; DuckDB keeps it quick")
     code, result = world.cli("--json", "--execute")
     assert code == 0, result
     intake = [o for o in result if o["request_source"] == "erasure_requests"]

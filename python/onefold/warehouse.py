@@ -16,6 +16,7 @@ import pandas as pd
 import psycopg2
 from psycopg2 import sql as pgsql
 
+from onefold.erasure.session_salt import set_salt_from_environment
 from onefold.errors import ConfigError, WarehouseError
 from onefold.settings import TARGETS, DuckDBSettings, PostgresSettings, Target
 
@@ -70,6 +71,9 @@ class DuckDBWarehouse:
                 "time; wait for the running dbt or onefold command to finish."
             ) from exc
         self.connection.execute("set TimeZone = 'UTC'")
+        # Staging views screen erased people with the salt once the suppression list is
+        # not empty; a reader of staging needs it like dbt does.
+        set_salt_from_environment(self.connection)
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
         self.connection.execute(statement, params)

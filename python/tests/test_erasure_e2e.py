@@ -27,9 +27,10 @@ import yaml
 from click.testing import CliRunner
 
 from onefold.erasure.cli import CRASH_AFTER_ENV, erase
-from onefold.erasure.salt import POSTGRES_SETTING, SALT_ENV, Salt, connect_salted
+from onefold.erasure.salt import POSTGRES_SETTING, SALT_ENV
 from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.testing.dbt import PROJECT_DIR, environment
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
@@ -74,11 +75,6 @@ class World:
 
     def connect(self) -> Warehouse:
         return connect_with(self.env)
-
-    def connect_salted(self) -> Warehouse:
-        """A connection staging's suppression filter accepts (it carries the salt)."""
-        with environment(self.env):
-            return connect_salted(self.target, Salt(SALT))
 
     def cli(self, *args: str) -> tuple[int, Any]:
         """`onefold erase --json ...` in-process; (exit code, parsed JSON or output)."""
@@ -371,36 +367,17 @@ def test_a_second_run_is_a_no_op(world: World) -> None:
     assert _fingerprint(world) == before
 
 
-STAGED = {
-    "web_events": "web__events",
-    "shop_customers": "shop__customers",
-    "shop_orders": "shop__orders",
-    "crm_contacts": "crm__contacts",
-    "pos_transactions": "pos__transactions",
-    "email_events": "email__events",
-    "consent_events": "consent__events",
-}
-
-
 def _staging_counts(world: World) -> tuple[dict[str, int], int]:
-    """Rows per staged model, and raw rows suppressed across the base models."""
-    warehouse = world.connect_salted()
+    """Rows per staged model, and raw rows suppressed across the base models, as
+    `onefold summary` counts them: on the package's plain connection, which takes the salt
+    from the environment like dbt does."""
+    warehouse = world.connect()
     try:
-        staged = {
-            model: int(warehouse.query(f"select count(*) from onefold_staging.stg_{model}")[0][0])
-            for model in STAGED.values()
-        }
-        suppressed = sum(
-            int(
-                warehouse.query(
-                    f"select count(*) from onefold_staging.base_{model} where is_suppressed"
-                )[0][0]
-            )
-            for model in STAGED.values()
-        )
+        counts = count_sources(warehouse, staging_models(load_manifest(world.target_path)))
     finally:
         warehouse.close()
-    return staged, suppressed
+    assert all(c.is_balanced for c in counts), [c for c in counts if not c.is_balanced]
+    return {c.model.name: c.staged_rows for c in counts}, sum(c.suppressed_rows for c in counts)
 
 
 def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:

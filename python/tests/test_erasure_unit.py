@@ -135,6 +135,22 @@ def test_the_salt_never_shows_and_hashes_like_the_sql(monkeypatch: pytest.Monkey
     assert libpq_option("onefold.erasure_salt", "a b\\c") == "-c onefold.erasure_salt=a\\ b\\\\c"
 
 
+def test_duckdb_connections_carry_the_salt_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers of staging (`onefold summary`, validate) need the salt like dbt does."""
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    monkeypatch.delenv(SALT_ENV, raising=False)
+    query = "select getvariable('onefold_erasure_salt')"
+    unsalted = DuckDBWarehouse()
+    assert unsalted.query(query) == [(None,)]
+    unsalted.close()
+    monkeypatch.setenv(SALT_ENV, "0123456789abcdef-secret")
+    salted = DuckDBWarehouse()
+    assert salted.query(query) == [("0123456789abcdef-secret",)]
+    salted.close()
+
+
 def test_suppression_covers_every_hashed_spelling(config: ErasureConfig) -> None:
     salt = Salt("0123456789abcdef-secret")
     resolution = Resolution(

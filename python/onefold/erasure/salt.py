@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from psycopg2.extensions import make_dsn
 from pydantic import PrivateAttr
 
+from onefold.erasure.session_salt import SALT_ENV, set_salt
 from onefold.errors import ConfigError
 from onefold.settings import PostgresSettings
 from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
-SALT_ENV = "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT"
-DUCKDB_VARIABLE = "onefold_erasure_salt"
 POSTGRES_SETTING = "onefold.erasure_salt"
 MIN_LENGTH = 16
 _FINGERPRINT_PREFIX = "onefold-erasure-salt|"
@@ -98,17 +97,10 @@ def connect_salted(target: str, salt: Salt, read_only: bool = False) -> Warehous
     """A warehouse connection on which staging and `suppression_hash()` see the salt."""
     if target == "duckdb":
         duckdb_warehouse = DuckDBWarehouse(read_only=read_only)
-        duckdb_warehouse.execute(f"set variable {DUCKDB_VARIABLE} = ?", [salt.reveal()])
+        set_salt(duckdb_warehouse.connection, salt.reveal())
         return duckdb_warehouse
     if target == "postgres":
         settings = _SaltedPostgresSettings()
         settings._options = libpq_option(POSTGRES_SETTING, salt.reveal())
         return PostgresWarehouse(settings)
     raise ConfigError(f"unknown target {target!r}: choose duckdb or postgres")
-
-
-def apply_salt(warehouse: Warehouse, salt: Salt) -> None:
-    """Put the salt on an open DuckDB connection (PostgreSQL needs connect_salted)."""
-    if warehouse.target != "duckdb":
-        raise ConfigError("apply_salt works on DuckDB only; open PostgreSQL with connect_salted")
-    warehouse.execute(f"set variable {DUCKDB_VARIABLE} = ?", [salt.reveal()])

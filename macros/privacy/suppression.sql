@@ -6,7 +6,7 @@
     replayed never brings an erased person back.
 
     The salt is a secret of the connection, never of the SQL: on DuckDB the dbt-duckdb
-    plugin `onefold.erasure.duckdb_plugin` sets the variable `onefold_erasure_salt` on
+    plugin `onefold.duckdb_plugin` sets the variable `onefold_erasure_salt` on
     every cursor from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT; on PostgreSQL libpq sets the
     setting `onefold.erasure_salt` from PGOPTIONS. When suppressions exist but the
     connection has no salt, or another salt than the one they were written with, the
@@ -91,7 +91,7 @@
     {{ return(
         "Erasure suppressions exist in " ~ onefold.privacy_schema() ~ ".erasure_suppressions but this "
         ~ "connection has no erasure salt, or not the one they were written with. Set "
-        ~ "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.erasure.duckdb_plugin plugin in "
+        ~ "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.duckdb_plugin plugin in "
         ~ "profiles.yml) or PGOPTIONS=-c onefold.erasure_salt=<salt> (PostgreSQL) to the salt onefold "
         ~ "erase used; staging stops rather than let erased people back in.") }}
 {%- endmacro %}

@@ -106,11 +106,19 @@
 
 
 {#- The database's complaint about `where <predicate>` over typed empty customers, or
-    none. DuckDB: the parser reports without raising, then the statement is prepared
-    with no rows; Postgres: a PL/pgSQL block catches the error. -#}
+    none. Both targets ask a helper that binds the statement and returns the error
+    instead of raising it (Jinja cannot catch a failed query): PostgreSQL a PL/pgSQL
+    function, DuckDB the Python function the onefold.duckdb_plugin registers. Without
+    the plugin DuckDB still reports parse errors by name; any other error is then the
+    database's own, raised at the same point. -#}
 {% macro default__segment_predicate_problem(typed_columns, predicate) -%}
     {%- set probe = 'select count(*) from (select ' ~ typed_columns | join(', ') ~ ') as customers where (' ~ predicate ~ ')' -%}
-    {%- set parsed = run_query("select json_extract_string(json_serialize_sql(" ~ "'" ~ probe.replace("'", "''") ~ "'" ~ "), '$.error_message')") -%}
+    {%- set helper = run_query("select count(*) from duckdb_functions() where function_name = 'onefold_sql_problem'") -%}
+    {%- if helper.rows[0][0] > 0 -%}
+        {%- set result = run_query("select onefold_sql_problem(" ~ onefold.sql_text(probe) ~ ")") -%}
+        {{ return(result.rows[0][0]) }}
+    {%- endif -%}
+    {%- set parsed = run_query("select json_extract_string(json_serialize_sql(" ~ onefold.sql_text(probe) ~ "), '$.error_message')") -%}
     {%- if parsed.rows[0][0] -%}
         {{ return(parsed.rows[0][0]) }}
     {%- endif -%}
@@ -120,6 +128,6 @@
 
 {% macro postgres__segment_predicate_problem(typed_columns, predicate) -%}
     {%- set probe = 'select count(*) from (select ' ~ typed_columns | join(', ') ~ ') as customers where (' ~ predicate ~ ')' -%}
-    {%- set result = run_query("select " ~ target.schema ~ ".onefold_sql_problem(" ~ "'" ~ probe.replace("'", "''") ~ "'" ~ ")") -%}
+    {%- set result = run_query("select " ~ target.schema ~ ".onefold_sql_problem(" ~ onefold.sql_text(probe) ~ ")") -%}
     {{ return(result.rows[0][0]) }}
 {%- endmacro %}

@@ -417,6 +417,8 @@ def test_deny_wins_policy(scenario: Scenario) -> None:
     [
         ("lifetime_valu > 100", "unknown column(s) lifetime_valu"),
         ("orders_count >> > 2", "does not compile"),
+        # A type error: DuckDB binds it through the plugin's onefold_sql_problem().
+        ("lifetime_value > current_date", "does not compile"),
     ],
 )
 def test_broken_predicate_is_named_before_anything_builds(

@@ -69,7 +69,7 @@ def missing_salt_message(privacy_schema: str) -> str:
     return (
         f"Erasure suppressions exist in {privacy_schema}.erasure_suppressions but this "
         "connection has no erasure salt, or not the one they were written with. Set "
-        "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.erasure.duckdb_plugin "
+        "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.duckdb_plugin "
         "plugin in profiles.yml) or PGOPTIONS=-c onefold.erasure_salt=<salt> (PostgreSQL) to "
         "the salt onefold erase used; staging stops rather than let erased people back in."
     )

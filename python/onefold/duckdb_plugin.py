@@ -1,0 +1,61 @@
+"""Onefold's dbt-duckdb plugin, listed in profiles.yml under the DuckDB output
+(`plugins: [{module: onefold.duckdb_plugin}]`). On every connection and cursor dbt opens:
+
+- the erasure salt: DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT becomes the session variable
+  `onefold_erasure_salt` that staging's suppression filter reads with getvariable(), so
+  it never appears in compiled SQL, dbt's logs or the database file. Without it staging
+  still works while the suppression list is empty, and fails clearly once it is not.
+- `onefold_sql_problem(statement)`: the error DuckDB reports when binding `statement`,
+  or NULL. Jinja cannot catch a failed query, so without this the on-run-start checks
+  could only surface DuckDB's bare error; with it they say which segment is wrong (the
+  PostgreSQL build has a PL/pgSQL function of the same name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb.func import FunctionNullHandling
+from duckdb.sqltypes import VARCHAR
+
+from onefold.erasure.session_salt import set_salt_from_environment
+
+SQL_PROBLEM_FUNCTION = "onefold_sql_problem"
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn: Any) -> None:
+        set_salt_from_environment(conn)
+        register_sql_problem(conn)
+
+    def configure_cursor(self, cursor: Any) -> None:
+        set_salt_from_environment(cursor)
+
+
+def register_sql_problem(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create `onefold_sql_problem(varchar) -> varchar` on the connection."""
+
+    def sql_problem(statement: str | None) -> str | None:
+        if statement is None:
+            return None
+        # A cursor of its own: EXPLAIN binds the statement without running it.
+        cursor = connection.cursor()
+        try:
+            cursor.execute(f"explain {statement}")
+        except duckdb.Error as exc:
+            # The first paragraph; the rest quotes the probe statement back.
+            return str(exc).strip().split("\n\n")[0]
+        finally:
+            cursor.close()
+        return None
+
+    connection.create_function(
+        SQL_PROBLEM_FUNCTION,
+        sql_problem,
+        [VARCHAR],
+        VARCHAR,
+        null_handling=FunctionNullHandling.SPECIAL,
+        side_effects=True,
+    )

@@ -94,6 +94,9 @@
     {{ return({
         'model': node.name,
         'relation': node.relation_name,
+        'schema': node.schema,
+        'alias': node.alias,
+        'materialized': node.config.materialized,
         'source': meta.get('source', node.name),
         'record_key': meta.record_key,
         'observed_at': meta.observed_at,

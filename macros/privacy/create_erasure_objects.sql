@@ -270,12 +270,23 @@
             'identifiers': identifiers,
         }}) -%}
     {%- endfor -%}
+    {#- Staging models built as tables keep a copy of raw rows until the next build. -#}
+    {%- set staging_tables = [] -%}
+    {%- for declaration in onefold.identifier_declarations() if declaration.materialized in ['table', 'incremental'] -%}
+        {%- do staging_tables.append({
+            'schema': declaration.schema,
+            'table': declaration.alias,
+            'record_source': declaration.source,
+            'record_key': declaration.record_key,
+            'identifiers': declaration.identifiers,
+        }) -%}
+    {%- endfor -%}
     {%- set hashed_types = [] -%}
     {%- for type_name, type_config in var('onefold__identifier_types').items() if type_config.get('accepts_hashed') -%}
         {%- do hashed_types.append(type_name) -%}
     {%- endfor -%}
     {{ return({
-        'version': 1,
+        'version': 2,
         'target_type': target.type,
         'privacy_schema': onefold.privacy_schema(),
         'default_calling_code': var('onefold__default_phone_calling_code') | string,
@@ -287,5 +298,6 @@
         'default_deadline': var('onefold__erasure_default_deadline'),
         'verify_exclude_schemas': var('onefold__erasure_verify_exclude_schemas'),
         'sources': sources,
+        'staging_tables': staging_tables,
     }) }}
 {% endmacro %}

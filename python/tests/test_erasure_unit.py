@@ -14,7 +14,13 @@ from click.testing import CliRunner
 
 from onefold.erasure.cli import erase
 from onefold.erasure.config import ErasureConfig, parse_config
-from onefold.erasure.plan import Column, derived_predicate, key_items
+from onefold.erasure.plan import (
+    Column,
+    derived_predicate,
+    key_items,
+    load_keys,
+    staging_statements,
+)
 from onefold.erasure.requests import cli_request, due_at, mask
 from onefold.erasure.resolve import FoundIdentifier, Resolution, SyncRecord
 from onefold.erasure.salt import SALT_ENV, Salt, libpq_option, load_salt
@@ -25,7 +31,7 @@ from onefold.settings import ProjectSettings
 from onefold.warehouse import DuckDBWarehouse
 
 DOCUMENT = {
-    "version": 1,
+    "version": 2,
     "target_type": "duckdb",
     "privacy_schema": "p",
     "default_calling_code": "1",
@@ -55,6 +61,25 @@ DOCUMENT = {
             ],
         }
     },
+    "staging_tables": [
+        {
+            "schema": "st",
+            "table": "stg_events",
+            "record_source": "web_events",
+            "record_key": "event_id",
+            "identifiers": [
+                {"column": "anonymous_id", "type": "anonymous_id"},
+                {"column": "trait_email", "type": "email"},
+            ],
+        },
+        {
+            "schema": "st",
+            "table": "stg_not_built",
+            "record_source": "email_events",
+            "record_key": "email_event_id",
+            "identifiers": [],
+        },
+    ],
 }
 
 
@@ -198,6 +223,38 @@ def test_derived_tables_are_keyed_by_their_columns(config: ErasureConfig) -> Non
     assert sessions is not None and "p.identifier_match_key('anonymous_id'" in sessions
     assert derived_predicate(config, [Column("segment_name", "varchar")]) is None
     assert derived_predicate(config, [Column("email", "bigint")]) is None
+
+
+def test_staging_tables_lose_the_persons_rows_by_record_or_identifier(
+    config: ErasureConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(tmp_path / "staging.duckdb"))
+    warehouse = DuckDBWarehouse()
+    warehouse.execute("create schema p")
+    warehouse.execute(
+        "create macro p.identifier_match_key(t, v, c) as "
+        "case t when 'email' then lower(trim(v)) else trim(v) end"
+    )
+    warehouse.execute("create schema st")
+    warehouse.execute(
+        "create table st.stg_events as select * from (values "
+        "('m1', 'a_other', null), ('m9', 'a_other', ' Ann@Example.com'), "
+        "('m3', 'a_ann', null), ('m2', 'a_other', 'bob@example.com')) "
+        "as t(event_id, anonymous_id, trait_email)"
+    )
+    load_keys(
+        warehouse,
+        [
+            ("record", "web_events", "m1", ""),
+            ("identifier", "email", "ann@example.com", "ann@example.com"),
+            ("identifier", "anonymous_id", "a_ann", "a_ann"),
+        ],
+    )
+    statements = staging_statements(warehouse, config)
+    assert [s.step for s in statements] == ["derived:st.stg_events"]  # stg_not_built: absent
+    warehouse.execute(statements[0].sql)
+    assert warehouse.query("select event_id from st.stg_events") == [("m2",)]
+    warehouse.close()
 
 
 def test_key_items_carry_everything_the_statements_read() -> None:

@@ -18,7 +18,7 @@ from onefold.errors import ConfigError
 from onefold.settings import ProjectSettings
 from onefold.warehouse import Warehouse
 
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,17 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class StagingTable:
+    """A staging model built as a table: a copy of raw rows that erasure cleans too."""
+
+    schema: str
+    table: str
+    record_source: str  # the records' source label (identity_map's `source`)
+    record_key: str  # its column holding the record key
+    identifiers: tuple[tuple[str, str], ...]  # (column, identifier type)
+
+
+@dataclass(frozen=True)
 class ErasureConfig:
     target_type: str
     privacy_schema: str
@@ -57,6 +68,7 @@ class ErasureConfig:
     default_deadline: dict[str, int]
     verify_exclude_schemas: tuple[str, ...]
     sources: dict[str, SourceConfig]
+    staging_tables: tuple[StagingTable, ...] = ()
     project: ProjectSettings = field(default_factory=ProjectSettings)
 
     def schema(self, layer: str) -> str:
@@ -109,6 +121,16 @@ def parse_config(document: dict[str, Any], project: ProjectSettings) -> ErasureC
         default_deadline=dict(document["default_deadline"]),
         verify_exclude_schemas=tuple(document["verify_exclude_schemas"]),
         sources={name: _source(name, raw) for name, raw in document["sources"].items()},
+        staging_tables=tuple(
+            StagingTable(
+                schema=str(raw["schema"]),
+                table=str(raw["table"]),
+                record_source=str(raw["record_source"]),
+                record_key=str(raw["record_key"]),
+                identifiers=tuple((str(i["column"]), str(i["type"])) for i in raw["identifiers"]),
+            )
+            for raw in document["staging_tables"]
+        ),
         project=project,
     )
 

@@ -12,9 +12,11 @@ journal is the exact SQL, and no erased value is ever in it.
   `<base>_*` schema but staging, reference, privacy and sync), incremental history
   included, loses the rows keyed on one of the person's customer ids, records,
   identifiers or graph nodes. Which columns key a row is read from the catalog, so new
-  models are covered without a list to maintain. Staging needs nothing: its views read
-  the raw tables. This is "rebuild only what is affected": one person's rows, no model
-  rebuilt; aggregates over everyone (scores, counts) refresh on the next `dbt build`.
+  models are covered without a list to maintain. Staging views need nothing (they read
+  the raw tables); staging models built as tables lose the person's rows by the record
+  key and identifier columns their YAML declares. This is "rebuild only what is
+  affected": one person's rows, no model rebuilt; aggregates over everyone (scores,
+  counts) refresh on the next `dbt build`.
 - sync state: after a destination confirmed the delete, its state and failure rows.
 """
 
@@ -251,6 +253,37 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
                 step=f"derived:{schema}.{table}",
                 phase="derived",
                 table=f"{schema}.{table}",
+                action="delete",
+                sql=f"delete from {relation} as erasure_row where {predicate}",
+                count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",
+            )
+        )
+    return staging_statements(warehouse, config) + statements
+
+
+def staging_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Statement]:
+    """Staging models built as tables (the event streams) hold a copy of raw rows until
+    the next build: the person's rows go, by record key or by any declared identifier."""
+    present = catalog(warehouse, sorted({table.schema for table in config.staging_tables}))
+    match_key = config.function("identifier_match_key")
+    statements = []
+    for table in config.staging_tables:
+        if (table.schema, table.table) not in present:
+            continue  # not built yet, or a view on this target
+        record_key = f"cast(erasure_row.{quote_ident(table.record_key)} as varchar)"
+        parts = [f"{record_key} in {keys(RECORD, group=table.record_source)}"]
+        parts += [
+            f"{match_key}({literal(kind)}, cast(erasure_row.{quote_ident(column)} as varchar), "
+            f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail', kind)}"
+            for column, kind in table.identifiers
+        ]
+        predicate = "(" + "\n    or ".join(parts) + ")"
+        relation = f"{quote_ident(table.schema)}.{quote_ident(table.table)}"
+        statements.append(
+            Statement(
+                step=f"derived:{table.schema}.{table.table}",
+                phase="derived",
+                table=f"{table.schema}.{table.table}",
                 action="delete",
                 sql=f"delete from {relation} as erasure_row where {predicate}",
                 count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",

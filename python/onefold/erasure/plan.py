@@ -245,20 +245,21 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
     statements = []
     for (schema, table), columns in catalog(warehouse, derived_schemas(warehouse, config)).items():
         predicate = derived_predicate(config, columns, keep.get(table, []))
-        if predicate is None:
-            continue
-        relation = f"{quote_ident(schema)}.{quote_ident(table)}"
-        statements.append(
-            Statement(
-                step=f"derived:{schema}.{table}",
-                phase="derived",
-                table=f"{schema}.{table}",
-                action="delete",
-                sql=f"delete from {relation} as erasure_row where {predicate}",
-                count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",
-            )
-        )
+        if predicate is not None:
+            statements.append(_derived_delete(schema, table, predicate))
     return staging_statements(warehouse, config) + statements
+
+
+def _derived_delete(schema: str, table: str, predicate: str) -> Statement:
+    relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+    return Statement(
+        step=f"derived:{schema}.{table}",
+        phase="derived",
+        table=f"{schema}.{table}",
+        action="delete",
+        sql=f"delete from {relation} as erasure_row where {predicate}",
+        count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",
+    )
 
 
 def staging_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Statement]:
@@ -278,17 +279,7 @@ def staging_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
             for column, kind in table.identifiers
         ]
         predicate = "(" + "\n    or ".join(parts) + ")"
-        relation = f"{quote_ident(table.schema)}.{quote_ident(table.table)}"
-        statements.append(
-            Statement(
-                step=f"derived:{table.schema}.{table.table}",
-                phase="derived",
-                table=f"{table.schema}.{table.table}",
-                action="delete",
-                sql=f"delete from {relation} as erasure_row where {predicate}",
-                count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",
-            )
-        )
+        statements.append(_derived_delete(table.schema, table.table, predicate))
     return statements
 
 

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from onefold.cli import main
-from onefold.sync.sql import relation
+from onefold.sql import relation
 from onefold.sync.state import LOCKS_TABLE
 from onefold.testing.dbt import environment
 from onefold.testing.sync import (

@@ -9,11 +9,11 @@ import socket
 import pytest
 
 from onefold.errors import ConfigError
+from onefold.sql import relation
 from onefold.sync import run_sync
 from onefold.sync.config import parse_sync
 from onefold.sync.errors import InvalidKeysError, RefusedSyncError, SyncLockedError
 from onefold.sync.events import SyncObserver
-from onefold.sync.sql import relation
 from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE
 from onefold.testing.sync import (
     SyncWorld,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from onefold.sync.sql import relation
+from onefold.sql import relation
 from onefold.sync.state import LOCKS_TABLE, STATE_TABLE
 from onefold.testing.dbt import environment
 from onefold.testing.sync import (

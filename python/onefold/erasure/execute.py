@@ -63,11 +63,11 @@ from onefold.erasure.store import (
     PARTIALLY_FAILED,
     Store,
     dml_count,
-    transaction,
 )
 from onefold.erasure.suppression import duckdb_suppression_macros, suppression_entries
 from onefold.errors import ConfigError
-from onefold.warehouse import Warehouse, quote_ident
+from onefold.sql import relation, transaction
+from onefold.warehouse import Warehouse
 
 # Outcome statuses (receipt statuses plus what a run without changes reports).
 DRY_RUN = "dry_run"
@@ -566,7 +566,7 @@ class Eraser:
 
     def _sync_mark_statement(self) -> plan.Statement:
         schema = self.config.schema("sync")
-        state = f"{quote_ident(schema)}.{quote_ident(SYNC_STATE_TABLE)}"
+        state = relation(schema, SYNC_STATE_TABLE)
         predicate = (
             f"(erasure_row.customer_id in {plan.keys(plan.CUSTOMER)} or exists ("
             f"select 1 from {KEYS_TABLE} as k where k.item_kind = '{plan.SYNC_RECORD}' "

@@ -33,7 +33,8 @@ from onefold.erasure.resolve import (
     SYNC_STATE_TABLE,
     Resolution,
 )
-from onefold.erasure.store import KEYS_TABLE, insert_rows
+from onefold.erasure.store import KEYS_TABLE, fill_temp_table
+from onefold.sql import literal, relation
 from onefold.warehouse import Warehouse, quote_ident
 
 # item kinds of erasure_keys / erasure_work
@@ -67,10 +68,6 @@ class Statement:
         return " ".join(self.sql.split()) + suffix
 
 
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def keys(kind: str, column: str = "item_key", group: str | None = None) -> str:
     where = f"item_kind = {literal(kind)}"
     if group is not None:
@@ -99,43 +96,16 @@ def key_items(resolution: Resolution) -> list[tuple[str, str, str, str]]:
 
 def load_keys(warehouse: Warehouse, items: Sequence[tuple[str, str, str, str]]) -> None:
     """(Re)fill the session's erasure_keys table."""
-    columns = "item_kind varchar, item_group varchar, item_key varchar, item_detail varchar"
-    if warehouse.target == "duckdb":
-        warehouse.execute(f"create or replace temp table {KEYS_TABLE} ({columns})")
-    else:
-        warehouse.execute(f"create temp table if not exists {KEYS_TABLE} ({columns})")
-        warehouse.execute(f"truncate table {KEYS_TABLE}")
-    columns_list = ("item_kind", "item_group", "item_key", "item_detail")
-    insert_rows(warehouse, KEYS_TABLE, columns_list, items)
-    if warehouse.target == "postgres":
-        warehouse.execute(f"analyze {KEYS_TABLE}")
+    fill_temp_table(
+        warehouse, KEYS_TABLE, ("item_kind", "item_group", "item_key", "item_detail"), items
+    )
 
 
 def raw_statements(config: ErasureConfig) -> list[Statement]:
-    statements = []
-    for source in config.sources.values():
-        predicate = _raw_predicate(source)
-        relation = f"{source.relation} as erasure_row"
-        count_sql = f"select count(*) from {relation} where {predicate}"
-        params: tuple[str | None, ...] = ()
-        if source.action == "delete":
-            sql = f"delete from {relation} where {predicate}"
-        else:
-            assignments = ", ".join(f"{quote_ident(column)} = ?" for column in source.redact)
-            sql = f"update {relation} set {assignments} where {predicate}"
-            params = tuple(source.redact.values())
-        statements.append(
-            Statement(
-                step=f"raw:{source.name}",
-                phase="raw",
-                table=source.relation,
-                action=source.action,
-                sql=sql,
-                params=params,
-                count_sql=count_sql,
-            )
-        )
-    return statements
+    return [
+        _source_statement(source, "raw", _raw_predicate(source))
+        for source in config.sources.values()
+    ]
 
 
 def sweep_statements(config: ErasureConfig) -> list[Statement]:
@@ -156,26 +126,29 @@ def sweep_statements(config: ErasureConfig) -> list[Statement]:
             )
             + ")"
         )
-        relation = f"{source.relation} as erasure_row"
-        params: tuple[str | None, ...] = ()
-        if source.action == "delete":
-            sql = f"delete from {relation} where {predicate}"
-        else:
-            assignments = ", ".join(f"{quote_ident(column)} = ?" for column in source.redact)
-            sql = f"update {relation} set {assignments} where {predicate}"
-            params = tuple(source.redact.values())
-        statements.append(
-            Statement(
-                step=f"sweep:{source.name}",
-                phase="sweep",
-                table=source.relation,
-                action=source.action,
-                sql=sql,
-                params=params,
-                count_sql=f"select count(*) from {relation} where {predicate}",
-            )
-        )
+        statements.append(_source_statement(source, "sweep", predicate))
     return statements
+
+
+def _source_statement(source: SourceConfig, phase: str, predicate: str) -> Statement:
+    """The source's action (delete, or redact its named columns) on the rows matching."""
+    table = f"{source.relation} as erasure_row"
+    params: tuple[str | None, ...] = ()
+    if source.action == "delete":
+        sql = f"delete from {table} where {predicate}"
+    else:
+        assignments = ", ".join(f"{quote_ident(column)} = ?" for column in source.redact)
+        sql = f"update {table} set {assignments} where {predicate}"
+        params = tuple(source.redact.values())
+    return Statement(
+        step=f"{phase}:{source.name}",
+        phase=phase,
+        table=source.relation,
+        action=source.action,
+        sql=sql,
+        params=params,
+        count_sql=f"select count(*) from {table} where {predicate}",
+    )
 
 
 def _raw_predicate(source: SourceConfig) -> str:
@@ -251,14 +224,14 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
 
 
 def _derived_delete(schema: str, table: str, predicate: str) -> Statement:
-    relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+    target = relation(schema, table)
     return Statement(
         step=f"derived:{schema}.{table}",
         phase="derived",
         table=f"{schema}.{table}",
         action="delete",
-        sql=f"delete from {relation} as erasure_row where {predicate}",
-        count_sql=f"select count(*) from {relation} as erasure_row where {predicate}",
+        sql=f"delete from {target} as erasure_row where {predicate}",
+        count_sql=f"select count(*) from {target} as erasure_row where {predicate}",
     )
 
 
@@ -343,7 +316,7 @@ def derived_predicate(
 def sync_runs_statement(config: ErasureConfig) -> Statement:
     """Run summaries quote refused records (`key: error`): blank those naming the person."""
     schema = config.schema("sync")
-    relation = f"{quote_ident(schema)}.{quote_ident(SYNC_RUNS_TABLE)} as erasure_row"
+    runs = f"{relation(schema, SYNC_RUNS_TABLE)} as erasure_row"
     predicate = (
         f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind in "
         f"({literal(CUSTOMER)}, {literal(SYNC_RECORD)}, {literal(IDENTIFIER)}) "
@@ -354,9 +327,9 @@ def sync_runs_statement(config: ErasureConfig) -> Statement:
         phase="sync_state",
         table=f"{schema}.{SYNC_RUNS_TABLE}",
         action="redact",
-        sql=f"update {relation} set error_summary = ? where {predicate}",
+        sql=f"update {runs} set error_summary = ? where {predicate}",
         params=("[redacted: named an erased person]",),
-        count_sql=f"select count(*) from {relation} where {predicate}",
+        count_sql=f"select count(*) from {runs} where {predicate}",
     )
 
 
@@ -370,11 +343,11 @@ def sync_state_statements(
         f"or erasure_row.record_key in {keys(SYNC_RECORD, group=sync_name)})"
     )
     state = (
-        f"{quote_ident(schema)}.{quote_ident(SYNC_STATE_TABLE)} as erasure_row "
+        f"{relation(schema, SYNC_STATE_TABLE)} as erasure_row "
         f"where erasure_row.sync_name = ? and erasure_row.destination_name = ? and {person}"
     )
     failures = (
-        f"{quote_ident(schema)}.{quote_ident(SYNC_FAILURES_TABLE)} as erasure_row "
+        f"{relation(schema, SYNC_FAILURES_TABLE)} as erasure_row "
         f"where erasure_row.sync_name = ? and {person}"
     )
     return [

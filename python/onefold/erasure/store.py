@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
+from onefold.sql import chunks, transaction
 from onefold.warehouse import Warehouse
 
 IN_PROGRESS = "in_progress"
@@ -27,18 +27,6 @@ COMPLETED = "completed"
 
 KEYS_TABLE = "erasure_keys"
 _CHUNK = 400
-
-
-@contextmanager
-def transaction(warehouse: Warehouse) -> Iterator[None]:
-    """Everything inside commits together or not at all (both connections autocommit)."""
-    warehouse.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        warehouse.execute("rollback")
-        raise
-    warehouse.execute("commit")
 
 
 def dml_count(warehouse: Warehouse, statement: str, params: Sequence[Any] = ()) -> int:
@@ -58,12 +46,26 @@ def insert_rows(
     """Multi-row inserts with bound parameters, a few hundred rows per statement."""
     column_list = ", ".join(columns)
     one = "(" + ", ".join("?" for _ in columns) + ")"
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
+    for chunk in chunks(rows, _CHUNK):
         params = [value for row in chunk for value in row]
         warehouse.execute(
             f"insert into {table} ({column_list}) values {', '.join(one for _ in chunk)}", params
         )
+
+
+def fill_temp_table(
+    warehouse: Warehouse, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """(Re)create the session-temporary text table `table` holding `rows`."""
+    definition = ", ".join(f"{column} varchar" for column in columns)
+    if warehouse.target == "duckdb":
+        warehouse.execute(f"create or replace temp table {table} ({definition})")
+    else:
+        warehouse.execute(f"create temp table if not exists {table} ({definition})")
+        warehouse.execute(f"truncate table {table}")
+    insert_rows(warehouse, table, columns, rows)
+    if warehouse.target == "postgres":
+        warehouse.execute(f"analyze {table}")
 
 
 @dataclass(frozen=True)

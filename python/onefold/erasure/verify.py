@@ -26,8 +26,9 @@ from typing import Any
 
 from onefold.erasure.config import ErasureConfig
 from onefold.erasure.requests import utc_now
-from onefold.erasure.store import Store, insert_rows
+from onefold.erasure.store import Store, fill_temp_table
 from onefold.errors import ConfigError
+from onefold.sql import literal, relation
 from onefold.warehouse import Warehouse, quote_ident
 
 HASHES_TABLE = "erasure_verify_hashes"
@@ -82,10 +83,6 @@ class Verification:
         }
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 class _Dialect:
     def __init__(self, target: str) -> None:
         self.target = target
@@ -93,8 +90,8 @@ class _Dialect:
     def tokens(self, source: str) -> str:
         """(column_name, token) rows from `source` (column_name, v): the value itself,
         its parts where it has separators, and the phone-number-shaped runs in it."""
-        split, needs = _literal(_SEPARATORS), _literal(_NEEDS_SPLIT)
-        phone = _literal(_PHONE_RUN)
+        split, needs = literal(_SEPARATORS), literal(_NEEDS_SPLIT)
+        phone = literal(_PHONE_RUN)
         if self.target == "duckdb":
             return (
                 f"select column_name, unnest(case when regexp_matches(v, {needs}) "
@@ -161,20 +158,9 @@ def textual_columns(
 
 
 def load_hashes(warehouse: Warehouse, hashes: Sequence[tuple[str, str, str]]) -> None:
-    columns = "identifier_type varchar, identifier_form varchar, suppression_hash varchar"
-    if warehouse.target == "duckdb":
-        warehouse.execute(f"create or replace temp table {HASHES_TABLE} ({columns})")
-    else:
-        warehouse.execute(f"create temp table if not exists {HASHES_TABLE} ({columns})")
-        warehouse.execute(f"truncate table {HASHES_TABLE}")
-    insert_rows(
-        warehouse,
-        HASHES_TABLE,
-        ("identifier_type", "identifier_form", "suppression_hash"),
-        list(hashes),
+    fill_temp_table(
+        warehouse, HASHES_TABLE, ("identifier_type", "identifier_form", "suppression_hash"), hashes
     )
-    if warehouse.target == "postgres":
-        warehouse.execute(f"analyze {HASHES_TABLE}")
 
 
 def keys_query(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
@@ -183,14 +169,14 @@ def keys_query(config: ErasureConfig, schema: str, table: str, columns: Sequence
     Values and tokens are deduplicated before anything is normalized; cheap tests
     (length, '@') guard the normalizers, which run on few tokens."""
     dialect = _Dialect(config.target_type)
-    relation = f"{quote_ident(schema)}.{quote_ident(table)}"
+    table_relation = relation(schema, table)
     values = "\n    union all ".join(
-        f"select {_literal(column)} as column_name, cast({quote_ident(column)} as varchar) as v "
-        f"from {relation} where {quote_ident(column)} is not null"
+        f"select {literal(column)} as column_name, cast({quote_ident(column)} as varchar) as v "
+        f"from {table_relation} where {quote_ident(column)} is not null"
         for column in columns
     )
     match_key = config.function("identifier_match_key")
-    code = _literal(config.default_calling_code)
+    code = literal(config.default_calling_code)
     return f"""
 with verify_values as (
     select distinct column_name, v from ({values}) as all_values

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onefold.settings import Target
-from onefold.sync.sql import literal
+from onefold.sql import literal
 from onefold.warehouse import quote_ident
 
 # PostgreSQL functions take at most 100 arguments: 50 key/value pairs per object call.

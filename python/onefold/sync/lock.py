@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from onefold.sql import relation
 from onefold.sync.errors import SyncLockedError
 from onefold.sync.runs import mark_abandoned
-from onefold.sync.sql import relation
 from onefold.sync.state import LOCKS_TABLE, utc_now
 from onefold.warehouse import Warehouse
 

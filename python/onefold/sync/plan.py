@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from onefold.sql import literal, relation
 from onefold.sync.config import SyncConfig
 from onefold.sync.destinations.base import Operation
 from onefold.sync.dialect import Dialect
 from onefold.sync.results import REASONS, PlanSummary, Sample
-from onefold.sync.sql import literal, relation
 from onefold.sync.state import FAILED, REMOVED, STATE_TABLE, SYNCED, PlannedRecord
 from onefold.warehouse import Warehouse, quote_ident
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from onefold.sql import relation
 from onefold.sync.results import PlanSummary
-from onefold.sync.sql import relation
 from onefold.sync.state import RUNS_TABLE, SyncIdentity
 from onefold.warehouse import Warehouse
 

@@ -8,10 +8,10 @@ model did, so a customer who withdraws consent drops out of the next plan.
 
 from __future__ import annotations
 
+from onefold.sql import literal
 from onefold.sync.config import HashKind, SyncConfig
 from onefold.sync.dialect import Dialect
 from onefold.sync.source import CUSTOMER_ID, Source
-from onefold.sync.sql import literal
 from onefold.warehouse import Warehouse, quote_ident
 
 SHA256_HEX = "[0-9a-f]{64}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onefold.settings import ProjectSettings
+from onefold.sql import literal, relation
 from onefold.sync.config import SyncConfig
 from onefold.sync.errors import InvalidKeysError, sync_config_error
-from onefold.sync.sql import literal, relation
 from onefold.warehouse import Warehouse, quote_ident
 
 CUSTOMER_ID = "customer_id"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from onefold.settings import ProjectSettings
-from onefold.sync.sql import chunks, relation, transaction
+from onefold.sql import chunks, relation, transaction
 from onefold.warehouse import Warehouse, quote_ident
 
 STATE_TABLE = "onefold_sync_state"

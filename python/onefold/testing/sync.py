@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from onefold.settings import ProjectSettings
+from onefold.sql import relation
 from onefold.sync.config import SyncConfig, parse_sync
-from onefold.sync.sql import relation
 from onefold.sync.state import FAILURES_TABLE, RUNS_TABLE, STATE_TABLE
 from onefold.warehouse import Warehouse, connect, quote_ident
 

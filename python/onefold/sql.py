@@ -1,8 +1,8 @@
-"""Small SQL building blocks shared by the sync modules (both targets).
+"""Small SQL building blocks shared by the sync and erasure modules (both targets).
 
 Statements are composed as text because identifiers (schemas, tables, columns) cannot
 be bound as parameters; every identifier goes through `quote_ident` and every literal
-through `literal`, so user-written names in syncs.yml cannot break out of them.
+through `literal`, so user-written names (syncs.yml, dbt vars) cannot break out of them.
 """
 
 from __future__ import annotations

@@ -14,10 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +22,7 @@ from pathlib import Path
 import click
 
 from onefold.generator import GeneratorConfig, generate
-from onefold.testing.dbt import PROJECT_DIR
+from onefold.testing.measure import dbt_build
 from onefold.testing.postgres import create_database, throwaway_postgres
 from onefold.testing.warehouse import connect_with
 
@@ -41,48 +38,6 @@ def warehouse_env(target: str, workdir: Path) -> Iterator[dict[str, str]]:
     with throwaway_postgres() as server:
         database = create_database(server, "onefold_bench")
         yield {"ONEFOLD_TARGET": "postgres", **database.environment()}
-
-
-# Runs a command and prints its peak RSS, so each build is measured on its own (the
-# children's maximum RSS of this process would carry over from build to build).
-_MEASURE = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
-)
-
-
-def timed_build(env: dict[str, str], target_path: Path) -> tuple[float, float]:
-    """Seconds and peak RSS (GiB) of one `dbt build` in a child process."""
-    dbt = str(Path(sys.executable).parent / "dbt")
-    started = time.perf_counter()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _MEASURE,
-            dbt,
-            "build",
-            "--quiet",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(target_path),
-            "--vars",
-            "{onefold__now: '2026-11-01'}",
-        ],
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    seconds = time.perf_counter() - started
-    peak_kib, code = (int(part) for part in result.stdout.split())
-    if code != 0:
-        raise click.ClickException(f"dbt build failed (exit {code}); run it by hand to see why")
-    return seconds, peak_kib / 1024 / 1024
 
 
 @click.command()
@@ -104,16 +59,23 @@ def main(persons: tuple[int, ...], target: str, seed: int) -> None:
                     warehouse.write_df("raw", name, frame[frame["_loaded_at"] < CUTOFF])
             finally:
                 warehouse.close()
-            full_seconds, full_peak = timed_build(env, workdir / "target")
+            full = dbt_build(env, workdir / "target")
             warehouse = connect_with(env)
             try:
                 for name, table in data.raw.items():
                     warehouse.write_df("raw", name, table.frame)
             finally:
                 warehouse.close()
-            incremental_seconds, incremental_peak = timed_build(env, workdir / "target")
+            incremental = dbt_build(env, workdir / "target")
         rows.append(
-            (size, raw_rows, full_seconds, full_peak, incremental_seconds, incremental_peak)
+            (
+                size,
+                raw_rows,
+                full.seconds,
+                full.peak_rss_gib,
+                incremental.seconds,
+                incremental.peak_rss_gib,
+            )
         )
     click.echo(f"machine: {machine}; target: {target}")
     click.echo(

@@ -16,8 +16,6 @@ import datetime as dt
 import json
 import os
 import platform
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,66 +23,22 @@ from typing import Any
 
 import click
 
-from onefold.erasure.salt import SALT_ENV
+from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.testing.dbt import PROJECT_DIR
+from onefold.testing.measure import dbt_build, executable, measure
 from onefold.testing.warehouse import connect_with
 
 END_DATE = dt.date(2026, 11, 1)
 SALT = "benchmark-salt-7d2e9c41a0b35f68"
 
-# Runs a command and prints its peak RSS (KiB) and exit code on the last line.
-_MEASURE = (
-    "import resource, subprocess, sys\n"
-    "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "sys.stdout.write(result.stdout)\n"
-    "sys.stderr.write(result.stderr)\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, result.returncode)\n"
-)
-
-
-def measured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Seconds, peak RSS (GiB) and stdout of one child process."""
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command],
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        capture_output=True,
-        text=True,
-    )
-    elapsed = time.perf_counter() - started
-    *output, last = result.stdout.rstrip("\n").split("\n")
-    rss_kib, code = last.split()
-    if int(code) not in (0, 1):
-        raise SystemExit(f"{' '.join(command[:3])} failed ({code}):\n{result.stderr[-3000:]}")
-    return elapsed, int(rss_kib) / 1024**2, "\n".join(output)
-
-
-def dbt_build(env: dict[str, str], target_path: Path) -> tuple[float, float]:
-    seconds, rss, _ = measured(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--quiet",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(target_path),
-            "--vars",
-            "{onefold__now: '2026-11-01'}",
-        ],
-        env,
-    )
-    return seconds, rss
-
 
 def onefold_erase(env: dict[str, str], *args: str) -> tuple[float, float, Any]:
-    seconds, rss, output = measured(
-        [str(Path(sys.executable).parent / "onefold"), "erase", "--json", *args], env
-    )
-    return seconds, rss, json.loads(output)
+    measurement = measure([executable("onefold"), "erase", "--json", *args], env)
+    if measurement.returncode not in (0, 1):  # 1: verify found residuals
+        raise SystemExit(
+            f"onefold erase {' '.join(args[:2])} failed:\n{measurement.stderr[-3000:]}"
+        )
+    return measurement.seconds, measurement.peak_rss_gib, json.loads(measurement.stdout)
 
 
 @click.command()
@@ -115,8 +69,8 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
             print(f"generate: {time.perf_counter() - started:.1f}s, {raw_rows:,} raw rows")
         finally:
             warehouse.close()
-        seconds, rss = dbt_build(env, root / "target")
-        print(f"dbt build: {seconds:.1f}s, peak {rss:.2f} GiB")
+        build = dbt_build(env, root / "target")
+        print(f"dbt build: {build.seconds:.1f}s, peak {build.peak_rss_gib:.2f} GiB")
     warehouse = connect_with(env)
     try:
         customer_id, email, values = warehouse.query(
@@ -158,8 +112,11 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
     total = rows[1][1] + rows[2][1]
     print(f"erase + verify: {total:.1f}s")
     if rebuild:
-        seconds, rss = dbt_build(env, root / "target")
-        print(f"dbt build with a non-empty suppression list: {seconds:.1f}s, peak {rss:.2f} GiB")
+        build = dbt_build(env, root / "target")
+        print(
+            "dbt build with a non-empty suppression list: "
+            f"{build.seconds:.1f}s, peak {build.peak_rss_gib:.2f} GiB"
+        )
 
 
 if __name__ == "__main__":

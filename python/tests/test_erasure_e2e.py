@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +26,13 @@ import yaml
 from click.testing import CliRunner
 
 from onefold.erasure.cli import CRASH_AFTER_ENV, erase
-from onefold.erasure.salt import POSTGRES_SETTING, SALT_ENV
+from onefold.erasure.salt import POSTGRES_SETTING
+from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.summary import count_sources, load_manifest, staging_models
-from onefold.testing.dbt import PROJECT_DIR, environment
+from onefold.testing.dbt import environment, project_args
+from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
@@ -91,12 +92,8 @@ class World:
 def dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
     """dbt in a subprocess: in-process dbt-duckdb keeps the DuckDB file locked after the
     run, and the crash test needs another process to open it."""
-    command = [
-        str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_path),
-    ]  # fmt: skip
     result = subprocess.run(
-        command,
+        [executable("dbt"), *args, *project_args(target_path)],
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
         capture_output=True,
         text=True,
@@ -458,7 +455,7 @@ def test_a_run_killed_midway_completes_when_started_again(world: World) -> None:
     person = world.people[1]
     env = {**os.environ, **world.env, CRASH_AFTER_ENV: "4"}
     command = [
-        str(Path(sys.executable).with_name("onefold")), "erase", "--target", world.target,
+        executable("onefold"), "erase", "--target", world.target,
         "--syncs", str(world.syncs_path), "--execute", "--email", person.email,
     ]  # fmt: skip
     killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

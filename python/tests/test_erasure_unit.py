@@ -23,7 +23,8 @@ from onefold.erasure.plan import (
 )
 from onefold.erasure.requests import cli_request, due_at, mask
 from onefold.erasure.resolve import FoundIdentifier, Resolution, SyncRecord
-from onefold.erasure.salt import SALT_ENV, Salt, libpq_option, load_salt
+from onefold.erasure.salt import Salt, libpq_option, load_salt
+from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.suppression import suppression_entries
 from onefold.erasure.verify import keys_query, load_hashes, scan_table
 from onefold.errors import ConfigError

@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import yaml
 from onefold.sql import relation
 from onefold.sync.state import LOCKS_TABLE, STATE_TABLE
 from onefold.testing.dbt import environment
+from onefold.testing.measure import executable
 from onefold.testing.sync import (
     SECRET,
     SyncWorld,
@@ -30,7 +30,7 @@ from onefold.testing.sync import (
 from onefold.testing.warehouse import connect_with
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 
-ONEFOLD = str(Path(sys.executable).parent / "onefold")
+ONEFOLD = executable("onefold")
 SYNC = "members_webhook"
 ROWS = members(400)
 BATCH = 25

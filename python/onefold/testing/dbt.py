@@ -40,6 +40,18 @@ def environment(overrides: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def project_args(target_path: Path) -> list[str]:
+    """The options that point a dbt command at this project, its profile and `target_path`."""
+    return [
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+    ]
+
+
 def run_dbt(
     args: Sequence[str],
     env: Mapping[str, str],
@@ -50,15 +62,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     full_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    command = [
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(target_path),
-    ]
+    command = [*args, *project_args(target_path)]
     with environment(full_env):
         outcome = dbtRunner().invoke(command)
     results = list(getattr(outcome.result, "results", None) or [])

@@ -101,6 +101,15 @@ progressed as (
 
 ),
 
+timed as (
+
+    select
+        *,
+        progress_status != 'completed' and {{ onefold.utc_now() }} > due_at as is_overdue
+    from progressed
+
+),
+
 final as (
 
     select
@@ -109,17 +118,15 @@ final as (
         cast(identifier_type as {{ dbt.type_string() }}) as identifier_type,
         cast(regulation as {{ dbt.type_string() }}) as regulation,
         cast(
-            case
-                when progress_status != 'completed' and {{ onefold.utc_now() }} > due_at then 'overdue'
-                else progress_status
-            end as {{ dbt.type_string() }}
+            case when is_overdue then 'overdue' else progress_status end
+            as {{ dbt.type_string() }}
         ) as status,
         cast(progress_status as {{ dbt.type_string() }}) as progress_status,
         cast(destinations_count as {{ dbt.type_bigint() }}) as destinations_count,
         cast(destinations_succeeded as {{ dbt.type_bigint() }}) as destinations_succeeded,
         cast(destinations_failed as {{ dbt.type_bigint() }}) as destinations_failed,
         cast(residuals_count as {{ dbt.type_bigint() }}) as residuals_count,
-        progress_status != 'completed' and {{ onefold.utc_now() }} > due_at as is_overdue,
+        is_overdue,
         coalesce(completed_at > due_at, false) as is_completed_late,
         cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
         cast(due_at as {{ dbt.type_timestamp() }}) as due_at,
@@ -127,7 +134,7 @@ final as (
         cast(completed_at as {{ dbt.type_timestamp() }}) as completed_at,
         cast(verified_at as {{ dbt.type_timestamp() }}) as verified_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
-    from progressed
+    from timed
 
 )
 

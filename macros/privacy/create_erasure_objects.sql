@@ -61,7 +61,6 @@
         step_number {{ bigint }},
         step_name {{ text }},
         statement_sql {{ text }},
-        detail {{ text }},
         rows_affected {{ bigint }},
         finished_at {{ timestamp }}
     );
@@ -173,14 +172,21 @@
 {%- endmacro %}
 
 
+{#- How many hashes DuckDB's suppression macros hold as constants (also in the config
+    snapshot `onefold erase` reads). -#}
+{% macro suppression_list_limit() %}{{ return(5000) }}{% endmacro %}
+
+
 {#-
     DuckDB: the suppression list as constants (see macros/privacy/suppression.sql), from
     the table as it is now; `onefold erase` regenerates them with every insert
-    (onefold.erasure.suppression.duckdb_suppression_macros builds the same SQL). Beyond
-    `list_limit` hashes the macros read the table instead (correct, but a query that
-    reads a staging view twice then computes it twice).
+    (onefold.erasure.suppression.duckdb_suppression_macros builds the same SQL from the
+    config snapshot's message and limit). Beyond suppression_list_limit() hashes the
+    macros read the table instead (correct, but a query that reads a staging view twice
+    then computes it twice).
 -#}
-{% macro duckdb_suppression_macros(schema, list_limit=5000) -%}
+{% macro duckdb_suppression_macros(schema) -%}
+    {%- set list_limit = onefold.suppression_list_limit() -%}
     {%- set table = schema ~ '.erasure_suppressions' -%}
     {%- set hashes = [] -%}
     {%- set fingerprints = [] -%}
@@ -297,6 +303,8 @@
         'deadlines': var('onefold__erasure_deadlines'),
         'default_deadline': var('onefold__erasure_default_deadline'),
         'verify_exclude_schemas': var('onefold__erasure_verify_exclude_schemas'),
+        'missing_salt_message': onefold.missing_salt_message(),
+        'suppression_list_limit': onefold.suppression_list_limit(),
         'sources': sources,
         'staging_tables': staging_tables,
     }) }}

@@ -16,6 +16,7 @@ import phonenumbers
 
 from onefold.errors import OnefoldError
 from onefold.settings import ProjectSettings
+from onefold.sql import placeholders
 from onefold.warehouse import Warehouse
 
 
@@ -99,10 +100,6 @@ def lookup_candidates(value: str) -> list[str]:
     return sorted(candidates | hashed)
 
 
-def _placeholders(values: list[str]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 def find_customer(
     warehouse: Warehouse, value: str, settings: ProjectSettings
 ) -> tuple[str, str | None]:
@@ -117,15 +114,15 @@ def find_customer(
     candidates = lookup_candidates(value)
     rows = warehouse.query(
         f"select customer_id, identifier_type, normalized_value, match_key "
-        f"from {marts}.identity_map where normalized_value in ({_placeholders(candidates)}) "
-        f"or match_key in ({_placeholders(candidates)}) order by record_count desc",
+        f"from {marts}.identity_map where normalized_value in ({placeholders(candidates)}) "
+        f"or match_key in ({placeholders(candidates)}) order by record_count desc",
         [*candidates, *candidates],
     )
     if rows:
         return str(rows[0][0]), f"{rows[0][1]}:{rows[0][2]}"
     blocked = warehouse.query(
         f"select identifier_type, block_reason from {marts}.identity_blocked_values "
-        f"where normalized_value in ({_placeholders(candidates)})",
+        f"where normalized_value in ({placeholders(candidates)})",
         candidates,
     )
     if blocked:

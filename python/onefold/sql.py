@@ -7,7 +7,7 @@ through `literal`, so user-written names (syncs.yml, dbt vars) cannot break out 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Sized
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -26,6 +26,11 @@ def literal(value: str) -> str:
     if "\x00" in value:
         raise ValueError("SQL text cannot contain NUL characters")
     return "'" + value.replace("'", "''") + "'"
+
+
+def placeholders(values: Sized) -> str:
+    """`?, ?, ?`: one bound-parameter marker per value (for `in (...)` and `values (...)`)."""
+    return ", ".join("?" for _ in range(len(values)))
 
 
 def chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -16,6 +16,7 @@ from onefold.erasure.cli import erase
 from onefold.erasure.config import ErasureConfig, parse_config
 from onefold.erasure.plan import (
     Column,
+    catalog,
     derived_predicate,
     key_items,
     load_keys,
@@ -43,6 +44,8 @@ DOCUMENT = {
     "deadlines": {"GDPR": {"months": 1}, "CCPA": {"days": 45}},
     "default_deadline": {"days": 30},
     "verify_exclude_schemas": ["raw_truth"],
+    "missing_salt_message": "p.erasure_suppressions exist but this connection has no erasure salt",
+    "suppression_list_limit": 5000,
     "sources": {
         "shop_orders": {
             "relation": '"raw"."shop_orders"',
@@ -251,7 +254,7 @@ def test_staging_tables_lose_the_persons_rows_by_record_or_identifier(
             ("identifier", "anonymous_id", "a_ann", "a_ann"),
         ],
     )
-    statements = staging_statements(warehouse, config)
+    statements = staging_statements(config, catalog(warehouse, ["st"]))
     assert [s.step for s in statements] == ["derived:st.stg_events"]  # stg_not_built: absent
     warehouse.execute(statements[0].sql)
     assert warehouse.query("select event_id from st.stg_events") == [("m2",)]

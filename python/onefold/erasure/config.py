@@ -67,6 +67,10 @@ class ErasureConfig:
     deadlines: dict[str, dict[str, int]]
     default_deadline: dict[str, int]
     verify_exclude_schemas: tuple[str, ...]
+    #: the error staging raises without the right salt (macro missing_salt_message)
+    missing_salt_message: str
+    #: beyond this many hashes DuckDB's suppression macros read the table
+    suppression_list_limit: int
     sources: dict[str, SourceConfig]
     staging_tables: tuple[StagingTable, ...] = ()
     project: ProjectSettings = field(default_factory=ProjectSettings)
@@ -120,6 +124,8 @@ def parse_config(document: dict[str, Any], project: ProjectSettings) -> ErasureC
         deadlines={str(k): dict(v) for k, v in document["deadlines"].items()},
         default_deadline=dict(document["default_deadline"]),
         verify_exclude_schemas=tuple(document["verify_exclude_schemas"]),
+        missing_salt_message=str(document["missing_salt_message"]),
+        suppression_list_limit=int(document["suppression_list_limit"]),
         sources={name: _source(name, raw) for name, raw in document["sources"].items()},
         staging_tables=tuple(
             StagingTable(

@@ -202,14 +202,10 @@ class Eraser:
             if request.request_source == CLI_SOURCE:
                 raise
             return self._outcome(request, REJECTED, f"{exc} Fix the intake row and rerun.")
-        holding = [
-            r
-            for r in self.store.requests_holding([key for _, key in request_keys])
-            if r != request.request_id
-        ]
+        match_keys = [key for _, key in request_keys]
+        holding = [r for r in self.store.requests_holding(match_keys) if r != request.request_id]
         if holding:
             return self._unfinished(holding[0], execute, request)
-        match_keys = [key for _, key in request_keys]
         if not customers and self.salt is not None:
             erased_by = self.store.suppressed_by([self.salt.hash(key) for key in match_keys])
             if erased_by:
@@ -223,14 +219,16 @@ class Eraser:
             intake = self.config.sources.get(INTAKE_SOURCE)
             if intake is not None:
                 resolution.intake_record = (intake.record_source, request.request_id)
-        plan.load_keys(self.warehouse, plan.key_items(resolution))
-        statements = plan.raw_statements(self.config)
-        if customers:
-            statements += plan.derived_statements(self.warehouse, self.config)
         # Counted for the dry run, and to tell "nobody" from records outside the graph;
-        # an execution records the rows each statement touched instead.
-        counted = statements if not execute or not customers else []
-        counts = {s.step: self._count(s) for s in counted}
+        # an execution builds its statements from the journal and records the rows each
+        # one touched instead.
+        statements: list[plan.Statement] = []
+        if not execute or not customers:
+            plan.load_keys(self.warehouse, plan.key_items(resolution))
+            statements = plan.raw_statements(self.config)
+            if customers:
+                statements += plan.derived_statements(self.warehouse, self.config)
+        counts = {s.step: self._count(s) for s in statements}
         person_rows = sum(count for step, count in counts.items() if step != f"raw:{INTAKE_SOURCE}")
         if not customers and not person_rows:
             return self._nobody(request, execute, [])
@@ -275,14 +273,7 @@ class Eraser:
         """Delete or redact raw rows re-loaded after their person was erased (staging
         already ignores them; this takes them out of the raw tables too)."""
         salt = self._require_salt()
-        fingerprints = {
-            str(row[0])
-            for row in self.warehouse.query(
-                "select distinct salt_fingerprint from "
-                f"{self.config.privacy_table('erasure_suppressions')}"
-            )
-        }
-        if fingerprints - {salt.fingerprint}:
+        if self.store.salt_fingerprints() - {salt.fingerprint}:
             raise ConfigError(
                 "some suppression hashes were written with another salt than "
                 "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT: the sweep would miss their rows."
@@ -302,7 +293,7 @@ class Eraser:
 
     def unfinished(self) -> list[str]:
         """Requests started but not completed (crashed, or a destination failed)."""
-        return [r.erasure_request_id for r in self.store.receipts([IN_PROGRESS, PARTIALLY_FAILED])]
+        return self.store.request_ids([IN_PROGRESS, PARTIALLY_FAILED])
 
     # -- decisions without changes ----------------------------------------------------
 

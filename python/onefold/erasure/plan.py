@@ -22,7 +22,7 @@ journal is the exact SQL, and no erased value is ever in it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ from onefold.erasure.resolve import (
     Resolution,
 )
 from onefold.erasure.store import KEYS_TABLE, fill_temp_table
-from onefold.sql import literal, relation
+from onefold.sql import literal, placeholders, relation
 from onefold.warehouse import Warehouse, quote_ident
 
 # item kinds of erasure_keys / erasure_work
@@ -170,7 +170,7 @@ def catalog(warehouse: Warehouse, schemas: Sequence[str]) -> dict[tuple[str, str
     """Base tables of `schemas` and their columns, from information_schema."""
     if not schemas:
         return {}
-    placeholders = ", ".join("?" for _ in schemas)
+    markers = placeholders(schemas)
     current = "current_database()"
     rows = warehouse.query(
         f"select columns.table_schema, columns.table_name, columns.column_name, "
@@ -180,7 +180,7 @@ def catalog(warehouse: Warehouse, schemas: Sequence[str]) -> dict[tuple[str, str
         f"and columns.table_schema = tables.table_schema "
         f"and columns.table_name = tables.table_name "
         f"where tables.table_type = 'BASE TABLE' and columns.table_catalog = {current} "
-        f"and columns.table_schema in ({placeholders}) "
+        f"and columns.table_schema in ({markers}) "
         f"order by columns.table_schema, columns.table_name, columns.ordinal_position",
         list(schemas),
     )
@@ -192,22 +192,26 @@ def catalog(warehouse: Warehouse, schemas: Sequence[str]) -> dict[tuple[str, str
     return tables
 
 
-def derived_schemas(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
-    """Onefold's own schemas whose tables erasure cleans: `<base>_*` but staging (views
-    over raw), reference (seeds), privacy (its own state) and sync (after destinations)."""
-    base = config.project.dbt_schema
-    skipped = {config.schema(layer) for layer in ("staging", "reference", "sync")}
-    skipped.add(config.privacy_schema)
+def base_table_schemas(warehouse: Warehouse) -> list[str]:
+    """Every schema of the current database that holds a base table."""
     rows = warehouse.query(
         "select distinct table_schema from information_schema.tables "
         "where table_catalog = current_database() and table_type = 'BASE TABLE'"
     )
-    prefix = f"{base}_"
-    return sorted(
-        str(schema)
-        for (schema,) in rows
-        if str(schema).startswith(prefix) and str(schema) not in skipped
-    )
+    return sorted(str(schema) for (schema,) in rows)
+
+
+def derived_schemas(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
+    """Onefold's own schemas whose tables erasure cleans: `<base>_*` but staging (views
+    over raw), reference (seeds), privacy (its own state) and sync (after destinations)."""
+    skipped = {config.schema(layer) for layer in ("staging", "reference", "sync")}
+    skipped.add(config.privacy_schema)
+    prefix = f"{config.project.dbt_schema}_"
+    return [
+        schema
+        for schema in base_table_schemas(warehouse)
+        if schema.startswith(prefix) and schema not in skipped
+    ]
 
 
 def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Statement]:
@@ -215,12 +219,17 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
     for source in config.sources.values():
         for model in source.keep_derived:
             keep.setdefault(model, []).append(source.record_source)
-    statements = []
-    for (schema, table), columns in catalog(warehouse, derived_schemas(warehouse, config)).items():
+    derived = derived_schemas(warehouse, config)
+    staging = {table.schema for table in config.staging_tables}
+    tables = catalog(warehouse, sorted(set(derived) | staging))
+    statements = staging_statements(config, tables)
+    for (schema, table), columns in tables.items():
+        if schema not in derived:
+            continue
         predicate = derived_predicate(config, columns, keep.get(table, []))
         if predicate is not None:
             statements.append(_derived_delete(schema, table, predicate))
-    return staging_statements(warehouse, config) + statements
+    return statements
 
 
 def _derived_delete(schema: str, table: str, predicate: str) -> Statement:
@@ -235,10 +244,12 @@ def _derived_delete(schema: str, table: str, predicate: str) -> Statement:
     )
 
 
-def staging_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Statement]:
+def staging_statements(
+    config: ErasureConfig, present: Collection[tuple[str, str]]
+) -> list[Statement]:
     """Staging models built as tables (the event streams) hold a copy of raw rows until
-    the next build: the person's rows go, by record key or by any declared identifier."""
-    present = catalog(warehouse, sorted({table.schema for table in config.staging_tables}))
+    the next build: the person's rows go, by record key or by any declared identifier.
+    `present`: the (schema, table) base tables that exist (from catalog())."""
     match_key = config.function("identifier_match_key")
     statements = []
     for table in config.staging_tables:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from onefold.erasure.resolve import SyncRecord
 from onefold.errors import OnefoldError
+from onefold.sql import chunks
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -108,9 +109,8 @@ def erase_at_destination(
     refused: list[str] = []
     try:
         sender = Sender(sync.name, destination, RateLimiter(destination.requests_per_second))
-        size = max(1, int(destination.max_batch_size))
-        for start in range(0, len(planned), size):
-            for outcome in sender.deliver("erase", planned[start : start + size]):
+        for batch in chunks(planned, max(1, int(destination.max_batch_size))):
+            for outcome in sender.deliver("erase", batch):
                 refused += [item.error for item in outcome.rejected]
     except DestinationError as exc:
         return result(FAILED, f"destination unavailable: {exc}")

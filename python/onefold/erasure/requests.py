@@ -39,11 +39,6 @@ class ErasureRequest:
     regulation: str
     received_at: dt.datetime  # naive UTC
 
-    @property
-    def label(self) -> str:
-        names = ", ".join(i.masked for i in self.identifiers) or "resumed"
-        return f"{self.request_id} ({self.regulation}; {names})"
-
 
 def mask(value: str) -> str:
     """A value shown in logs: its first and last characters only."""

@@ -14,13 +14,13 @@ person's and are not erased; the records of the person that carried them are.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
 from onefold.erasure.requests import ErasureRequest, RequestIdentifier, mask
 from onefold.errors import ConfigError
+from onefold.sql import placeholders
 from onefold.warehouse import Warehouse
 
 CUSTOMER_ID = "customer_id"
@@ -63,10 +63,6 @@ class Resolution:
     # The request's own intake row, redacted with the rest (intake requests only).
     intake_record: tuple[str, str] | None = None
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.customer_ids or self.identifiers)
-
     def summary(self) -> dict[str, Any]:
         """Counts only: what a receipt may keep."""
         records: dict[str, int] = {}
@@ -86,13 +82,6 @@ class Resolution:
             "identifiers": dict(sorted(identifiers.items())),
             "destinations": dict(sorted(destinations.items())),
         }
-
-    def match_keys(self) -> list[str]:
-        return sorted({i.match_key for i in self.identifiers})
-
-
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
 
 
 def request_match_key(
@@ -151,7 +140,7 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
     if not customer_ids:
         return resolution
     marts, intermediate = config.schema("marts"), config.schema("intermediate")
-    ids = _placeholders(customer_ids)
+    ids = placeholders(customer_ids)
     resolution.identifiers = [
         FoundIdentifier(str(kind), str(value), str(key))
         for kind, value, key in warehouse.query(
@@ -194,7 +183,7 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
 def _nodes(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str]) -> list[str]:
     """Graph node ids of the customers' records and identifiers (intermediate tables)."""
     intermediate, marts = config.schema("intermediate"), config.schema("marts")
-    ids = _placeholders(customer_ids)
+    ids = placeholders(customer_ids)
     nodes: set[str] = set()
     if warehouse.table_exists(intermediate, "int_customer_ids_assigned"):
         nodes.update(
@@ -242,7 +231,7 @@ def sync_records(
     rows = warehouse.query(
         f"select sync_name, destination_name, destination_type, record_key, customer_id, "
         f"payload_json from {schema}.{SYNC_STATE_TABLE} "
-        f"where customer_id in ({_placeholders(ids)}) or record_key in ({_placeholders(values)}) "
+        f"where customer_id in ({placeholders(ids)}) or record_key in ({placeholders(values)}) "
         "order by sync_name, destination_name, record_key",
         [*ids, *values],
     )

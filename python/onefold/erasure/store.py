@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
-from onefold.sql import chunks, transaction
+from onefold.sql import chunks, placeholders, transaction
 from onefold.warehouse import Warehouse
 
 IN_PROGRESS = "in_progress"
@@ -45,7 +45,7 @@ def insert_rows(
 ) -> None:
     """Multi-row inserts with bound parameters, a few hundred rows per statement."""
     column_list = ", ".join(columns)
-    one = "(" + ", ".join("?" for _ in columns) + ")"
+    one = f"({placeholders(columns)})"
     for chunk in chunks(rows, _CHUNK):
         params = [value for row in chunk for value in row]
         warehouse.execute(
@@ -154,15 +154,15 @@ class Store:
             verified_at=row[14],
         )
 
-    def receipts(self, statuses: Sequence[str]) -> list[Receipt]:
-        placeholders = ", ".join("?" for _ in statuses)
+    def request_ids(self, statuses: Sequence[str]) -> list[str]:
+        """Requests in one of `statuses`, oldest first."""
+        markers = placeholders(statuses)
         rows = self.warehouse.query(
             f"select erasure_request_id from {self.table('erasure_receipts')} "
-            f"where status in ({placeholders}) order by received_at, erasure_request_id",
+            f"where status in ({markers}) order by received_at, erasure_request_id",
             list(statuses),
         )
-        found = [self.receipt(str(row[0])) for row in rows]
-        return [receipt for receipt in found if receipt is not None]
+        return [str(row[0]) for row in rows]
 
     def insert_receipt(
         self,
@@ -173,7 +173,6 @@ class Store:
         received_at: dt.datetime,
         found: dict[str, Any],
         now: dt.datetime,
-        status: str = IN_PROGRESS,
     ) -> None:
         self.warehouse.execute(
             f"insert into {self.table('erasure_receipts')} (erasure_request_id, request_source, "
@@ -184,13 +183,13 @@ class Store:
                 request_source,
                 identifier_types,
                 regulation,
-                status,
+                IN_PROGRESS,
                 json.dumps(found, sort_keys=True),
                 json.dumps({}),
                 received_at,
                 now,
                 now,
-                now if status == COMPLETED else None,
+                None,
             ],
         )
 
@@ -246,7 +245,7 @@ class Store:
 
     def steps(self, request_id: str) -> list[dict[str, Any]]:
         rows = self.warehouse.query(
-            f"select step_number, step_name, statement_sql, rows_affected, detail, finished_at "
+            f"select step_number, step_name, statement_sql, rows_affected, finished_at "
             f"from {self.table('erasure_steps')} where erasure_request_id = ? "
             "order by step_number",
             [request_id],
@@ -257,10 +256,9 @@ class Store:
                 "name": str(name),
                 "statement": statement,
                 "rows": None if count is None else int(count),
-                "detail": detail,
                 "finished_at": _iso(finished),
             }
-            for number, name, statement, count, detail, finished in rows
+            for number, name, statement, count, finished in rows
         ]
 
     def record_step(
@@ -270,14 +268,13 @@ class Store:
         statement: str | None,
         rows: int | None,
         now: dt.datetime,
-        detail: str | None = None,
     ) -> None:
         self.warehouse.execute(
             f"insert into {self.table('erasure_steps')} (erasure_request_id, step_number, "
-            "step_name, statement_sql, detail, rows_affected, finished_at) "
-            f"select ?, coalesce(max(step_number), 0) + 1, ?, ?, ?, ?, ? "
+            "step_name, statement_sql, rows_affected, finished_at) "
+            f"select ?, coalesce(max(step_number), 0) + 1, ?, ?, ?, ? "
             f"from {self.table('erasure_steps')} where erasure_request_id = ?",
-            [request_id, name, statement, detail, rows, now, request_id],
+            [request_id, name, statement, rows, now, request_id],
         )
 
     # -- work items -------------------------------------------------------------------
@@ -310,10 +307,10 @@ class Store:
         """Unfinished requests whose resolved identifiers include one of `match_keys`."""
         if not match_keys:
             return []
-        placeholders = ", ".join("?" for _ in match_keys)
+        markers = placeholders(match_keys)
         rows = self.warehouse.query(
             f"select distinct erasure_request_id from {self.table('erasure_work')} "
-            f"where item_kind = 'identifier' and item_detail in ({placeholders}) "
+            f"where item_kind = 'identifier' and item_detail in ({markers}) "
             "order by erasure_request_id",
             list(match_keys),
         )
@@ -328,14 +325,23 @@ class Store:
 
     # -- suppressions -----------------------------------------------------------------
 
+    def salt_fingerprints(self, request_id: str | None = None) -> set[str]:
+        """Fingerprints of the salts the suppression hashes (of one request) were written with."""
+        where, params = ("where erasure_request_id = ?", [request_id]) if request_id else ("", [])
+        rows = self.warehouse.query(
+            f"select distinct salt_fingerprint from {self.table('erasure_suppressions')} {where}",
+            params,
+        )
+        return {str(row[0]) for row in rows}
+
     def suppressed_by(self, hashes: Sequence[str]) -> list[str]:
         """Requests that already suppressed one of these hashes."""
         if not hashes:
             return []
-        placeholders = ", ".join("?" for _ in hashes)
+        markers = placeholders(hashes)
         rows = self.warehouse.query(
             f"select distinct erasure_request_id from {self.table('erasure_suppressions')} "
-            f"where suppression_hash in ({placeholders}) order by erasure_request_id",
+            f"where suppression_hash in ({markers}) order by erasure_request_id",
             list(hashes),
         )
         return [str(row[0]) for row in rows]

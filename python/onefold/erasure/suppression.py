@@ -60,21 +60,6 @@ def suppression_entries(
     return sorted(entries.values(), key=lambda e: (e.identifier_type, e.identifier_form))
 
 
-#: Beyond this many hashes DuckDB's macros read the table instead of holding constants.
-LIST_LIMIT = 5000
-
-
-def missing_salt_message(privacy_schema: str) -> str:
-    """The error staging raises without the right salt (as macros/privacy/suppression.sql)."""
-    return (
-        f"Erasure suppressions exist in {privacy_schema}.erasure_suppressions but this "
-        "connection has no erasure salt, or not the one they were written with. Set "
-        "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (DuckDB: with the onefold.duckdb_plugin "
-        "plugin in profiles.yml) or PGOPTIONS=-c onefold.erasure_salt=<salt> (PostgreSQL) to "
-        "the salt onefold erase used; staging stops rather than let erased people back in."
-    )
-
-
 def duckdb_suppression_macros(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
     """DuckDB: `suppression_hashes()` and `suppression_salt_ok()` as constants from the
     table as it is now; the same SQL as the dbt macro `duckdb_suppression_macros`, run in
@@ -84,8 +69,8 @@ def duckdb_suppression_macros(warehouse: Warehouse, config: ErasureConfig) -> li
     rows = warehouse.query(f"select distinct suppression_hash, salt_fingerprint from {table}")
     hashes = sorted({str(h) for h, _ in rows})
     fingerprints = sorted({str(f) for _, f in rows})
-    error = "error('" + missing_salt_message(schema).replace("'", "''") + "')"
-    if len(hashes) > LIST_LIMIT:
+    error = "error('" + config.missing_salt_message.replace("'", "''") + "')"
+    if len(hashes) > config.suppression_list_limit:
         listed = f"(select list(distinct suppression_hash) from {table})"
         salt_ok = (
             f"case when (select count(*) from {table} where salt_fingerprint is distinct from "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
+from onefold.erasure.plan import base_table_schemas, catalog
 from onefold.erasure.requests import utc_now
 from onefold.erasure.store import Store, fill_temp_table
 from onefold.errors import ConfigError
@@ -131,23 +132,17 @@ def tune_session(warehouse: Warehouse) -> None:
 
 
 def scanned_schemas(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
-    rows = warehouse.query(
-        "select distinct table_schema from information_schema.tables "
-        "where table_catalog = current_database() and table_type = 'BASE TABLE' "
-        "order by table_schema"
-    )
     excluded = SYSTEM_SCHEMAS | set(config.verify_exclude_schemas)
     return [
-        str(schema)
-        for (schema,) in rows
-        if str(schema) not in excluded and not str(schema).startswith("pg_temp")
+        schema
+        for schema in base_table_schemas(warehouse)
+        if schema not in excluded and not schema.startswith("pg_temp")
     ]
 
 
 def textual_columns(
     warehouse: Warehouse, schemas: Sequence[str]
 ) -> dict[tuple[str, str], list[str]]:
-    from onefold.erasure.plan import catalog
 
     tables: dict[tuple[str, str], list[str]] = {}
     for key, columns in catalog(warehouse, schemas).items():
@@ -235,12 +230,8 @@ def verify(
     result = Verification(request_id, hashes=len(hashes))
     started = time.perf_counter()
     fingerprint = warehouse.query(f"select {config.function('salt_fingerprint')}()")[0][0]
-    fingerprints = warehouse.query(
-        f"select distinct salt_fingerprint from {config.privacy_table('erasure_suppressions')} "
-        "where erasure_request_id = ?",
-        [request_id],
-    )
-    if fingerprints and {str(f) for (f,) in fingerprints} != {str(fingerprint)}:
+    fingerprints = store.salt_fingerprints(request_id)
+    if fingerprints and fingerprints != {str(fingerprint)}:
         raise ConfigError(
             "the salt in DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT is not the one this request's "
             "suppression hashes were written with: verify needs the same salt."

@@ -16,7 +16,11 @@ import pandas as pd
 import psycopg2
 from psycopg2 import sql as pgsql
 
-from onefold.erasure.session_salt import set_salt_from_environment
+from onefold.erasure.session_salt import (
+    salt_from_environment,
+    set_salt_from_environment,
+    warehouse_options,
+)
 from onefold.errors import ConfigError, WarehouseError
 from onefold.settings import TARGETS, DuckDBSettings, PostgresSettings, Target
 
@@ -122,12 +126,20 @@ def _postgres_type(dtype: Any) -> str:
 
 
 class PostgresWarehouse:
+    """A connection to the warehouse database. Its session carries the erasure salt
+    (`salt`, else DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT) as the setting
+    `onefold.erasure_salt`, in an explicit libpq `options` that replaces PGOPTIONS: a salt
+    in PGOPTIONS (which dbt-postgres needs) is not what this connection relies on."""
+
     target: Target = "postgres"
 
-    def __init__(self, settings: PostgresSettings | None = None) -> None:
+    def __init__(self, settings: PostgresSettings | None = None, salt: str | None = None) -> None:
         self.settings = settings or PostgresSettings()
+        options = warehouse_options(salt or salt_from_environment())
         try:
-            self.connection = psycopg2.connect(self.settings.dsn(), connect_timeout=10)
+            self.connection = psycopg2.connect(
+                self.settings.dsn(), connect_timeout=10, options=options
+            )
         except psycopg2.OperationalError as exc:
             s = self.settings
             raise WarehouseError(

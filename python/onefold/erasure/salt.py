@@ -9,7 +9,9 @@ only `fingerprint` (a hash of the salt) so staging can tell a wrong salt from a 
 
 Warehouse sessions that must hash (staging's filter, `--verify`'s scan) get the salt as
 connection state, never as SQL text: a DuckDB session variable set with a bound
-parameter, a PostgreSQL setting passed in the connection's startup options.
+parameter, a PostgreSQL setting passed in the connection's startup options (libpq
+`options`, which the warehouse connection sets explicitly and a sync destination's
+connection sets without it; see `session_salt`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from psycopg2.extensions import make_dsn
-from pydantic import PrivateAttr
-
-from onefold.erasure.session_salt import SALT_ENV, set_salt
+from onefold.erasure.session_salt import (
+    POSTGRES_SETTING,
+    SALT_ENV,
+    libpq_option,
+    set_salt,
+)
 from onefold.errors import ConfigError
-from onefold.settings import PostgresSettings
 from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
-POSTGRES_SETTING = "onefold.erasure_salt"
+__all__ = ["POSTGRES_SETTING", "Salt", "connect_salted", "libpq_option", "load_salt"]
 MIN_LENGTH = 16
 _FINGERPRINT_PREFIX = "onefold-erasure-salt|"
 
@@ -63,8 +66,8 @@ def load_salt(required: bool = True) -> Salt | None:
                 f"{SALT_ENV} is not set: erasure writes salted hashes to the suppression list "
                 "and needs the secret salt dbt's staging uses. Generate one once "
                 "(`openssl rand -hex 32`), keep it in your secret store, and set it for "
-                "`onefold erase` and for dbt (PostgreSQL: also PGOPTIONS='-c "
-                f"{POSTGRES_SETTING}=<salt>')."
+                "`onefold erase` and for dbt (PostgreSQL: dbt also needs PGOPTIONS='-c "
+                f"{POSTGRES_SETTING}=<salt>' in its own environment)."
             )
         return None
     if len(value) < MIN_LENGTH:
@@ -75,24 +78,6 @@ def load_salt(required: bool = True) -> Salt | None:
     return Salt(value)
 
 
-def libpq_option(name: str, value: str) -> str:
-    """`-c name=value` for libpq's `options`, with spaces and backslashes escaped."""
-    escaped = value.replace("\\", "\\\\").replace(" ", "\\ ")
-    return f"-c {name}={escaped}"
-
-
-class _SaltedPostgresSettings(PostgresSettings):
-    """PostgreSQL settings whose connection carries the salt as a session setting."""
-
-    _options: str = PrivateAttr(default="")
-
-    def dsn(self) -> str:
-        base = super().dsn()
-        existing = os.environ.get("PGOPTIONS", "")
-        options = f"{existing} {self._options}".strip()
-        return str(make_dsn(base, options=options))
-
-
 def connect_salted(target: str, salt: Salt, read_only: bool = False) -> Warehouse:
     """A warehouse connection on which staging and `suppression_hash()` see the salt."""
     if target == "duckdb":
@@ -100,7 +85,5 @@ def connect_salted(target: str, salt: Salt, read_only: bool = False) -> Warehous
         set_salt(duckdb_warehouse.connection, salt.reveal())
         return duckdb_warehouse
     if target == "postgres":
-        settings = _SaltedPostgresSettings()
-        settings._options = libpq_option(POSTGRES_SETTING, salt.reveal())
-        return PostgresWarehouse(settings)
+        return PostgresWarehouse(salt=salt.reveal())
     raise ConfigError(f"unknown target {target!r}: choose duckdb or postgres")

@@ -30,6 +30,7 @@ import psycopg2.extras
 from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from onefold.erasure.session_salt import foreign_options
 from onefold.sync.destinations.base import (
     BatchResult,
     DestinationUnavailable,
@@ -164,6 +165,9 @@ class PostgresTableDestination:
                 sslmode=settings.sslmode,
                 connect_timeout=settings.connect_timeout_seconds,
                 application_name=f"onefold sync {self.sync_name}"[:63],
+                # Explicit, so libpq does not send this server PGOPTIONS as they are: the
+                # erasure salt there is for the warehouse only.
+                options=foreign_options(),
             )
         except psycopg2.Error as error:
             raise DestinationUnavailable(

@@ -21,6 +21,11 @@
     set timezone = 'UTC'
     as $$
     begin
+        -- ISO-8601 only: PostgreSQL's special inputs ('yesterday', 'now', 'epoch',
+        -- 'infinity', …) and locale formats are invalid, as on DuckDB.
+        if value !~ '{{ onefold.iso_date_pattern() }}' then
+            return null;
+        end if;
         return value::timestamptz;
     exception when others then
         return null;
@@ -57,9 +62,29 @@
     end;
     $$;
 
+    -- A decimal that fits numeric(precision, scale) after rounding, else null: NaN,
+    -- Infinity and overflowing values ('1e20', '1e309') are invalid, as on DuckDB.
+    create or replace function {{ schema }}.onefold_try_decimal(value text, total_digits integer, fraction_digits integer)
+    returns numeric language plpgsql immutable as $$
+    declare
+        parsed numeric;
+    begin
+        parsed := round(value::numeric, fraction_digits);
+        if parsed = 'NaN'::numeric or abs(parsed) >= power(10::numeric, total_digits - fraction_digits) then
+            return null;
+        end if;
+        return parsed;
+    exception when others then
+        return null;
+    end;
+    $$;
+
     create or replace function {{ schema }}.onefold_try_date(value text)
     returns date language plpgsql immutable as $$
     begin
+        if value !~ '{{ onefold.iso_date_pattern() }}' then
+            return null;
+        end if;
         return value::date;
     exception when others then
         return null;

@@ -3,13 +3,26 @@
     quarantined with a reason rather than aborting the build. Raw tables land as text.
 -#}
 
+{#-
+    Dates and timestamps must start with an ISO-8601 date (YYYY-MM-DD); anything else
+    is invalid on every warehouse, including the special words PostgreSQL or DuckDB
+    would accept ('yesterday', 'today', 'now', 'tomorrow', 'epoch', 'infinity').
+-#}
+{% macro iso_date_pattern() -%}
+    ^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}
+{%- endmacro %}
+
+
 {#- An ISO-8601 string to a UTC timestamp without time zone (no offset = UTC). -#}
 {% macro safe_cast_utc_timestamp(column) %}
     {{ return(adapter.dispatch('safe_cast_utc_timestamp', 'onefold')(column)) }}
 {% endmacro %}
 
 {% macro default__safe_cast_utc_timestamp(column) -%}
-    (try_cast({{ column }} as {{ dbt.type_timestamp() }} with time zone) at time zone 'UTC')
+    (case
+        when regexp_matches(cast({{ column }} as {{ dbt.type_string() }}), '{{ onefold.iso_date_pattern() }}')
+            then try_cast({{ column }} as {{ dbt.type_timestamp() }} with time zone) at time zone 'UTC'
+    end)
 {%- endmacro %}
 
 {% macro postgres__safe_cast_utc_timestamp(column) -%}
@@ -22,7 +35,10 @@
 {% endmacro %}
 
 {% macro default__safe_cast_date(column) -%}
-    try_cast({{ column }} as date)
+    case
+        when regexp_matches(cast({{ column }} as {{ dbt.type_string() }}), '{{ onefold.iso_date_pattern() }}')
+            then try_cast({{ column }} as date)
+    end
 {%- endmacro %}
 
 {% macro postgres__safe_cast_date(column) -%}
@@ -30,7 +46,10 @@
 {%- endmacro %}
 
 
-{#- Money and other decimals: numeric(18, 2) unless told otherwise. -#}
+{#-
+    Money and other decimals: numeric(18, 2) unless told otherwise. NaN, Infinity and
+    values that overflow the type are null (invalid_number) on both warehouses.
+-#}
 {% macro safe_cast_decimal(column, precision=18, scale=2) %}
     {{ return(adapter.dispatch('safe_cast_decimal', 'onefold')(column, precision, scale)) }}
 {% endmacro %}
@@ -40,7 +59,7 @@
 {%- endmacro %}
 
 {% macro postgres__safe_cast_decimal(column, precision, scale) -%}
-    cast({{ target.schema }}.onefold_try_numeric({{ column }}) as numeric({{ precision }}, {{ scale }}))
+    cast({{ target.schema }}.onefold_try_decimal({{ column }}, {{ precision }}, {{ scale }}) as numeric({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 
@@ -64,11 +83,22 @@
 {%- endmacro %}
 
 
-{#- Loader booleans arrive as 'true'/'false', 't'/'f', '1'/'0', 'yes'/'no'. -#}
+{#-
+    Loader booleans arrive as 'true'/'false', 't'/'f', '1'/'0', 'yes'/'no'; staging
+    quarantines any other present value (boolean_check), so null here means missing.
+-#}
+{% macro boolean_true_values() %}
+    {{ return(['true', 't', '1', 'yes', 'y']) }}
+{% endmacro %}
+
+{% macro boolean_false_values() %}
+    {{ return(['false', 'f', '0', 'no', 'n']) }}
+{% endmacro %}
+
 {% macro safe_cast_boolean(column) -%}
     case
-        when lower(trim({{ column }})) in ('true', 't', '1', 'yes', 'y') then true
-        when lower(trim({{ column }})) in ('false', 'f', '0', 'no', 'n') then false
+        when lower(trim({{ column }})) in ('{{ onefold.boolean_true_values() | join("', '") }}') then true
+        when lower(trim({{ column }})) in ('{{ onefold.boolean_false_values() | join("', '") }}') then false
     end
 {%- endmacro %}
 

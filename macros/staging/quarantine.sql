@@ -34,6 +34,67 @@
 {% endmacro %}
 
 
+{#-
+    A row the loader says it landed after now + onefold__max_future_days: a broken
+    loader clock. Staged, it would push the incremental marts' load-time window into
+    the future; quarantined (loaded_in_future), it is staged once its load time is
+    no longer in the future.
+-#}
+{% macro loaded_at_check(loaded_at_column='_loaded_at') %}
+    {{ return({
+        'when': loaded_at_column ~ " > "
+            ~ dbt.dateadd('day', var('onefold__max_future_days'), onefold.utc_now()),
+        'reason': 'loaded_in_future', 'column': loaded_at_column}) }}
+{% endmacro %}
+
+
+{#-
+    A date that must be plausible (a birth date): present but not an ISO date
+    (invalid_date, e.g. '0000-00-00'), or outside [min_date, today]
+    (date_out_of_range, e.g. '9999-12-31').
+-#}
+{% macro date_checks(raw_column, parsed_column, min_date) %}
+    {{ return([
+        onefold.unparseable_check(raw_column, parsed_column, 'invalid_date'),
+        {'when': parsed_column ~ " < cast('" ~ min_date ~ "' as date) or "
+            ~ parsed_column ~ " > cast(" ~ onefold.utc_now() ~ " as date)",
+         'reason': 'date_out_of_range', 'column': raw_column}]) }}
+{% endmacro %}
+
+
+{#- The spellings safe_cast_boolean reads; any other present value is unexpected. -#}
+{% macro boolean_check(raw_column) %}
+    {%- set listed = onefold.boolean_true_values() + onefold.boolean_false_values() -%}
+    {{ return({
+        'when': "trim(" ~ raw_column ~ ") != '' and lower(trim(" ~ raw_column ~ ")) not in ('"
+            ~ (listed | join("', '")) ~ "')",
+        'reason': 'unexpected_value', 'column': raw_column}) }}
+{% endmacro %}
+
+
+{#-
+    One check per text column of the raw table: a value longer than its declared
+    maximum (onefold__max_text_lengths: `<table>.<column>`, then `<column>`, then
+    `default`, in characters) is quarantined as value_too_long, so a 1 MB name never
+    reaches the marts. Typed (non-text) columns have no length.
+-#}
+{% macro value_length_checks(source_relation) %}
+    {%- set lengths = var('onefold__max_text_lengths') -%}
+    {%- set checks = [] -%}
+    {%- set columns = adapter.get_columns_in_relation(source_relation) if execute else [] -%}
+    {%- for column in columns if column.is_string() and column.name != '_loaded_at' -%}
+        {%- set limit = lengths.get(source_relation.identifier ~ '.' ~ column.name,
+            lengths.get(column.name, lengths['default'])) -%}
+        {%- if limit is not none -%}
+            {%- do checks.append({
+                'when': 'length(' ~ adapter.quote(column.name) ~ ') > ' ~ limit,
+                'reason': 'value_too_long', 'column': column.name}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(checks) }}
+{% endmacro %}
+
+
 {#- A key that is null or blank cannot be deduplicated or traced: quarantine it. -#}
 {% macro missing_key_check(raw_column) %}
     {{ return({
@@ -82,7 +143,8 @@
 
 
 {#-
-    Marks every clean row but the one kept for each key as a duplicate. Suppressed rows
+    Marks every clean row but the one kept for each key (trimmed: ' k1' and 'k1' are
+    one record, as staging trims keys) as a duplicate. Suppressed rows
     (is_suppressed: they carry an erased identifier) do not compete, so a replayed copy
     of an erased person's row can never displace the redacted row that was kept. `order_by`
     lists expressions with their direction (the kept row sorts first, e.g.
@@ -94,7 +156,7 @@
     case
         when quarantine_reason is null and not is_suppressed
             then row_number() over (
-                partition by (quarantine_reason is null and not is_suppressed), {{ key_column }}
+                partition by (quarantine_reason is null and not is_suppressed), trim({{ key_column }})
                 order by
                 {%- for column in order_by %}
                     {{ column }} nulls last,

@@ -20,7 +20,6 @@ renamed as (
         lower(nullif(trim(lifecycle_stage), '')) as lifecycle_stage,
         upper(nullif(trim(mailing_postal_code), '')) as postcode,
         upper(nullif(trim(mailing_country), '')) as country_code,
-        -- A birth date that does not parse is dropped, not the whole contact.
         coalesce({{ onefold.safe_cast_boolean('is_deleted') }}, false) as is_deleted,
         parsed_birth_date as birth_date,
         parsed_created_at as created_at,

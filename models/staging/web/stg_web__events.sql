@@ -10,7 +10,7 @@ base_events as (
 renamed as (
 
     select
-        message_id as event_id,
+        trim(message_id) as event_id,
         nullif(trim(anonymous_id), '') as anonymous_id,
         nullif(trim(user_id), '') as user_id,
         {{ onefold.json_text('context_json', ['device', 'id']) }} as device_id,

@@ -20,13 +20,16 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('consent_event_id'),
+            onefold.value_length_checks(source('consent', 'consent_events'))
+            + [onefold.missing_key_check('consent_event_id'),
+             onefold.loaded_at_check(),
              onefold.unexpected_value_check('identifier_type', var('onefold__consent_identifier_types')),
              {'when': "identifier_value is null or trim(identifier_value) = ''",
               'reason': 'missing_value', 'column': 'identifier_value'},
              onefold.unexpected_value_check('purpose', var('onefold__consent_purposes') | list),
              onefold.unexpected_value_check('status', ['granted', 'denied'])]
             + onefold.timestamp_checks('occurred_at', 'parsed_occurred_at')
+            + [onefold.boolean_check('gpc')]
         ) }},
         -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
         {{ onefold.suppression_flag('consent_events') }} as is_suppressed

@@ -22,9 +22,12 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('contact_id')]
+            onefold.value_length_checks(source('crm', 'crm_contacts'))
+            + [onefold.missing_key_check('contact_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)
+            + onefold.date_checks('birth_date', 'parsed_birth_date', var('onefold__min_birth_date'))
+            + [onefold.boolean_check('is_deleted')]
         ) }},
         -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
         {{ onefold.suppression_flag('crm_contacts') }} as is_suppressed

@@ -20,7 +20,9 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('event_id'),
+            onefold.value_length_checks(source('email', 'email_events'))
+            + [onefold.missing_key_check('event_id'),
+             onefold.loaded_at_check(),
              onefold.unexpected_value_check(
                 'event_type',
                 ['sent', 'delivered', 'open', 'click', 'bounce', 'unsubscribe', 'spam_report'])]

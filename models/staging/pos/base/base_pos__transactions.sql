@@ -22,7 +22,8 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('transaction_id')]
+            onefold.value_length_checks(source('pos', 'pos_transactions'))
+            + [onefold.missing_key_check('transaction_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('transacted_at', 'parsed_transacted_at')
             + [onefold.unparseable_check('amount', 'parsed_amount', 'invalid_number'),
                {'when': 'parsed_amount is null', 'reason': 'missing_value', 'column': 'amount'},

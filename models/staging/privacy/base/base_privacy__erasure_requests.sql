@@ -20,7 +20,9 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('request_id'),
+            onefold.value_length_checks(source('privacy', 'erasure_requests'))
+            + [onefold.missing_key_check('request_id'),
+             onefold.loaded_at_check(),
              onefold.unexpected_value_check('identifier_type', var('onefold__erasure_identifier_types')),
              {'when': "identifier_value is null or trim(identifier_value) = ''",
               'reason': 'missing_value', 'column': 'identifier_value'},

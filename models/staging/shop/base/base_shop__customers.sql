@@ -21,9 +21,11 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('customer_id')]
+            onefold.value_length_checks(source('shop', 'shop_customers'))
+            + [onefold.missing_key_check('customer_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)
+            + [onefold.boolean_check('accepts_marketing')]
         ) }},
         -- Rows carrying an erased identifier: neither staged nor quarantined (onefold erase).
         {{ onefold.suppression_flag('shop_customers') }} as is_suppressed

@@ -27,7 +27,8 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('order_id')]
+            onefold.value_length_checks(source('shop', 'shop_orders'))
+            + [onefold.missing_key_check('order_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at')
             + onefold.timestamp_checks('cancelled_at', 'parsed_cancelled_at', required=false)

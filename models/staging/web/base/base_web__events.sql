@@ -30,7 +30,9 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            [onefold.missing_key_check('message_id'),
+            onefold.value_length_checks(source('web', 'web_events'))
+            + [onefold.missing_key_check('message_id'),
+             onefold.loaded_at_check(),
              onefold.unexpected_value_check('type', ['track', 'page', 'identify'])]
             + onefold.timestamp_checks('original_timestamp', 'parsed_original_at')
             + [onefold.unparseable_check('context', 'context_json', 'invalid_json'),

@@ -141,10 +141,10 @@
     );
 
     create or replace macro {{ schema }}.suppression_hash(match_key) as
-        sha256(nullif(getvariable('onefold_erasure_salt'), '') || '|' || match_key);
+        sha256({{ onefold.connection_salt() }} || '|' || match_key);
 
     create or replace macro {{ schema }}.salt_fingerprint() as
-        sha256('onefold-erasure-salt|' || nullif(getvariable('onefold_erasure_salt'), ''));
+        sha256('onefold-erasure-salt|' || {{ onefold.connection_salt() }});
 
     {{ onefold.duckdb_suppression_macros(schema) }}
 
@@ -197,20 +197,18 @@
             {%- if row[1] not in fingerprints %}{% do fingerprints.append(row[1]) %}{% endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- set error = "error('" ~ (onefold.missing_salt_message() | replace("'", "''")) ~ "')" -%}
     {%- if hashes | length > list_limit -%}
     create or replace macro {{ schema }}.suppression_hashes() as
         (select list(distinct suppression_hash) from {{ table }});
     create or replace macro {{ schema }}.suppression_salt_ok() as
-        case when (select count(*) from {{ table }} where salt_fingerprint is distinct from {{ schema }}.salt_fingerprint()) = 0
-            then true else {{ error }} end;
+        (select count(*) from {{ table }} where salt_fingerprint is distinct from {{ schema }}.salt_fingerprint()) = 0;
     {%- else -%}
     create or replace macro {{ schema }}.suppression_hashes() as
         [{% for hash in hashes | sort %}'{{ hash }}'{% if not loop.last %}, {% endif %}{% endfor %}]::varchar[];
     create or replace macro {{ schema }}.suppression_salt_ok() as
     {%- if not fingerprints %} true;
-    {%- elif fingerprints | length == 1 %} case when {{ schema }}.salt_fingerprint() = '{{ fingerprints[0] }}' then true else {{ error }} end;
-    {%- else %} {{ error }};
+    {%- elif fingerprints | length == 1 %} coalesce({{ schema }}.salt_fingerprint() = '{{ fingerprints[0] }}', false);
+    {%- else %} false;
     {%- endif %}
     {%- endif %}
 {%- endmacro %}
@@ -231,13 +229,13 @@
     create or replace function {{ schema }}.suppression_hash(match_key text)
     returns text language sql stable parallel safe as $$
         select encode(sha256(convert_to(
-            nullif(current_setting('onefold.erasure_salt', true), '') || '|' || match_key, 'UTF8')), 'hex')
+            {{ onefold.connection_salt() }} || '|' || match_key, 'UTF8')), 'hex')
     $$;
 
     create or replace function {{ schema }}.salt_fingerprint()
     returns text language sql stable parallel safe as $$
         select encode(sha256(convert_to(
-            'onefold-erasure-salt|' || nullif(current_setting('onefold.erasure_salt', true), ''), 'UTF8')), 'hex')
+            'onefold-erasure-salt|' || {{ onefold.connection_salt() }}, 'UTF8')), 'hex')
     $$;
 
     create or replace function {{ schema }}.raise_error(message text)

@@ -51,14 +51,16 @@
 
 {% macro duckdb__suppression_check(config, suppressions, row_alias, parsed_json) -%}
     {%- set schema = onefold.privacy_schema() -%}
+        {#- The salt check is a branch of its own: as `salt_ok() and (<matches>)`, DuckDB
+            folds the whole flag to false when a missing salt makes every hash null. #}
         case
             when len({{ schema }}.suppression_hashes()) = 0 then false
-            else {{ schema }}.suppression_salt_ok() and (
+            when not {{ schema }}.suppression_salt_ok() then {{ onefold.raise_error(onefold.missing_salt_message()) }}
+            else
             {%- for candidate in onefold.suppression_candidates(config, row_alias, parsed_json) %}
                 coalesce(list_contains({{ schema }}.suppression_hashes(), {{ candidate | indent(16) }}), false)
                 {%- if not loop.last %} or{% endif %}
             {%- endfor %}
-            )
         end
 {%- endmacro %}
 
@@ -109,3 +111,51 @@
 {% macro postgres__raise_error(message) -%}
     {{ onefold.privacy_schema() }}.raise_error('{{ message | replace("'", "''") }}')
 {%- endmacro %}
+
+
+{#- The erasure salt of the current session (null when the connection has none). -#}
+{% macro connection_salt() %}
+    {{ return(adapter.dispatch('connection_salt', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__connection_salt() -%}
+    nullif(getvariable('onefold_erasure_salt'), '')
+{%- endmacro %}
+
+{% macro postgres__connection_salt() -%}
+    nullif(current_setting('onefold.erasure_salt', true), '')
+{%- endmacro %}
+
+
+{#- The shortest salt dbt and `onefold erase` accept (also in the config snapshot). -#}
+{% macro minimum_salt_length() %}{{ return(16) }}{% endmacro %}
+
+
+{#-
+    on-run-start, after create_erasure_objects: stop the build before any model runs
+    when the session's salt is too short, or when suppressions exist and this session
+    has no salt or another one. Staging would fail on its own (the check in every base
+    model raises), but only once it reached a row; here the message comes first and
+    names what to set.
+-#}
+{% macro check_erasure_salt() %}
+    {%- if not execute -%}{{ return('select 1') }}{%- endif -%}
+    {%- set schema = onefold.privacy_schema() -%}
+    {%- set row = run_query(
+        'select length(' ~ onefold.connection_salt() ~ '), count(erasure_suppressions.suppression_hash), '
+        ~ 'count(case when erasure_suppressions.salt_fingerprint is distinct from '
+        ~ schema ~ '.salt_fingerprint() then 1 end) '
+        ~ 'from (select 1 as one) as session left join ' ~ schema ~ '.erasure_suppressions as erasure_suppressions on true'
+    ).rows[0] -%}
+    {%- set salt_length, suppressions, mismatched = row[0], row[1], row[2] -%}
+    {%- if salt_length is not none and salt_length < onefold.minimum_salt_length() -%}
+        {%- do exceptions.raise_compiler_error(
+            "The erasure salt (DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT) is shorter than "
+            ~ onefold.minimum_salt_length() ~ " characters: use a long random value "
+            ~ "(`openssl rand -hex 32`) so the suppression list cannot be reversed by guessing.") -%}
+    {%- endif -%}
+    {%- if suppressions > 0 and mismatched > 0 -%}
+        {%- do exceptions.raise_compiler_error(onefold.missing_salt_message()) -%}
+    {%- endif -%}
+    {{ return('select 1') }}
+{% endmacro %}

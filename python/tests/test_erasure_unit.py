@@ -373,17 +373,25 @@ def test_duckdb_suppression_macros_fold_to_constants(
     )
     flag = (
         "select case when len(p.suppression_hashes()) = 0 then false "
-        "else p.suppression_salt_ok() and list_contains(p.suppression_hashes(), ?) end"
+        "when not p.suppression_salt_ok() then cast(error('no erasure salt') as boolean) "
+        "else coalesce(list_contains(p.suppression_hashes(), "
+        "sha256(nullif(getvariable('onefold_erasure_salt'), '') || '|' || ?)), false) end"
     )
     for statement in duckdb_suppression_macros(warehouse, config):
         warehouse.execute(statement)
-    assert warehouse.query(flag, ["h1"]) == [(False,)]  # empty list: no salt needed
-    warehouse.execute("insert into p.erasure_suppressions values ('h1', ?)", [salt.fingerprint])
+    assert warehouse.query(flag, ["k1"]) == [(False,)]  # empty list: no salt needed
+    warehouse.execute(
+        "insert into p.erasure_suppressions values (?, ?)", [salt.hash("k1"), salt.fingerprint]
+    )
     for statement in duckdb_suppression_macros(warehouse, config):
         warehouse.execute(statement)
+    # No salt: every hash is null, and the flag must fail rather than fold to false.
     with pytest.raises(duckdb.InvalidInputException, match="no erasure salt"):
-        warehouse.query(flag, ["h1"])
+        warehouse.query(f"select count(*) from (select {flag[7:]}) as f(s) where not s", ["k1"])
+    warehouse.execute("set variable onefold_erasure_salt = ?", ["another-salt-0123456789"])
+    with pytest.raises(duckdb.InvalidInputException, match="no erasure salt"):
+        warehouse.query(flag, ["k1"])
     warehouse.execute("set variable onefold_erasure_salt = ?", [salt.reveal()])
-    assert warehouse.query(flag, ["h1"]) == [(True,)]
-    assert warehouse.query(flag, ["h2"]) == [(False,)]
+    assert warehouse.query(flag, ["k1"]) == [(True,)]
+    assert warehouse.query(flag, ["k2"]) == [(False,)]
     warehouse.close()

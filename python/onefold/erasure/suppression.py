@@ -69,24 +69,22 @@ def duckdb_suppression_macros(warehouse: Warehouse, config: ErasureConfig) -> li
     rows = warehouse.query(f"select distinct suppression_hash, salt_fingerprint from {table}")
     hashes = sorted({str(h) for h, _ in rows})
     fingerprints = sorted({str(f) for _, f in rows})
-    error = "error('" + config.missing_salt_message.replace("'", "''") + "')"
+    # A pure boolean: the staging check raises the missing-salt error itself, in a CASE
+    # branch DuckDB cannot fold away (an `ok() and <no match>` conjunction it can).
     if len(hashes) > config.suppression_list_limit:
         listed = f"(select list(distinct suppression_hash) from {table})"
         salt_ok = (
-            f"case when (select count(*) from {table} where salt_fingerprint is distinct from "
-            f"{schema}.salt_fingerprint()) = 0 then true else {error} end"
+            f"(select count(*) from {table} where salt_fingerprint is distinct from "
+            f"{schema}.salt_fingerprint()) = 0"
         )
     else:
         listed = "[" + ", ".join(f"'{h}'" for h in hashes) + "]::varchar[]"
         if not fingerprints:
             salt_ok = "true"
         elif len(fingerprints) == 1:
-            salt_ok = (
-                f"case when {schema}.salt_fingerprint() = '{fingerprints[0]}' "
-                f"then true else {error} end"
-            )
+            salt_ok = f"coalesce({schema}.salt_fingerprint() = '{fingerprints[0]}', false)"
         else:
-            salt_ok = error
+            salt_ok = "false"
     return [
         f"create or replace macro {schema}.suppression_hashes() as {listed}",
         f"create or replace macro {schema}.suppression_salt_ok() as {salt_ok}",

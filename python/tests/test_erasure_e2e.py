@@ -26,7 +26,7 @@ import yaml
 from click.testing import CliRunner
 
 from onefold.erasure.cli import CRASH_AFTER_ENV, erase
-from onefold.erasure.salt import POSTGRES_SETTING
+from onefold.erasure.salt import POSTGRES_SETTING, Salt
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
@@ -89,9 +89,10 @@ class World:
             return result.exit_code, result.output
 
 
-def dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
+def dbt(args: list[str], env: dict[str, str], target_path: Path, succeed: bool = True) -> str:
     """dbt in a subprocess: in-process dbt-duckdb keeps the DuckDB file locked after the
-    run, and the crash test needs another process to open it."""
+    run, and the crash test needs another process to open it. Returns dbt's output;
+    `succeed=False` expects dbt to fail."""
     result = subprocess.run(
         [executable("dbt"), *args, *project_args(target_path)],
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
@@ -99,7 +100,11 @@ def dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
         text=True,
         cwd=target_path.parent,
     )
-    assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
+    if succeed:
+        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
+    else:
+        assert result.returncode != 0, f"dbt {' '.join(args)} passed:\n{result.stdout[-4000:]}"
+    return result.stdout
 
 
 def _people(warehouse: Warehouse, count: int) -> list[Person]:
@@ -125,6 +130,96 @@ def _people(warehouse: Warehouse, count: int) -> list[Person]:
         email = next(v for t, v, _ in identifiers if t == "email")
         people.append(Person(str(customer_id), email, identifiers))
     return people
+
+
+# A household of four made up for the shared-identifier tests: X owns a device, an
+# email and a phone; Y logged in on X's device, Z (family) uses X's email, W got X's old
+# phone number. Each has an account of their own (user_id, at most one per customer),
+# so the graph keeps them apart and cuts the shared links.
+SHARED_WEB_COLUMNS = ("message_id", "anonymous_id", "user_id", "type", "context", "traits")
+SHARED_DEVICE_ANONYMOUS_ID = "5a1e0000-0000-4000-8000-00000000a0a0"
+SHARED_DEVICE_ID = "5A1E0000-0000-4000-8000-0000000DE71C"
+SHARED_EMAIL = "robin.halvorsen@gmx.net"
+SHARED_PHONE = "+14159873142"
+SHARED_OWNER = "usr_shared_owner"
+SHARED_OTHERS = {
+    "shared_device": "usr_device_guest",
+    "family_email": "usr_family_member",
+    "reused_phone": "usr_new_phone_owner",
+}
+
+
+def _shared_household_rows() -> list[dict[str, Any]]:
+    device = json.dumps({"device": {"id": SHARED_DEVICE_ID}})
+    rows = [
+        (
+            "owner-1",
+            SHARED_DEVICE_ANONYMOUS_ID,
+            SHARED_OWNER,
+            device,
+            json.dumps({"email": SHARED_EMAIL, "phone": SHARED_PHONE}),
+        ),
+        (
+            "owner-2",
+            SHARED_DEVICE_ANONYMOUS_ID,
+            SHARED_OWNER,
+            device,
+            json.dumps({"email": SHARED_EMAIL}),
+        ),
+        (
+            "owner-3",
+            "5a1e0000-0000-4000-8000-0000000000b1",
+            SHARED_OWNER,
+            None,
+            json.dumps({"phone": SHARED_PHONE}),
+        ),
+        (
+            "shared_device-1",
+            SHARED_DEVICE_ANONYMOUS_ID,
+            SHARED_OTHERS["shared_device"],
+            device,
+            None,
+        ),
+        (
+            "family_email-1",
+            "5a1e0000-0000-4000-8000-0000000000c1",
+            SHARED_OTHERS["family_email"],
+            None,
+            json.dumps({"email": SHARED_EMAIL}),
+        ),
+        (
+            "reused_phone-1",
+            "5a1e0000-0000-4000-8000-0000000000d1",
+            SHARED_OTHERS["reused_phone"],
+            None,
+            json.dumps({"phone": SHARED_PHONE}),
+        ),
+    ]
+    return [
+        {
+            "message_id": f"shared-household-{key}",
+            "anonymous_id": anonymous_id,
+            "user_id": user_id,
+            "type": "identify",
+            "context": context,
+            "traits": traits,
+        }
+        for key, anonymous_id, user_id, context, traits in rows
+    ]
+
+
+def _insert_shared_household(warehouse: Warehouse) -> None:
+    """The owner's events are the latest, so the graph gives the owner the shared values
+    (the limit keeps the most recently observed account) and cuts the others' links."""
+    columns = [*SHARED_WEB_COLUMNS, "original_timestamp", "sent_at", "received_at", "_loaded_at"]
+    values = []
+    for row in _shared_household_rows():
+        day = 20 if "owner" in row["message_id"] else 10
+        at = f"2026-10-{day}T10:00:00Z"
+        values.append(
+            [*(row[c] for c in SHARED_WEB_COLUMNS), at, at, at, dt.datetime(2026, 10, day, 10, 5)]
+        )
+    insert_rows(warehouse, "raw.web_events", columns, values)
 
 
 def _write_syncs(path: Path, url: str) -> None:
@@ -190,6 +285,7 @@ def world(
         generate_demo_data(
             warehouse, GeneratorConfig(persons=PERSONS, seed=SEED, end_date=END_DATE)
         )
+        _insert_shared_household(warehouse)
     finally:
         warehouse.close()
     # PostgreSQL builds without data tests: they run in test_e2e_build, and cost a
@@ -436,6 +532,7 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
         assert _in_marts(warehouse, person) == []
     finally:
         warehouse.close()
+    _builds_without_the_salt_fail(world)
     if world.target == "duckdb":  # one scan per target is enough for the time budget
         code, verification = world.cli("--json", "--verify", "E2E-1")
         assert code == 1
@@ -449,6 +546,34 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
     assert code == 0, result
     code, verification = world.cli("--json", "--verify", "E2E-1")
     assert code == 0 and verification["clean"], verification["residuals"]
+
+
+def _builds_without_the_salt_fail(world: World) -> None:
+    """With suppressions on the list and the person's rows replayed into raw, a build
+    without the salt, with another one or with a short one stops before any model runs,
+    and a staging read without it fails instead of letting the person back in."""
+    unsalted = {k: v for k, v in world.env.items() if k != SALT_ENV}
+    unsalted["PGOPTIONS"] = ""
+    wrong = {**world.env, SALT_ENV: "another-salt-0123456789abcdef"}
+    wrong["PGOPTIONS"] = f"-c {POSTGRES_SETTING}={wrong[SALT_ENV]}"
+    short = {**world.env, SALT_ENV: "short-salt"}
+    short["PGOPTIONS"] = f"-c {POSTGRES_SETTING}=short-salt"
+    for env, message in (
+        (unsalted, "has no erasure salt"),
+        (wrong, "has no erasure salt"),
+        (short, "shorter than 16 characters"),
+    ):
+        output = dbt(["build", "--select", "staging"], env, world.target_path, succeed=False)
+        assert message in " ".join(output.split()), output[-2000:]
+    if world.target == "duckdb":
+        import duckdb
+
+        plain = duckdb.connect(world.env["ONEFOLD_DUCKDB_PATH"], read_only=True)
+        try:
+            with pytest.raises(duckdb.Error, match="no erasure salt"):
+                plain.execute("select count(*) from onefold_staging.stg_web__events_quarantine")
+        finally:
+            plain.close()
 
 
 def test_a_run_killed_midway_completes_when_started_again(world: World) -> None:
@@ -545,3 +670,101 @@ def test_pending_intake_requests_are_processed_and_shown_on_the_status_mart(worl
     code, again = world.cli("--json", "--execute")
     assert code == 0
     assert again == [] or all(o["status"] != "completed" for o in again)
+
+
+def test_identifiers_shared_with_other_customers_are_kept(world: World) -> None:
+    """A shared device, a family email and a reused phone: erasing their owner deletes
+    the owner's records only; the other people's records, staging rows and customers
+    stay, and the shared values are not suppressed (their future events still count)."""
+    warehouse = world.connect()
+    try:
+        owners = {
+            str(key).removeprefix("shared-household-"): str(customer)
+            for key, customer in warehouse.query(
+                "select record_key, customer_id from onefold_marts.customer_records "
+                "where source = 'web_events' and record_key like 'shared-household-%'"
+            )
+        }
+        owner = owners["owner-1"]
+        match_keys = dict(
+            warehouse.query(
+                "select identifier_type, match_key from onefold_marts.identity_map "
+                "where customer_id = ? and identifier_type in "
+                "('anonymous_id', 'device_id', 'email', 'phone')",
+                [owner],
+            )
+        )
+    finally:
+        warehouse.close()
+    others = {key: customer for key, customer in owners.items() if not key.startswith("owner")}
+    assert set(others) == {f"{kind}-1" for kind in SHARED_OTHERS}
+    assert owner not in others.values(), "the graph must keep the household apart"
+    # The owner's identity keeps the device, the email and the phone.
+    assert set(match_keys) == {"anonymous_id", "device_id", "email", "phone"}
+
+    code, plan = world.cli("--json", "--identifier", f"user_id={SHARED_OWNER}")
+    assert code == 0, plan
+    shared = {
+        item["identifier"].split(":")[0]: set(item["other_customer_ids"])
+        for item in plan[0]["shared_identifiers"]
+    }
+    assert shared == {
+        "anonymous_id": {others["shared_device-1"]},
+        "device_id": {others["shared_device-1"]},
+        "email": {others["family_email-1"]},
+        "phone": {others["reused_phone-1"]},
+    }
+    assert plan[0]["found"]["records"] == {"web_events": 3}
+    assert plan[0]["found"]["shared_identifiers"][0]["decision"].startswith("kept")
+
+    code, result = world.cli(
+        "--json",
+        "--execute",
+        "--request-id",
+        "E2E-SHARED",
+        "--identifier",
+        f"user_id={SHARED_OWNER}",
+    )
+    assert code == 0 and result[0]["status"] == "completed", result
+    warehouse = world.connect()
+    try:
+        raw = {
+            str(key).removeprefix("shared-household-")
+            for (key,) in warehouse.query(
+                "select message_id from raw.web_events where message_id like 'shared-household-%'"
+            )
+        }
+        staged = {
+            str(key).removeprefix("shared-household-")
+            for (key,) in warehouse.query(
+                "select event_id from onefold_staging.stg_web__events "
+                "where event_id like 'shared-household-%'"
+            )
+        }
+        records = dict(
+            warehouse.query(
+                "select record_key, customer_id from onefold_marts.customer_records "
+                "where source = 'web_events' and record_key like 'shared-household-%'"
+            )
+        )
+        suppressed = {
+            str(h)
+            for (h,) in warehouse.query(
+                "select suppression_hash from onefold_privacy.erasure_suppressions "
+                "where erasure_request_id = 'E2E-SHARED'"
+            )
+        }
+        receipt = json.loads(
+            warehouse.query(
+                "select found_json from onefold_privacy.erasure_receipts "
+                "where erasure_request_id = 'E2E-SHARED'"
+            )[0][0]
+        )
+    finally:
+        warehouse.close()
+    assert raw == staged == set(others), "only the owner's own records go"
+    assert {k.removeprefix("shared-household-"): c for k, c in records.items()} == others
+    salt = Salt(SALT)
+    assert suppressed, "the owner's own identifiers are suppressed"
+    assert not {salt.hash(key) for key in match_keys.values()} & suppressed
+    assert {item["identifier_type"] for item in receipt["shared_identifiers"]} == set(shared)

@@ -173,8 +173,14 @@ def _erase(
     as_json: bool,
 ) -> int:
     from onefold.erasure.config import load_config
-    from onefold.erasure.execute import Eraser, Outcome
-    from onefold.erasure.requests import check_cli_request_id, cli_request, pending_requests
+    from onefold.erasure.execute import REJECTED, Eraser, Outcome
+    from onefold.erasure.requests import (
+        INTAKE_SOURCE,
+        check_cli_request_id,
+        cli_request,
+        pending_requests,
+        rejected_intake_requests,
+    )
 
     # A dry run opens DuckDB read-only: it cannot change anything, by construction.
     warehouse, salt = _connect(target, salted=execute or sweep, read_only=not execute)
@@ -200,6 +206,17 @@ def _erase(
             for unfinished in eraser.unfinished():
                 if unfinished not in seen and execute:
                     outcomes.append(eraser.resume(unfinished))
+            # Intake rows staging quarantined: reported (exit 2), the others still run.
+            outcomes += [
+                Outcome(
+                    rejected.request_id,
+                    INTAKE_SOURCE,
+                    REJECTED,
+                    rejected.message(config.schema("staging")),
+                    regulation=rejected.regulation,
+                )
+                for rejected in rejected_intake_requests(warehouse, config)
+            ]
             if not outcomes and not as_json:
                 console.print("No pending erasure requests.")
     finally:
@@ -241,8 +258,9 @@ def _print_outcome(outcome: Any, show_values: bool, show_sql: bool) -> None:
         "partially_failed": "bold red",
         "rejected": "bold red",
     }.get(outcome.status, "yellow")
+    about = f" ({escape(outcome.regulation)}{due})" if outcome.regulation or due else ""
     console.print(
-        f"[bold]{escape(outcome.request_id)}[/] ({escape(outcome.regulation)}{due}): "
+        f"[bold]{escape(outcome.request_id or '(no request_id)')}[/]{about}: "
         f"[{style}]{outcome.status}[/] {escape(outcome.message)}",
         highlight=False,
     )
@@ -255,6 +273,14 @@ def _print_outcome(outcome: Any, show_values: bool, show_sql: bool) -> None:
     if outcome.identifiers:
         values = ", ".join(describe_identifier(i, show_values) for i in outcome.identifiers)
         console.print(f"  values: {escape(values)}", highlight=False)
+    for shared in outcome.shared:
+        console.print(
+            f"  kept, shared with {len(shared.other_customer_ids)} other customer(s) "
+            f"({escape(', '.join(shared.other_customer_ids))}): "
+            f"{escape(describe_identifier(shared.identifier, show_values))} "
+            "(not suppressed; only the person's own records that carry it are erased)",
+            highlight=False,
+        )
     if outcome.steps:
         table = Table(show_edge=False, pad_edge=False)
         for column in ("step", "action", "rows", "state"):
@@ -337,6 +363,12 @@ def _receipt(target: str, request_id: str, as_json: bool) -> None:
     for key in ("records", "identifiers", "destinations"):
         counts = ", ".join(f"{name} {count:,}" for name, count in found.get(key, {}).items())
         console.print(f"  found {key}: {escape(counts or 'none')}", highlight=False)
+    for shared in found.get("shared_identifiers", []):
+        console.print(
+            f"  kept {escape(shared['identifier_type'])} shared with "
+            f"{escape(', '.join(shared['other_customer_ids']))}",
+            highlight=False,
+        )
     if found.get("note"):
         console.print(f"  {escape(str(found['note']))}", highlight=False)
     console.print(f"  {document['suppression_hashes']} suppression hash(es); journal:")

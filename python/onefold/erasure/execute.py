@@ -51,6 +51,7 @@ from onefold.erasure.resolve import (
     FoundIdentifier,
     MalformedIdentifier,
     Resolution,
+    SharedIdentifier,
     SyncRecord,
     expand,
     find_customers,
@@ -99,6 +100,7 @@ class Outcome:
     due_at: dt.datetime | None = None
     found: dict[str, Any] = field(default_factory=dict)
     identifiers: list[FoundIdentifier] = field(default_factory=list)
+    shared: list[SharedIdentifier] = field(default_factory=list)
     steps: list[StepResult] = field(default_factory=list)
     destinations: list[DestinationResult] = field(default_factory=list)
 
@@ -123,6 +125,13 @@ class Outcome:
             "due_at": self.due_at.isoformat(sep=" ") if self.due_at else None,
             "found": self.found,
             "identifiers": [describe_identifier(i, reveal) for i in self.identifiers],
+            "shared_identifiers": [
+                {
+                    "identifier": describe_identifier(s.identifier, reveal),
+                    "other_customer_ids": list(s.other_customer_ids),
+                }
+                for s in self.shared
+            ],
             "statements": [
                 {
                     "step": s.name,
@@ -211,9 +220,8 @@ class Eraser:
             if erased_by:
                 return self._nobody(request, execute, erased_by)
         resolution = expand(self.warehouse, self.config, customers)
-        known = {(i.identifier_type, i.match_key) for i in resolution.identifiers}
         for kind, key in request_keys:
-            if (kind, key) not in known:
+            if not resolution.is_known(kind, key):
                 resolution.identifiers.append(FoundIdentifier(kind, key, key))
         if request.request_source == INTAKE_SOURCE:
             intake = self.config.sources.get(INTAKE_SOURCE)
@@ -243,6 +251,7 @@ class Eraser:
                 found=found,
                 identifiers=resolution.identifiers,
             )
+            outcome.shared = resolution.shared
             outcome.steps = [_planned(s, counts[s.step]) for s in statements]
             groups = group_sync_records(resolution.sync_records)
             outcome.destinations = [

@@ -7,8 +7,14 @@ looked up in `identity_map` by match key. What a customer is made of comes from 
 identity marts: `identity_map` (its linking identifiers), `customer_records` (its
 records), and the identifier values its records carried as they landed
 (`int_identifiers_normalized.raw_value`), whose hashed forms destinations may hold.
-Identifiers that are shared by several people (blocked as junk or hubs) are not the
-person's and are not erased; the records of the person that carried them are.
+Identifiers that are shared by several people are not the person's alone and are not
+erased: values the graph blocked as junk or hubs never reach `identity_map`, and an
+identifier of the person that records of other customers carry too (a family email, a
+shared device, a reused phone: the graph kept the people apart and cut the link) is
+`shared`. Erasure is record-level: the person's records go, by record key, whatever they
+carry; a shared identifier is neither suppressed nor used to find rows, so the other
+customers' records and future events stay. The dry run and the receipt name the shared
+identifiers' types and the customers they touch.
 """
 
 from __future__ import annotations
@@ -50,13 +56,24 @@ class SyncRecord:
     payload: dict[str, Any] = field(repr=False)
 
 
+@dataclass(frozen=True)
+class SharedIdentifier:
+    """An identifier of the person that other customers' records carry too: kept."""
+
+    identifier: FoundIdentifier
+    other_customer_ids: tuple[str, ...]
+
+
 @dataclass
 class Resolution:
     """Everything the request reaches. Holds erased values: never log or store it."""
 
     customer_ids: list[str] = field(default_factory=list)
     records: list[tuple[str, str]] = field(default_factory=list)
+    # The person's own identifiers: erased, suppressed and used to find rows.
     identifiers: list[FoundIdentifier] = field(default_factory=list)
+    # Identifiers the person shares with other customers: none of that.
+    shared: list[SharedIdentifier] = field(default_factory=list)
     raw_values: list[tuple[str, str]] = field(default_factory=list)
     nodes: list[str] = field(default_factory=list)
     sync_records: list[SyncRecord] = field(default_factory=list)
@@ -76,12 +93,30 @@ class Resolution:
         for record in self.sync_records:
             name = f"{record.sync_name}/{record.destination_name}"
             destinations[name] = destinations.get(name, 0) + 1
-        return {
+        summary: dict[str, Any] = {
             "customers": len(self.customer_ids),
             "records": dict(sorted(records.items())),
             "identifiers": dict(sorted(identifiers.items())),
             "destinations": dict(sorted(destinations.items())),
         }
+        if self.shared:
+            # The decision, without the values: which types were kept, and for whom.
+            summary["shared_identifiers"] = [
+                {
+                    "identifier_type": shared.identifier.identifier_type,
+                    "decision": "kept: other customers' records carry it",
+                    "other_customer_ids": list(shared.other_customer_ids),
+                }
+                for shared in self.shared
+            ]
+        return summary
+
+    def is_known(self, identifier_type: str, match_key: str) -> bool:
+        """The identifier is one of the person's, or one the person shares."""
+        return any(
+            (i.identifier_type, i.match_key) == (identifier_type, match_key)
+            for i in [*self.identifiers, *(s.identifier for s in self.shared)]
+        )
 
 
 def request_match_key(
@@ -149,6 +184,13 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
             customer_ids,
         )
     ]
+    resolution.shared = shared_identifiers(warehouse, config, customer_ids, resolution.identifiers)
+    shared_keys = {
+        (i.identifier.identifier_type, i.identifier.match_key) for i in resolution.shared
+    }
+    resolution.identifiers = [
+        i for i in resolution.identifiers if (i.identifier_type, i.match_key) not in shared_keys
+    ]
     # The customer ids themselves are identifiers too: destinations and state key on them.
     resolution.identifiers += [FoundIdentifier(CUSTOMER_ID, c, c) for c in customer_ids]
     resolution.records = [
@@ -162,8 +204,9 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
     if warehouse.table_exists(intermediate, "int_identifiers_normalized"):
         resolution.raw_values = [
             (str(kind), str(raw))
-            for kind, raw in warehouse.query(
-                f"select distinct observed.identifier_type, lower(trim(observed.raw_value)) "
+            for kind, raw, key in warehouse.query(
+                f"select distinct observed.identifier_type, lower(trim(observed.raw_value)), "
+                "observed.match_key "
                 f"from {intermediate}.int_identifiers_normalized as observed "
                 f"inner join {marts}.customer_records as records "
                 "on observed.source = records.source and observed.record_key = records.record_key "
@@ -174,14 +217,51 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
                 f"where records.customer_id in ({ids}) and observed.raw_value is not null",
                 customer_ids,
             )
+            if (kind, key) not in shared_keys
         ]
-    resolution.nodes = _nodes(warehouse, config, customer_ids)
+    resolution.nodes = _nodes(warehouse, config, customer_ids, shared_keys)
     resolution.sync_records = sync_records(warehouse, config, resolution)
     return resolution
 
 
-def _nodes(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str]) -> list[str]:
-    """Graph node ids of the customers' records and identifiers (intermediate tables)."""
+def shared_identifiers(
+    warehouse: Warehouse,
+    config: ErasureConfig,
+    customer_ids: list[str],
+    identifiers: list[FoundIdentifier],
+) -> list[SharedIdentifier]:
+    """The customers' identifiers that records of other customers carry too
+    (`identity_edges` keeps every record-identifier link, cut ones included)."""
+    marts = config.schema("marts")
+    if not identifiers or not warehouse.table_exists(marts, "identity_edges"):
+        return []
+    ids = placeholders(customer_ids)
+    others: dict[tuple[str, str], set[str]] = {}
+    for kind, key, other in warehouse.query(
+        f"select distinct linked.identifier_type, linked.match_key, edges.customer_id "
+        f"from {marts}.identity_map as linked "
+        f"inner join {marts}.identity_edges as edges "
+        "on linked.identifier_type = edges.identifier_type "
+        "and linked.match_key = edges.match_key "
+        f"where linked.customer_id in ({ids}) and edges.customer_id not in ({ids})",
+        [*customer_ids, *customer_ids],
+    ):
+        others.setdefault((str(kind), str(key)), set()).add(str(other))
+    return [
+        SharedIdentifier(identifier, tuple(sorted(others[key])))
+        for identifier in identifiers
+        if (key := (identifier.identifier_type, identifier.match_key)) in others
+    ]
+
+
+def _nodes(
+    warehouse: Warehouse,
+    config: ErasureConfig,
+    customer_ids: list[str],
+    shared_keys: set[tuple[str, str]],
+) -> list[str]:
+    """Graph node ids of the customers' records and identifiers (intermediate tables);
+    not the nodes of shared identifiers, which other customers' records link to."""
     intermediate, marts = config.schema("intermediate"), config.schema("marts")
     ids = placeholders(customer_ids)
     nodes: set[str] = set()
@@ -196,9 +276,9 @@ def _nodes(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
         )
     if warehouse.table_exists(intermediate, "int_identity_edges_resolved"):
         nodes.update(
-            str(row[0])
-            for row in warehouse.query(
-                f"select distinct edges.right_node_id "
+            str(node)
+            for node, kind, key in warehouse.query(
+                f"select distinct edges.right_node_id, edges.identifier_type, edges.match_key "
                 f"from {intermediate}.int_identity_edges_resolved as edges "
                 f"inner join {marts}.identity_map as linked "
                 "on edges.identifier_type = linked.identifier_type "
@@ -206,6 +286,7 @@ def _nodes(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
                 f"where linked.customer_id in ({ids}) and edges.rule != 'record'",
                 customer_ids,
             )
+            if (str(kind), str(key)) not in shared_keys
         )
     return sorted(nodes)
 

@@ -1,4 +1,5 @@
-{#- One row per email platform event, incremental on load time with a lookback. -#}
+{#- One row per email platform event, incremental: rows loaded late are picked up
+    (onefold.unprocessed_rows). -#}
 {{ config(
     materialized='incremental',
     unique_key='email_event_id',
@@ -10,8 +11,7 @@ with
 
 events as (
 
-    select * from {{ ref('stg_email__events') }}
-    where {{ onefold.loaded_since_last_run() }}
+    {{ onefold.unprocessed_rows(ref('stg_email__events'), 'email_event_id', 'email_events') }}
 
 ),
 

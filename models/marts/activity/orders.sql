@@ -1,8 +1,9 @@
 {#-
     One row per order, online (shop) or in store (POS), with money net of refunds in
-    the order's currency and in onefold__reporting_currency. Incremental on load time
-    with a lookback, so late orders and later status changes (refunds, cancellations)
-    replace the earlier version of the order.
+    the order's currency and in onefold__reporting_currency. Incremental: rows loaded
+    within the lookback, and any order whose (key, load time) is not in the table yet
+    however late it was loaded (onefold.unprocessed_rows), so late orders and later
+    status changes (refunds, cancellations) replace the earlier version of the order.
 -#}
 {{ config(
     materialized='incremental',
@@ -15,15 +16,13 @@ with
 
 shop_orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
-    where {{ onefold.loaded_since_last_run() }}
+    {{ onefold.unprocessed_rows(ref('stg_shop__orders'), 'order_id', 'shop_orders') }}
 
 ),
 
 pos_transactions as (
 
-    select * from {{ ref('stg_pos__transactions') }}
-    where {{ onefold.loaded_since_last_run() }}
+    {{ onefold.unprocessed_rows(ref('stg_pos__transactions'), 'pos_transaction_id', 'pos_transactions') }}
 
 ),
 

@@ -1,4 +1,5 @@
-{#- One row per web or app event, incremental on load time with a lookback. -#}
+{#- One row per web or app event, incremental: rows loaded late are picked up
+    (onefold.unprocessed_rows). -#}
 {{ config(
     materialized='incremental',
     unique_key='event_id',
@@ -10,8 +11,7 @@ with
 
 events as (
 
-    select * from {{ ref('stg_web__events') }}
-    where {{ onefold.loaded_since_last_run() }}
+    {{ onefold.unprocessed_rows(ref('stg_web__events'), 'event_id', 'web_events') }}
 
 ),
 

@@ -1,9 +1,11 @@
 {#-
     One row per web or app session: events of one anonymous_id with no gap longer than
     onefold__session_timeout_minutes. Incremental: every anonymous_id with events loaded
-    since the last run (minus the lookback) has all its sessions recomputed, so a late
-    event that bridges or extends sessions replaces them exactly (delete+insert by
-    anonymous_id, hence the non-unique unique_key).
+    within the lookback, or whose staged events differ in number or latest load time
+    from its sessions' events_count and last_loaded_at (an event loaded however late),
+    has all its sessions recomputed, so a late event that bridges or extends sessions
+    replaces them exactly (delete+insert by anonymous_id, hence the non-unique
+    unique_key).
 -#}
 {{ config(
     materialized='incremental',
@@ -14,11 +16,43 @@
 
 with
 
+staged_devices as (
+
+    select
+        anonymous_id,
+        count(*) as events_count,
+        max(loaded_at) as last_loaded_at
+    from {{ ref('stg_web__events') }}
+    group by anonymous_id
+
+),
+
+{% if is_incremental() -%}
+processed_devices as (
+
+    select
+        anonymous_id,
+        sum(events_count) as events_count,
+        max(last_loaded_at) as last_loaded_at
+    from {{ this }}
+    group by anonymous_id
+
+),
+
+{% endif -%}
 newly_loaded as (
 
-    select distinct anonymous_id
-    from {{ ref('stg_web__events') }}
-    where {{ onefold.loaded_since_last_run(this_column='last_loaded_at') }}
+    select staged_devices.anonymous_id
+    from staged_devices
+    {%- if is_incremental() %}
+    left join processed_devices
+        on staged_devices.anonymous_id = processed_devices.anonymous_id
+    where
+        processed_devices.anonymous_id is null
+        or staged_devices.events_count != processed_devices.events_count
+        or staged_devices.last_loaded_at != processed_devices.last_loaded_at
+        or staged_devices.last_loaded_at >= {{ onefold.incremental_lookback_start('last_loaded_at') }}
+    {%- endif %}
 
 ),
 

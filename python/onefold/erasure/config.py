@@ -6,12 +6,18 @@ The on-run-start hook `create_erasure_objects` writes a snapshot of the vars
 and normalizes each identifier already rendered for the target. Python reads that
 instead of re-implementing the normalization or re-reading `dbt_project.yml`, so erase,
 verify and staging always agree, `--vars` overrides included.
+
+On DuckDB a relation's catalog is the file's name (its stem): the snapshot of
+`warehouse/onefold.duckdb` names `"onefold"."raw"."web_events"`. A catalog the
+connection does not have (the file was renamed or copied since the build) is read as
+the file this connection opened, as DuckDB itself reads its views.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from onefold.errors import ConfigError
@@ -155,4 +161,31 @@ def load_config(warehouse: Warehouse, project: ProjectSettings | None = None) ->
     )
     if not rows:
         raise ConfigError(f"{schema}.erasure_config is empty: run `dbt build` first.")
-    return parse_config(json.loads(str(rows[0][0])), project)
+    config = parse_config(json.loads(str(rows[0][0])), project)
+    if warehouse.target == "duckdb":
+        config = _in_current_catalog(warehouse, config)
+    return config
+
+
+_QUOTED = r'"(?:[^"]|"")*"'
+_THREE_PART = re.compile(rf"^({_QUOTED})\.({_QUOTED}\.{_QUOTED})$")
+
+
+def localize_relation(relation: str, catalogs: set[str], current: str) -> str:
+    """`relation` with a catalog not in `catalogs` (quoted names) replaced by `current`."""
+    match = _THREE_PART.match(relation.strip())
+    if match is None or match.group(1)[1:-1].replace('""', '"') in catalogs:
+        return relation
+    return '"' + current.replace('"', '""') + '".' + match.group(2)
+
+
+def _in_current_catalog(warehouse: Warehouse, config: ErasureConfig) -> ErasureConfig:
+    catalogs = {
+        str(name) for (name,) in warehouse.query("select database_name from duckdb_databases()")
+    }
+    current = str(warehouse.query("select current_database()")[0][0])
+    sources = {
+        name: replace(source, relation=localize_relation(source.relation, catalogs, current))
+        for name, source in config.sources.items()
+    }
+    return replace(config, sources=sources)

@@ -4,11 +4,20 @@
 -#}
 {{ config(materialized='view') }}
 
+{%- set listed_identifier_types = "'" ~ (var('onefold__erasure_identifier_types') | map('lower') | join("', '")) ~ "'" -%}
+{%- set listed_regulations = "'" ~ (var('onefold__erasure_regulations') | map('lower') | join("', '")) ~ "'" %}
+
 with
 
 intake_requests as (
 
     select * from {{ ref('stg_privacy__erasure_requests') }}
+
+),
+
+quarantined_requests as (
+
+    select * from {{ ref('stg_privacy__erasure_requests_quarantine') }}
 
 ),
 
@@ -24,6 +33,40 @@ destinations as (
 
 ),
 
+rejected_requests as (
+
+    -- Intake rows staging quarantined (a bad date, an unknown regulation, ...): erasure
+    -- cannot act on them, and they are shown with the reason until the row is fixed. A
+    -- request id staged from another, valid row, or taken by a receipt, is not rejected.
+    -- Rows without a request id have nothing to be tracked by: they stay in the
+    -- quarantine model (and `onefold erase` reports them). A bad row may carry anything
+    -- in any column, so only listed identifier types and regulations are shown.
+    select
+        trim(request_id) as erasure_request_id,
+        case
+            when lower(trim(identifier_type)) in ({{ listed_identifier_types }})
+                then lower(trim(identifier_type))
+        end as identifier_type,
+        case
+            when lower(trim(regulation)) in ({{ listed_regulations }})
+                then upper(trim(regulation))
+        end as regulation,
+        case
+            when quarantine_column != 'received_at' then {{ onefold.safe_cast_utc_timestamp('received_at') }}
+        end as received_at,
+        quarantine_reason || ' (' || quarantine_column || ')' as rejection_reason,
+        row_number() over (
+            partition by trim(request_id)
+            order by _loaded_at, quarantine_reason, quarantine_column
+        ) as delivery_number
+    from quarantined_requests
+    where
+        trim(request_id) != ''
+        and trim(request_id) not in (select intake_requests.erasure_request_id from intake_requests)
+        and trim(request_id) not in (select receipts.erasure_request_id from receipts)
+
+),
+
 all_requests as (
 
     -- Intake requests, whether or not erasure has started them; command-line requests
@@ -33,8 +76,21 @@ all_requests as (
         'erasure_requests' as request_source,
         identifier_type,
         regulation,
-        received_at
+        received_at,
+        cast(null as {{ dbt.type_string() }}) as rejection_reason
     from intake_requests
+
+    union all
+
+    select
+        erasure_request_id,
+        'erasure_requests' as request_source,
+        identifier_type,
+        regulation,
+        received_at,
+        rejection_reason
+    from rejected_requests
+    where delivery_number = 1
 
     union all
 
@@ -43,7 +99,8 @@ all_requests as (
         request_source,
         identifier_types as identifier_type,
         regulation,
-        received_at
+        received_at,
+        cast(null as {{ dbt.type_string() }}) as rejection_reason
     from receipts
     where request_source != 'erasure_requests'
 
@@ -73,8 +130,12 @@ joined as (
         coalesce(destination_counts.destinations_succeeded, 0) as destinations_succeeded,
         coalesce(destination_counts.destinations_failed, 0) as destinations_failed,
         receipts.residuals_count,
+        all_requests.rejection_reason,
         all_requests.received_at,
-        {{ onefold.erasure_due_at('all_requests.regulation', 'all_requests.received_at') }} as due_at,
+        case
+            when all_requests.regulation is not null
+                then {{ onefold.erasure_due_at('all_requests.regulation', 'all_requests.received_at') }}
+        end as due_at,
         receipts.started_at,
         receipts.completed_at,
         receipts.verified_at,
@@ -92,6 +153,7 @@ progressed as (
     select
         *,
         case
+            when rejection_reason is not null then 'rejected'
             when receipt_status = 'completed' then 'completed'
             when receipt_status = 'partially_failed' or destinations_failed > 0 then 'partially_failed'
             when receipt_status is not null then 'in_progress'
@@ -105,7 +167,7 @@ timed as (
 
     select
         *,
-        progress_status != 'completed' and {{ onefold.utc_now() }} > due_at as is_overdue
+        progress_status != 'completed' and coalesce({{ onefold.utc_now() }} > due_at, false) as is_overdue
     from progressed
 
 ),
@@ -118,10 +180,15 @@ final as (
         cast(identifier_type as {{ dbt.type_string() }}) as identifier_type,
         cast(regulation as {{ dbt.type_string() }}) as regulation,
         cast(
-            case when is_overdue then 'overdue' else progress_status end
+            case
+                when progress_status = 'rejected' then 'rejected'
+                when is_overdue then 'overdue'
+                else progress_status
+            end
             as {{ dbt.type_string() }}
         ) as status,
         cast(progress_status as {{ dbt.type_string() }}) as progress_status,
+        cast(rejection_reason as {{ dbt.type_string() }}) as rejection_reason,
         cast(destinations_count as {{ dbt.type_bigint() }}) as destinations_count,
         cast(destinations_succeeded as {{ dbt.type_bigint() }}) as destinations_succeeded,
         cast(destinations_failed as {{ dbt.type_bigint() }}) as destinations_failed,

@@ -155,6 +155,68 @@ def pending_requests(warehouse: Warehouse, config: ErasureConfig) -> list[Erasur
     ]
 
 
+QUARANTINE_MODEL = "stg_privacy__erasure_requests_quarantine"
+
+
+@dataclass(frozen=True)
+class RejectedIntake:
+    """Intake rows staging quarantined, which erasure therefore cannot act on: one per
+    request id (its first delivery), or every row without a request id together
+    (`request_id` ""). Holds no identifier value."""
+
+    request_id: str
+    reasons: tuple[str, ...]  # "<quarantine_reason> (<column>)"
+    regulation: str  # "" unless one of onefold__erasure_regulations
+    rows: int
+
+    def message(self, staging_schema: str) -> str:
+        """What to tell the user (no value of the row)."""
+        reasons = ", ".join(self.reasons)
+        if self.request_id:
+            what, it = "the intake row", "it"
+        else:
+            what, it = f"{self.rows} intake row(s) without a request_id", "them"
+        return (
+            f"{what} cannot be processed: staging quarantined {it} for {reasons}. Fix "
+            f"{it} in the erasure_requests source ({staging_schema}.{QUARANTINE_MODEL} "
+            "lists the rows) and run `onefold erase --execute` again."
+        )
+
+
+def rejected_intake_requests(warehouse: Warehouse, config: ErasureConfig) -> list[RejectedIntake]:
+    """Intake rows staging quarantined, unless the same request id was staged from
+    another row or has a receipt: the same rows `erasure_requests_status` lists as
+    rejected, plus the rows without a request id."""
+    staging = config.schema("staging")
+    if not warehouse.table_exists(staging, QUARANTINE_MODEL):
+        return []
+    receipts = config.privacy_table("erasure_receipts")
+    request_id = "coalesce(trim(cast(quarantined.request_id as text)), '')"
+    rows = warehouse.query(
+        f"select {request_id}, quarantined.quarantine_reason, quarantined.quarantine_column, "
+        "upper(trim(cast(quarantined.regulation as text))) "
+        f"from {staging}.{QUARANTINE_MODEL} as quarantined "
+        f"where {request_id} not in ("
+        f"select erasure_request_id from {staging}.stg_privacy__erasure_requests "
+        f"union all select erasure_request_id from {receipts}) "
+        "order by quarantined._loaded_at, 2, 3"
+    )
+    found: dict[str, RejectedIntake] = {}
+    for raw_id, reason, column, regulation in rows:
+        key = str(raw_id)
+        described = f"{reason} ({column})"
+        known = str(regulation) if regulation in config.regulations else ""
+        if key not in found:
+            found[key] = RejectedIntake(key, (described,), known if key else "", 1)
+        elif not key:
+            earlier = found[key]
+            reasons = earlier.reasons + ((described,) if described not in earlier.reasons else ())
+            found[key] = RejectedIntake(key, reasons, "", earlier.rows + 1)
+    return sorted(
+        found.values(), key=lambda rejected: (rejected.request_id == "", rejected.request_id)
+    )
+
+
 def redaction_markers(config: ErasureConfig) -> set[str]:
     """Values erasure writes over an intake row's identifier ("[erased]")."""
     intake = config.sources.get(INTAKE_SOURCE)

@@ -374,3 +374,72 @@ def test_incremental_marts_equal_a_full_refresh(reloaded: Built) -> None:
     for table, key in marts.items():
         after = reloaded.query(f"select * from onefold_marts.{table} order by {key}")
         assert after == before[table], table
+
+
+def connect_as(env: dict[str, str], user: str) -> Any:
+    import psycopg2
+
+    return psycopg2.connect(
+        host=env["ONEFOLD_PG_HOST"],
+        port=int(env["ONEFOLD_PG_PORT"]),
+        user=user,
+        dbname=env["ONEFOLD_PG_DATABASE"],
+    )
+
+
+def test_bi_role_reads_pii_free_marts_and_pii_needs_its_own_role(built: Built) -> None:
+    if built.target != "postgres":
+        pytest.skip("roles and grants are a PostgreSQL feature; DuckDB has none")
+    import psycopg2
+
+    admin = connect_as(built.env, built.env["ONEFOLD_PG_USER"])
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        # Login users that are members of the two nologin roles, as a BI tool would be.
+        for user, role in [
+            ("bad_input_bi", "onefold_reader"),
+            ("bad_input_pii", "onefold_pii_reader"),
+        ]:
+            cursor.execute(f"drop role if exists {user}")
+            cursor.execute(f"create role {user} login in role {role}")
+    admin.close()
+
+    bi = connect_as(built.env, "bad_input_bi")
+    bi.autocommit = True
+    try:
+        with bi.cursor() as cursor:
+            cursor.execute("select count(*) from onefold_marts_bi.customers")
+            customers = cursor.fetchone()[0]
+            assert customers > 0
+            cursor.execute("select order_id from onefold_marts_bi.orders")
+            assert {"o-ok", "pos-t-ok"} <= {row[0] for row in cursor.fetchall()}
+            cursor.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'onefold_marts_bi' and table_name = 'customers'"
+            )
+            columns = {row[0] for row in cursor.fetchall()}
+            assert {"customer_id", "lifetime_value", "country_code"} <= columns
+            assert not columns & {"email", "phone", "first_name", "last_name", "birth_date"}
+            with pytest.raises(psycopg2.errors.UndefinedColumn):
+                cursor.execute("select email from onefold_marts_bi.customers")
+            for statement in [
+                "select email from onefold_marts.customers",
+                "select count(*) from onefold_marts.identity_map",
+                "select count(*) from raw.crm_contacts",
+                "select count(*) from onefold_staging.stg_crm__contacts",
+            ]:
+                with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                    cursor.execute(statement)
+    finally:
+        bi.close()
+
+    pii = connect_as(built.env, "bad_input_pii")
+    pii.autocommit = True
+    try:
+        with pii.cursor() as cursor:
+            cursor.execute("select count(*), count(email) from onefold_marts.customers")
+            assert cursor.fetchone()[1] > 0
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("select count(*) from raw.crm_contacts")
+    finally:
+        pii.close()

@@ -290,7 +290,7 @@ def test_oversized_cluster_stops_the_build_naming_it(built: Built) -> None:
     assert "onefold__oversized_cluster_action: split" in message
 
 
-def test_bi_role_reads_marts_but_not_raw(built: Built) -> None:
+def test_bi_role_reads_pii_free_marts_but_not_raw(built: Built) -> None:
     if built.target != "postgres":
         pytest.skip("roles and grants are a PostgreSQL feature; DuckDB has none")
     import psycopg2
@@ -300,9 +300,9 @@ def test_bi_role_reads_marts_but_not_raw(built: Built) -> None:
         connection = warehouse.connection  # type: ignore[attr-defined]
         with connection.cursor() as cursor:
             cursor.execute("set role onefold_reader")
-            cursor.execute("select count(*) from onefold_marts.customers")
+            cursor.execute("select count(*) from onefold_marts_bi.customers")
             assert cursor.fetchone()[0] > 0
-            cursor.execute("select count(*) from onefold_marts.identity_map")
+            cursor.execute("select count(*) from onefold_marts_bi.identity_map")
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cursor.execute("select count(*) from raw.web_events")
     finally:

@@ -6,6 +6,7 @@ so a feature written once works on both targets.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,12 @@ class Warehouse(Protocol):
 
     def write_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
         """Replace `schema.table` with the rows of `frame`."""
+        ...
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append `rows` to the existing `table`, no value in any statement's text."""
         ...
 
     def table_exists(self, schema: str, table: str) -> bool: ...
@@ -99,6 +106,20 @@ class DuckDBWarehouse:
         finally:
             self.connection.unregister("_onefold_frame")
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Multi-row inserts with bound parameters, a few hundred rows per statement."""
+        column_list = ", ".join(columns)
+        one = "(" + ", ".join("?" for _ in columns) + ")"
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[start : start + _INSERT_CHUNK]
+            params = [value for row in chunk for value in row]
+            self.connection.execute(
+                f"insert into {table} ({column_list}) values {', '.join(one for _ in chunk)}",
+                params,
+            )
+
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
             "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
@@ -110,6 +131,7 @@ class DuckDBWarehouse:
         self.connection.close()
 
 
+_INSERT_CHUNK = 400
 _PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
 # information_schema spells some types differently from how we create them.
 _PG_TYPE_NAMES = {
@@ -209,6 +231,23 @@ class PostgresWarehouse:
                 cursor.execute("rollback")
                 raise
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """COPY FROM STDIN: psycopg2 inlines bound parameters into the statement text,
+        which `log_statement` writes to the server log; COPY's rows travel as data, and
+        the log records only the command. Erasure loads the person's values this way."""
+        buffer = io.StringIO()
+        for row in rows:
+            buffer.write(",".join(_copy_field(value) for value in row) + "\n")
+        buffer.seek(0)
+        column_list = ", ".join(columns)
+        with self.connection.cursor() as cursor:
+            cursor.copy_expert(
+                f"copy {table} ({column_list}) from stdin with (format csv, null '{_COPY_NULL}')",
+                buffer,
+            )
+
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.query(
             "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
@@ -220,11 +259,30 @@ class PostgresWarehouse:
         self.connection.close()
 
 
+# COPY's null marker, unquoted; every value is quoted, so a text \N stays text.
+_COPY_NULL = "\\N"
+
+
+def _copy_field(value: Any) -> str:
+    """One CSV field for COPY: the null marker, or the value quoted."""
+    if value is None:
+        return _COPY_NULL
+    if isinstance(value, dt.datetime | dt.date):
+        text = value.isoformat()
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = str(value)
+    if "\x00" in text:
+        raise ValueError("PostgreSQL text cannot contain NUL characters")
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _pg_statement(statement: str, params: Sequence[Any] | None) -> tuple[str, Sequence[Any] | None]:
     """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`. Without
     parameters psycopg2 sends the text as is, so it must stay untouched: a `?` or `%`
     there is SQL (a regex, a LIKE pattern), not a placeholder."""
-    if params is None:
+    if not params:
         return statement, None
     return statement.replace("%", "%%").replace("?", "%s"), params
 

@@ -20,19 +20,39 @@ identifiers' types and the customers they touch.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
 from onefold.erasure.requests import ErasureRequest, RequestIdentifier, mask
+from onefold.erasure.store import fill_temp_table
 from onefold.errors import ConfigError
-from onefold.sql import placeholders
 from onefold.warehouse import Warehouse
 
 CUSTOMER_ID = "customer_id"
 # A `customer_id` request that matches no Onefold customer id (cus_…) is tried as the
 # shop's own customer number: intake tools know the shop's id, not Onefold's.
 CUSTOMER_ID_FALLBACK = "shop_customer_id"
+
+
+# Session tables that carry the person's values into queries: on PostgreSQL they are
+# loaded with COPY, so no erased value is ever in a statement's text (and so in a server
+# log written with log_statement = all); the statements only name the tables.
+REQUEST_VALUE_TABLE = "erasure_request_value"
+CUSTOMERS_TABLE = "erasure_customer_ids"
+LOOKUP_TABLE = "erasure_lookup"
+
+
+def lookup_values(warehouse: Warehouse, values: Sequence[str], table: str = LOOKUP_TABLE) -> str:
+    """`(select value from <table>)` after loading `values` into that session table."""
+    fill_temp_table(warehouse, table, ("value",), [(value,) for value in values])
+    return f"(select value from {table})"
+
+
+def customers_table(warehouse: Warehouse, customer_ids: Sequence[str]) -> str:
+    """The customer ids as a subquery (their own session table)."""
+    return lookup_values(warehouse, customer_ids, CUSTOMERS_TABLE)
 
 
 class MalformedIdentifier(ConfigError):
@@ -124,9 +144,15 @@ def request_match_key(
 ) -> str:
     """The identifier's match key, or MalformedIdentifier (exit code 2)."""
     kind = CUSTOMER_ID_FALLBACK if identifier.identifier_type == CUSTOMER_ID else None
+    fill_temp_table(
+        warehouse,
+        REQUEST_VALUE_TABLE,
+        ("identifier_type", "raw_value", "calling_code"),
+        [(kind or identifier.identifier_type, identifier.value, config.default_calling_code)],
+    )
     rows = warehouse.query(
-        f"select {config.function('identifier_match_key')}(?, ?, ?)",
-        [kind or identifier.identifier_type, identifier.value, config.default_calling_code],
+        f"select {config.function('identifier_match_key')}(identifier_type, raw_value, "
+        f"calling_code) from {REQUEST_VALUE_TABLE}"
     )
     match_key = rows[0][0] if rows else None
     if match_key is None:
@@ -148,8 +174,8 @@ def find_customers(
     for identifier in request.identifiers:
         if identifier.identifier_type == CUSTOMER_ID:
             direct = warehouse.query(
-                f"select distinct customer_id from {marts}.customer_records where customer_id = ?",
-                [identifier.value.strip()],
+                f"select distinct customer_id from {marts}.customer_records "
+                f"where customer_id in {lookup_values(warehouse, [identifier.value.strip()])}"
             )
             if direct:
                 customers.update(str(row[0]) for row in direct)
@@ -162,8 +188,8 @@ def find_customers(
         keys.append((lookup_type, match_key))
         rows = warehouse.query(
             f"select distinct customer_id from {marts}.identity_map "
-            "where identifier_type = ? and match_key = ?",
-            [lookup_type, match_key],
+            f"where identifier_type = ? and match_key in {lookup_values(warehouse, [match_key])}",
+            [lookup_type],
         )
         customers.update(str(row[0]) for row in rows)
     return sorted(customers), keys
@@ -175,13 +201,12 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
     if not customer_ids:
         return resolution
     marts, intermediate = config.schema("marts"), config.schema("intermediate")
-    ids = placeholders(customer_ids)
+    ids = customers_table(warehouse, customer_ids)
     resolution.identifiers = [
         FoundIdentifier(str(kind), str(value), str(key))
         for kind, value, key in warehouse.query(
             f"select identifier_type, normalized_value, match_key from {marts}.identity_map "
-            f"where customer_id in ({ids}) order by identifier_type, match_key",
-            customer_ids,
+            f"where customer_id in {ids} order by identifier_type, match_key"
         )
     ]
     resolution.shared = shared_identifiers(warehouse, config, customer_ids, resolution.identifiers)
@@ -197,8 +222,7 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
         (str(source), str(key))
         for source, key in warehouse.query(
             f"select source, record_key from {marts}.customer_records "
-            f"where customer_id in ({ids}) order by source, record_key",
-            customer_ids,
+            f"where customer_id in {ids} order by source, record_key"
         )
     ]
     if warehouse.table_exists(intermediate, "int_identifiers_normalized"):
@@ -214,8 +238,7 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
                 "on observed.identifier_type = linked.identifier_type "
                 "and observed.match_key = linked.match_key "
                 "and linked.customer_id = records.customer_id "
-                f"where records.customer_id in ({ids}) and observed.raw_value is not null",
-                customer_ids,
+                f"where records.customer_id in {ids} and observed.raw_value is not null"
             )
             if (kind, key) not in shared_keys
         ]
@@ -235,7 +258,7 @@ def shared_identifiers(
     marts = config.schema("marts")
     if not identifiers or not warehouse.table_exists(marts, "identity_edges"):
         return []
-    ids = placeholders(customer_ids)
+    ids = customers_table(warehouse, customer_ids)
     others: dict[tuple[str, str], set[str]] = {}
     for kind, key, other in warehouse.query(
         f"select distinct linked.identifier_type, linked.match_key, edges.customer_id "
@@ -243,8 +266,7 @@ def shared_identifiers(
         f"inner join {marts}.identity_edges as edges "
         "on linked.identifier_type = edges.identifier_type "
         "and linked.match_key = edges.match_key "
-        f"where linked.customer_id in ({ids}) and edges.customer_id not in ({ids})",
-        [*customer_ids, *customer_ids],
+        f"where linked.customer_id in {ids} and edges.customer_id not in {ids}"
     ):
         others.setdefault((str(kind), str(key)), set()).add(str(other))
     return [
@@ -263,15 +285,14 @@ def _nodes(
     """Graph node ids of the customers' records and identifiers (intermediate tables);
     not the nodes of shared identifiers, which other customers' records link to."""
     intermediate, marts = config.schema("intermediate"), config.schema("marts")
-    ids = placeholders(customer_ids)
+    ids = customers_table(warehouse, customer_ids)
     nodes: set[str] = set()
     if warehouse.table_exists(intermediate, "int_customer_ids_assigned"):
         nodes.update(
             str(row[0])
             for row in warehouse.query(
                 f"select record_node_id from {intermediate}.int_customer_ids_assigned "
-                f"where customer_id in ({ids})",
-                customer_ids,
+                f"where customer_id in {ids}"
             )
         )
     if warehouse.table_exists(intermediate, "int_identity_edges_resolved"):
@@ -283,8 +304,7 @@ def _nodes(
                 f"inner join {marts}.identity_map as linked "
                 "on edges.identifier_type = linked.identifier_type "
                 "and edges.match_key = linked.match_key "
-                f"where linked.customer_id in ({ids}) and edges.rule != 'record'",
-                customer_ids,
+                f"where linked.customer_id in {ids} and edges.rule != 'record'"
             )
             if (str(kind), str(key)) not in shared_keys
         )
@@ -308,13 +328,12 @@ def sync_records(
         {i.normalized_value for i in resolution.identifiers}
         | {i.match_key for i in resolution.identifiers}
     )
-    ids = resolution.customer_ids
+    ids = customers_table(warehouse, resolution.customer_ids)
     rows = warehouse.query(
         f"select sync_name, destination_name, destination_type, record_key, customer_id, "
         f"payload_json from {schema}.{SYNC_STATE_TABLE} "
-        f"where customer_id in ({placeholders(ids)}) or record_key in ({placeholders(values)}) "
-        "order by sync_name, destination_name, record_key",
-        [*ids, *values],
+        f"where customer_id in {ids} or record_key in {lookup_values(warehouse, values)} "
+        "order by sync_name, destination_name, record_key"
     )
     found = []
     for sync_name, destination_name, destination_type, record_key, customer_id, payload in rows:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
-from onefold.sql import chunks, placeholders, transaction
+from onefold.sql import placeholders, transaction
 from onefold.warehouse import Warehouse
 
 IN_PROGRESS = "in_progress"
@@ -26,7 +26,7 @@ PARTIALLY_FAILED = "partially_failed"
 COMPLETED = "completed"
 
 KEYS_TABLE = "erasure_keys"
-_CHUNK = 400
+HOLDING_TABLE = "erasure_holding_lookup"
 
 
 def dml_count(warehouse: Warehouse, statement: str, params: Sequence[Any] = ()) -> int:
@@ -43,14 +43,8 @@ def dml_count(warehouse: Warehouse, statement: str, params: Sequence[Any] = ()) 
 def insert_rows(
     warehouse: Warehouse, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """Multi-row inserts with bound parameters, a few hundred rows per statement."""
-    column_list = ", ".join(columns)
-    one = f"({placeholders(columns)})"
-    for chunk in chunks(rows, _CHUNK):
-        params = [value for row in chunk for value in row]
-        warehouse.execute(
-            f"insert into {table} ({column_list}) values {', '.join(one for _ in chunk)}", params
-        )
+    """Append rows without their values in any statement's text (Warehouse.insert_rows)."""
+    warehouse.insert_rows(table, columns, rows)
 
 
 def fill_temp_table(
@@ -307,12 +301,13 @@ class Store:
         """Unfinished requests whose resolved identifiers include one of `match_keys`."""
         if not match_keys:
             return []
-        markers = placeholders(match_keys)
+        # Match keys are the person's values: a session table, not statement text.
+        fill_temp_table(self.warehouse, HOLDING_TABLE, ("value",), [(k,) for k in match_keys])
         rows = self.warehouse.query(
             f"select distinct erasure_request_id from {self.table('erasure_work')} "
-            f"where item_kind = 'identifier' and item_detail in ({markers}) "
-            "order by erasure_request_id",
-            list(match_keys),
+            "where item_kind = 'identifier' "
+            f"and item_detail in (select value from {HOLDING_TABLE}) "
+            "order by erasure_request_id"
         )
         return [str(row[0]) for row in rows]
 

@@ -7,6 +7,7 @@ directory, listens on a free loopback port and is always stopped and deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -29,6 +30,8 @@ class PostgresServer:
     port: int
     user: str
     database: str
+    # The server's log file, for a throwaway cluster (tests read what it logged).
+    log_path: Path | None = None
 
     def environment(self) -> dict[str, str]:
         """The ONEFOLD_PG_* variables that point Onefold and dbt at this server."""
@@ -138,7 +141,13 @@ def throwaway_postgres(
                 database,
             ]
         )
-        yield PostgresServer(host="127.0.0.1", port=port, user="postgres", database=database)
+        yield PostgresServer(
+            host="127.0.0.1",
+            port=port,
+            user="postgres",
+            database=database,
+            log_path=root / "server.log",
+        )
     finally:
         if started:
             subprocess.run(
@@ -176,4 +185,4 @@ def create_database(server: PostgresServer, name: str) -> PostgresServer:
             cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     finally:
         connection.close()
-    return PostgresServer(host=server.host, port=server.port, user=server.user, database=name)
+    return dataclasses.replace(server, database=name)

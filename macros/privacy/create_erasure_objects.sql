@@ -272,6 +272,8 @@
             'keep_derived': config.get('keep_derived', []),
             'suppress': config.get('suppress', true),
             'identifiers': identifiers,
+            'free_text_sql': onefold.free_text_matches(config, 'erasure_row',
+                'select suppression_hash from ' ~ onefold.privacy_schema() ~ '.erasure_suppressions'),
         }}) -%}
     {%- endfor -%}
     {#- Staging models built as tables keep a copy of raw rows until the next build. -#}

@@ -18,6 +18,7 @@
               - {column: identifier_value, type_column: identifier_type}  # type per row
             action: redact                 # delete | redact
             redact: {customer_id: null, email: null}   # column: value written (null or text)
+            free_text: [notes]             # columns searched for emails and '+' phones anywhere
             keep_derived: [orders]         # models whose rows of these records survive redaction
             suppress: true                 # staging drops rows carrying suppressed identifiers
 -#}
@@ -48,6 +49,9 @@
     {%- endif -%}
     {%- if config.action == 'redact' and not config.get('redact') -%}
         {{ exceptions.raise_compiler_error(where ~ ": action redact needs `redact: {column: value}`.") }}
+    {%- endif -%}
+    {%- if config.get('free_text') is not none and (config.free_text is string or config.free_text is mapping) -%}
+        {{ exceptions.raise_compiler_error(where ~ ": free_text must be a list of column names.") }}
     {%- endif -%}
     {%- set known_types = onefold.erasable_identifier_types() -%}
     {%- for identifier in config.get('identifiers', []) -%}

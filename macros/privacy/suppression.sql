@@ -28,7 +28,7 @@
     {%- set config = onefold.erasure_source(source_key) -%}
     {#- The list's source, also where DuckDB reads a generated macro: the lineage is real. #}
     {%- set suppressions = source('onefold_privacy', 'erasure_suppressions') -%}
-    {%- if not config.get('suppress', true) or not config.get('identifiers') -%}
+    {%- if not config.get('suppress', true) or not (config.get('identifiers') or config.get('free_text')) -%}
         false
     {%- else -%}
         {{ adapter.dispatch('suppression_check', 'onefold')(config, suppressions, row_alias, parsed_json) }}
@@ -49,6 +49,72 @@
 {% endmacro %}
 
 
+{#-
+    Identifiers written anywhere in a free-text column (`free_text` in the source's
+    erasure config: URLs, JSON text kept whole, notes, broken JSON): emails and
+    '+'-prefixed phone numbers, found by pattern in the lower-cased text with '%40'
+    read as '@' (URL encoding), each normalized to its match key like a declared column.
+-#}
+{#- No '?' and no groups: statements with bound values mark them with '?', and
+    PostgreSQL's regexp_matches returns groups instead of the match when there are any. -#}
+{% macro free_text_patterns() %}
+    {{ return({
+        'email': '[a-z0-9._%+-]+@[a-z0-9.-]+[.][a-z]{2,}',
+        'phone': '[+][0-9][0-9 ().-]{6,18}[0-9]',
+    }) }}
+{% endmacro %}
+
+{% macro free_text(row_alias, column) -%}
+    replace(lower(cast({{ row_alias }}.{{ column }} as {{ dbt.type_string() }})), '%40', '@')
+{%- endmacro %}
+
+
+{#- DuckDB staging: free-text matches against the constant list, without a subquery. -#}
+{% macro duckdb_free_text_matches(config, row_alias) -%}
+    {%- set schema = onefold.privacy_schema() -%}
+    {%- set code = "'" ~ var('onefold__default_phone_calling_code') ~ "'" -%}
+    {%- set checks = [] -%}
+    {%- for column in config.get('free_text', []) -%}
+        {%- for kind, pattern in onefold.free_text_patterns().items() -%}
+            {%- do checks.append(
+                'coalesce(list_has_any(' ~ schema ~ '.suppression_hashes(), list_transform(regexp_extract_all('
+                ~ onefold.free_text(row_alias, column) ~ ", '" ~ pattern ~ "'), lambda found: "
+                ~ schema ~ '.suppression_hash(' ~ schema ~ ".identifier_match_key('" ~ kind ~ "', found, "
+                ~ code ~ ')))), false)') -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(checks) }}
+{%- endmacro %}
+
+
+{#- Any target: free-text matches against `hashes_sql` (a subquery of suppression
+    hashes); PostgreSQL staging and `onefold erase --sweep` on both targets. -#}
+{% macro free_text_matches(config, row_alias, hashes_sql) %}
+    {%- set checks = [] -%}
+    {%- for column in config.get('free_text', []) -%}
+        {%- for kind, pattern in onefold.free_text_patterns().items() -%}
+            {%- do checks.append(adapter.dispatch('free_text_match', 'onefold')(
+                onefold.free_text(row_alias, column), kind, pattern, hashes_sql)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(checks) }}
+{% endmacro %}
+
+{% macro default__free_text_match(text, kind, pattern, hashes_sql) -%}
+    {%- set schema = onefold.privacy_schema() -%}
+    exists (select 1 from unnest(regexp_extract_all({{ text }}, '{{ pattern }}')) as found (found_value)
+        where {{ schema }}.suppression_hash({{ schema }}.identifier_match_key('{{ kind }}', found.found_value,
+            '{{ var("onefold__default_phone_calling_code") }}')) in ({{ hashes_sql }}))
+{%- endmacro %}
+
+{% macro postgres__free_text_match(text, kind, pattern, hashes_sql) -%}
+    {%- set schema = onefold.privacy_schema() -%}
+    exists (select 1 from regexp_matches({{ text }}, '{{ pattern }}', 'g') as found (parts)
+        where {{ schema }}.suppression_hash({{ schema }}.identifier_match_key('{{ kind }}', found.parts[1],
+            '{{ var("onefold__default_phone_calling_code") }}')) in ({{ hashes_sql }}))
+{%- endmacro %}
+
+
 {% macro duckdb__suppression_check(config, suppressions, row_alias, parsed_json) -%}
     {%- set schema = onefold.privacy_schema() -%}
         {#- The salt check is a branch of its own: as `salt_ok() and (<matches>)`, DuckDB
@@ -61,6 +127,9 @@
                 coalesce(list_contains({{ schema }}.suppression_hashes(), {{ candidate | indent(16) }}), false)
                 {%- if not loop.last %} or{% endif %}
             {%- endfor %}
+            {%- for check in onefold.duckdb_free_text_matches(config, row_alias) %}
+                or {{ check }}
+            {%- endfor %}
         end
 {%- endmacro %}
 
@@ -72,6 +141,9 @@
             {%- for candidate in onefold.suppression_candidates(config, row_alias, parsed_json) %}
                 coalesce({{ candidate | indent(16) }} in ({{ onefold.suppressed_hashes(suppressions) }}), false)
                 {%- if not loop.last %} or{% endif %}
+            {%- endfor %}
+            {%- for check in onefold.free_text_matches(config, row_alias, onefold.suppressed_hashes(suppressions)) %}
+                or {{ check }}
             {%- endfor %}
         end
 {%- endmacro %}

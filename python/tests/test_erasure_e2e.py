@@ -10,17 +10,20 @@ destination leaves the request partially failed until the next run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psycopg2
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -72,6 +75,7 @@ class World:
     syncs_path: Path
     hook: WebhookReceiver
     people: list[Person]
+    server: PostgresServer | None = None
     raw_before: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def connect(self) -> Warehouse:
@@ -83,6 +87,8 @@ class World:
             result = CliRunner().invoke(
                 erase, ["--target", self.target, "--syncs", str(self.syncs_path), *args]
             )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
         try:
             return result.exit_code, json.loads(result.output)
         except json.JSONDecodeError:
@@ -274,10 +280,11 @@ def world(
         WEBHOOK_SECRET_ENV: WEBHOOK_SECRET,
         "ONEFOLD_TARGET": request.param,
     }
+    server: PostgresServer | None = None
     if request.param == "duckdb":
         env["ONEFOLD_DUCKDB_PATH"] = str(root / "onefold.duckdb")
     else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
+        server = request.getfixturevalue("postgres_server")
         env.update(create_database(server, "onefold_erasure_e2e").environment())
         env["PGOPTIONS"] = f"-c {POSTGRES_SETTING}={SALT}"
     warehouse = connect_with(env)
@@ -286,6 +293,9 @@ def world(
             warehouse, GeneratorConfig(persons=PERSONS, seed=SEED, end_date=END_DATE)
         )
         _insert_shared_household(warehouse)
+        # The generator's ground truth names every person; these tests check that no
+        # byte of the warehouse does after an erasure, so the truth goes.
+        warehouse.execute("drop schema raw_truth cascade")
     finally:
         warehouse.close()
     # PostgreSQL builds without data tests: they run in test_e2e_build, and cost a
@@ -302,7 +312,7 @@ def world(
             people = _people(warehouse, 3)
         finally:
             warehouse.close()
-        built = World(request.param, env, root / "target", syncs_path, hook, people)
+        built = World(request.param, env, root / "target", syncs_path, hook, people, server)
         _sync(built)
         yield built
 
@@ -406,13 +416,44 @@ def test_bad_requests_get_clear_answers_and_change_nothing(world: World) -> None
     assert _fingerprint(world) == before
 
 
+@contextlib.contextmanager
+def _statement_log(world: World) -> Iterator[Callable[[], str]]:
+    """PostgreSQL: log every statement of the world's database while the block runs;
+    yields a function returning what the server logged meanwhile ('' elsewhere)."""
+    server = world.server
+    if server is None or server.log_path is None:
+        yield lambda: ""
+        return
+    database = world.env["ONEFOLD_PG_DATABASE"]
+    admin = psycopg2.connect(
+        host=server.host, port=server.port, user=server.user, dbname="postgres"
+    )
+    admin.autocommit = True
+    start = server.log_path.stat().st_size
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"alter database \"{database}\" set log_statement = 'all'")
+        yield lambda: server.log_path.read_bytes()[start:].decode(errors="replace")  # type: ignore[union-attr]
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'alter database "{database}" reset log_statement')
+        admin.close()
+
+
 def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world: World) -> None:
     person = world.people[0]
     world.raw_before = _raw_tables(world)
-    code, result = world.cli(
-        "--json", "--execute", "--request-id", "E2E-1", "--email", person.email
-    )
+    with _statement_log(world) as logged:
+        code, result = world.cli(
+            "--json", "--execute", "--request-id", "E2E-1", "--email", person.email
+        )
     assert code == 0, result
+    if world.server is not None and world.server.log_path is not None:
+        # PostgreSQL with log_statement = all: erase's statements carry no erased value.
+        text = logged()
+        assert "erasure_keys" in text, "the server must have logged erase's statements"
+        values = {v for _, v, k in person.identifiers} | {k for _, _, k in person.identifiers}
+        assert not [v for v in values if len(v) >= 4 and v in text]
     (outcome,) = result
     assert outcome["status"] == "completed", outcome
     assert outcome["destinations"][0]["status"] == "succeeded"
@@ -454,13 +495,26 @@ def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world
     assert code == 0, verification
     assert verification["clean"], verification["residuals"]
     assert verification["tables_scanned"] > 40
+    if world.target == "duckdb":
+        # The erased rows' bytes are gone from the file, not just unlinked.
+        assert outcome["storage"]["action"] == "rewrite", outcome["storage"]
+        assert verification["files_scanned"] == 1
+        path = Path(world.env["ONEFOLD_DUCKDB_PATH"])
+        assert not path.with_name(path.name + ".wal").exists()
+        data = path.read_bytes().lower()
+        spellings = {
+            value.lower() for kind, value, _ in person.identifiers if kind != "customer_id"
+        }
+        assert not [s for s in spellings if len(s) >= 6 and s.encode() in data]
+    else:
+        assert outcome["storage"]["action"] == "vacuum", outcome["storage"]
 
 
 def test_a_second_run_is_a_no_op(world: World) -> None:
     person = world.people[0]
     before = _fingerprint(world)
     code, result = world.cli("--json", "--execute", "--email", person.email)
-    assert code == 0
+    assert code == 0, result
     assert result[0]["status"] == "already_erased"
     code, result = world.cli(
         "--json", "--execute", "--request-id", "E2E-1", "--email", person.email
@@ -468,6 +522,83 @@ def test_a_second_run_is_a_no_op(world: World) -> None:
     assert code == 0
     assert result[0]["status"] == "already_completed"
     assert _fingerprint(world) == before
+
+
+def _insert_free_text_rows(warehouse: Warehouse, person: Person) -> int:
+    """Rows that name the erased person only in free text, under ids of nobody: a page
+    URL (URL-encoded), a JSON property, broken JSON traits, an email click URL."""
+    email = person.email
+    encoded = urllib.parse.quote(email, safe="")
+    at = "2026-11-02T09:00:00Z"
+    loaded = dt.datetime(2026, 11, 2, 9, 5)
+    web = [
+        (
+            "free-text-url",
+            json.dumps({"page": {"url": f"https://shop.example/welcome?email={encoded}"}}),
+            None,
+            None,
+        ),
+        ("free-text-property", None, json.dumps({"note": f"contact {email.upper()} later"}), None),
+        ("free-text-broken-json", None, None, '{"first_name": "A", "email": "' + email),
+    ]
+    insert_rows(
+        warehouse,
+        "raw.web_events",
+        [
+            "message_id",
+            "anonymous_id",
+            "type",
+            "event",
+            "context",
+            "properties",
+            "traits",
+            "original_timestamp",
+            "sent_at",
+            "received_at",
+            "_loaded_at",
+        ],
+        [
+            [
+                key,
+                f"free-text-anonymous-{key}",
+                "track",
+                "Page Viewed",
+                context,
+                properties,
+                traits,
+                at,
+                at,
+                at,
+                loaded,
+            ]
+            for key, context, properties, traits in web
+        ],
+    )
+    insert_rows(
+        warehouse,
+        "raw.email_events",
+        [
+            "event_id",
+            "email_address",
+            "campaign_id",
+            "event_type",
+            "url",
+            "occurred_at",
+            "_loaded_at",
+        ],
+        [
+            [
+                "free-text-click",
+                "someone.else.entirely@example.net",
+                "c-1",
+                "click",
+                f"https://shop.example/r?u={encoded}",
+                at,
+                loaded,
+            ]
+        ],
+    )
+    return len(web) + 1
 
 
 def _staging_counts(world: World) -> tuple[dict[str, int], int]:
@@ -508,6 +639,7 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
             ]
             insert_rows(warehouse, f"raw.{table}", list(missing.columns), rows)
             replayed += len(rows)
+        replayed += _insert_free_text_rows(warehouse, person)
     finally:
         warehouse.close()
     assert replayed > 0
@@ -536,14 +668,20 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
     if world.target == "duckdb":  # one scan per target is enough for the time budget
         code, verification = world.cli("--json", "--verify", "E2E-1")
         assert code == 1
-        assert {r["location"].split(".")[0] for r in verification["residuals"]} == {"raw"}
-    # Naming the person again is still a no-op; the sweep takes the replayed rows out.
+        # The replayed rows are in the raw tables, and so in the file's bytes.
+        locations = {r["location"].split(".")[0] for r in verification["residuals"]}
+        assert locations == {"raw", "file"}, verification["residuals"]
+    # Naming the person again is "already erased", and takes the replayed rows out
+    # (a dry run shows them first); a sweep afterwards finds nothing left.
+    code, result = world.cli("--json", "--email", person.email)
+    assert (code, result[0]["status"]) == (0, "already_erased")
+    planned = sum(s["rows"] for s in result[0]["statements"])
+    assert planned > 0
     code, result = world.cli("--json", "--execute", "--email", person.email)
     assert (code, result[0]["status"]) == (0, "already_erased")
+    assert sum(s["rows"] for s in result[0]["statements"]) == planned
     code, result = world.cli("--json", "--sweep")
-    assert code == 0 and sum(s["rows"] for s in result[0]["statements"]) > 0
-    code, result = world.cli("--json", "--sweep", "--execute")
-    assert code == 0, result
+    assert code == 0 and sum(s["rows"] for s in result[0]["statements"]) == 0
     code, verification = world.cli("--json", "--verify", "E2E-1")
     assert code == 0 and verification["clean"], verification["residuals"]
 
@@ -686,12 +824,19 @@ def test_identifiers_shared_with_other_customers_are_kept(world: World) -> None:
             )
         }
         owner = owners["owner-1"]
-        match_keys = dict(
+        owned = set(
             warehouse.query(
                 "select identifier_type, match_key from onefold_marts.identity_map "
-                "where customer_id = ? and identifier_type in "
-                "('anonymous_id', 'device_id', 'email', 'phone')",
+                "where customer_id = ?",
                 [owner],
+            )
+        )
+        # What the other three people's records carry of the owner's.
+        carried = set(
+            warehouse.query(
+                "select identifier_type, match_key from onefold_marts.identity_edges "
+                "where record_key like 'shared-household-%' "
+                "and record_key not like 'shared-household-owner-%'"
             )
         )
     finally:
@@ -700,7 +845,8 @@ def test_identifiers_shared_with_other_customers_are_kept(world: World) -> None:
     assert set(others) == {f"{kind}-1" for kind in SHARED_OTHERS}
     assert owner not in others.values(), "the graph must keep the household apart"
     # The owner's identity keeps the device, the email and the phone.
-    assert set(match_keys) == {"anonymous_id", "device_id", "email", "phone"}
+    shared_keys = owned & carried
+    assert {kind for kind, _ in shared_keys} == {"anonymous_id", "device_id", "email", "phone"}
 
     code, plan = world.cli("--json", "--identifier", f"user_id={SHARED_OWNER}")
     assert code == 0, plan
@@ -766,5 +912,5 @@ def test_identifiers_shared_with_other_customers_are_kept(world: World) -> None:
     assert {k.removeprefix("shared-household-"): c for k, c in records.items()} == others
     salt = Salt(SALT)
     assert suppressed, "the owner's own identifiers are suppressed"
-    assert not {salt.hash(key) for key in match_keys.values()} & suppressed
+    assert not {salt.hash(key) for _, key in shared_keys} & suppressed
     assert {item["identifier_type"] for item in receipt["shared_identifiers"]} == set(shared)

@@ -395,3 +395,31 @@ def test_duckdb_suppression_macros_fold_to_constants(
     assert warehouse.query(flag, ["k1"]) == [(True,)]
     assert warehouse.query(flag, ["k2"]) == [(False,)]
     warehouse.close()
+
+
+def test_byte_scan_finds_spellings_glued_between_other_values(tmp_path: Path) -> None:
+    """Database pages store strings back to back: the scan finds an email, a phone number
+    and a UUID inside such runs by their anchors, and nothing that only looks alike."""
+    from onefold.erasure.suppression import spelling_form, spelling_shapes
+    from onefold.erasure.verify import byte_hits, file_strings
+
+    salt = Salt("0123456789abcdef-secret")
+    values = [
+        ("email", "johannes564@web.de"),
+        ("phone", "+4916223913470"),
+        ("anonymous_id", "019ffbeb-cd41-4fe4-a633-c63d0076607b"),
+        ("email", "someone.else@web.de"),
+    ]
+    rows = [(kind, spelling_form(kind, value), salt.hash(value)) for kind, value in values]
+    assert all(form for _, form, _ in rows)
+    page = tmp_path / "page.bin"
+    page.write_bytes(
+        b"\x00\x07e 128Johannes564@WEB.DEwerrner+4916223913470259lv112\x01\x02"
+        b"jacob019ffbeb-cd41-4fe4-a633-c63d0076607bmartinez\x00someone.else@web.dk\x00"
+    )
+    hits = byte_hits(file_strings([page]), salt, spelling_shapes(rows))
+    assert sorted(hits.values()) == [
+        "+4916223913470",
+        "019ffbeb-cd41-4fe4-a633-c63d0076607b",
+        "johannes564@web.de",
+    ]

@@ -173,7 +173,8 @@ def _erase(
     as_json: bool,
 ) -> int:
     from onefold.erasure.config import load_config
-    from onefold.erasure.execute import REJECTED, Eraser, Outcome
+    from onefold.erasure.execute import REJECTED, Eraser, Outcome, changed_tables
+    from onefold.erasure.reclaim import reclaim
     from onefold.erasure.requests import (
         INTAKE_SOURCE,
         check_cli_request_id,
@@ -219,6 +220,14 @@ def _erase(
             ]
             if not outcomes and not as_json:
                 console.print("No pending erasure requests.")
+        reclaimed = None
+        if execute:
+            # Once per run, after every request: the erased rows' bytes go too.
+            changed = changed_tables(outcomes)
+            if changed:
+                # The resolved keys lived in erasure_work while the requests ran.
+                changed.append(config.privacy_table("erasure_work"))
+            reclaimed = reclaim(warehouse, changed)
     finally:
         warehouse.close()
     for outcome in outcomes:
@@ -231,11 +240,26 @@ def _erase(
                     step.rows,
                     step.statement,
                 )
+    storage = reclaimed.as_dict() if reclaimed and reclaimed.action != "none" else None
     if as_json:
-        click.echo(json.dumps([o.as_dict(show_values) for o in outcomes], indent=2, default=str))
+        documents = [o.as_dict(show_values) for o in outcomes]
+        for document in documents:
+            document["storage"] = storage
+        click.echo(json.dumps(documents, indent=2, default=str))
     else:
         for outcome in outcomes:
             _print_outcome(outcome, show_values, show_sql)
+        if reclaimed and reclaimed.action == "rewrite":
+            console.print(
+                f"storage: rewrote the DuckDB file without the erased rows' bytes "
+                f"({(reclaimed.bytes_before or 0) / 1e6:,.1f} MB -> "
+                f"{(reclaimed.bytes_after or 0) / 1e6:,.1f} MB, {reclaimed.seconds:.1f}s)"
+            )
+        elif reclaimed and reclaimed.action == "vacuum":
+            console.print(
+                f"storage: vacuumed {len(reclaimed.tables)} table(s) the erasure changed "
+                f"({reclaimed.seconds:.1f}s)"
+            )
     return max((o.exit_code for o in outcomes), default=0)
 
 
@@ -313,9 +337,9 @@ def _verify(target: str, request_id: str, as_json: bool) -> int:
     from onefold.erasure.config import load_config
     from onefold.erasure.verify import verify
 
-    warehouse, _ = _connect(target, salted=True)
+    warehouse, salt = _connect(target, salted=True)
     try:
-        result = verify(warehouse, load_config(warehouse), request_id)
+        result = verify(warehouse, load_config(warehouse), request_id, salt=salt)
     finally:
         warehouse.close()
     if as_json:

@@ -48,6 +48,9 @@ class SourceConfig:
     keep_derived: tuple[str, ...]
     suppress: bool
     identifiers: tuple[IdentifierSql, ...]
+    # Boolean SQL (alias erasure_row): an email or phone number anywhere in a declared
+    # free-text column has a hash on the suppression list (dbt macro free_text_matches).
+    free_text_sql: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ def _source(name: str, raw: dict[str, Any]) -> SourceConfig:
             )
             for item in raw["identifiers"]
         ),
+        free_text_sql=tuple(str(sql) for sql in raw.get("free_text_sql", [])),
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,18 @@ class StepResult:
     statement: str
     rows: int | None
     state: str  # planned | done | already_done | failed
+
+
+def changed_tables(outcomes: Sequence[Outcome]) -> list[str]:
+    """Every table a step of these outcomes deleted or redacted rows in."""
+    return sorted(
+        {
+            step.table
+            for outcome in outcomes
+            for step in outcome.steps
+            if step.state in ("done", "already_done") and (step.rows or 0) > 0
+        }
+    )
 
 
 @dataclass
@@ -330,7 +342,7 @@ class Eraser:
         if erased_by:
             reason = (
                 f"already erased by request {', '.join(erased_by)} (raw rows re-loaded since "
-                "are kept out of staging; `onefold erase --sweep` removes them)"
+                "are kept out of staging)"
             )
             status = ALREADY_ERASED
         else:
@@ -338,6 +350,13 @@ class Eraser:
             status = NOT_FOUND
         if request.request_source == INTAKE_SOURCE:
             return self._intake_without_person(request, execute, reason)
+        if erased_by:
+            # Asked again: raw rows re-loaded since (in any declared column or free
+            # text) are taken out now, so a repeated request is never a dead end.
+            swept = self.sweep(execute)
+            outcome = self._outcome(request, status, f"{reason}. {swept.message}")
+            outcome.steps = swept.steps
+            return outcome
         return self._outcome(request, status, f"nothing to erase: {reason}. Nothing was changed.")
 
     def _intake_without_person(

@@ -109,23 +109,22 @@ def raw_statements(config: ErasureConfig) -> list[Statement]:
 
 
 def sweep_statements(config: ErasureConfig) -> list[Statement]:
-    """Raw rows re-loaded after their person was erased: any declared identifier whose
-    salted hash is on the suppression list (the session must carry the salt)."""
+    """Raw rows re-loaded after their person was erased: any declared identifier, or any
+    email or phone number in a declared free-text column, whose salted hash is on the
+    suppression list (the session must carry the salt)."""
     suppressions = config.privacy_table("erasure_suppressions")
     suppression_hash = config.function("suppression_hash")
     statements = []
     for source in config.sources.values():
-        if not source.identifiers:
+        checks = [
+            f"{suppression_hash}({identifier.match_key_sql}) in "
+            f"(select suppression_hash from {suppressions})"
+            for identifier in source.identifiers
+        ]
+        checks += source.free_text_sql  # emails and phone numbers anywhere in free text
+        if not checks:
             continue
-        predicate = (
-            "("
-            + "\n    or ".join(
-                f"{suppression_hash}({identifier.match_key_sql}) in "
-                f"(select suppression_hash from {suppressions})"
-                for identifier in source.identifiers
-            )
-            + ")"
-        )
+        predicate = "(" + "\n    or ".join(checks) + ")"
         statements.append(_source_statement(source, "sweep", predicate))
     return statements
 

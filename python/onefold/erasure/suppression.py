@@ -10,6 +10,8 @@ key); the other forms are the hashed spellings destinations and payloads carry, 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from onefold.erasure.config import ErasureConfig
@@ -57,7 +59,54 @@ def suppression_entries(
     for kind, raw in resolution.raw_values:
         if kind == "email" and raw and not _is_sha256_hex(raw):
             add(kind, "raw_sha256", _sha256(raw.strip().lower()))
+    # Spellings as they may stand in a file's bytes, for --verify's byte scan.
+    spellings = [(i.identifier_type, i.normalized_value) for i in resolution.identifiers]
+    spellings += [(i.identifier_type, i.match_key) for i in resolution.identifiers]
+    spellings += [(kind, raw.strip().lower()) for kind, raw in resolution.raw_values]
+    for kind, spelling in spellings:
+        form = spelling_form(kind, spelling.lower())
+        if form is not None:
+            add(kind, form, spelling.lower())
     return sorted(entries.values(), key=lambda e: (e.identifier_type, e.identifier_form))
+
+
+SPELLING = "spelling"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def spelling_form(kind: str, spelling: str) -> str | None:
+    """`spelling:<length>:<anchor>` for the spellings the byte scan can find in glued
+    text: emails (anchored on their '@', `@<offset>`), phone numbers and UUIDs (anchored
+    on their start, `start`). The form keeps the length and the '@' offset, so a scan
+    hashes one window per anchor instead of every substring; other ids are not
+    byte-scanned (they cannot be told apart from the text around them)."""
+    if not spelling or _is_sha256_hex(spelling):
+        return None
+    if kind == "email" and "@" in spelling:
+        return f"{SPELLING}:{len(spelling)}:@{spelling.index('@')}"
+    if kind == "phone" or _UUID.fullmatch(spelling):
+        return f"{SPELLING}:{len(spelling)}:start"
+    return None
+
+
+@dataclass(frozen=True)
+class SpellingShape:
+    identifier_type: str
+    suppression_hash: str
+    length: int
+    at: int | None  # offset of '@' (emails), None: anchored on the start
+
+
+def spelling_shapes(hashes: Sequence[tuple[str, str, str]]) -> list[SpellingShape]:
+    """The byte-scannable spellings among a request's (type, form, hash) rows."""
+    shapes = []
+    for kind, form, digest in hashes:
+        parts = form.split(":")
+        if len(parts) != 3 or parts[0] != SPELLING:
+            continue
+        at = int(parts[2][1:]) if parts[2].startswith("@") else None
+        shapes.append(SpellingShape(kind, digest, int(parts[1]), at))
+    return shapes
 
 
 def duckdb_suppression_macros(warehouse: Warehouse, config: ErasureConfig) -> list[str]:

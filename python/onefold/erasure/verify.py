@@ -19,18 +19,23 @@ URL-encoded '@') or inside binary columns are not recognised.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from onefold.erasure.config import ErasureConfig
 from onefold.erasure.plan import base_table_schemas, catalog
+from onefold.erasure.reclaim import wal_file
 from onefold.erasure.requests import utc_now
+from onefold.erasure.salt import Salt
 from onefold.erasure.store import Store, fill_temp_table
+from onefold.erasure.suppression import SpellingShape, spelling_shapes
 from onefold.errors import ConfigError
 from onefold.sql import literal, relation
-from onefold.warehouse import Warehouse, quote_ident
+from onefold.warehouse import DuckDBWarehouse, Warehouse, quote_ident
 
 HASHES_TABLE = "erasure_verify_hashes"
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
@@ -60,6 +65,7 @@ class Verification:
     residuals: list[Residual] = field(default_factory=list)
     tables_scanned: int = 0
     columns_scanned: int = 0
+    files_scanned: int = 0
     hashes: int = 0
     seconds: float = 0.0
     verified_at: dt.datetime | None = None
@@ -78,6 +84,7 @@ class Verification:
             ],
             "tables_scanned": self.tables_scanned,
             "columns_scanned": self.columns_scanned,
+            "files_scanned": self.files_scanned,
             "hashes": self.hashes,
             "seconds": round(self.seconds, 2),
             "verified_at": self.verified_at.isoformat(sep=" ") if self.verified_at else None,
@@ -215,11 +222,123 @@ def scan_table(
     return [(str(column), str(form), int(count)) for column, form, count in rows]
 
 
+# Printable runs in the database file: what `strings` or `grep` would find there.
+_PRINTABLE_RUN = re.compile(rb"[\x20-\x7e]{6,}")
+_READ_SIZE = 64 * 1024 * 1024
+# Where a spelling anchored on its start may begin inside a run of glued values (a
+# database page stores strings back to back: 'ann@web.de+4930123...john'): a '+' or '(',
+# a digit after a non-digit, or a UUID.
+_TOKEN_START = re.compile(
+    r"[+(]|(?<![0-9])[0-9]|(?=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
+
+
+def file_strings(paths: Sequence[Path]) -> set[str]:
+    """Every distinct run of six or more printable bytes in the files, lower-cased (runs
+    that cross a read boundary are read again with the next chunk)."""
+    strings: set[str] = set()
+    overlap = 4096
+    for path in paths:
+        if not path.exists():
+            continue
+        with path.open("rb") as handle:
+            tail = b""
+            while chunk := handle.read(_READ_SIZE):
+                data = tail + chunk
+                strings.update(
+                    m.group().decode("ascii").lower() for m in _PRINTABLE_RUN.finditer(data)
+                )
+                tail = data[-overlap:]
+    return strings
+
+
+def byte_hits(
+    strings: Iterable[str], salt: Salt, shapes: Sequence[SpellingShape]
+) -> dict[str, str]:
+    """{suppression hash: the text found} for every window of the strings, at the
+    shapes' lengths and anchors, whose salted hash is one of the shapes'."""
+    wanted = {shape.suppression_hash for shape in shapes}
+    at_shapes = {(shape.length, shape.at) for shape in shapes if shape.at is not None}
+    start_lengths = {shape.length for shape in shapes if shape.at is None}
+    hits: dict[str, str] = {}
+
+    def check(text: str, begin: int, length: int) -> None:
+        if begin < 0 or begin + length > len(text):
+            return
+        window = text[begin : begin + length]
+        digest = salt.hash(window)
+        if digest in wanted:
+            hits[digest] = window
+
+    for text in strings:
+        if at_shapes and "@" in text:
+            for position in (i for i, char in enumerate(text) if char == "@"):
+                for length, offset in at_shapes:
+                    check(text, position - offset, length)
+        if start_lengths:
+            for match in _TOKEN_START.finditer(text):
+                for length in start_lengths:
+                    check(text, match.start(), length)
+    return hits
+
+
+def scan_file_bytes(
+    warehouse: DuckDBWarehouse,
+    config: ErasureConfig,
+    salt: Salt,
+    shapes: Sequence[SpellingShape],
+    paths: Sequence[Path],
+) -> list[tuple[str, str, int]]:
+    """(file, type:form, values) for each file whose bytes hold one of the request's
+    spellings in readable form. A value also held by a table of an excluded schema (the
+    demo's ground truth) is that table's, not a residual."""
+    found: list[tuple[str, str, int]] = []
+    kinds = {shape.suppression_hash: shape.identifier_type for shape in shapes}
+    excluded = textual_columns(warehouse, list(config.verify_exclude_schemas))
+    for path in paths:
+        hits = byte_hits(file_strings([path]), salt, shapes)
+        counts: dict[str, int] = {}
+        for digest, window in hits.items():
+            if _held_by(warehouse, excluded, window):
+                continue
+            form = f"{kinds[digest]}:bytes"
+            counts[form] = counts.get(form, 0) + 1
+        found += [(path.name, form, count) for form, count in sorted(counts.items())]
+    return found
+
+
+def _held_by(warehouse: Warehouse, tables: dict[tuple[str, str], list[str]], window: str) -> bool:
+    """Whether a text column of these tables contains `window` (DuckDB: the value is a
+    bound parameter of a local query, never sent anywhere)."""
+    for (schema, table), columns in tables.items():
+        condition = " or ".join(
+            f"strpos(lower(cast({quote_ident(column)} as varchar)), ?) > 0" for column in columns
+        )
+        rows = warehouse.query(
+            f"select 1 from {relation(schema, table)} where {condition} limit 1",
+            [window] * len(columns),
+        )
+        if rows:
+            return True
+    return False
+
+
+def database_files(warehouse: DuckDBWarehouse) -> list[Path]:
+    """The DuckDB file and its write-ahead log."""
+    path = warehouse.settings.path.resolve()
+    return [path, wal_file(path)]
+
+
 def verify(
-    warehouse: Warehouse, config: ErasureConfig, request_id: str, record: bool = True
+    warehouse: Warehouse,
+    config: ErasureConfig,
+    request_id: str,
+    record: bool = True,
+    salt: Salt | None = None,
 ) -> Verification:
-    """Scan every table for the request's erased identifiers. `warehouse` must carry the
-    salt (`onefold.erasure.salt.connect_salted`)."""
+    """Scan every table for the request's erased identifiers, and on DuckDB the bytes of
+    the database file (with `salt`). `warehouse` must carry the salt
+    (`onefold.erasure.salt.connect_salted`)."""
     store = Store(warehouse, config)
     receipt = store.receipt(request_id)
     if receipt is None:
@@ -250,6 +369,20 @@ def verify(
             for column, (values, forms) in sorted(found.items()):
                 result.residuals.append(
                     Residual(schema, table, column, values, tuple(sorted(set(forms))))
+                )
+        shapes = spelling_shapes(hashes)
+        if isinstance(warehouse, DuckDBWarehouse) and salt is not None and shapes:
+            # Bytes too: a deleted row stays in the file's free blocks until they are
+            # reused (erase --execute rewrites the file; this proves it).
+            paths = database_files(warehouse)
+            result.files_scanned = sum(1 for path in paths if path.exists())
+            by_file: dict[str, tuple[int, list[str]]] = {}
+            for name, form, count in scan_file_bytes(warehouse, config, salt, shapes, paths):
+                values, forms = by_file.get(name, (0, []))
+                by_file[name] = (values + count, [*forms, form])
+            for name, (values, forms) in sorted(by_file.items()):
+                result.residuals.append(
+                    Residual("file", name, "bytes", values, tuple(sorted(set(forms))))
                 )
     result.seconds = time.perf_counter() - started
     result.verified_at = utc_now()

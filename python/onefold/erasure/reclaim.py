@@ -1,0 +1,103 @@
+"""Reclaim the storage erased rows occupied, so their bytes are gone and not just unlinked.
+
+A DELETE or UPDATE leaves the old row's bytes in the database file until the space is
+reused: on DuckDB in free blocks of the file (and in the write-ahead log until a
+checkpoint), on PostgreSQL as dead tuples in the table's pages. `onefold erase
+--execute` therefore ends with:
+
+- DuckDB: a checkpoint, then the whole database copied into a fresh file
+  (`COPY FROM DATABASE`: tables, views, macros, sequences and comments), which replaces
+  the old file; the write-ahead log goes with it. Only live rows are written, so no
+  erased value is left in any byte of the warehouse file. This costs one copy of the
+  database per run (not per request): a run processes every pending request first.
+- PostgreSQL: `VACUUM` on every table a step changed, which makes the dead tuples'
+  space free for reuse and removes them from indexes. The bytes stay in the data files
+  until the space is overwritten, in the WAL until its segments are recycled, and in
+  base backups and WAL archives for their retention: see docs/erasure_design.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onefold.sql import literal, relation
+from onefold.warehouse import DuckDBWarehouse, Warehouse, quote_ident
+
+REWRITE_ALIAS = "onefold_rewrite"
+
+
+@dataclass
+class Reclaimed:
+    """What a reclaim did, for the CLI's output and --json."""
+
+    target: str
+    action: str  # rewrite | vacuum | none
+    tables: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    bytes_before: int | None = None
+    bytes_after: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target,
+            "action": self.action,
+            "tables": self.tables,
+            "seconds": round(self.seconds, 2),
+            "bytes_before": self.bytes_before,
+            "bytes_after": self.bytes_after,
+        }
+
+
+def table_relation(name: str) -> str:
+    """A step's table as SQL: quoted relations stay as they are, `schema.table` is quoted."""
+    if '"' in name:
+        return name
+    schema, _, table = name.rpartition(".")
+    return relation(schema, table) if schema else quote_ident(table)
+
+
+def reclaim(warehouse: Warehouse, changed_tables: Iterable[str]) -> Reclaimed:
+    """Make the erased rows' bytes unreachable. Closes a DuckDB warehouse (its file is
+    replaced); PostgreSQL's connection stays open."""
+    tables = sorted(set(changed_tables))
+    started = time.perf_counter()
+    if not tables:
+        return Reclaimed(warehouse.target, "none")
+    if isinstance(warehouse, DuckDBWarehouse):
+        result = rewrite_duckdb_file(warehouse)
+    else:
+        for table in tables:
+            # VACUUM cannot run in a transaction; the connection is in autocommit.
+            warehouse.execute(f"vacuum (analyze) {table_relation(table)}")
+        result = Reclaimed(warehouse.target, "vacuum")
+    result.tables = tables
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def rewrite_duckdb_file(warehouse: DuckDBWarehouse) -> Reclaimed:
+    """Copy the database into a fresh file and put it in place of the old one."""
+    path = warehouse.settings.path.resolve()
+    fresh = path.with_name(path.name + ".rewrite")
+    fresh.unlink(missing_ok=True)
+    database = str(warehouse.query("select current_database()")[0][0])
+    before = path.stat().st_size
+    warehouse.execute("checkpoint")
+    warehouse.execute(f"attach {literal(str(fresh))} as {REWRITE_ALIAS}")
+    try:
+        warehouse.execute(f"copy from database {quote_ident(database)} to {REWRITE_ALIAS}")
+    finally:
+        warehouse.execute(f"detach {REWRITE_ALIAS}")
+    warehouse.close()
+    os.replace(fresh, path)
+    wal_file(path).unlink(missing_ok=True)
+    return Reclaimed("duckdb", "rewrite", bytes_before=before, bytes_after=path.stat().st_size)
+
+
+def wal_file(path: Path) -> Path:
+    """DuckDB's write-ahead log beside the database file."""
+    return path.with_name(path.name + ".wal")

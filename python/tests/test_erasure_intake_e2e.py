@@ -51,6 +51,8 @@ BAD_ROWS = [
     ("  ", "email", "pii-noid@example.com", "GDPR", "2026-10-01T00:00:00Z"),
     ("ER-FIXED", "email", "pii-fixed@example.com", "GDPRR", "2026-10-01T00:00:00Z"),
     ("ER-FIXED", "email", "pii-fixed@example.com", "GDPR", "2026-10-01T00:00:00Z"),
+    # Staged (its columns are fine), but no email: `onefold erase` rejects it.
+    ("ER-MALFORMED", "email", "pii-not-an-email", "GDPR", "2026-10-01T00:00:00Z"),
 ]
 REJECTED = {
     "ER-BADDATE": ("GDPR", "invalid_timestamp (received_at)"),
@@ -204,6 +206,12 @@ def test_erase_reports_the_requests_it_cannot_act_on_and_erases_the_others(
     status = _status(world)
     assert status["ER-GOOD"]["status"] == "completed"
     assert {r: status[r]["status"] for r in REJECTED} == dict.fromkeys(REJECTED, "rejected")
+    # Staged but refused by erase: rejected too, with a reason and no value.
+    assert outcomes["ER-MALFORMED"]["status"] == "rejected"
+    malformed = status["ER-MALFORMED"]
+    assert (malformed["status"], malformed["progress_status"]) == ("rejected", "rejected")
+    assert malformed["rejection_reason"].startswith("malformed email")
+    assert "pii-" not in json.dumps(list(status.values()), default=str)
 
     code, text = world.cli("--execute", "--no-sql")
     assert code == 2, text

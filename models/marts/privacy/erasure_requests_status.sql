@@ -130,7 +130,12 @@ joined as (
         coalesce(destination_counts.destinations_succeeded, 0) as destinations_succeeded,
         coalesce(destination_counts.destinations_failed, 0) as destinations_failed,
         receipts.residuals_count,
-        all_requests.rejection_reason,
+        -- Quarantined by staging, or staged but refused by `onefold erase` (a value
+        -- that is no valid identifier): the receipt says why, without the value.
+        coalesce(
+            all_requests.rejection_reason,
+            case when receipts.status = 'rejected' then receipts.last_error end
+        ) as rejection_reason,
         all_requests.received_at,
         case
             when all_requests.regulation is not null

@@ -173,7 +173,7 @@ def _erase(
     as_json: bool,
 ) -> int:
     from onefold.erasure.config import load_config
-    from onefold.erasure.execute import REJECTED, Eraser, Outcome, changed_tables
+    from onefold.erasure.execute import Eraser, Outcome, changed_tables
     from onefold.erasure.reclaim import reclaim
     from onefold.erasure.requests import (
         INTAKE_SOURCE,
@@ -182,6 +182,7 @@ def _erase(
         pending_requests,
         rejected_intake_requests,
     )
+    from onefold.erasure.store import REJECTED
 
     # A dry run opens DuckDB read-only: it cannot change anything, by construction.
     warehouse, salt = _connect(target, salted=execute or sweep, read_only=not execute)

@@ -62,6 +62,7 @@ from onefold.erasure.store import (
     IN_PROGRESS,
     KEYS_TABLE,
     PARTIALLY_FAILED,
+    REJECTED,
     Store,
     dml_count,
 )
@@ -75,7 +76,6 @@ DRY_RUN = "dry_run"
 NOT_FOUND = "not_found"
 ALREADY_ERASED = "already_erased"
 ALREADY_COMPLETED = "already_completed"
-REJECTED = "rejected"
 
 
 @dataclass
@@ -207,6 +207,8 @@ class Eraser:
                 "nothing to do.",
                 found=receipt.found,
             )
+        if receipt is not None and receipt.status == REJECTED:
+            receipt = None  # rejected before: the row may have been fixed since
         if receipt is not None:
             return self._unfinished(request.request_id, execute, request)
         if request.request_source == INTAKE_SOURCE and any(
@@ -222,6 +224,9 @@ class Eraser:
         except MalformedIdentifier as exc:
             if request.request_source == CLI_SOURCE:
                 raise
+            if execute:
+                # On the status mart as rejected, with a reason that quotes no value.
+                self.store.record_rejection(request, exc.reason, self.clock())
             return self._outcome(request, REJECTED, f"{exc} Fix the intake row and rerun.")
         match_keys = [key for _, key in request_keys]
         holding = [r for r in self.store.requests_holding(match_keys) if r != request.request_id]

@@ -58,6 +58,15 @@ def customers_table(warehouse: Warehouse, customer_ids: Sequence[str]) -> str:
 class MalformedIdentifier(ConfigError):
     """A request value that cannot be a valid identifier of its type."""
 
+    def __init__(self, message: str, identifier_type: str) -> None:
+        super().__init__(message)
+        self.identifier_type = identifier_type
+
+    @property
+    def reason(self) -> str:
+        """Why, without the value (for receipts and the status mart)."""
+        return f"malformed {self.identifier_type}: it does not normalize to a usable value"
+
 
 @dataclass(frozen=True)
 class FoundIdentifier:
@@ -159,7 +168,8 @@ def request_match_key(
         raise MalformedIdentifier(
             f"{identifier.masked} is not a valid {identifier.identifier_type}: it does not "
             "normalize to a usable value (check for typos; phone numbers without a country "
-            f"code are read with +{config.default_calling_code})."
+            f"code are read with +{config.default_calling_code}).",
+            identifier.identifier_type,
         )
     return str(match_key)
 

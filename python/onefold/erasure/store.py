@@ -24,6 +24,7 @@ from onefold.warehouse import Warehouse
 IN_PROGRESS = "in_progress"
 PARTIALLY_FAILED = "partially_failed"
 COMPLETED = "completed"
+REJECTED = "rejected"
 
 KEYS_TABLE = "erasure_keys"
 HOLDING_TABLE = "erasure_holding_lookup"
@@ -186,6 +187,34 @@ class Store:
                 None,
             ],
         )
+
+    def record_rejection(self, request: Any, reason: str, now: dt.datetime) -> None:
+        """A request erasure cannot act on: a `rejected` receipt with the reason (no
+        value), replaced when the request is tried again."""
+        table = self.table("erasure_receipts")
+        with transaction(self.warehouse):
+            self.warehouse.execute(
+                f"delete from {table} where erasure_request_id = ? and status = ?",
+                [request.request_id, REJECTED],
+            )
+            self.warehouse.execute(
+                f"insert into {table} (erasure_request_id, request_source, identifier_types, "
+                "regulation, status, found_json, actions_json, last_error, received_at, "
+                "started_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    request.request_id,
+                    request.request_source,
+                    ",".join(sorted({i.identifier_type for i in request.identifiers})),
+                    request.regulation,
+                    REJECTED,
+                    json.dumps({}),
+                    json.dumps({}),
+                    reason,
+                    request.received_at,
+                    now,
+                    now,
+                ],
+            )
 
     def update_receipt(
         self,

@@ -233,6 +233,9 @@ _TOKEN_START = re.compile(
 )
 
 
+_AT = re.compile("@")
+
+
 def file_strings(paths: Sequence[Path]) -> set[str]:
     """Every distinct run of six or more printable bytes in the files, lower-cased (runs
     that cross a read boundary are read again with the next chunk)."""
@@ -260,25 +263,27 @@ def byte_hits(
     wanted = {shape.suppression_hash for shape in shapes}
     at_shapes = {(shape.length, shape.at) for shape in shapes if shape.at is not None}
     start_lengths = {shape.length for shape in shapes if shape.at is None}
+    # Windows first, hashed once each: the same text recurs across pages and runs.
+    windows: set[str] = set()
+    for text in strings:
+        size = len(text)
+        if at_shapes and "@" in text:
+            for match in _AT.finditer(text):
+                for length, offset in at_shapes:
+                    begin = match.start() - offset
+                    if begin >= 0 and begin + length <= size:
+                        windows.add(text[begin : begin + length])
+        if start_lengths:
+            for match in _TOKEN_START.finditer(text):
+                begin = match.start()
+                for length in start_lengths:
+                    if begin + length <= size:
+                        windows.add(text[begin : begin + length])
     hits: dict[str, str] = {}
-
-    def check(text: str, begin: int, length: int) -> None:
-        if begin < 0 or begin + length > len(text):
-            return
-        window = text[begin : begin + length]
+    for window in windows:
         digest = salt.hash(window)
         if digest in wanted:
             hits[digest] = window
-
-    for text in strings:
-        if at_shapes and "@" in text:
-            for position in (i for i, char in enumerate(text) if char == "@"):
-                for length, offset in at_shapes:
-                    check(text, position - offset, length)
-        if start_lengths:
-            for match in _TOKEN_START.finditer(text):
-                for length in start_lengths:
-                    check(text, match.start(), length)
     return hits
 
 

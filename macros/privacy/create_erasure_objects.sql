@@ -157,7 +157,7 @@
 {% macro duckdb_calling_codes_macro(schema) -%}
     {%- set pairs = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'seed'
-        and node.package_name == project_name and node.name == 'country_calling_codes' -%}
+        and node.package_name == onefold.package_name() and node.name == 'country_calling_codes' -%}
         {%- if adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) is not none -%}
             {%- for row in run_query('select country_code, calling_code from ' ~ node.relation_name
                 ~ ' where country_code is not null and calling_code is not null order by 1') -%}

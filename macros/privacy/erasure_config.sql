@@ -172,17 +172,22 @@
 {%- endmacro %}
 
 
+{#- Onefold's own package name: graph lookups key on it, never on `project_name`, which
+    is the host project's once Onefold is installed as a package. -#}
+{% macro package_name() %}{{ return('onefold') }}{% endmacro %}
+
+
 {#- A seed's or source's relation from the graph, for hooks (where ref() and source()
     cannot be used): resource 'seed' with its name, or 'source' with 'source.table'. -#}
 {% macro graph_relation(resource_type, name) %}
     {%- if resource_type == 'source' -%}
-        {%- for node in graph.sources.values() if node.package_name == project_name
+        {%- for node in graph.sources.values() if node.package_name == onefold.package_name()
             and node.source_name ~ '.' ~ node.name == name -%}
             {{ return(node.relation_name) }}
         {%- endfor -%}
     {%- else -%}
         {%- for node in graph.nodes.values() if node.resource_type == resource_type
-            and node.package_name == project_name and node.name == name -%}
+            and node.package_name == onefold.package_name() and node.name == name -%}
             {{ return(node.relation_name) }}
         {%- endfor -%}
     {%- endif -%}

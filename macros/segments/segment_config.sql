@@ -39,7 +39,7 @@
 
 
 {% macro customers_contract_columns() -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'customers' and node.package_name == project_name -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'customers' and node.package_name == onefold.package_name() -%}
         {{ return(node.columns) }}
     {%- endfor -%}
     {{ exceptions.raise_compiler_error("The customers model is missing: segments are predicates over it.") }}

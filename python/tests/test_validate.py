@@ -457,3 +457,32 @@ def test_unreachable_postgres_exits_2_without_the_password(built: Built) -> None
     assert result.exit_code == 2
     assert "cannot connect to PostgreSQL" in result.output
     assert SECRET not in result.output
+
+
+@pytest.mark.e2e
+def test_postgres_sessions_carry_the_erasure_salt(built: Built) -> None:
+    """Staging views need the salt once suppressions exist: GX's connections get it from
+    DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT like every other warehouse session."""
+    if built.target != "postgres":
+        pytest.skip("postgres only")
+    import datetime as dt
+
+    from onefold.erasure.session_salt import SALT_ENV
+    from onefold.settings import PostgresSettings
+    from onefold.testing.dbt import environment
+    from onefold.validation.gx_session import GXSession
+
+    salt = "validate-salt-0123456789abcdef"
+    with environment({**built.env, SALT_ENV: salt}):
+        session = GXSession("postgres", dt.datetime(2026, 11, 2), PostgresSettings())
+        try:
+            engine = session._postgres_datasource("onefold_staging").get_engine()
+            with engine.connect() as connection:
+                value = connection.exec_driver_sql(
+                    "select current_setting('onefold.erasure_salt', true), "
+                    "current_setting('search_path')"
+                ).one()
+        finally:
+            session.close()
+    assert value[0] == salt
+    assert "onefold_staging" in value[1]

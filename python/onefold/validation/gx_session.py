@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from onefold.erasure.session_salt import salt_from_environment, warehouse_options
 from onefold.errors import ConfigError, WarehouseError
 from onefold.settings import PostgresSettings
 from onefold.validation.report import Outcome, format_examples, format_value
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _PASSWORD_VARIABLE = "ONEFOLD_GX_PG_PASSWORD"
+# libpq options of the warehouse session (the erasure salt among them): staging views
+# need the salt once suppressions exist. A variable, like the password, so the secret
+# is in no connection string GX keeps or prints.
+_OPTIONS_VARIABLE = "ONEFOLD_GX_PG_OPTIONS"
 _META_KEY = "onefold_check"
 _SHORT_EXPECTATIONS = {
     "row_count": "ExpectTableRowCountToBeBetween",
@@ -260,9 +265,13 @@ class GXSession:
         self.now = now
         runtime: dict[str, str] = {}
         self._secret = ""
+        self._secrets: list[str] = []
         if postgres is not None:
             self._secret = postgres.password.get_secret_value()
             runtime[_PASSWORD_VARIABLE] = quote(self._secret, safe="")
+            salt = salt_from_environment()
+            runtime[_OPTIONS_VARIABLE] = quote(warehouse_options(salt), safe="")
+            self._secrets = [s for s in (self._secret, salt) if s]
         config = DataContextConfig(
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
             analytics_enabled=False,
@@ -291,7 +300,7 @@ class GXSession:
         url = (
             f"postgresql+psycopg2://{quote(settings.user, safe='')}:${{{_PASSWORD_VARIABLE}}}"
             f"@{settings.host}:{settings.port}/{quote(settings.database, safe='')}"
-            f"?options={quote(f'-csearch_path={search_path}', safe='')}"
+            f"?options={quote(f'-csearch_path={search_path} ', safe='')}${{{_OPTIONS_VARIABLE}}}"
         )
         try:
             datasource = self.context.data_sources.add_postgres(
@@ -306,11 +315,12 @@ class GXSession:
         return datasource
 
     def scrub(self, error: BaseException | str) -> str:
-        """An error message with the password (plain or URL-quoted) blanked out."""
+        """An error message with the password and the salt (plain or URL-quoted) blanked
+        out."""
         text = " ".join(str(error).split())
-        for secret in {self._secret, quote(self._secret, safe="")}:
-            if secret:
-                text = text.replace(secret, "***")
+        for secret in self._secrets:
+            for spelling in {secret, quote(secret, safe="")}:
+                text = text.replace(spelling, "***")
         return text
 
     def close(self) -> None:

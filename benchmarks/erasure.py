@@ -2,8 +2,9 @@
 
 Generates the demo data (`--persons`, default 100,000), runs `dbt build`, picks the
 customer with the most identifier values (an email among them), then times, each as its
-own `onefold erase` process (start-up included): the dry run, the erase (`--execute`)
-and the residual scan (`--verify`). Finally it times `dbt build` again with the
+own `onefold erase` process (start-up included): the dry run, the erase (`--execute`,
+which ends by rewriting the DuckDB file) and the residual scan (`--verify`, tables and
+the file's bytes). Finally it times `dbt build` again with the
 suppression list no longer empty, to show what the staging filter costs.
 
     .venv/bin/python benchmarks/erasure.py --persons 100000
@@ -100,13 +101,18 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
         if label.startswith("erase"):
             outcome = result[0]
             touched = sum(s["rows"] or 0 for s in outcome["statements"])
+            storage = outcome.get("storage") or {}
             detail = (
-                f" {outcome['status']}, {len(outcome['statements'])} statements, {touched:,} rows"
+                f" {outcome['status']}, {len(outcome['statements'])} statements, {touched:,} rows;"
+                f" storage {storage.get('action')} {storage.get('seconds', 0):.1f}s"
+                f" ({(storage.get('bytes_before') or 0) / 1e6:,.0f} MB ->"
+                f" {(storage.get('bytes_after') or 0) / 1e6:,.0f} MB)"
             )
         if label.startswith("verify"):
             detail = (
                 f" clean={result['clean']}, {result['tables_scanned']} tables, "
-                f"{result['columns_scanned']} columns"
+                f"{result['columns_scanned']} columns, {result['files_scanned']} file(s) "
+                "byte-scanned"
             )
         print(f"{label}: {seconds:.1f}s, peak {rss:.2f} GiB{detail}")
     total = rows[1][1] + rows[2][1]

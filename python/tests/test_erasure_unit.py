@@ -417,7 +417,7 @@ def test_byte_scan_finds_spellings_glued_between_other_values(tmp_path: Path) ->
         b"\x00\x07e 128Johannes564@WEB.DEwerrner+4916223913470259lv112\x01\x02"
         b"jacob019ffbeb-cd41-4fe4-a633-c63d0076607bmartinez\x00someone.else@web.dk\x00"
     )
-    hits = byte_hits(file_strings([page]), salt, spelling_shapes(rows))
+    hits = byte_hits(file_strings(page), salt, spelling_shapes(rows))
     assert sorted(hits.values()) == [
         "+4916223913470",
         "019ffbeb-cd41-4fe4-a633-c63d0076607b",

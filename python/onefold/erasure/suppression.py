@@ -96,6 +96,10 @@ class SpellingShape:
     length: int
     at: int | None  # offset of '@' (emails), None: anchored on the start
 
+    @property
+    def is_phone(self) -> bool:
+        return self.identifier_type == "phone"
+
 
 def spelling_shapes(hashes: Sequence[tuple[str, str, str]]) -> list[SpellingShape]:
     """The byte-scannable spellings among a request's (type, form, hash) rows."""

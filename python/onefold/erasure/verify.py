@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,64 +226,64 @@ def scan_table(
 _PRINTABLE_RUN = re.compile(rb"[\x20-\x7e]{6,}")
 _READ_SIZE = 64 * 1024 * 1024
 # Where a spelling anchored on its start may begin inside a run of glued values (a
-# database page stores strings back to back: 'ann@web.de+4930123...john'): a '+' or '(',
-# a digit after a non-digit, or a UUID.
-_TOKEN_START = re.compile(
-    r"[+(]|(?<![0-9])[0-9]|(?=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-)
-
-
+# database page stores strings back to back: 'ann@web.de+4930123...john'): a phone number
+# at a '+' or '(' or a digit after a non-digit, a UUID where one starts. A phone window
+# is hashed only if it holds nothing but a phone number's characters.
+_PHONE_START = re.compile(r"[+(]|(?<![0-9])[0-9]")
+_PHONE_WINDOW = re.compile(r"[0-9+() ./-]+")
+_UUID_START = re.compile(r"(?=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 _AT = re.compile("@")
 
 
-def file_strings(paths: Sequence[Path]) -> set[str]:
-    """Every distinct run of six or more printable bytes in the files, lower-cased (runs
-    that cross a read boundary are read again with the next chunk)."""
-    strings: set[str] = set()
+def file_strings(path: Path) -> Iterator[list[str]]:
+    """The runs of six or more printable bytes of a file, lower-cased, one list per
+    chunk read (runs that cross a read boundary are read again with the next chunk), so
+    a file of any size is scanned in bounded memory."""
     overlap = 4096
-    for path in paths:
-        if not path.exists():
-            continue
-        with path.open("rb") as handle:
-            tail = b""
-            while chunk := handle.read(_READ_SIZE):
-                data = tail + chunk
-                strings.update(
-                    m.group().decode("ascii").lower() for m in _PRINTABLE_RUN.finditer(data)
-                )
-                tail = data[-overlap:]
-    return strings
+    with path.open("rb") as handle:
+        tail = b""
+        while chunk := handle.read(_READ_SIZE):
+            data = tail + chunk
+            yield [m.group().decode("ascii").lower() for m in _PRINTABLE_RUN.finditer(data)]
+            tail = data[-overlap:]
 
 
 def byte_hits(
-    strings: Iterable[str], salt: Salt, shapes: Sequence[SpellingShape]
+    chunks: Iterable[Sequence[str]], salt: Salt, shapes: Sequence[SpellingShape]
 ) -> dict[str, str]:
     """{suppression hash: the text found} for every window of the strings, at the
     shapes' lengths and anchors, whose salted hash is one of the shapes'."""
     wanted = {shape.suppression_hash for shape in shapes}
     at_shapes = {(shape.length, shape.at) for shape in shapes if shape.at is not None}
-    start_lengths = {shape.length for shape in shapes if shape.at is None}
-    # Windows first, hashed once each: the same text recurs across pages and runs.
-    windows: set[str] = set()
-    for text in strings:
-        size = len(text)
-        if at_shapes and "@" in text:
-            for match in _AT.finditer(text):
-                for length, offset in at_shapes:
-                    begin = match.start() - offset
-                    if begin >= 0 and begin + length <= size:
-                        windows.add(text[begin : begin + length])
-        if start_lengths:
-            for match in _TOKEN_START.finditer(text):
-                begin = match.start()
-                for length in start_lengths:
-                    if begin + length <= size:
-                        windows.add(text[begin : begin + length])
+    starts = [
+        (_PHONE_START, _PHONE_WINDOW, {s.length for s in shapes if s.at is None and s.is_phone}),
+        (_UUID_START, None, {s.length for s in shapes if s.at is None and not s.is_phone}),
+    ]
     hits: dict[str, str] = {}
-    for window in windows:
-        digest = salt.hash(window)
-        if digest in wanted:
-            hits[digest] = window
+    for strings in chunks:
+        # Windows first, hashed once each: the same text recurs across pages and runs.
+        windows: set[str] = set()
+        for text in strings:
+            size = len(text)
+            if at_shapes and "@" in text:
+                for match in _AT.finditer(text):
+                    for length, offset in at_shapes:
+                        begin = match.start() - offset
+                        if begin >= 0 and begin + length <= size:
+                            windows.add(text[begin : begin + length])
+            for anchor, allowed, lengths in starts:
+                if not lengths:
+                    continue
+                for match in anchor.finditer(text):
+                    begin = match.start()
+                    for length in lengths:
+                        window = text[begin : begin + length]
+                        if len(window) == length and (allowed is None or allowed.fullmatch(window)):
+                            windows.add(window)
+        for window in windows:
+            digest = salt.hash(window)
+            if digest in wanted:
+                hits[digest] = window
     return hits
 
 
@@ -301,7 +301,9 @@ def scan_file_bytes(
     kinds = {shape.suppression_hash: shape.identifier_type for shape in shapes}
     excluded = textual_columns(warehouse, list(config.verify_exclude_schemas))
     for path in paths:
-        hits = byte_hits(file_strings([path]), salt, shapes)
+        if not path.exists():
+            continue
+        hits = byte_hits(file_strings(path), salt, shapes)
         counts: dict[str, int] = {}
         for digest, window in hits.items():
             if _held_by(warehouse, excluded, window):

@@ -219,7 +219,7 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
             f"where customer_id in {ids} order by identifier_type, match_key"
         )
     ]
-    resolution.shared = shared_identifiers(warehouse, config, customer_ids, resolution.identifiers)
+    resolution.shared = shared_identifiers(warehouse, config, ids, resolution.identifiers)
     shared_keys = {
         (i.identifier.identifier_type, i.identifier.match_key) for i in resolution.shared
     }
@@ -252,23 +252,23 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
             )
             if (kind, key) not in shared_keys
         ]
-    resolution.nodes = _nodes(warehouse, config, customer_ids, shared_keys)
-    resolution.sync_records = sync_records(warehouse, config, resolution)
+    resolution.nodes = _nodes(warehouse, config, ids, shared_keys)
+    resolution.sync_records = sync_records(warehouse, config, resolution, ids)
     return resolution
 
 
 def shared_identifiers(
     warehouse: Warehouse,
     config: ErasureConfig,
-    customer_ids: list[str],
+    ids: str,
     identifiers: list[FoundIdentifier],
 ) -> list[SharedIdentifier]:
     """The customers' identifiers that records of other customers carry too
-    (`identity_edges` keeps every record-identifier link, cut ones included)."""
+    (`identity_edges` keeps every record-identifier link, cut ones included). `ids`:
+    the customers as a subquery (customers_table(), loaded once by expand())."""
     marts = config.schema("marts")
     if not identifiers or not warehouse.table_exists(marts, "identity_edges"):
         return []
-    ids = customers_table(warehouse, customer_ids)
     others: dict[tuple[str, str], set[str]] = {}
     for kind, key, other in warehouse.query(
         f"select distinct linked.identifier_type, linked.match_key, edges.customer_id "
@@ -289,13 +289,12 @@ def shared_identifiers(
 def _nodes(
     warehouse: Warehouse,
     config: ErasureConfig,
-    customer_ids: list[str],
+    ids: str,
     shared_keys: set[tuple[str, str]],
 ) -> list[str]:
     """Graph node ids of the customers' records and identifiers (intermediate tables);
     not the nodes of shared identifiers, which other customers' records link to."""
     intermediate, marts = config.schema("intermediate"), config.schema("marts")
-    ids = customers_table(warehouse, customer_ids)
     nodes: set[str] = set()
     if warehouse.table_exists(intermediate, "int_customer_ids_assigned"):
         nodes.update(
@@ -327,7 +326,7 @@ SYNC_RUNS_TABLE = "onefold_sync_runs"
 
 
 def sync_records(
-    warehouse: Warehouse, config: ErasureConfig, resolution: Resolution
+    warehouse: Warehouse, config: ErasureConfig, resolution: Resolution, ids: str
 ) -> list[SyncRecord]:
     """Every record any sync acknowledged for the person (state rows keyed on one of the
     customer ids, or on one of the person's identifier values as the sync's key)."""
@@ -338,7 +337,6 @@ def sync_records(
         {i.normalized_value for i in resolution.identifiers}
         | {i.match_key for i in resolution.identifiers}
     )
-    ids = customers_table(warehouse, resolution.customer_ids)
     rows = warehouse.query(
         f"select sync_name, destination_name, destination_type, record_key, customer_id, "
         f"payload_json from {schema}.{SYNC_STATE_TABLE} "

@@ -191,7 +191,8 @@
 {% macro erasure_relations(declarations) %}
     {%- set declaring = {} -%}
     {%- for entry in declarations -%}
-        {%- do declaring.update({entry.node: entry.where}) -%}
+        {%- do declaring.update({entry.node: onefold.erasure_node_label(
+            graph.sources.get(entry.node) or graph.nodes.get(entry.node))}) -%}
     {%- endfor -%}
     {%- set readers = {} -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
@@ -211,45 +212,55 @@
 {% endmacro %}
 
 
-{#- A source declaration's physical relation, from what its base model `reader` reads. -#}
+{#- A source declaration's physical relation, from what its base model `reader` reads
+    (none: nothing screens it, the source is read as declared). A source whose table is
+    in fact a node dbt builds (its schema and table vars point at a model) counts as
+    that node. -#}
 {% macro erasure_source_input(entry, reader, declaring) %}
     {%- set own = graph.sources[entry.node] -%}
-    {%- if reader is none -%}
-        {{ return({'relation': own.relation_name, 'served_by': none}) }}
+    {%- set input = namespace(node=own) -%}
+    {%- if reader is not none -%}
+        {%- set skipped = [] -%}
+        {%- for node in graph.sources.values() if node.package_name == onefold.package_name()
+            and node.source_name == 'onefold_privacy' -%}
+            {%- do skipped.append(node.unique_id) -%}
+        {%- endfor -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'seed'
+            and node.package_name == onefold.package_name() and node.name == 'country_calling_codes' -%}
+            {%- do skipped.append(node.unique_id) -%}
+        {%- endfor -%}
+        {%- set inputs = [] -%}
+        {%- for unique_id in reader.depends_on.nodes if unique_id not in skipped -%}
+            {%- do inputs.append(unique_id) -%}
+        {%- endfor -%}
+        {%- if not inputs -%}
+            {#- The input var names a table directly (no source() or ref()). -#}
+            {{ return({'relation': var('onefold__' ~ entry.name ~ '_relation', none) or own.relation_name,
+                'served_by': none}) }}
+        {%- endif -%}
+        {%- set input.node = graph.sources.get(inputs[0]) or graph.nodes.get(inputs[0]) -%}
     {%- endif -%}
-    {%- set skipped = [] -%}
-    {%- for node in graph.sources.values() if node.package_name == onefold.package_name()
-        and node.source_name == 'onefold_privacy' -%}
-        {%- do skipped.append(node.unique_id) -%}
-    {%- endfor -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'seed'
-        and node.package_name == onefold.package_name() and node.name == 'country_calling_codes' -%}
-        {%- do skipped.append(node.unique_id) -%}
-    {%- endfor -%}
-    {%- set inputs = [] -%}
-    {%- for unique_id in reader.depends_on.nodes if unique_id not in skipped -%}
-        {%- do inputs.append(unique_id) -%}
-    {%- endfor -%}
-    {%- if not inputs -%}
-        {#- The input var names a table directly (no source() or ref()). -#}
-        {{ return({'relation': var('onefold__' ~ entry.name ~ '_relation', none) or own.relation_name,
-            'served_by': none}) }}
+    {%- if input.node.resource_type == 'source' -%}
+        {%- for node in graph.nodes.values() if node.resource_type in ['model', 'snapshot', 'seed']
+            and node.config.get('enabled', true) and node.relation_name
+            and (node.relation_name | lower) == (input.node.relation_name | lower) -%}
+            {%- set input.node = node -%}
+        {%- endfor -%}
     {%- endif -%}
-    {%- set input_id = inputs[0] -%}
-    {%- set input = graph.sources.get(input_id) or graph.nodes.get(input_id) -%}
-    {%- if input_id != entry.node and input_id in declaring -%}
-        {{ return({'relation': none, 'served_by': declaring[input_id]}) }}
+    {%- if input.node.unique_id != entry.node and input.node.unique_id in declaring -%}
+        {{ return({'relation': none, 'served_by': declaring[input.node.unique_id]}) }}
     {%- endif -%}
-    {%- if input.resource_type == 'source' -%}
-        {{ return({'relation': input.relation_name, 'served_by': none}) }}
+    {%- if input.node.resource_type == 'source' -%}
+        {{ return({'relation': input.node.relation_name, 'served_by': none}) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error(
-        "Erasure cannot reach the rows of '" ~ entry.name ~ "' (" ~ entry.where ~ "): model '"
-        ~ reader.name ~ "' reads them from " ~ onefold.erasure_node_label(input) ~ " ("
-        ~ input.relation_name ~ "), which dbt builds, and which declares no erasure of its own. "
+        "Erasure cannot reach the rows of '" ~ entry.name ~ "' (" ~ entry.where ~ "): "
+        ~ ("model '" ~ reader.name ~ "' reads them" if reader is not none else "they are read")
+        ~ " from " ~ onefold.erasure_node_label(input.node) ~ " (" ~ input.node.relation_name
+        ~ "), which dbt builds, and which declares no erasure of its own. "
         ~ "Declare the physical tables behind it in meta.onefold.erasure of "
-        ~ onefold.erasure_node_label(input) ~ " (a list: one entry per table, each with `input: "
-        ~ "<var>` or `source:`, record_key, identifiers, action; docs/erasure.md).") }}
+        ~ onefold.erasure_node_label(input.node) ~ " (a list: one entry per table, each with "
+        ~ "`input: <var>` or `source:`, record_key, identifiers, action; docs/erasure.md).") }}
 {% endmacro %}
 
 

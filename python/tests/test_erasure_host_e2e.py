@@ -255,7 +255,8 @@ def test_erase_reaches_the_physical_tables_behind_the_adapter_and_the_host_table
             [*anonymous_ids, *anonymous_ids],
         )[0][0]
         others = warehouse.query(
-            "select (select count(*) from host_raw.tracks) + (select count(*) from host_raw.identifies)"
+            "select (select count(*) from host_raw.tracks) "
+            "+ (select count(*) from host_raw.identifies)"
         )[0][0]
     finally:
         warehouse.close()
@@ -276,7 +277,8 @@ def test_erase_reaches_the_physical_tables_behind_the_adapter_and_the_host_table
             [*anonymous_ids, *anonymous_ids],
         )[0][0]
         remaining = warehouse.query(
-            "select (select count(*) from host_raw.tracks) + (select count(*) from host_raw.identifies)"
+            "select (select count(*) from host_raw.tracks) "
+            "+ (select count(*) from host_raw.identifies)"
         )[0][0]
         loyalty = warehouse.query("select member_id from host_raw.loyalty_members")
         in_marts = warehouse.query(

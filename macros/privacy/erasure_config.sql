@@ -44,8 +44,8 @@
                 onefold:
                   erasure:
                     - input: onefold__segment_tracks_relation
-                      source: segment.tracks
-                      record_source: web_events
+                      source: segment
+                      table: tracks
                       record_key: id
                       identifiers: [{column: anonymous_id, type: anonymous_id}, …]
                       action: delete
@@ -208,6 +208,14 @@
         {%- endif -%}
         {%- do relations.update({entry.name: resolved}) -%}
     {%- endfor -%}
+    {#- The entries of a node that serves a source label their records as the source
+        does (customer_records' `source`), unless they say otherwise. -#}
+    {%- for entry in declarations if entry.resource_type == 'source' and relations[entry.name].served_by -%}
+        {%- for served_entry in declarations if served_entry.node == relations[entry.name].served_node
+            and not served_entry.get('record_source') -%}
+            {%- do served_entry.update({'record_source': entry.get('record_source', entry.name)}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
     {{ return(relations) }}
 {% endmacro %}
 
@@ -248,7 +256,8 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if input.node.unique_id != entry.node and input.node.unique_id in declaring -%}
-        {{ return({'relation': none, 'served_by': declaring[input.node.unique_id]}) }}
+        {{ return({'relation': none, 'served_by': declaring[input.node.unique_id],
+            'served_node': input.node.unique_id}) }}
     {%- endif -%}
     {%- if input.node.resource_type == 'source' -%}
         {{ return({'relation': input.node.relation_name, 'served_by': none}) }}
@@ -272,7 +281,8 @@
     {%- endif -%}
     {%- set declared = entry.get('source') -%}
     {%- if declared -%}
-        {%- set parts = declared if declared is not string else declared.split('.') -%}
+        {%- set parts = [declared, entry.table] if entry.get('table') else (
+            declared if declared is not string else declared.split('.')) -%}
         {%- for node in graph.sources.values() if node.source_name == parts[0] and node.name == parts[1] -%}
             {{ return(node.relation_name) }}
         {%- endfor -%}

@@ -10,7 +10,9 @@ package (python/tests/fixtures/erasure_host), on both warehouses:
   its on-run-start hook with the same advice;
 - pointed at the host's adapter view that declares its physical (Segment-shaped)
   tables: erase deletes the person's rows there and from the host's own table, and
-  `--verify` finds nothing left.
+  `--verify` finds nothing left;
+- with the package's own Segment adapter selected (`onefold__web_loader: segment`)
+  over the loader fixtures' identifies, tracks and pages tables: the same.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from onefold.erasure.salt import POSTGRES_SETTING
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.testing.dbt import PACKAGE_DIR, environment
+from onefold.testing.loader_fixtures import load_loader_fixtures
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
@@ -55,6 +58,9 @@ UNDECLARED_MODEL = {
     "onefold__web_events_table": "web_events_plain_view",
 }
 ADAPTER = {"onefold__web_schema": "onefold_host", "onefold__web_events_table": "web_events_adapter"}
+SEGMENT = {"onefold__web_loader": "segment"}
+SEGMENT_PERSON = ("ana.silva@fastmail.com", "anon-0001", "u-1001")  # the fixtures' first
+SEGMENT_TABLES = ("identifies", "tracks", "pages")
 
 
 @dataclass
@@ -226,6 +232,9 @@ def test_adapter_tables_and_a_host_table_are_declared_in_the_snapshot(host: Host
     assert sources["shop_orders"]["action"] == "redact"
     assert sources["shop_orders"]["redact"] == {"customer_id": None, "email": None}
     assert sources["erasure_requests"]["suppress"] is False
+    # The host's override of a package source table's declaration.
+    assert sources["pos_transactions"]["action"] == "delete"
+    assert sources["pos_transactions"]["redact"] == {}
     # web_events is served by the adapter: its physical tables are the entries.
     assert "web_events" not in sources
     assert snapshot["served"]["web_events"]["served_by"] == "model 'web_events_adapter'"
@@ -295,5 +304,57 @@ def test_erase_reaches_the_physical_tables_behind_the_adapter_and_the_host_table
     assert loyalty == [("m2",)]
     assert in_marts == 0
     code, verification = host.cli("--json", "--verify", "HOST-1")
+    assert code == 0, verification
+    assert verification["clean"], verification["residuals"]
+
+
+def _segment_rows(warehouse: Warehouse) -> tuple[int, int]:
+    """(rows of the Segment person, all rows) in the Segment tables."""
+    _, anonymous_id, user_id = SEGMENT_PERSON
+    person = total = 0
+    for table in SEGMENT_TABLES:
+        person += int(
+            warehouse.query(
+                f"select count(*) from segment.{table} where anonymous_id = ? or user_id = ?",
+                [anonymous_id, user_id],
+            )[0][0]
+        )
+        total += int(warehouse.query(f"select count(*) from segment.{table}")[0][0])
+    return person, total
+
+
+def test_erase_reaches_the_segment_tables_behind_the_packages_segment_adapter(
+    host: Host,
+) -> None:
+    warehouse = host.connect()
+    try:
+        load_loader_fixtures(warehouse, "segment", "segment", only=list(SEGMENT_TABLES))
+        person_rows, total_rows = _segment_rows(warehouse)
+    finally:
+        warehouse.close()
+    assert person_rows > 0
+    host.build(SEGMENT)
+    snapshot = _snapshot(host)
+    served = snapshot["served"]["web_events"]
+    assert served["served_by"] == "model 'adapter_segment__web_events'", served
+    for table in SEGMENT_TABLES:
+        entry = snapshot["sources"][f"segment_{table}"]
+        assert entry["relation"].replace('"', "").endswith(f"segment.{table}"), entry
+        assert entry["record_source"] == "web_events"
+    email = SEGMENT_PERSON[0]
+    code, result = host.cli("--json", "--execute", "--request-id", "HOST-SEG", "--email", email)
+    assert code == 0, result
+    (outcome,) = result
+    assert outcome["status"] == "completed", outcome
+    steps = {step["step"]: step["rows"] for step in outcome["statements"]}
+    assert sum(steps[f"raw:segment_{table}"] for table in SEGMENT_TABLES) == person_rows
+    warehouse = host.connect()
+    try:
+        left, remaining = _segment_rows(warehouse)
+    finally:
+        warehouse.close()
+    assert left == 0
+    assert remaining == total_rows - person_rows, "only the person's rows go"
+    code, verification = host.cli("--json", "--verify", "HOST-SEG")
     assert code == 0, verification
     assert verification["clean"], verification["residuals"]

@@ -248,18 +248,23 @@
 
 
 {#- What `onefold erase` needs to know, resolved for this target and these vars. The SQL
-    of each source reads the raw table under the alias `erasure_row`. -#}
+    of each declaration reads its physical table under the alias `erasure_row`;
+    `relation` is that table, fully rendered (the source, or what an input var points
+    at); a source served by a dbt-built node (an adapter) has no entry of its own in
+    `sources`, its node's entries are there, and `served` says by what. -#}
 {% macro erasure_config_snapshot() %}
     {%- set sources = {} -%}
+    {%- set served = {} -%}
     {%- set calling_codes = onefold.graph_relation('seed', 'country_calling_codes') -%}
-    {#- A raw table replaced by a relation var or a loader adapter has no enabled source
-        node: the physical tables behind it are declared in the adapter's
-        meta.onefold.erasure (issue 13), not here. -#}
-    {%- for source_key in var('onefold__erasure_sources')
-        if onefold.has_graph_source(onefold.erasure_source(source_key).source ~ '.' ~ source_key) -%}
-        {%- set config = onefold.erasure_source(source_key) -%}
+    {%- set declarations = onefold.erasure_declarations() -%}
+    {%- set relations = onefold.erasure_relations(declarations) -%}
+    {%- for config in declarations -%}
+        {%- set resolved = relations[config.name] -%}
+        {%- if resolved.served_by is not none -%}
+            {%- do served.update({config.name: {'declared_in': config.where, 'served_by': resolved.served_by}}) -%}
+        {%- else -%}
         {%- set identifiers = [] -%}
-        {%- for identifier in config.get('identifiers', []) -%}
+        {%- for identifier in config.get('identifiers') or [] -%}
             {%- do identifiers.append({
                 'type': identifier.get('type'),
                 'type_sql': onefold.erasure_identifier_type(identifier, 'erasure_row'),
@@ -267,18 +272,20 @@
                 'match_key_sql': onefold.erasure_identifier_match_key(identifier, calling_codes, 'erasure_row') | string,
             }) -%}
         {%- endfor -%}
-        {%- do sources.update({source_key: {
-            'relation': onefold.graph_relation('source', config.source ~ '.' ~ source_key),
+        {%- do sources.update({config.name: {
+            'relation': resolved.relation,
+            'declared_in': config.where,
             'record_key_sql': 'trim(cast(erasure_row.' ~ config.record_key ~ ' as ' ~ dbt.type_string() ~ '))',
-            'record_source': config.get('record_source', source_key),
+            'record_source': config.get('record_source', config.name),
             'action': config.action,
-            'redact': config.get('redact', {}),
-            'keep_derived': config.get('keep_derived', []),
+            'redact': config.get('redact') or {},
+            'keep_derived': config.get('keep_derived') or [],
             'suppress': config.get('suppress', true),
             'identifiers': identifiers,
             'free_text_sql': onefold.free_text_matches(config, 'erasure_row',
                 'select suppression_hash from ' ~ onefold.privacy_schema() ~ '.erasure_suppressions'),
         }}) -%}
+        {%- endif -%}
     {%- endfor -%}
     {#- Staging models built as tables keep a copy of raw rows until the next build. -#}
     {%- set staging_tables = [] -%}
@@ -296,7 +303,7 @@
         {%- do hashed_types.append(type_name) -%}
     {%- endfor -%}
     {{ return({
-        'version': 2,
+        'version': 3,
         'target_type': target.type,
         'privacy_schema': onefold.privacy_schema(),
         'default_calling_code': var('onefold__default_phone_calling_code') | string,
@@ -310,6 +317,7 @@
         'missing_salt_message': onefold.missing_salt_message(),
         'suppression_list_limit': onefold.suppression_list_limit(),
         'sources': sources,
+        'served': served,
         'staging_tables': staging_tables,
     }) }}
 {% endmacro %}

@@ -21,17 +21,35 @@
     table (a hashed subplan per identifier, evaluated only when the table is not empty).
 -#}
 
-{#- True for a raw row of `source_key` (a key of onefold__erasure_sources) that carries a
-    suppressed identifier; `row_alias` names the relation the raw columns come from and
-    `parsed_json` its columns holding JSON text already parsed ({raw: parsed}). -#}
-{% macro suppression_flag(source_key, row_alias='parsed', parsed_json={}) -%}
-    {%- set config = onefold.erasure_source(source_key) -%}
+{#- True for a raw row of the erasure declaration `name` (a source table's name, or the
+    `name` of a model's entry; docs/erasure.md) that carries a suppressed identifier;
+    `row_alias` names the relation the raw columns come from and `parsed_json` its
+    columns holding JSON text already parsed ({raw: parsed}).
+
+    While dbt parses, `graph` is empty: the flag then only records what the model
+    depends on (the suppression list; the calling-code seed, which the PostgreSQL check
+    reads for national phone numbers) and marks the model as the reader of `name`
+    (meta.onefold_erasure_input), which is how the on-run-start hook finds the physical
+    table erase deletes from, whatever the model's input var points at. A unit test
+    compiles its model without `graph`: there the flag is false (its suppression list
+    fixture is empty anyway). -#}
+{% macro suppression_flag(name, row_alias='parsed', parsed_json={}) -%}
     {#- The list's source, also where DuckDB reads a generated macro: the lineage is real. #}
     {%- set suppressions = source('onefold_privacy', 'erasure_suppressions') -%}
-    {%- if not config.get('suppress', true) or not (config.get('identifiers') or config.get('free_text')) -%}
+    {%- if not execute -%}
+        {%- set calling_codes = ref('country_calling_codes') -%}
+        {%- do config(meta={'onefold_erasure_input': name}) -%}
+        false
+    {%- elif graph.get('sources') is none -%}
+        {#- A unit test compiles its model without the graph: no declaration to read. -#}
         false
     {%- else -%}
-        {{ adapter.dispatch('suppression_check', 'onefold')(config, suppressions, row_alias, parsed_json) }}
+    {%- set declaration = onefold.erasure_source(name) -%}
+    {%- if not declaration.get('suppress', true) or not (declaration.get('identifiers') or declaration.get('free_text')) -%}
+        false
+    {%- else -%}
+        {{ adapter.dispatch('suppression_check', 'onefold')(declaration, suppressions, row_alias, parsed_json) }}
+    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -39,8 +57,7 @@
 {#- The salted hash of each declared identifier of the row, as SQL expressions. -#}
 {% macro suppression_candidates(config, row_alias, parsed_json) %}
     {%- set candidates = [] -%}
-    {%- for identifier in config.identifiers -%}
-        {#- ref() only where used: a model's refs are its dependencies. -#}
+    {%- for identifier in config.get('identifiers') or [] -%}
         {%- set calling_codes = ref('country_calling_codes') if identifier.get('country_column') else none -%}
         {%- do candidates.append(onefold.privacy_schema() ~ '.suppression_hash('
             ~ onefold.erasure_identifier_match_key(identifier, calling_codes, row_alias, parsed_json) ~ ')') -%}

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from onefold.erasure.config import load_config, localize_relation
+from onefold.erasure.config import (
+    check_relations,
+    load_config,
+    localize_relation,
+    parse_config,
+    relation_parts,
+)
+from onefold.errors import ConfigError
 from onefold.settings import DuckDBSettings, ProjectSettings
 from onefold.warehouse import DuckDBWarehouse
 
@@ -29,7 +36,7 @@ def test_localize_relation(relation: str, expected: str) -> None:
 
 def _document(relation: str) -> dict[str, object]:
     return {
-        "version": 2,
+        "version": 3,
         "target_type": "duckdb",
         "privacy_schema": "onefold_privacy",
         "default_calling_code": "1",
@@ -52,6 +59,7 @@ def _document(relation: str) -> dict[str, object]:
                 "keep_derived": [],
                 "suppress": True,
                 "identifiers": [],
+                "declared_in": "meta.onefold.erasure of source 'crm.contacts'",
             }
         },
         "staging_tables": [],
@@ -83,5 +91,46 @@ def test_load_config_reads_relations_in_the_file_it_opened(tmp_path: Path) -> No
         relation = config.sources["contacts"].relation
         assert relation == '"renamed"."raw"."contacts"'
         assert warehouse.query(f"select contact_id from {relation}") == [("c1",)]
+    finally:
+        warehouse.close()
+
+
+@pytest.mark.parametrize(
+    ("relation", "expected"),
+    [
+        ('"onefold"."raw"."web_events"', ["onefold", "raw", "web_events"]),
+        ('"on""e"."Raw"."t"', ['on"e', "Raw", "t"]),
+        ("Raw.Web_Events", ["raw", "web_events"]),
+        ('"raw".tracks', ["raw", "tracks"]),
+        ("tracks", None),
+        ("(select 1)", None),
+        ('"a"."b"."c"."d"', None),
+    ],
+)
+def test_relation_parts(relation: str, expected: list[str] | None) -> None:
+    assert relation_parts(relation) == expected
+
+
+def test_check_relations_names_a_view_and_a_missing_table_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    warehouse = DuckDBWarehouse(DuckDBSettings(path=tmp_path / "onefold.duckdb"))
+    try:
+        warehouse.execute("create schema raw")
+        warehouse.execute("create table raw.contacts (contact_id varchar)")
+        warehouse.execute("create view raw.contacts_view as select * from raw.contacts")
+        base = parse_config(_document('"onefold"."raw"."contacts"'), ProjectSettings())
+        check_relations(warehouse, base)  # a base table: fine
+        for relation, what in (
+            ('"onefold"."raw"."contacts_view"', "is a view"),
+            ("raw.nowhere", "does not exist"),
+        ):
+            config = parse_config(_document(relation), ProjectSettings())
+            with pytest.raises(ConfigError) as raised:
+                check_relations(warehouse, config)
+            message = str(raised.value)
+            assert relation in message and what in message
+            assert "meta.onefold.erasure of source 'crm.contacts'" in message
+            assert "declare the physical tables behind it in meta.onefold.erasure" in message
     finally:
         warehouse.close()

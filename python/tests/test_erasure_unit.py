@@ -33,7 +33,7 @@ from onefold.settings import ProjectSettings
 from onefold.warehouse import DuckDBWarehouse
 
 DOCUMENT = {
-    "version": 2,
+    "version": 3,
     "target_type": "duckdb",
     "privacy_schema": "p",
     "default_calling_code": "1",

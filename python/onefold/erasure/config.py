@@ -1,11 +1,17 @@
 """The erasure configuration, as dbt resolved it on its last run.
 
-The on-run-start hook `create_erasure_objects` writes a snapshot of the vars
-(`onefold__erasure_sources`, identifier types, deadlines) into
-`<base>_privacy.erasure_config`, with every source's relation and the SQL that extracts
-and normalizes each identifier already rendered for the target. Python reads that
-instead of re-implementing the normalization or re-reading `dbt_project.yml`, so erase,
-verify and staging always agree, `--vars` overrides included.
+The on-run-start hook `create_erasure_objects` writes a snapshot of the erasure
+declarations (`meta.onefold.erasure` of every source table and model that reads a
+physical table) and the vars (identifier types, deadlines) into
+`<base>_privacy.erasure_config`, with the relation each declaration deletes from (fully
+rendered: the source, what an input var points at, an adapter's physical tables) and
+the SQL that extracts and normalizes each identifier already rendered for the target.
+Python reads that instead of re-implementing the normalization or re-reading the
+project's YAML, so erase, verify and staging always agree, `--vars` overrides included.
+
+Before an erasure changes anything, `check_relations` makes sure every relation it
+would delete from or update is a base table of the warehouse (a view cannot be: its
+rows live in the tables behind it, which must be declared instead).
 
 On DuckDB a relation's catalog is the file's name (its stem): the snapshot of
 `warehouse/onefold.duckdb` names `"onefold"."raw"."web_events"`. A catalog the
@@ -24,7 +30,7 @@ from onefold.errors import ConfigError
 from onefold.settings import ProjectSettings
 from onefold.warehouse import Warehouse
 
-CONFIG_VERSION = 2
+CONFIG_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class SourceConfig:
     # Boolean SQL (alias erasure_row): an email or phone number anywhere in a declared
     # free-text column has a hash on the suppression list (dbt macro free_text_matches).
     free_text_sql: tuple[str, ...] = ()
+    #: where it is declared, for messages: "meta.onefold.erasure of source 'web.web_events'"
+    declared_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,9 @@ class ErasureConfig:
     sources: dict[str, SourceConfig]
     staging_tables: tuple[StagingTable, ...] = ()
     project: ProjectSettings = field(default_factory=ProjectSettings)
+    #: declarations whose rows reach staging through a dbt-built node that declares the
+    #: physical tables itself (an adapter): name -> (declared in, served by)
+    served: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def schema(self, layer: str) -> str:
         return self.project.layer_schema(layer)
@@ -114,6 +125,7 @@ def _source(name: str, raw: dict[str, Any]) -> SourceConfig:
             for item in raw["identifiers"]
         ),
         free_text_sql=tuple(str(sql) for sql in raw.get("free_text_sql", [])),
+        declared_in=str(raw.get("declared_in") or f"the erasure declaration {name!r}"),
     )
 
 
@@ -148,6 +160,10 @@ def parse_config(document: dict[str, Any], project: ProjectSettings) -> ErasureC
             for raw in document["staging_tables"]
         ),
         project=project,
+        served={
+            str(name): (str(raw["declared_in"]), str(raw["served_by"]))
+            for name, raw in document.get("served", {}).items()
+        },
     )
 
 
@@ -193,3 +209,78 @@ def _in_current_catalog(warehouse: Warehouse, config: ErasureConfig) -> ErasureC
         for name, source in config.sources.items()
     }
     return replace(config, sources=sources)
+
+
+_PART = re.compile(r'"((?:[^"]|"")*)"|([^".\s]+)')
+
+
+def relation_parts(relation: str) -> list[str] | None:
+    """The names of a rendered relation (`"db"."schema"."table"`, `schema.table`):
+    quoted parts as written, unquoted ones lower-cased (as both warehouses fold them);
+    None when it is not a dotted name of two or three parts."""
+    parts: list[str] = []
+    position = 0
+    text = relation.strip()
+    while True:
+        match = _PART.match(text, position)
+        if match is None:
+            return None
+        quoted, bare = match.groups()
+        parts.append(quoted.replace('""', '"') if quoted is not None else bare.lower())
+        position = match.end()
+        if position == len(text):
+            break
+        if text[position] != ".":
+            return None
+        position += 1
+    return parts if len(parts) in (2, 3) else None
+
+
+def check_relations(warehouse: Warehouse, config: ErasureConfig) -> None:
+    """Every relation erase deletes from or updates is a base table: ConfigError naming
+    the declaration, the relation and what to do, before anything changes (a DELETE on a
+    view fails mid-run: `Can only delete from base table`)."""
+    problems = []
+    for source in config.sources.values():
+        kind = relation_kind(warehouse, source.relation)
+        if kind == "BASE TABLE":
+            continue
+        what = (
+            "is a view"
+            if kind == "VIEW"
+            else (f"is a {kind.lower()}" if kind else "does not exist")
+        )
+        problems.append(
+            f"{source.declared_in} (erasure declaration {source.name!r}) deletes from "
+            f"{source.relation}, which {what}: erase can only {source.action} rows of a "
+            "base table. If that relation is a view or a model over your loader's tables, "
+            "declare the physical tables behind it in meta.onefold.erasure of the model "
+            "that reads them (one entry per table, each with `input: <var>`, record_key, "
+            "identifiers, action), and point the input var at that model; if the table "
+            "was moved or renamed, run `dbt build` so the erasure configuration names it."
+        )
+    if problems:
+        raise ConfigError(
+            "erasure cannot run: nothing was changed.\n" + "\n".join(f"- {p}" for p in problems)
+        )
+
+
+def relation_kind(warehouse: Warehouse, relation: str) -> str | None:
+    """information_schema's table_type of `relation` (BASE TABLE, VIEW, …), or None
+    when the warehouse has no such relation."""
+    parts = relation_parts(relation)
+    if parts is None:
+        return None
+    catalog = "current_database()" if len(parts) == 2 else "?"
+    rows = warehouse.query(
+        "select table_type from information_schema.tables "
+        f"where table_catalog = {catalog} and table_schema = ? and table_name = ?",
+        parts,
+    )
+    if not rows and warehouse.target == "postgres":
+        # Materialized views are not in information_schema.tables.
+        rows = warehouse.query(
+            "select 'MATERIALIZED VIEW' from pg_matviews where schemaname = ? and matviewname = ?",
+            parts[-2:],
+        )
+    return str(rows[0][0]) if rows else None

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from onefold.erasure import plan
-from onefold.erasure.config import ErasureConfig
+from onefold.erasure.config import ErasureConfig, check_relations
 from onefold.erasure.propagate import (
     SUCCEEDED,
     DestinationResult,
@@ -190,6 +190,7 @@ class Eraser:
         self.clock = clock
         self.store = Store(warehouse, config)
         self.steps_run = 0
+        self._relations_checked = False
         if warehouse.target == "postgres":
             # Every statement here is short; JIT compiling them costs more than it saves.
             warehouse.execute("set jit = off")
@@ -198,6 +199,7 @@ class Eraser:
 
     def run(self, request: ErasureRequest, execute: bool) -> Outcome:
         """Dry run (execute=False: nothing changes) or execute one request."""
+        self._check_relations()
         receipt = self.store.receipt(request.request_id)
         if receipt is not None and receipt.status == COMPLETED:
             return self._outcome(
@@ -282,6 +284,7 @@ class Eraser:
         return self._execute(request.request_id, request)
 
     def resume(self, request_id: str) -> Outcome:
+        self._check_relations()
         receipt = self.store.receipt(request_id)
         if receipt is None:
             raise ConfigError(f"no erasure request {request_id!r} has been started.")
@@ -298,6 +301,7 @@ class Eraser:
     def sweep(self, execute: bool) -> Outcome:
         """Delete or redact raw rows re-loaded after their person was erased (staging
         already ignores them; this takes them out of the raw tables too)."""
+        self._check_relations()
         salt = self._require_salt()
         if self.store.salt_fingerprints() - {salt.fingerprint}:
             raise ConfigError(
@@ -322,6 +326,12 @@ class Eraser:
         return self.store.request_ids([IN_PROGRESS, PARTIALLY_FAILED])
 
     # -- decisions without changes ----------------------------------------------------
+
+    def _check_relations(self) -> None:
+        """Every declared table is a base table, before the first statement (once)."""
+        if not self._relations_checked:
+            check_relations(self.warehouse, self.config)
+            self._relations_checked = True
 
     def _count(self, statement: plan.Statement) -> int:
         rows = self.warehouse.query(statement.count_sql)

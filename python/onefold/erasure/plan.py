@@ -4,7 +4,8 @@ The person's keys go into a session-temporary table `erasure_keys` (item_kind, i
 item_key, item_detail), so statements carry no values: what is logged and stored in the
 journal is the exact SQL, and no erased value is ever in it.
 
-- raw: each table of `onefold__erasure_sources`: rows whose key is one of the person's
+- raw: each declared table (meta.onefold.erasure; its relation checked to be a base
+  table before anything runs, `config.check_relations`): rows whose key is one of the person's
   records, or which carry one of the person's identifiers in any declared column (so
   quarantined rows and old versions go too), are deleted, or redacted where the source
   says `redact` (the row and its amounts stay, the named columns are overwritten).

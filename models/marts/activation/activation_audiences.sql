@@ -5,6 +5,7 @@
     destination require, who are not under an erasure request, and who have at least
     one identifier the destination matches on.
 -#}
+{{ config(alias=onefold.mart_alias()) }}
 
 with
 

@@ -6,6 +6,7 @@
     status changes (refunds, cancellations) replace the earlier version of the order.
 -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='order_id',
     incremental_strategy='delete+insert',

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from onefold.erasure.config import load_config, localize_relation
-from onefold.settings import DuckDBSettings, ProjectSettings
+from onefold.settings import DuckDBSettings
+from onefold.testing.manifest import fake_project
 from onefold.warehouse import DuckDBWarehouse
 
 
@@ -79,7 +80,7 @@ def test_load_config_reads_relations_in_the_file_it_opened(tmp_path: Path) -> No
     renamed = built.rename(tmp_path / "renamed.duckdb")
     warehouse = DuckDBWarehouse(DuckDBSettings(path=renamed), read_only=True)
     try:
-        config = load_config(warehouse, ProjectSettings(dbt_schema="onefold"))
+        config = load_config(warehouse, fake_project([], schema="onefold"))
         relation = config.sources["contacts"].relation
         assert relation == '"renamed"."raw"."contacts"'
         assert warehouse.query(f"select contact_id from {relation}") == [("c1",)]

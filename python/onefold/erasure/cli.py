@@ -96,7 +96,8 @@ def _crash_hook() -> Callable[[int], None] | None:
     "syncs_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="The syncs file destinations are built from [ONEFOLD_SYNCS_FILE or syncs.yml].",
+    help="The syncs file destinations are built from [default: ONEFOLD_SYNCS_FILE, else "
+    "syncs.yml in the working directory, else in the dbt project].",
 )
 @click.option("--show-values", is_flag=True, help="Print identifier values unmasked.")
 @click.option("--sql/--no-sql", "show_sql", default=True, help="Print every statement.")

@@ -615,7 +615,8 @@ class Eraser:
         if not groups:
             return []
         statuses = self.store.destination_statuses(request_id)
-        syncs, problem = load_sync_configs(self.syncs_path)
+        project_dir = self.config.project.project_dir if self.config.project else None
+        syncs, problem = load_sync_configs(self.syncs_path, project_dir)
         results = []
         for (sync_name, destination_name), records in groups.items():
             previous = statuses.get((sync_name, destination_name))

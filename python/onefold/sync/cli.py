@@ -53,9 +53,9 @@ def _interrupt_on_sigterm() -> Iterator[None]:
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="ONEFOLD_SYNCS_FILE",
-    default=Path("syncs.yml"),
-    show_default=True,
-    help="The syncs file (or ONEFOLD_SYNCS_FILE).",
+    default=None,
+    help="The syncs file [default: ONEFOLD_SYNCS_FILE, else syncs.yml in the working "
+    "directory, else in the dbt project].",
 )
 @project_options
 @click.option(
@@ -68,7 +68,7 @@ def sync(
     names: tuple[str, ...],
     run_all: bool,
     dry_run: bool,
-    config_path: Path,
+    config_path: Path | None,
     project: ProjectOptions,
     as_json: bool,
 ) -> None:

@@ -63,11 +63,11 @@ def run_syncs(
     Errors in the syncs file itself, or reaching the warehouse, raise ConfigError or
     WarehouseError. A dry run opens DuckDB read-only.
     """
-    syncs = load_syncs(config_path)
+    project = project or locate(target=target)
+    syncs = load_syncs(config_path, project.project_dir)
     selected: list[SyncConfig] = (
         list(syncs.values()) if names is None else select_syncs(syncs, list(names))
     )
-    project = project or locate(target=target)
     outcomes = []
     with project.connection(read_only=dry_run) as warehouse:
         for sync in selected:

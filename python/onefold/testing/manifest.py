@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from onefold.project import PACKAGE
+from onefold.project import PACKAGE, DbtProject, Manifest, Target
 
 
 def manifest_node(
@@ -56,3 +56,34 @@ def write_manifest(target_path: Path, nodes: list[Mapping[str, Any]]) -> Path:
     path = target_path / "manifest.json"
     path.write_text(json.dumps(manifest_document(nodes)))
     return path
+
+
+def fake_project(
+    nodes: list[Mapping[str, Any]],
+    *,
+    schema: str = "onefold",
+    target_type: str = "duckdb",
+    duckdb_path: Path | None = None,
+    project_dir: Path | None = None,
+) -> DbtProject:
+    """A DbtProject over an in-memory manifest of `nodes`, no profile read: for unit
+    tests of code that looks relations up."""
+    from onefold.settings import DuckDBSettings, PostgresSettings
+
+    target = Target(
+        name=target_type,
+        type=target_type,
+        schema=schema,
+        duckdb=DuckDBSettings(path=duckdb_path)
+        if target_type == "duckdb" and duckdb_path
+        else None,
+        postgres=PostgresSettings() if target_type == "postgres" else None,
+    )
+    root = project_dir or Path.cwd()
+    return DbtProject(
+        project_dir=root,
+        profiles_dir=root,
+        target=target,
+        target_path=root / "target",
+        _manifest=Manifest(manifest_document(nodes)),
+    )

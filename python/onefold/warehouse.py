@@ -75,9 +75,7 @@ class DuckDBWarehouse:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             try:
-                self.connection = duckdb.connect(
-                    str(path), read_only=read_only, config=dict(self.settings.config)
-                )
+                self.connection = duckdb.connect(str(path), read_only=read_only)
             except duckdb.ConnectionException:
                 # This process already has the file open read-write (dbt in-process, a
                 # scheduler): DuckDB refuses a second, read-only configuration.
@@ -87,6 +85,11 @@ class DuckDBWarehouse:
                 f"cannot open DuckDB file {path}: {exc}. Only one process may write it at a "
                 "time; wait for the running dbt or onefold command to finish."
             ) from exc
+        # The profile's `settings:` (after connecting: some need an extension DuckDB
+        # loads on first use, which a connect-time config cannot), then UTC regardless.
+        for name, value in self.settings.config.items():
+            literal = "'" + str(value).replace("'", "''") + "'"
+            self.connection.execute(f"set {quote_ident(name)} = {literal}")
         self.connection.execute("set TimeZone = 'UTC'")
         # Staging views screen erased people with the salt once the suppression list is
         # not empty; a reader of staging needs it like dbt does.

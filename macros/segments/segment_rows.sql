@@ -22,6 +22,16 @@
             cast('{{ onefold.segment_purposes(name) | join(",") }}' as {{ dbt.type_string() }}) as required_purposes,
             cast('{{ onefold.segment_destinations(name) | join(",") }}' as {{ dbt.type_string() }}) as destinations
         {% if not loop.last %}union all{% endif %}
+    {%- else %}
+        {#- A project that declares no segments: no rows, the same columns. #}
+        select
+            cast(null as {{ dbt.type_string() }}) as segment_name,
+            cast(null as {{ dbt.type_string() }}) as description,
+            cast(null as {{ dbt.type_string() }}) as owner,
+            cast(null as {{ dbt.type_string() }}) as predicate,
+            cast(null as {{ dbt.type_string() }}) as required_purposes,
+            cast(null as {{ dbt.type_string() }}) as destinations
+        where false
     {%- endfor %}
 {%- endmacro %}
 

@@ -85,9 +85,22 @@ def staging_models(manifest: dict[str, Any]) -> list[StagingModel]:
             for d in base["depends_on"]["nodes"]
             if d in sources and sources[d]["source_name"] != "onefold_privacy"
         ]
-        if len(source_ids) != 1:
+        # Or a model dbt builds in the native shape: a loader adapter, or the model a
+        # relation var points at (its rows are the raw rows, 1:1).
+        input_ids = [
+            d
+            for d in base["depends_on"]["nodes"]
+            if d in nodes and nodes[d]["resource_type"] in ("model", "snapshot")
+        ]
+        if len(source_ids) == 1 and not input_ids:
+            source = sources[source_ids[0]]
+            raw_relation = source["relation_name"]
+            source_name = f"{source['source_name']}.{source['name']}"
+        elif len(input_ids) == 1 and not source_ids:
+            raw_relation = nodes[input_ids[0]]["relation_name"]
+            source_name = _served_source_name(base, sources) or nodes[input_ids[0]]["name"]
+        else:
             continue
-        source = sources[source_ids[0]]
         quarantine = by_name.get(f"{name}_quarantine")
         found.append(
             StagingModel(
@@ -95,11 +108,21 @@ def staging_models(manifest: dict[str, Any]) -> list[StagingModel]:
                 relation=node["relation_name"],
                 base_relation=base["relation_name"],
                 quarantine_relation=quarantine["relation_name"] if quarantine else None,
-                source_relation=source["relation_name"],
-                source_name=f"{source['source_name']}.{source['name']}",
+                source_relation=raw_relation,
+                source_name=source_name,
             )
         )
     return sorted(found, key=lambda model: model.name)
+
+
+def _served_source_name(base: dict[str, Any], sources: dict[str, Any]) -> str | None:
+    """`<source>.<table>` of the native input a base model reads through a model: the
+    erasure declaration its suppression screen names (meta.onefold_erasure_input)."""
+    served = (base.get("config", {}).get("meta") or {}).get("onefold_erasure_input")
+    for source in sources.values():
+        if source["name"] == served and source["package_name"] == base["package_name"]:
+            return f"{source['source_name']}.{source['name']}"
+    return None
 
 
 def _count(warehouse: Warehouse, relation: str, where: str = "") -> int:

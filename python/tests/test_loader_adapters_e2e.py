@@ -188,7 +188,7 @@ def test_shopify_customers_and_orders_stage_from_fivetran_tables(built: Built) -
         Decimal("0"),
         False,
     )
-    assert ("5509000001", None) == next((r[0], r[1]) for r in orders if r[0] == "5509000001")
+    assert next((r[0], r[1]) for r in orders if r[0] == "5509000001") == ("5509000001", None)
     assert next(r[7] for r in orders if r[0] == "5501000051") is True
 
 

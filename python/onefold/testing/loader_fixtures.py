@@ -18,7 +18,9 @@ from onefold.warehouse import Warehouse, quote_ident
 FIXTURES_DIR = PROJECT_DIR / "integration_tests" / "seeds"
 
 
-def fixture_column_types(loader: str, fixtures_dir: Path = FIXTURES_DIR) -> dict[str, dict[str, str]]:
+def fixture_column_types(
+    loader: str, fixtures_dir: Path = FIXTURES_DIR
+) -> dict[str, dict[str, str]]:
     """Table -> {column: warehouse type}, from the loader's seeds YAML."""
     types: dict[str, dict[str, str]] = {}
     for path in sorted((fixtures_dir / loader).glob("_*__seeds.yml")):
@@ -27,7 +29,9 @@ def fixture_column_types(loader: str, fixtures_dir: Path = FIXTURES_DIR) -> dict
     return types
 
 
-def fixture_rows(loader: str, table: str, fixtures_dir: Path = FIXTURES_DIR) -> list[dict[str, str]]:
+def fixture_rows(
+    loader: str, table: str, fixtures_dir: Path = FIXTURES_DIR
+) -> list[dict[str, str]]:
     """The CSV rows of one fixture table (empty cells are absent values)."""
     with (fixtures_dir / loader / f"{table}.csv").open(newline="") as handle:
         return list(csv.DictReader(handle))

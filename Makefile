@@ -12,6 +12,8 @@ DEMO_SEED ?= 42
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 export ONEFOLD_DUCKDB_PATH ?= $(CURDIR)/warehouse/onefold.duckdb
+# The demo project (demo/) installs the package at the repository root.
+DEMO_DIR := $(CURDIR)/demo
 
 .PHONY: help install demo test lint unit e2e clean
 
@@ -29,9 +31,10 @@ install: $(VENV)/.installed  ## Create .venv with the pinned stack
 demo: install  ## Generate demo data into DuckDB, build it, print a summary
 	rm -f $(ONEFOLD_DUCKDB_PATH)
 	$(BIN)/onefold generate --target duckdb --persons $(DEMO_PERSONS) --seed $(DEMO_SEED)
-	$(BIN)/dbt build --target duckdb --quiet
-	$(BIN)/onefold summary --target duckdb
-	$(BIN)/onefold evaluate --target duckdb
+	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet
+	$(BIN)/dbt build --project-dir $(DEMO_DIR) --target duckdb --quiet
+	cd $(DEMO_DIR) && ../$(BIN)/onefold summary --target duckdb
+	cd $(DEMO_DIR) && ../$(BIN)/onefold evaluate --target duckdb
 
 lint: install  ## sqlfluff (dbt templater), ruff, mypy
 	@# The dbt templater compiles against a scratch DuckDB file, never the demo's.
@@ -51,4 +54,5 @@ e2e: install  ## generate + dbt build on DuckDB, then on a throwaway PostgreSQL
 test: lint unit e2e  ## Everything CI checks
 
 clean:  ## Remove build output and the demo warehouse (keeps .venv)
-	rm -rf target logs warehouse .pytest_cache .mypy_cache .ruff_cache
+	rm -rf target logs warehouse .pytest_cache .mypy_cache .ruff_cache \
+		demo/target demo/logs demo/dbt_packages

@@ -30,7 +30,7 @@ import numpy.typing as npt
 import psycopg2
 import pytest
 
-from onefold.testing.dbt import PROJECT_DIR, DbtResult, environment, run_dbt
+from onefold.testing.dbt import PACKAGE_DIR, DbtResult, environment, run_dbt
 from onefold.testing.postgres import PostgresServer
 
 SCHEMA = "cc_test"
@@ -265,10 +265,10 @@ def scratch_project(tmp_path: Path, edges: Sequence[Pair]) -> Iterator[Path]:
     project = tmp_path / "project"
     for folder in ("macros", "models", "seeds"):
         (project / folder).mkdir(parents=True)
-    macros = PROJECT_DIR / "macros" / "identity"
+    macros = PACKAGE_DIR / "macros" / "identity"
     for macro in [*macros.glob("connected_components*.sql"), macros / "node_id.sql"]:
         (project / "macros" / macro.name).symlink_to(macro)
-    shutil.copy(PROJECT_DIR / "profiles.yml", project / "profiles.yml")
+    shutil.copy(PACKAGE_DIR / "profiles.yml", project / "profiles.yml")
     (project / "dbt_project.yml").write_text(
         "name: onefold\nversion: '0.1.0'\nconfig-version: 2\nprofile: onefold\n"
         "flags: {send_anonymous_usage_stats: false}\n"

@@ -131,7 +131,7 @@ def test_load_syncs_reports_missing_and_broken_files(tmp_path: Path) -> None:
 
 
 def test_the_example_syncs_file_is_valid() -> None:
-    example = Path(__file__).resolve().parents[2] / "syncs.yml"
+    example = Path(__file__).resolve().parents[2] / "demo" / "syncs.yml"
     syncs = load_syncs(example)
     assert syncs
     assert {sync.destination_type for sync in syncs.values()} <= set(destination_types())

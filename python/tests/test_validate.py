@@ -26,13 +26,13 @@ from click.testing import CliRunner, Result
 from onefold import cli as cli_module
 from onefold.cli import main
 from onefold.errors import ConfigError
-from onefold.testing.dbt import PROJECT_DIR, environment, run_dbt
+from onefold.testing.dbt import PACKAGE_DIR, environment, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database, free_port
 from onefold.testing.warehouse import connect_with
 from onefold.validation.report import format_examples
 from onefold.validation.spec import load_expectations, parse_expectations
 
-PROJECT_EXPECTATIONS = PROJECT_DIR / "validation" / "expectations.yml"
+PROJECT_EXPECTATIONS = PACKAGE_DIR / "validation" / "expectations.yml"
 PERSONS = 400
 SEED = 5
 END_DATE = dt.date(2026, 11, 1)

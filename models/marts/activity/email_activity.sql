@@ -1,6 +1,7 @@
 {#- One row per email platform event, incremental: rows loaded late are picked up
     (onefold.unprocessed_rows). -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='email_event_id',
     incremental_strategy='delete+insert',

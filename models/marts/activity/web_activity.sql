@@ -1,6 +1,7 @@
 {#- One row per web or app event, incremental: rows loaded late are picked up
     (onefold.unprocessed_rows). -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='event_id',
     incremental_strategy='delete+insert',

@@ -8,6 +8,7 @@
     unique_key).
 -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='anonymous_id',
     incremental_strategy='delete+insert',

@@ -1,4 +1,5 @@
 {#- One row per customer and purpose: the consent state in force now and why. -#}
+{{ config(alias=onefold.mart_alias()) }}
 
 with
 

@@ -4,6 +4,7 @@
     jurisdiction's default; each signal under any of their identifiers may change it.
     Signals at the same instant apply grants before denials, so a denial wins a tie.
 -#}
+{{ config(alias=onefold.mart_alias()) }}
 {%- set policy = var('onefold__consent_conflict_policy') -%}
 {%- if policy not in ['most_recent', 'deny_wins'] -%}
     {{ exceptions.raise_compiler_error(

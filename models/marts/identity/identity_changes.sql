@@ -1,5 +1,6 @@
 {#- An append-only log: kept across --full-refresh like the id history it describes. -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='change_id',
     on_schema_change='fail',

@@ -1,3 +1,4 @@
+{{ config(alias=onefold.mart_alias()) }}
 with
 
 edges as (

@@ -1,5 +1,5 @@
 {#- A view like erasure_requests_status: live between dbt runs. -#}
-{{ config(materialized='view') }}
+{{ config(materialized='view', alias=onefold.mart_alias()) }}
 
 with
 

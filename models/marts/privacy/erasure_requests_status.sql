@@ -2,7 +2,7 @@
     A view, not a table (the exception to the marts default): status must be live,
     because `onefold erase` updates its receipts between dbt runs.
 -#}
-{{ config(materialized='view') }}
+{{ config(materialized='view', alias=onefold.mart_alias()) }}
 
 {%- set listed_identifier_types = "'" ~ (var('onefold__erasure_identifier_types') | map('lower') | join("', '")) ~ "'" -%}
 {%- set listed_regulations = "'" ~ (var('onefold__erasure_regulations') | map('lower') | join("', '")) ~ "'" %}

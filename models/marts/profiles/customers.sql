@@ -1,4 +1,5 @@
 {#- One row per customer: golden attributes (survivorship) and computed traits. -#}
+{{ config(alias=onefold.mart_alias()) }}
 {%- set attributes = var('onefold__golden_attributes') %}
 
 with

@@ -1,4 +1,5 @@
 {#- One row per declared segment (onefold__segments), for BI and the sync engine. -#}
+{{ config(alias=onefold.mart_alias()) }}
 
 with
 

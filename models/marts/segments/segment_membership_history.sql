@@ -6,6 +6,7 @@
     --full-refresh.
 -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='segment_membership_spell_id',
     incremental_strategy='delete+insert',

@@ -2,6 +2,7 @@
     One row per segment and current member: every customer satisfying the segment's
     predicate (onefold__segments) at this run.
 -#}
+{{ config(alias=onefold.mart_alias()) }}
 
 with
 

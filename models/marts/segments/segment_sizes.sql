@@ -4,6 +4,7 @@
     --full-refresh like the membership history it summarizes.
 -#}
 {{ config(
+    alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='segment_size_id',
     incremental_strategy='delete+insert',

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
+# The repository: the dbt package `onefold` (models, macros, profiles.yml).
+PACKAGE_DIR = Path(__file__).resolve().parents[3]
+# The demo project that installs the package (`local: ..`); tests build the demo world.
+DEMO_PROJECT_DIR = PACKAGE_DIR / "demo"
 
 
 class DbtFailure(AssertionError):
@@ -40,16 +43,32 @@ def environment(overrides: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def project_args(target_path: Path) -> list[str]:
-    """The options that point a dbt command at this project, its profile and `target_path`."""
+def project_args(target_path: Path, project_dir: Path = DEMO_PROJECT_DIR) -> list[str]:
+    """The options that point a dbt command at `project_dir`, the repository's profile
+    and `target_path`."""
     return [
         "--project-dir",
-        str(PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
-        str(PROJECT_DIR),
+        str(PACKAGE_DIR),
         "--target-path",
         str(target_path),
     ]
+
+
+def ensure_packages(project_dir: Path) -> None:
+    """Install the project's `local:` packages (`dbt deps`) unless they already are.
+
+    `dbt deps` links the package directory, so later edits need no reinstall."""
+    from dbt.cli.main import dbtRunner
+
+    if (project_dir / "dbt_packages" / "onefold").exists():
+        return
+    command = ["deps", "--project-dir", str(project_dir), "--profiles-dir", str(PACKAGE_DIR)]
+    with environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+        outcome = dbtRunner().invoke(command)
+    if not outcome.success:
+        raise DbtFailure(f"dbt deps failed in {project_dir}: {outcome.exception}")
 
 
 def run_dbt(
@@ -57,12 +76,15 @@ def run_dbt(
     env: Mapping[str, str],
     target_path: Path,
     expect_success: bool = True,
+    project_dir: Path = DEMO_PROJECT_DIR,
 ) -> DbtResult:
-    """Invoke `dbt <args>` for the project with `env` set; raise DbtFailure on failure."""
+    """Invoke `dbt <args>` for `project_dir` (the demo project unless told) with `env`
+    set; raise DbtFailure on failure."""
     from dbt.cli.main import dbtRunner
 
+    ensure_packages(project_dir)
     full_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    command = [*args, *project_args(target_path)]
+    command = [*args, *project_args(target_path, project_dir)]
     with environment(full_env):
         outcome = dbtRunner().invoke(command)
     results = list(getattr(outcome.result, "results", None) or [])

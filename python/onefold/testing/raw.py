@@ -14,11 +14,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from onefold.testing.dbt import PROJECT_DIR
+from onefold.testing.dbt import PACKAGE_DIR
 from onefold.warehouse import Warehouse
 
 
-def source_columns(project_dir: Path = PROJECT_DIR) -> dict[str, list[str]]:
+def source_columns(project_dir: Path = PACKAGE_DIR) -> dict[str, list[str]]:
     """Raw table name -> its columns, as declared in the sources YAML."""
     tables: dict[str, list[str]] = {}
     for path in sorted((project_dir / "models" / "staging").glob("*/_*__sources.yml")):

@@ -120,9 +120,9 @@ ROWS: dict[str, list[dict[str, Any]]] = {
 
 # Per raw table: column -> SQL over the text column, per target ("*": both).
 DUCKDB_CONTEXT = (
-    "json_transform(context, '{\"ip\": \"VARCHAR\", \"userAgent\": \"VARCHAR\", "
+    'json_transform(context, \'{"ip": "VARCHAR", "userAgent": "VARCHAR", '
     '"page": {"url": "VARCHAR", "path": "VARCHAR", "referrer": "VARCHAR"}, '
-    "\"device\": {\"id\": \"VARCHAR\"}, \"library\": {\"name\": \"VARCHAR\"}}')"
+    '"device": {"id": "VARCHAR"}, "library": {"name": "VARCHAR"}}\')'
 )
 TYPED: dict[str, dict[str, dict[str, str]]] = {
     "web_events": {
@@ -217,7 +217,10 @@ def staged(
         env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "typed.duckdb")}
     else:
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_typed").environment()}
+        env = {
+            "ONEFOLD_TARGET": "postgres",
+            **create_database(server, "onefold_typed").environment(),
+        }
     warehouse = connect_with(env)
     try:
         write_raw_tables(warehouse, ROWS, LOADED_AT)
@@ -237,9 +240,9 @@ def staged(
     run_dbt(["seed"], env, target_path)
     run_dbt(["run", "--select", "staging"], env, target_path)
     from_text = snapshot(env)
-    typed_vars = "{" + ", ".join(
-        f"onefold__{table}_relation: raw_typed.{table}" for table in TYPED
-    ) + "}"
+    typed_vars = (
+        "{" + ", ".join(f"onefold__{table}_relation: raw_typed.{table}" for table in TYPED) + "}"
+    )
     run_dbt(["build", "--select", "staging", "--vars", typed_vars], env, target_path)
     from_typed = snapshot(env)
     yield from_text, from_typed, target_path, env
@@ -254,7 +257,9 @@ def test_typed_columns_stage_the_same_rows_as_text(staged: tuple[Any, Any, Path,
 
 def test_typed_columns_get_the_same_quarantine_verdicts(staged: tuple[Any, Any, Path, Any]) -> None:
     from_text, from_typed, _, _ = staged
-    assert from_text["stg_shop__orders_quarantine"] == [("o-nan", "invalid_number", "subtotal_price")]
+    assert from_text["stg_shop__orders_quarantine"] == [
+        ("o-nan", "invalid_number", "subtotal_price")
+    ]
     assert from_text["stg_crm__contacts_quarantine"] == [("k-2", "date_out_of_range", "birth_date")]
     for model in QUARANTINED:
         assert from_typed[model] == from_text[model], model

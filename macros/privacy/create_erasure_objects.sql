@@ -263,6 +263,7 @@
         {%- if resolved.served_by is not none -%}
             {%- do served.update({config.name: {'declared_in': config.where, 'served_by': resolved.served_by}}) -%}
         {%- else -%}
+        {%- do onefold.warn_erasure_views(config, resolved) -%}
         {%- set identifiers = [] -%}
         {%- for identifier in config.get('identifiers') or [] -%}
             {%- do identifiers.append({

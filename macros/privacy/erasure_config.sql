@@ -260,7 +260,8 @@
             'served_node': input.node.unique_id}) }}
     {%- endif -%}
     {%- if input.node.resource_type == 'source' -%}
-        {{ return({'relation': input.node.relation_name, 'served_by': none}) }}
+        {{ return({'relation': input.node.relation_name, 'served_by': none,
+            'source_node': input.node.unique_id}) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error(
         "Erasure cannot reach the rows of '" ~ entry.name ~ "' (" ~ entry.where ~ "): "
@@ -270,6 +271,22 @@
         ~ "Declare the physical tables behind it in meta.onefold.erasure of "
         ~ onefold.erasure_node_label(input.node) ~ " (a list: one entry per table, each with "
         ~ "`input: <var>` or `source:`, record_key, identifiers, action; docs/erasure.md).") }}
+{% endmacro %}
+
+
+{#- dbt time, a warning only (a view over a loader's table is a fine input for staging):
+    a declared source table that is a view in the warehouse, which `onefold erase`
+    will refuse to delete from. -#}
+{% macro warn_erasure_views(entry, resolved) %}
+    {%- set node = graph.sources.get(resolved.get('source_node')) -%}
+    {%- if node is none -%}{{ return(none) }}{%- endif -%}
+    {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.identifier) -%}
+    {%- if relation is not none and relation.type == 'view' -%}
+        {%- do exceptions.warn("Erasure: " ~ entry.where ~ " reads " ~ node.relation_name
+            ~ ", a view: onefold erase deletes only from base tables and will refuse it. Declare the "
+            ~ "physical tables behind it in meta.onefold.erasure of a model that reads them "
+            ~ "(docs/erasure.md, Declaring what erasure reaches).") -%}
+    {%- endif -%}
 {% endmacro %}
 
 

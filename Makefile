@@ -14,6 +14,8 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export ONEFOLD_DUCKDB_PATH ?= $(CURDIR)/warehouse/onefold.duckdb
 # The demo project (demo/) installs the package at the repository root.
 DEMO_DIR := $(CURDIR)/demo
+# The integration tests' host project (integration_tests/) installs it too.
+INTEGRATION_DIR := $(CURDIR)/integration_tests
 
 .PHONY: help install demo test lint unit e2e clean
 
@@ -41,6 +43,9 @@ lint: install  ## sqlfluff (dbt templater), ruff, mypy
 	mkdir -p target/lint
 	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint models tests
 	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint --config .sqlfluff-loaders models/adapters
+	$(BIN)/dbt deps --project-dir $(INTEGRATION_DIR) --quiet
+	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint --config .sqlfluff-integration \
+		$(INTEGRATION_DIR)/models $(INTEGRATION_DIR)/tests
 	$(BIN)/ruff check python benchmarks
 	$(BIN)/ruff format --check python benchmarks
 	$(BIN)/mypy
@@ -48,11 +53,14 @@ lint: install  ## sqlfluff (dbt templater), ruff, mypy
 unit: install  ## pytest without the end-to-end builds
 	$(BIN)/pytest -m "not e2e" -n 2
 
-e2e: install  ## generate + dbt build on DuckDB, then on a throwaway PostgreSQL
+e2e: install  ## generate + dbt build (demo/, integration_tests/) on DuckDB and a throwaway PostgreSQL
+	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet
+	$(BIN)/dbt deps --project-dir $(INTEGRATION_DIR) --quiet
 	$(BIN)/pytest -m e2e -n 2 --dist loadscope
 
 test: lint unit e2e  ## Everything CI checks
 
 clean:  ## Remove build output and the demo warehouse (keeps .venv)
 	rm -rf target logs warehouse .pytest_cache .mypy_cache .ruff_cache \
-		demo/target demo/logs demo/dbt_packages
+		demo/target demo/logs demo/dbt_packages \
+		integration_tests/target integration_tests/logs integration_tests/dbt_packages

@@ -23,8 +23,8 @@ merged as (
     from expected
     inner join customer_records
         on
-            customer_records.source = expected.source
-            and customer_records.record_key = expected.record_key
+            expected.source = customer_records.source
+            and expected.record_key = customer_records.record_key
     group by customer_records.customer_id
 
 )

@@ -25,8 +25,8 @@ assigned as (
     from expected
     left join customer_records
         on
-            customer_records.source = expected.source
-            and customer_records.record_key = expected.record_key
+            expected.source = customer_records.source
+            and expected.record_key = customer_records.record_key
 
 ),
 

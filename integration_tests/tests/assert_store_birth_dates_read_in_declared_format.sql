@@ -26,7 +26,7 @@ compared as (
         normalized.record_key is not null as is_observed
     from expected
     left join normalized
-        on normalized.record_key = expected.record_key
+        on expected.record_key = normalized.record_key
 
 )
 

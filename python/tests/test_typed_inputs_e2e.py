@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from onefold.testing.dbt import run_dbt
+from onefold.testing.dbt import PACKAGE_DIR, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
 from onefold.testing.warehouse import connect_with
@@ -237,13 +237,18 @@ def staged(
     finally:
         warehouse.close()
     target_path = root / "target"
-    run_dbt(["seed"], env, target_path)
-    run_dbt(["run", "--select", "staging"], env, target_path)
+    run_dbt(["seed"], env, target_path, project_dir=PACKAGE_DIR)
+    run_dbt(["run", "--select", "staging"], env, target_path, project_dir=PACKAGE_DIR)
     from_text = snapshot(env)
     typed_vars = (
         "{" + ", ".join(f"onefold__{table}_relation: raw_typed.{table}" for table in TYPED) + "}"
     )
-    run_dbt(["build", "--select", "staging", "--vars", typed_vars], env, target_path)
+    run_dbt(
+        ["build", "--select", "staging", "--vars", typed_vars],
+        env,
+        target_path,
+        project_dir=PACKAGE_DIR,
+    )
     from_typed = snapshot(env)
     yield from_text, from_typed, target_path, env
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import yaml
 
-from onefold.testing.dbt import PROJECT_DIR
+from onefold.testing.dbt import PACKAGE_DIR
 from onefold.warehouse import Warehouse, quote_ident
 
-FIXTURES_DIR = PROJECT_DIR / "integration_tests" / "seeds"
+FIXTURES_DIR = PACKAGE_DIR / "integration_tests" / "seeds"
 
 
 def fixture_column_types(

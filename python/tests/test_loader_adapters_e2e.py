@@ -1,4 +1,4 @@
-"""Onefold built from loader-shaped tables with typed columns (issue 13, item 4).
+"""The package (as the root project) built from loader-shaped typed tables (issue 13, item 4).
 
 The fixtures under integration_tests/seeds/<loader>/ (Segment warehouse tables, Fivetran
 Shopify and HubSpot tables, typed as the loaders land them) are loaded into their own
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from onefold.testing.dbt import run_dbt
+from onefold.testing.dbt import PACKAGE_DIR, run_dbt
 from onefold.testing.loader_fixtures import fixture_rows, load_loader_fixtures
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
@@ -28,7 +28,10 @@ LOADERS = {"segment": "segment", "shopify_fivetran": "shopify", "hubspot_fivetra
 VARS = (
     "{onefold__web_loader: segment, onefold__shop_loader: shopify_fivetran, "
     "onefold__crm_loader: hubspot_fivetran, "
-    "onefold__segment_event_tables: [order_completed, product_added]}"
+    "onefold__segment_event_tables: [order_completed, product_added], "
+    # A host declares its own segments (the package declares none).
+    "onefold__segments: {buyers: {description: Ordered at least once., "
+    "owner: growth@shop.test, predicate: has_ordered, purposes: []}}}"
 )
 STAGING = "onefold_staging"
 
@@ -72,7 +75,13 @@ def built(
     finally:
         warehouse.close()
     built = Built(request.param, env, root / "target")
-    result = run_dbt(["build", "--vars", VARS], env, built.target_path, expect_success=False)
+    result = run_dbt(
+        ["build", "--vars", VARS],
+        env,
+        built.target_path,
+        expect_success=False,
+        project_dir=PACKAGE_DIR,
+    )
     built.failures = [
         f"{getattr(r.node, 'unique_id', '?')}: {r.status} {r.message}"
         for r in result.results

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from onefold.testing.dbt import run_dbt
+from onefold.testing.dbt import PACKAGE_DIR, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
 from onefold.testing.warehouse import connect_with
@@ -237,13 +237,18 @@ def staged(
     finally:
         warehouse.close()
     target_path = root / "target"
-    run_dbt(["seed"], env, target_path)
-    run_dbt(["run", "--select", "staging"], env, target_path)
+    run_dbt(["seed"], env, target_path, project_dir=PACKAGE_DIR)
+    run_dbt(["run", "--select", "staging"], env, target_path, project_dir=PACKAGE_DIR)
     from_text = snapshot(env)
     typed_vars = (
         "{" + ", ".join(f"onefold__{table}_relation: raw_typed.{table}" for table in TYPED) + "}"
     )
-    run_dbt(["build", "--select", "staging", "--vars", typed_vars], env, target_path)
+    run_dbt(
+        ["build", "--select", "staging", "--vars", typed_vars],
+        env,
+        target_path,
+        project_dir=PACKAGE_DIR,
+    )
     from_typed = snapshot(env)
     yield from_text, from_typed, target_path, env
 
@@ -265,18 +270,27 @@ def test_typed_columns_get_the_same_quarantine_verdicts(staged: tuple[Any, Any, 
         assert from_typed[model] == from_text[model], model
 
 
-def test_a_relation_var_disables_the_package_source(staged: tuple[Any, Any, Path, Any]) -> None:
+def test_a_relation_var_replaces_the_package_source_in_staging(
+    staged: tuple[Any, Any, Path, Any],
+) -> None:
+    """The package source stays enabled (its meta.onefold.erasure screens the rows staging
+    reads instead, docs/erasure.md) but no model reads it: the base model reads the var's
+    table."""
     _, _, target_path, _ = staged
     manifest = json.loads((target_path / "manifest.json").read_text())
-    disabled = set(manifest["disabled"])
     for table, source in [
         ("web_events", "web"),
         ("shop_customers", "shop"),
         ("shop_orders", "shop"),
         ("crm_contacts", "crm"),
     ]:
-        assert f"source.onefold.{source}.{table}" in disabled
-        assert f"source.onefold.{source}.{table}" not in manifest["sources"]
+        package_source = f"source.onefold.{source}.{table}"
+        assert package_source in manifest["sources"]
+        assert not [
+            node["unique_id"]
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and package_source in node["depends_on"]["nodes"]
+        ]
     assert "source.onefold.pos.pos_transactions" in manifest["sources"]
 
 

@@ -97,7 +97,20 @@ class Host:
 
     def cli(self, *args: str) -> tuple[int, Any]:
         with environment(self.env):
-            result = CliRunner().invoke(erase, ["--target", self.target, *args])
+            result = CliRunner().invoke(
+                erase,
+                [
+                    "--project-dir",
+                    str(self.project),
+                    "--profiles-dir",
+                    str(PACKAGE_DIR),
+                    "--target",
+                    self.target,
+                    "--target-path",
+                    str(self.target_path),
+                    *args,
+                ],
+            )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         try:

@@ -104,7 +104,7 @@
         and node.config.get('enabled', true) -%}
         {%- set erasure = onefold.erasure_meta(node) -%}
         {%- if erasure is not none -%}
-            {%- set entries = [erasure] if erasure is mapping else erasure -%}
+            {%- set entries = onefold.expanded_erasure_entries([erasure] if erasure is mapping else erasure) -%}
             {%- for declared in entries -%}
                 {%- set where = "meta.onefold.erasure of " ~ onefold.erasure_node_label(node)
                     ~ (" (entry " ~ loop.index ~ ")" if entries | length > 1 else "") -%}
@@ -131,6 +131,42 @@
         {%- do seen.update({entry.name: entry.where}) -%}
     {%- endfor -%}
     {{ return(declarations) }}
+{% endmacro %}
+
+
+{#- A model's entries with each `inputs` entry expanded: `inputs` names a var holding a
+    list of tables (Segment's per-event tables), each a table name in the schema of the
+    var `schema_var` or a relation; every table gets the entry's declaration, named
+    `<name>_<table>`, with its relation resolved here. -#}
+{% macro expanded_erasure_entries(entries) %}
+    {%- set expanded = [] -%}
+    {%- for declared in entries -%}
+        {%- if declared is mapping and declared.get('inputs') -%}
+            {%- set base_name = declared.get('name') or (declared.inputs[9:] if declared.inputs.startswith('onefold__') else declared.inputs) -%}
+            {%- for table in var(declared.inputs, none) or [] -%}
+                {%- set table = table | string | trim -%}
+                {%- if '.' not in table and '"' not in table and declared.get('schema_var') -%}
+                    {%- set relation = api.Relation.create(
+                        database=var('onefold__raw_database', none) or target.database,
+                        schema=var(declared.schema_var), identifier=table) | string -%}
+                    {%- set label = table -%}
+                {%- else -%}
+                    {%- set relation = table -%}
+                    {%- set label = (table | replace('"', '')).split('.')[-1] -%}
+                {%- endif -%}
+                {%- set entry = {} -%}
+                {%- for key, value in declared.items() if key not in ['inputs', 'schema_var', 'name'] -%}
+                    {%- do entry.update({key: value}) -%}
+                {%- endfor -%}
+                {%- do entry.update({'input': declared.inputs, 'relation': relation,
+                    'name': base_name ~ '_' ~ (label | lower)}) -%}
+                {%- do expanded.append(entry) -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- do expanded.append(declared) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(expanded) }}
 {% endmacro %}
 
 
@@ -290,8 +326,12 @@
 {% endmacro %}
 
 
-{#- A model entry's physical relation: its input var rendered, else its `source`. -#}
+{#- A model entry's physical relation: resolved already (an `inputs` table), its input
+    var rendered, else its `source`. -#}
 {% macro erasure_entry_relation(entry) %}
+    {%- if entry.get('relation') -%}
+        {{ return(entry.relation) }}
+    {%- endif -%}
     {%- set value = var(entry.input, none) -%}
     {%- if value is not none and (value | string | trim) -%}
         {{ return(value | string | trim) }}

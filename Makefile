@@ -40,6 +40,7 @@ lint: install  ## sqlfluff (dbt templater), ruff, mypy
 	@# The dbt templater compiles against a scratch DuckDB file, never the demo's.
 	mkdir -p target/lint
 	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint models tests
+	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint --config .sqlfluff-loaders models/adapters
 	$(BIN)/ruff check python benchmarks
 	$(BIN)/ruff format --check python benchmarks
 	$(BIN)/mypy

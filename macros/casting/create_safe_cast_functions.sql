@@ -90,4 +90,21 @@
         return null;
     end;
     $$;
+
+    -- A date written in `format` (to_date's YYYY, MM, DD), or null: to_date rolls
+    -- 31 February over to March, so the date must print back as the value.
+    create or replace function {{ schema }}.onefold_try_date_format(value text, format text)
+    returns date language plpgsql immutable as $$
+    declare
+        parsed date;
+    begin
+        parsed := to_date(value, format);
+        if to_char(parsed, format) <> value then
+            return null;
+        end if;
+        return parsed;
+    exception when others then
+        return null;
+    end;
+    $$;
 {% endmacro %}

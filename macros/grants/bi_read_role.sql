@@ -48,7 +48,8 @@
 {% macro marts_by_schema() %}
     {%- set schemas = {} -%}
     {%- for node in graph.nodes.values()
-        if node.resource_type == 'model' and node.fqn[1] == 'marts' -%}
+        if node.resource_type == 'model' and node.package_name == onefold.package_name()
+            and node.fqn[1] == 'marts' -%}
         {%- set pii = [] -%}
         {%- for column in node.columns.values() -%}
             {%- if column.meta.get('pii') or (column.config is defined and column.config.meta.get('pii')) -%}

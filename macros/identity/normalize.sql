@@ -56,27 +56,43 @@
     end
 {%- endmacro %}
 
-{#- Route to the normalizer named in onefold__identifier_types / onefold__composite_keys. -#}
+{#-
+    Route to the normalizer named in onefold__identifier_types / onefold__composite_keys:
+    a built-in name, or a mapping with options:
+      {name: date, formats: ['%Y%m%d', '%d/%m/%Y']}   dates written in these formats
+      {macro: normalize_member_id, package: my_project}   your own normalizer, found by
+          adapter.dispatch: define `default__normalize_member_id(value)` (or a
+          `duckdb__` / `postgres__` one) returning SQL that is null for invalid values.
+-#}
 {% macro normalize_identifier(normalizer, value, calling_code='null') %}
-    {%- if normalizer == 'email' -%}
+    {%- if normalizer is mapping and normalizer.get('macro') -%}
+        {#- Through a name: dbt's static macro scan reads adapter.dispatch() calls and
+            accepts only a literal macro name there. -#}
+        {%- set dispatch = adapter.dispatch -%}
+        {{ return(dispatch(normalizer.macro, normalizer.get('package', project_name))(value)) }}
+    {%- endif -%}
+    {%- set options = normalizer if normalizer is mapping else {} -%}
+    {%- set name = normalizer.get('name') if normalizer is mapping else normalizer -%}
+    {%- if name == 'email' -%}
         {{ return(onefold.normalize_email(value)) }}
-    {%- elif normalizer == 'phone' -%}
+    {%- elif name == 'phone' -%}
         {{ return(onefold.normalize_phone(value, calling_code)) }}
-    {%- elif normalizer == 'text_id' -%}
+    {%- elif name == 'text_id' -%}
         {{ return(onefold.normalize_text_id(value)) }}
-    {%- elif normalizer == 'name' -%}
+    {%- elif name == 'name' -%}
         {{ return(onefold.normalize_name(value)) }}
-    {%- elif normalizer == 'postcode' -%}
+    {%- elif name == 'postcode' -%}
         {{ return(onefold.normalize_postcode(value)) }}
-    {%- elif normalizer == 'date' -%}
-        {{ return(onefold.normalize_date(value)) }}
-    {%- elif normalizer == 'composite' -%}
+    {%- elif name == 'date' -%}
+        {{ return(onefold.normalize_date(value, options.get('formats'))) }}
+    {%- elif name == 'composite' -%}
         {{ exceptions.raise_compiler_error(
             "Composite keys are normalized with normalize_composite_key(parts, value).") }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "Unknown normalizer '" ~ normalizer ~ "': use email, phone, text_id, name, postcode, "
-            ~ "date or composite (see onefold__identifier_types).") }}
+            ~ "date, composite, {name: date, formats: [...]} or {macro: <your macro>, package: "
+            ~ "<its project>} (see onefold__identifier_types).") }}
     {%- endif -%}
 {% endmacro %}
 
@@ -235,9 +251,56 @@
 {%- endmacro %}
 
 
-{#- Dates as ISO text ('YYYY-MM-DD'); null when the value is not a date. -#}
-{% macro normalize_date(value) -%}
-    cast({{ onefold.safe_cast_date('cast(' ~ value ~ ' as ' ~ dbt.type_string() ~ ')') }} as {{ dbt.type_string() }})
+{#- Dates as ISO text ('YYYY-MM-DD'); null when the value is not a date. Without
+    `formats` the value must be ISO (or a date or timestamp column); with them, the first
+    format the value matches in full parses it. Formats use %Y (four digits), %m and %d
+    (two digits) between literal characters, e.g. '%Y%m%d' or '%d/%m/%Y'. -#}
+{% macro normalize_date(value, formats=none) -%}
+    {%- set text_value = 'trim(cast(' ~ value ~ ' as ' ~ dbt.type_string() ~ '))' -%}
+    {%- if not formats -%}
+        cast({{ onefold.safe_cast_date(text_value) }} as {{ dbt.type_string() }})
+    {%- else -%}
+        cast(coalesce(
+            {%- for date_format in ([formats] if formats is string else formats) %}
+            case
+                when {{ onefold.regex_full_match(text_value, onefold.date_format_pattern(date_format)) }}
+                    then {{ onefold.date_from_format(text_value, date_format) }}
+            end{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The regular expression a value written in `date_format` matches in full. -#}
+{% macro date_format_pattern(date_format) -%}
+    {%- set pattern = [] -%}
+    {%- set directives = {'%Y': '[0-9]{4}', '%m': '[0-9]{2}', '%d': '[0-9]{2}'} -%}
+    {%- for token in modules.re.findall('%.|[^%]', date_format) -%}
+        {%- if token.startswith('%') and token not in directives -%}
+            {{ exceptions.raise_compiler_error("Date format '" ~ date_format ~ "': " ~ token
+                ~ " is not supported; use %Y, %m and %d between literal characters.") }}
+        {%- endif -%}
+        {%- do pattern.append(directives.get(token, modules.re.escape(token) | replace("'", "''"))) -%}
+    {%- endfor -%}
+    {{- pattern | join('') -}}
+{%- endmacro %}
+
+
+{#- A date from text already known to match `date_format`; null when it is no date
+    (31 February). -#}
+{% macro date_from_format(text_value, date_format) %}
+    {{ return(adapter.dispatch('date_from_format', 'onefold')(text_value, date_format)) }}
+{% endmacro %}
+
+{% macro default__date_from_format(text_value, date_format) -%}
+    cast(try_strptime({{ text_value }}, '{{ date_format }}') as date)
+{%- endmacro %}
+
+{% macro postgres__date_from_format(text_value, date_format) -%}
+    {{ target.schema }}.onefold_try_date_format(
+        {{ text_value }}, '{{ date_format | replace('%Y', 'YYYY') | replace('%m', 'MM') | replace('%d', 'DD') }}'
+    )
 {%- endmacro %}
 
 

@@ -252,7 +252,11 @@
 {% macro erasure_config_snapshot() %}
     {%- set sources = {} -%}
     {%- set calling_codes = onefold.graph_relation('seed', 'country_calling_codes') -%}
-    {%- for source_key in var('onefold__erasure_sources') -%}
+    {#- A raw table replaced by a relation var or a loader adapter has no enabled source
+        node: the physical tables behind it are declared in the adapter's
+        meta.onefold.erasure (issue 13), not here. -#}
+    {%- for source_key in var('onefold__erasure_sources')
+        if onefold.has_graph_source(onefold.erasure_source(source_key).source ~ '.' ~ source_key) -%}
         {%- set config = onefold.erasure_source(source_key) -%}
         {%- set identifiers = [] -%}
         {%- for identifier in config.get('identifiers', []) -%}

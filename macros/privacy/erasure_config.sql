@@ -179,6 +179,16 @@
 
 {#- A seed's or source's relation from the graph, for hooks (where ref() and source()
     cannot be used): resource 'seed' with its name, or 'source' with 'source.table'. -#}
+{#- Whether Onefold's source `name` ('<source>.<table>') is enabled in the graph. -#}
+{% macro has_graph_source(name) %}
+    {%- for node in graph.sources.values() if node.package_name == onefold.package_name()
+        and node.source_name ~ '.' ~ node.name == name -%}
+        {{ return(true) }}
+    {%- endfor -%}
+    {{ return(false) }}
+{% endmacro %}
+
+
 {% macro graph_relation(resource_type, name) %}
     {%- if resource_type == 'source' -%}
         {%- for node in graph.sources.values() if node.package_name == onefold.package_name()

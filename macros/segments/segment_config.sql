@@ -96,6 +96,20 @@
             {{ exceptions.raise_compiler_error(where ~ ": predicate refers to unknown column(s) "
                 ~ unknown | join(', ') ~ "; customers has " ~ columns | list | join(', ')) }}
         {%- endif -%}
+        {#- A trait computed from disabled sources is null for everyone: a segment on it
+            would silently be empty. -#}
+        {%- for reference in onefold.predicate_column_references(segment.predicate) -%}
+            {%- set needs = columns[reference].meta.get('onefold_sources', []) -%}
+            {%- if needs and not onefold.any_source_enabled(needs) -%}
+                {%- set switches = [] -%}
+                {%- for source_name in needs -%}
+                    {%- do switches.append('onefold__' ~ source_name ~ '_enabled') -%}
+                {%- endfor -%}
+                {{ exceptions.raise_compiler_error(where ~ ": predicate uses " ~ reference
+                    ~ ", which needs the " ~ needs | join(' or ') ~ " source, disabled in this project ("
+                    ~ switches | join(', ') ~ ": false). Remove the segment or enable the source.") }}
+            {%- endif -%}
+        {%- endfor -%}
         {%- set problem = adapter.dispatch('segment_predicate_problem', 'onefold')(typed_columns, segment.predicate) -%}
         {%- if problem -%}
             {{ exceptions.raise_compiler_error(where ~ ": predicate does not compile: " ~ problem) }}

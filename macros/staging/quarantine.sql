@@ -76,14 +76,18 @@
     One check per text column of the raw table: a value longer than its declared
     maximum (onefold__max_text_lengths: `<table>.<column>`, then `<column>`, then
     `default`, in characters) is quarantined as value_too_long, so a 1 MB name never
-    reaches the marts. Typed (non-text) columns have no length.
+    reaches the marts. JSON and struct columns count as text (their JSON text); other
+    typed columns (timestamps, numbers, booleans) have no length. `table_name` is the
+    native raw table's name (default: the relation's), also behind an adapter or a
+    relation var.
 -#}
-{% macro value_length_checks(source_relation) %}
+{% macro value_length_checks(source_relation, table_name=none) %}
     {%- set lengths = var('onefold__max_text_lengths') -%}
     {%- set checks = [] -%}
     {%- set columns = adapter.get_columns_in_relation(source_relation) if execute else [] -%}
-    {%- for column in columns if column.is_string() and column.name != '_loaded_at' -%}
-        {%- set limit = lengths.get(source_relation.identifier ~ '.' ~ column.name,
+    {%- set table_name = table_name or source_relation.identifier -%}
+    {%- for column in columns if onefold.is_text_like(column) and column.name != '_loaded_at' -%}
+        {%- set limit = lengths.get(table_name ~ '.' ~ column.name,
             lengths.get(column.name, lengths['default'])) -%}
         {%- if limit is not none -%}
             {%- do checks.append({
@@ -180,8 +184,9 @@
 
 {#-
     The body of a `stg_<source>__<entity>s_quarantine` model: the raw columns of every
-    row the base model could not use, exactly as they landed (so they can be fixed and
-    replayed), with the reason and the column at fault.
+    row the base model could not use, exactly as they landed (typed columns as the text
+    staging read, select_as_text), so they can be fixed and replayed, with the reason
+    and the column at fault.
 -#}
 {% macro quarantined_rows(base_model, source_relation) -%}
     {%- set raw_columns = adapter.get_columns_in_relation(source_relation) if execute else [] -%}

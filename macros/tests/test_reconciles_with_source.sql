@@ -3,8 +3,14 @@
     quarantined, a dropped duplicate of a staged key, or suppressed (it carries an
     identifier `onefold erase` erased), and every raw key ends up staged, quarantined
     or suppressed. Returns one row per broken rule.
+
+    The raw rows are read through `base_model`, which selects every row of the source's
+    input as the text staging parses (select_as_text, no filter): the same rows whether
+    the input is the package's source, a relation var or a loader adapter, and keys
+    that compare as text even when the loader typed them. `source_relation` overrides it.
 -#}
-{% test reconciles_with_source(model, column_name, source_relation, raw_key, base_model, quarantine_model) %}
+{% test reconciles_with_source(model, column_name, raw_key, base_model, quarantine_model, source_relation=none) %}
+{%- set source_relation = source_relation or base_model %}
 
 with
 

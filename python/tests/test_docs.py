@@ -78,11 +78,13 @@ def _vars_table() -> dict[str, str]:
 
 def test_every_var_is_documented() -> None:
     """Every var in dbt_project.yml has a row in docs/vars.md: its own, or one of the
-    per-source rows (`onefold__<source>_schema`, `onefold__<table>_table`) naming it."""
+    per-source rows (`onefold__<source>_schema`, `onefold__<source>_enabled`, …) naming
+    its source in backticks."""
     rows = _vars_table()
     patterns = {
-        "onefold__<source>_schema": re.compile(r"^onefold__(\w+)_schema$"),
-        "onefold__<table>_table": re.compile(r"^onefold__(\w+)_table$"),
+        row_var: re.compile("^" + re.sub(r"<\w+>", r"(\\w+)", row_var) + "$")
+        for row_var in rows
+        if "<" in row_var
     }
     undocumented = []
     for var in sorted(_declared_vars()):

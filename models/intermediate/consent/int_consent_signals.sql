@@ -7,19 +7,27 @@
 -#}
 {%- set email_signals = var('onefold__consent_email_signals') -%}
 
+{%- set has_consent = onefold.source_enabled('consent') %}
+{%- set has_email = onefold.source_enabled('email') %}
+
 with
+
+{%- if has_consent %}
 
 consent_events as (
 
     select * from {{ ref('stg_consent__events') }}
 
 ),
+{%- endif %}
+{%- if has_email %}
 
 email_events as (
 
     select * from {{ ref('stg_email__events') }}
 
 ),
+{%- endif %}
 
 identity_map as (
 
@@ -38,6 +46,8 @@ purposes as (
     {{ onefold.consent_purpose_rows() }}
 
 ),
+
+{%- if has_consent %}
 
 decisions as (
 
@@ -78,6 +88,8 @@ gpc_denials as (
     where consent_events.is_gpc and purposes.is_denied_by_gpc
 
 ),
+{%- endif %}
+{%- if has_email %}
 
 email_denials as (
 
@@ -102,14 +114,38 @@ email_denials as (
         and event_type in ({{ onefold.sql_text_list(email_signals) }})
 
 ),
+{%- endif %}
 
 signals as (
+    {%- if has_consent %}
 
     select * from gpc_denials
     union all
     select * from decisions
+    {%- endif %}
+    {%- if has_consent and has_email %}
     union all
+    {%- endif %}
+    {%- if has_email %}
+
     select * from email_denials
+    {%- endif %}
+    {%- if not (has_consent or has_email) %}
+
+    -- Neither consent nor email is enabled: no signal, every customer on defaults.
+    select
+        cast(null as {{ dbt.type_string() }}) as signal_id,
+        cast(null as {{ dbt.type_string() }}) as signal_type,
+        cast(null as {{ dbt.type_string() }}) as basis,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as identifier_value,
+        cast(null as {{ dbt.type_string() }}) as purpose,
+        cast(null as {{ dbt.type_boolean() }}) as is_granted,
+        cast(null as {{ dbt.type_string() }}) as consent_source,
+        cast(null as {{ dbt.type_string() }}) as jurisdiction,
+        cast(null as {{ dbt.type_timestamp() }}) as occurred_at
+    where 1 = 0
+    {%- endif %}
 
 ),
 

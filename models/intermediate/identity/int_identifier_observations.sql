@@ -1,7 +1,4 @@
-{#- graph is empty at parse time: these refs give the model its upstream dependencies. -#}
-{%- for model_name in var('onefold__identifier_models') %}
--- depends_on: {{ ref(model_name) }}
-{%- endfor %}
+{{ onefold.identity_model_dependencies() }}
 {%- set declarations = onefold.identifier_declarations() -%}
 {%- set composite_config = var('onefold__composite_keys') %}
 

@@ -3,7 +3,7 @@
 
     - limit_<type>: a customer may hold at most max_per_customer values of <type>.
       Within a first-pass cluster the values of <type> are ranked by source priority
-      (onefold__source_priority), then recency, then value; records carrying a value
+      (meta.onefold.priority of each source), then recency, then value; records carrying a value
       past the limit keep only that value and lose their other links.
     - oversized_cluster: with onefold__oversized_cluster_action = split, clusters holding
       more than onefold__max_cluster_size distinct identifier values keep only the links
@@ -80,12 +80,7 @@ limited_values as (
         identifier_type,
         match_key,
         min(
-            case source
-                {%- for source_name in var('onefold__source_priority') %}
-                    when '{{ source_name }}' then {{ loop.index }}
-                {%- endfor %}
-                else {{ var('onefold__source_priority') | length + 1 }}
-            end
+            {{ onefold.source_priority_rank('source') }}
         ) as source_rank,
         max(observed_at) as last_observed_at
     from clustered

@@ -4,9 +4,7 @@
     identity graph is responsible for. Records without any usable identifier (a walk-in
     sale, a junk-only event) are here but get no customer.
 -#}
-{%- for model_name in var('onefold__identifier_models') %}
--- depends_on: {{ ref(model_name) }}
-{%- endfor %}
+{{ onefold.identity_model_dependencies() }}
 {%- set declarations = onefold.identifier_declarations() %}
 
 with

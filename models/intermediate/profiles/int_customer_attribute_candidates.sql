@@ -4,9 +4,7 @@
     `from_identifier` take the normalized, unblocked, plain (not pre-hashed) identifier
     values of that type instead, so the golden email is one the resolver also trusts.
 -#}
-{%- for model_name in var('onefold__identifier_models') %}
--- depends_on: {{ ref(model_name) }}
-{%- endfor %}
+{{ onefold.identity_model_dependencies() }}
 {%- set attributes = var('onefold__golden_attributes') -%}
 {%- set declarations = onefold.identifier_declarations() %}
 

@@ -32,12 +32,7 @@ keyed as (
     select
         *,
         lower(attribute_value) as value_key,
-        case source
-            {%- for source_name in var('onefold__source_priority') %}
-                when '{{ source_name }}' then {{ loop.index }}
-            {%- endfor %}
-            else {{ var('onefold__source_priority') | length + 1 }}
-        end as source_rank,
+        {{ onefold.source_priority_rank('source') }} as source_rank,
         row_number() over (
             partition by customer_id, attribute, lower(attribute_value)
             order by observed_at desc, attribute_value asc

@@ -4,6 +4,11 @@
     onefold__reporting_currency.
 -#}
 {%- set now = onefold.reporting_now() %}
+{#- Traits of a disabled source are null (unknown), not zero; segments that need them
+    are refused by the segment check (macros/segments/segment_config.sql). -#}
+{%- set has_orders = onefold.any_source_enabled(['shop', 'pos']) %}
+{%- set has_web = onefold.source_enabled('web') %}
+{%- set has_email = onefold.source_enabled('email') %}
 
 with
 
@@ -19,21 +24,19 @@ identifiers as (
 
 ),
 
+{%- if has_orders %}
+
 orders as (
 
     select * from {{ ref('orders') }}
 
 ),
+{%- endif %}
+{%- if has_web %}
 
 sessions as (
 
     select * from {{ ref('web_sessions') }}
-
-),
-
-email_activity as (
-
-    select * from {{ ref('email_activity') }}
 
 ),
 
@@ -42,6 +45,15 @@ web_activity as (
     select * from {{ ref('web_activity') }}
 
 ),
+{%- endif %}
+{%- if has_email %}
+
+email_activity as (
+
+    select * from {{ ref('email_activity') }}
+
+),
+{%- endif %}
 
 record_times as (
 
@@ -69,6 +81,8 @@ seen as (
 
 ),
 
+{%- if has_orders %}
+
 customer_orders as (
 
     select
@@ -80,21 +94,6 @@ customer_orders as (
             orders.source = customer_records.source
             and orders.record_key = customer_records.record_key
     where not orders.is_cancelled
-
-),
-
-cart_traits as (
-
-    select
-        customer_records.customer_id,
-        max(web_activity.occurred_at) as last_cart_activity_at
-    from web_activity
-    inner join customer_records
-        on
-            web_activity.source = customer_records.source
-            and web_activity.record_key = customer_records.record_key
-    where web_activity.event_name in ({{ onefold.sql_text_list(var('onefold__cart_event_names')) }})
-    group by customer_records.customer_id
 
 ),
 
@@ -124,6 +123,23 @@ rfm as (
     from order_traits
 
 ),
+{%- endif %}
+{%- if has_web %}
+
+cart_traits as (
+
+    select
+        customer_records.customer_id,
+        max(web_activity.occurred_at) as last_cart_activity_at
+    from web_activity
+    inner join customer_records
+        on
+            web_activity.source = customer_records.source
+            and web_activity.record_key = customer_records.record_key
+    where web_activity.event_name in ({{ onefold.sql_text_list(var('onefold__cart_event_names')) }})
+    group by customer_records.customer_id
+
+),
 
 session_traits as (
 
@@ -141,6 +157,8 @@ session_traits as (
     group by customer_records.customer_id
 
 ),
+{%- endif %}
+{%- if has_email %}
 
 email_traits as (
 
@@ -159,6 +177,7 @@ email_traits as (
     group by customer_records.customer_id
 
 ),
+{%- endif %}
 
 traits as (
 
@@ -166,6 +185,7 @@ traits as (
         seen.customer_id,
         seen.first_seen_at,
         seen.last_seen_at,
+        {%- if has_orders %}
         cast(coalesce(order_traits.orders_count, 0) as {{ dbt.type_bigint() }}) as orders_count,
         cast(coalesce(order_traits.lifetime_value, 0) as decimal(18, 2)) as lifetime_value,
         cast(
@@ -175,24 +195,59 @@ traits as (
             end as decimal(18, 2)
         ) as average_order_value,
         order_traits.last_order_at,
+        {%- else %}
+        cast(null as {{ dbt.type_bigint() }}) as orders_count,
+        cast(null as decimal(18, 2)) as lifetime_value,
+        cast(null as decimal(18, 2)) as average_order_value,
+        cast(null as {{ dbt.type_timestamp() }}) as last_order_at,
+        {%- endif %}
+        {%- if has_web %}
         -- Abandoned: cart activity with no order after it.
+        {%- set no_order_since = "order_traits.last_order_at is null or cart_traits.last_cart_activity_at > order_traits.last_order_at" if has_orders else "true" %}
         case
-            when (order_traits.last_order_at is null or cart_traits.last_cart_activity_at > order_traits.last_order_at)
+            when ({{ no_order_since }})
                 then cart_traits.last_cart_activity_at
         end as cart_abandoned_at,
+        {%- else %}
+        cast(null as {{ dbt.type_timestamp() }}) as cart_abandoned_at,
+        {%- endif %}
+        {%- if has_orders %}
         cast({{ dbt.datediff('order_traits.last_order_at', now, 'day') }} as integer) as days_since_last_order,
+        {%- else %}
+        cast(null as integer) as days_since_last_order,
+        {%- endif %}
+        {%- if has_web %}
         cast(
             case
-                when (order_traits.last_order_at is null or cart_traits.last_cart_activity_at > order_traits.last_order_at)
+                when ({{ no_order_since }})
                     then {{ dbt.datediff('cart_traits.last_cart_activity_at', now, 'day') }}
             end as integer
         ) as days_since_cart_abandoned,
+        {%- else %}
+        cast(null as integer) as days_since_cart_abandoned,
+        {%- endif %}
+        {%- if has_orders %}
         cast(rfm.recency_score as integer) as recency_score,
         cast(rfm.frequency_score as integer) as frequency_score,
         cast(rfm.monetary_score as integer) as monetary_score,
+        {%- else %}
+        cast(null as integer) as recency_score,
+        cast(null as integer) as frequency_score,
+        cast(null as integer) as monetary_score,
+        {%- endif %}
+        {%- if has_web %}
         cast(coalesce(session_traits.web_sessions_30d_count, 0) as {{ dbt.type_bigint() }}) as web_sessions_30d_count,
+        {%- else %}
+        cast(null as {{ dbt.type_bigint() }}) as web_sessions_30d_count,
+        {%- endif %}
+        {%- if has_email %}
         cast(coalesce(email_traits.email_opens_90d_count, 0) as {{ dbt.type_bigint() }}) as email_opens_90d_count,
         cast(coalesce(email_traits.email_clicks_90d_count, 0) as {{ dbt.type_bigint() }}) as email_clicks_90d_count,
+        {%- else %}
+        cast(null as {{ dbt.type_bigint() }}) as email_opens_90d_count,
+        cast(null as {{ dbt.type_bigint() }}) as email_clicks_90d_count,
+        {%- endif %}
+        {%- if has_orders %}
         cast(
             case
                 when order_traits.orders_count > 0
@@ -210,17 +265,28 @@ traits as (
             when order_traits.online_orders_count >= order_traits.store_orders_count then 'online'
             else 'store'
         end as preferred_channel
+        {%- else %}
+        cast(null as decimal(5, 4)) as online_order_share,
+        cast(null as decimal(5, 4)) as store_order_share,
+        cast(null as {{ dbt.type_string() }}) as preferred_channel
+        {%- endif %}
     from seen
+    {%- if has_orders %}
     left join order_traits
         on seen.customer_id = order_traits.customer_id
     left join rfm
         on seen.customer_id = rfm.customer_id
+    {%- endif %}
+    {%- if has_web %}
     left join session_traits
         on seen.customer_id = session_traits.customer_id
-    left join email_traits
-        on seen.customer_id = email_traits.customer_id
     left join cart_traits
         on seen.customer_id = cart_traits.customer_id
+    {%- endif %}
+    {%- if has_email %}
+    left join email_traits
+        on seen.customer_id = email_traits.customer_id
+    {%- endif %}
 
 )
 

@@ -28,8 +28,16 @@ consent_current as (
 ),
 
 erasure_request_customers as (
+    {%- if onefold.source_enabled('privacy') %}
 
     select * from {{ ref('int_erasure_request_customers') }}
+    {%- else %}
+
+    -- No erasure-request source: requests arrive through `onefold erase` only, which
+    -- erases at once.
+    select cast(null as {{ dbt.type_string() }}) as customer_id
+    where 1 = 0
+    {%- endif %}
 
 ),
 

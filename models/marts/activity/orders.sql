@@ -13,19 +13,25 @@
     on_schema_change='fail',
 ) }}
 
-with
+{#- Built when the shop or the POS source is enabled, from the ones that are. -#}
+{%- set has_shop = onefold.source_enabled('shop') %}
+{%- set has_pos = onefold.source_enabled('pos') %}
 
+with
+{% if has_shop %}
 shop_orders as (
 
     {{ onefold.unprocessed_rows(ref('stg_shop__orders'), 'order_id', 'shop_orders') }}
 
 ),
-
+{% endif %}
+{%- if has_pos %}
 pos_transactions as (
 
     {{ onefold.unprocessed_rows(ref('stg_pos__transactions'), 'pos_transaction_id', 'pos_transactions') }}
 
 ),
+{% endif %}
 
 rates as (
 
@@ -34,6 +40,7 @@ rates as (
 ),
 
 unioned as (
+    {%- if has_shop %}
 
     select
         order_id,
@@ -48,8 +55,12 @@ unioned as (
         created_at as ordered_at,
         loaded_at
     from shop_orders
+    {%- endif %}
+    {%- if has_shop and has_pos %}
 
     union all
+    {%- endif %}
+    {%- if has_pos %}
 
     select
         'pos-' || pos_transaction_id as order_id,
@@ -64,6 +75,7 @@ unioned as (
         transacted_at as ordered_at,
         loaded_at
     from pos_transactions
+    {%- endif %}
 
 ),
 

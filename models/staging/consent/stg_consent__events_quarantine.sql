@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_consent__events'), source('consent', 'consent_events')) }}
+{{ onefold.quarantined_rows(ref('base_consent__events'), onefold.input_relation('consent', 'consent_events')) }}

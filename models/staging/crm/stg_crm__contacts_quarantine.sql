@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_crm__contacts'), source('crm', 'crm_contacts')) }}
+{{ onefold.quarantined_rows(ref('base_crm__contacts'), onefold.input_relation('crm', 'crm_contacts')) }}

@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_email__events'), source('email', 'email_events')) }}
+{{ onefold.quarantined_rows(ref('base_email__events'), onefold.input_relation('email', 'email_events')) }}

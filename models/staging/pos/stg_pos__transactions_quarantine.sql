@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_pos__transactions'), source('pos', 'pos_transactions')) }}
+{{ onefold.quarantined_rows(ref('base_pos__transactions'), onefold.input_relation('pos', 'pos_transactions')) }}

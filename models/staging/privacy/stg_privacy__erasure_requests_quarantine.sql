@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_privacy__erasure_requests'), source('privacy', 'erasure_requests')) }}
+{{ onefold.quarantined_rows(ref('base_privacy__erasure_requests'), onefold.input_relation('privacy', 'erasure_requests')) }}

@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_shop__customers'), source('shop', 'shop_customers')) }}
+{{ onefold.quarantined_rows(ref('base_shop__customers'), onefold.input_relation('shop', 'shop_customers')) }}

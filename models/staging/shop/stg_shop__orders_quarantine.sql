@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_shop__orders'), source('shop', 'shop_orders')) }}
+{{ onefold.quarantined_rows(ref('base_shop__orders'), onefold.input_relation('shop', 'shop_orders')) }}

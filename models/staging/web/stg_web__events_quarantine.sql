@@ -1,1 +1,1 @@
-{{ onefold.quarantined_rows(ref('base_web__events'), source('web', 'web_events')) }}
+{{ onefold.quarantined_rows(ref('base_web__events'), onefold.input_relation('web', 'web_events')) }}

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('consent', 'consent_events') }}
+    {{ onefold.select_as_text(onefold.input_relation('consent', 'consent_events')) }}
 
 ),
 
@@ -20,7 +20,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('consent', 'consent_events'))
+            onefold.value_length_checks(onefold.input_relation('consent', 'consent_events'), 'consent_events')
             + [onefold.missing_key_check('consent_event_id'),
              onefold.loaded_at_check(),
              onefold.unexpected_value_check('identifier_type', var('onefold__consent_identifier_types')),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'crm_contacts') }}
+    {{ onefold.select_as_text(onefold.input_relation('crm', 'crm_contacts')) }}
 
 ),
 
@@ -22,7 +22,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('crm', 'crm_contacts'))
+            onefold.value_length_checks(onefold.input_relation('crm', 'crm_contacts'), 'crm_contacts')
             + [onefold.missing_key_check('contact_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('email', 'email_events') }}
+    {{ onefold.select_as_text(onefold.input_relation('email', 'email_events')) }}
 
 ),
 
@@ -20,7 +20,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('email', 'email_events'))
+            onefold.value_length_checks(onefold.input_relation('email', 'email_events'), 'email_events')
             + [onefold.missing_key_check('event_id'),
              onefold.loaded_at_check(),
              onefold.unexpected_value_check(

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('pos', 'pos_transactions') }}
+    {{ onefold.select_as_text(onefold.input_relation('pos', 'pos_transactions')) }}
 
 ),
 
@@ -22,7 +22,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('pos', 'pos_transactions'))
+            onefold.value_length_checks(onefold.input_relation('pos', 'pos_transactions'), 'pos_transactions')
             + [onefold.missing_key_check('transaction_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('transacted_at', 'parsed_transacted_at')
             + [onefold.unparseable_check('amount', 'parsed_amount', 'invalid_number'),

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('privacy', 'erasure_requests') }}
+    {{ onefold.select_as_text(onefold.input_relation('privacy', 'erasure_requests')) }}
 
 ),
 
@@ -20,7 +20,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('privacy', 'erasure_requests'))
+            onefold.value_length_checks(onefold.input_relation('privacy', 'erasure_requests'), 'erasure_requests')
             + [onefold.missing_key_check('request_id'),
              onefold.loaded_at_check(),
              onefold.unexpected_value_check('identifier_type', var('onefold__erasure_identifier_types')),

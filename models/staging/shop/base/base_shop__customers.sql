@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'shop_customers') }}
+    {{ onefold.select_as_text(onefold.input_relation('shop', 'shop_customers')) }}
 
 ),
 
@@ -21,7 +21,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('shop', 'shop_customers'))
+            onefold.value_length_checks(onefold.input_relation('shop', 'shop_customers'), 'shop_customers')
             + [onefold.missing_key_check('customer_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at', required=false)

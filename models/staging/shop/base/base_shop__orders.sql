@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'shop_orders') }}
+    {{ onefold.select_as_text(onefold.input_relation('shop', 'shop_orders')) }}
 
 ),
 
@@ -27,7 +27,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('shop', 'shop_orders'))
+            onefold.value_length_checks(onefold.input_relation('shop', 'shop_orders'), 'shop_orders')
             + [onefold.missing_key_check('order_id'), onefold.loaded_at_check()]
             + onefold.timestamp_checks('updated_at', 'parsed_updated_at')
             + onefold.timestamp_checks('created_at', 'parsed_created_at')

@@ -7,7 +7,7 @@ with
 
 source as (
 
-    select * from {{ source('web', 'web_events') }}
+    {{ onefold.select_as_text(onefold.input_relation('web', 'web_events')) }}
 
 ),
 
@@ -30,7 +30,7 @@ validated as (
     select
         *,
         {{ onefold.quarantine_columns(
-            onefold.value_length_checks(source('web', 'web_events'))
+            onefold.value_length_checks(onefold.input_relation('web', 'web_events'), 'web_events')
             + [onefold.missing_key_check('message_id'),
              onefold.loaded_at_check(),
              onefold.unexpected_value_check('type', ['track', 'page', 'identify'])]

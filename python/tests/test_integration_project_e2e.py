@@ -51,6 +51,8 @@ ANA_RAW_ROWS = (
     ("segment.identifies", "email = 'ana.silva@fastmail.com'"),
     ("segment.tracks", "anonymous_id = 'anon-0001'"),
     ("segment.pages", "anonymous_id = 'anon-0001'"),
+    ("segment.order_completed", "anonymous_id = 'anon-0001'"),
+    ("segment.product_added", "anonymous_id = 'anon-0001'"),
     ("shopify.customer", "id = 7001000001"),
     ("shopify.customer_address", "customer_id = 7001000001"),
     ('shopify."order"', "customer_id = 7001000001"),
@@ -246,44 +248,13 @@ def test_erase_from_the_host_project_reaches_loader_and_store_tables(built: Buil
     assert built.scalar("select count(*) from store.store_signups") == others
 
 
-# What `onefold erase --verify` still finds of the erased person because the loaders'
-# erasure declarations do not cover it: the Segment adapter declares identifies, tracks
-# and pages but not the per-event tables of onefold__segment_event_tables (their
-# anonymous_id and user_id stay), and the Shopify order entry neither matches nor redacts
-# billing_address_phone (on DuckDB its bytes then stay in the file too).
-KNOWN_RESIDUALS = {
-    "segment.order_completed.anonymous_id",
-    "segment.order_completed.user_id",
-    "segment.product_added.anonymous_id",
-    "shopify.order.billing_address_phone",
-    "file.onefold.duckdb.bytes",
-}
-
-
-@pytest.fixture(scope="module")
-def verified(built: Built) -> dict[str, Any]:
-    """`onefold erase --verify` of the erase test's request (run after it)."""
+def test_erase_verify_finds_nothing_left_of_the_erased_person(built: Built) -> None:
+    """Every table of the loaders (per-event tables and every phone column included)
+    and the store's is declared, so nothing of the person is left anywhere."""
     request_id = f"INTEGRATION-{built.target}"
     code, output = built.onefold("erase", "--json", "--receipt", request_id)
     assert code == 0, f"the erase test runs first: {output}"
     code, output = built.onefold("erase", "--json", "--verify", request_id)
-    result: dict[str, Any] = json.loads(output)
-    assert code == (0 if result["clean"] else 1), output
-    assert result["tables_scanned"] > 0, result
-    return result
-
-
-def test_erase_verify_finds_nothing_but_the_undeclared_loader_columns(
-    verified: dict[str, Any],
-) -> None:
-    locations = {residual["location"] for residual in verified["residuals"]}
-    assert locations <= KNOWN_RESIDUALS, locations - KNOWN_RESIDUALS
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the loaders' erasure declarations miss the Segment per-event tables and "
-    "Shopify's order billing_address_phone (KNOWN_RESIDUALS)",
-)
-def test_erase_verify_finds_nothing_left_of_the_erased_person(verified: dict[str, Any]) -> None:
-    assert verified["clean"] is True and not verified["residuals"], verified
+    verified = json.loads(output)
+    assert verified["tables_scanned"] > 0, verified
+    assert code == 0 and verified["clean"] is True and not verified["residuals"], verified

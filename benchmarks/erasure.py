@@ -26,6 +26,7 @@ import click
 
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.testing.dbt import locate_project, locations
 from onefold.testing.measure import dbt_build, executable, measure
 from onefold.testing.warehouse import connect_with
 
@@ -57,6 +58,8 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
         "ONEFOLD_TARGET": "duckdb",
         "ONEFOLD_DUCKDB_PATH": str(root / "bench.duckdb"),
         SALT_ENV: SALT,
+        # `onefold erase` finds the demo project and this build's manifest as dbt would.
+        **locations(root / "target"),
     }
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {root}")
     if not (reuse and (root / "bench.duckdb").exists()):
@@ -72,17 +75,22 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
             warehouse.close()
         build = dbt_build(env, root / "target")
         print(f"dbt build: {build.seconds:.1f}s, peak {build.peak_rss_gib:.2f} GiB")
+    project = locate_project(env, root / "target")
+    identity_map, customer_records = (
+        project.relation("identity_map"),
+        project.relation("customer_records"),
+    )
     warehouse = connect_with(env)
     try:
         customer_id, email, values = warehouse.query(
             "select customer_id, "
             "min(case when identifier_type = 'email' then normalized_value end), count(*) "
-            "from onefold_marts.identity_map group by customer_id "
+            f"from {identity_map} group by customer_id "
             "having count(case when identifier_type = 'email' then 1 end) > 0 "
             "order by count(*) desc, customer_id limit 1"
         )[0]
         (records,) = warehouse.query(
-            "select count(*) from onefold_marts.customer_records where customer_id = ?",
+            f"select count(*) from {customer_records} where customer_id = ?",
             [customer_id],
         )[0]
     finally:

@@ -25,7 +25,13 @@ from onefold.sync import run_sync
 from onefold.sync.config import parse_sync
 from onefold.testing.dbt import environment
 from onefold.testing.postgres import free_port
-from onefold.testing.sync import SECRET, SyncWorld, members, webhook_sync_settings
+from onefold.testing.sync import (
+    SECRET,
+    SyncWorld,
+    members,
+    webhook_sync_settings,
+    world_environment,
+)
 from onefold.testing.warehouse import connect_with
 
 
@@ -65,8 +71,8 @@ def main(rows: int, batch_size: int, requests_per_second: float) -> None:
     scratch = tempfile.TemporaryDirectory(prefix="onefold-sync-bench-")
     workdir = Path(scratch.name)
     env = {
-        "ONEFOLD_TARGET": "duckdb",
-        "ONEFOLD_DUCKDB_PATH": str(workdir / "bench.duckdb"),
+        # its own DuckDB file and a manifest naming where the world's models are
+        **world_environment("duckdb", workdir),
         "ONEFOLD_WEBHOOK_SECRET": SECRET,
         "ONEFOLD_TEST_WEBHOOK_SECRET": SECRET,
     }

@@ -13,7 +13,13 @@ from pathlib import Path
 import click
 
 from onefold import __version__
-from onefold.cli_common import console, json_option, reports_errors, target_option
+from onefold.cli_common import (
+    ProjectOptions,
+    console,
+    json_option,
+    project_options,
+    reports_errors,
+)
 from onefold.erasure.cli import erase
 from onefold.errors import OnefoldError
 from onefold.sync.cli import sync
@@ -26,7 +32,7 @@ def main() -> None:
 
 
 @main.command()
-@target_option
+@project_options
 @click.option(
     "--persons",
     type=click.IntRange(min=1),
@@ -55,14 +61,15 @@ def main() -> None:
     help="How many days of history to simulate.",
 )
 @reports_errors
-def generate(target: str, persons: int, seed: int, end_date: dt.datetime | None, days: int) -> None:
-    """Write a realistic multi-source demo warehouse into the `raw` schema.
+def generate(
+    project: ProjectOptions, persons: int, seed: int, end_date: dt.datetime | None, days: int
+) -> None:
+    """Write a realistic multi-source demo warehouse into the `raw` schema of the target.
 
     Also writes the ground truth (which person owns each record, which noise was
     injected where) into `raw_truth`, which no model reads.
     """
     from onefold.generator import GeneratorConfig, generate_demo_data
-    from onefold.warehouse import connection
 
     config = GeneratorConfig(
         persons=persons,
@@ -71,44 +78,32 @@ def generate(target: str, persons: int, seed: int, end_date: dt.datetime | None,
         days=days,
     )
     started = time.perf_counter()
-    with connection(target) as warehouse:
+    with project.open() as (located, warehouse):
         report = generate_demo_data(warehouse, config)
     elapsed = time.perf_counter() - started
-    console.print(f"Generated {persons:,} persons (seed {seed}) into {target} in {elapsed:.1f}s")
+    console.print(
+        f"Generated {persons:,} persons (seed {seed}) into target {located.target.name} "
+        f"in {elapsed:.1f}s"
+    )
     for table, rows in report.row_counts.items():
         console.print(f"  raw.{table:<20} {rows:>10,} rows")
 
 
 @main.command()
-@target_option
-@click.option(
-    "--dbt-target-path",
-    type=click.Path(path_type=Path),
-    default=Path("target"),
-    show_default=True,
-    help="dbt's target directory (manifest and run results).",
-)
+@project_options
 @reports_errors
-def summary(target: str, dbt_target_path: Path) -> None:
+def summary(project: ProjectOptions) -> None:
     """Rows per source: raw, staged, quarantined (with reasons), deduplicated; segment
     sizes and activation rows; build time."""
     from rich.table import Table
 
-    from onefold.settings import ProjectSettings
-    from onefold.summary import (
-        build_timing,
-        count_sources,
-        load_manifest,
-        segment_counts,
-        staging_models,
-    )
-    from onefold.warehouse import connection
+    from onefold.summary import build_timing, count_sources, segment_counts, staging_models
 
-    models = staging_models(load_manifest(dbt_target_path))
-    with connection(target, read_only=True) as warehouse:
+    with project.open(read_only=True) as (located, warehouse):
+        models = staging_models(dict(located.manifest.document))
         counts = count_sources(warehouse, models)
-        segments = segment_counts(warehouse, ProjectSettings().layer_schema("marts"))
-    table = Table(title=f"Onefold staging on {target}")
+        segments = segment_counts(warehouse, located)
+    table = Table(title=f"Onefold staging on {located.target.name}")
     for column in ("source", "raw rows", "staged", "quarantined", "duplicates", "suppressed"):
         table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
     for row in counts:
@@ -149,7 +144,7 @@ def summary(target: str, dbt_target_path: Path) -> None:
             ", ".join(f"{d} {n:,}" for d, n in sorted(segment.activation_rows.items())) or "-",
         )
     console.print(segment_table)
-    timing = build_timing(dbt_target_path)
+    timing = build_timing(located.target_path)
     if timing:
         console.print(
             f"dbt build: {timing.passed} passed, {timing.failed} failed "
@@ -161,18 +156,17 @@ def summary(target: str, dbt_target_path: Path) -> None:
 
 
 @main.command()
-@target_option
+@project_options
 @json_option
 @reports_errors
-def evaluate(target: str, as_json: bool) -> None:
+def evaluate(project: ProjectOptions, as_json: bool) -> None:
     """Pairwise precision, recall and F1 of record -> customer against the ground truth."""
     import json
 
     from onefold.evaluate import evaluate as run_evaluation
-    from onefold.warehouse import connection
 
-    with connection(target, read_only=True) as warehouse:
-        result = run_evaluation(warehouse)
+    with project.open(read_only=True) as (located, warehouse):
+        result = run_evaluation(warehouse, located)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -198,11 +192,11 @@ def evaluate(target: str, as_json: bool) -> None:
 
 
 @main.command()
-@target_option
+@project_options
 @json_option
 @click.argument("value")
 @reports_errors
-def explain(target: str, as_json: bool, value: str) -> None:
+def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
     """Show a customer's records, identifiers and the links that joined them.
 
     VALUE is a customer_id or any identifier value (email, phone, user id, ...).
@@ -212,10 +206,9 @@ def explain(target: str, as_json: bool, value: str) -> None:
     from rich.tree import Tree
 
     from onefold.explain import explain as run_explain
-    from onefold.warehouse import connection
 
-    with connection(target, read_only=True) as warehouse:
-        result = run_explain(warehouse, value)
+    with project.open(read_only=True) as (located, warehouse):
+        result = run_explain(warehouse, value, located)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -247,7 +240,7 @@ def explain(target: str, as_json: bool, value: str) -> None:
 
 
 @main.command()
-@target_option
+@project_options
 @json_option
 @click.option(
     "--expectations",
@@ -271,7 +264,7 @@ def explain(target: str, as_json: bool, value: str) -> None:
 )
 @reports_errors
 def validate(
-    target: str,
+    project: ProjectOptions,
     as_json: bool,
     expectations_path: Path | None,
     now: dt.datetime | None,
@@ -291,7 +284,7 @@ def validate(
     from onefold.validation.report import group_rows
 
     report = run_validation(
-        target,
+        project.locate(),
         expectations_path=expectations_path,
         now=now.replace(tzinfo=dt.UTC) if now else None,
         tables=tables,

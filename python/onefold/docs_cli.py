@@ -29,9 +29,28 @@ HEADER = f"""# CLI reference
 
 `onefold` is installed with the Python package (`pip install -e .`, or `make demo`).
 Every command accepts `-h` / `--help`. Exit codes: 0 ok, 1 some records failed,
-2 bad usage or configuration. Connection settings come from the environment
-(`ONEFOLD_TARGET`, `ONEFOLD_DUCKDB_PATH`, `ONEFOLD_PG_*`; see
-[Adopting Onefold on your warehouse](adopting.md)).
+2 bad usage or configuration.
+
+Every command finds its warehouse and tables the way dbt does, so run it where you run
+dbt (details in [Adopting Onefold on your warehouse](adopting.md#the-command-line-follows-dbt)):
+
+- the dbt project: `--project-dir`, else `DBT_PROJECT_DIR`, else the nearest directory
+  from the working directory up that holds a `dbt_project.yml`;
+- the profile: `--profiles-dir`, else `DBT_PROFILES_DIR`, else the project directory
+  or the working directory when it holds a `profiles.yml`, else `~/.dbt`; the
+  project's `profile:` is rendered by dbt itself (`env_var()`, `DBT_ENV_SECRET_*`);
+- the target: `--target` (any target name of the profile), else `DBT_TARGET`, else the
+  profile's `target:`; DuckDB and PostgreSQL targets are supported;
+- the relations: Onefold's models are looked up by name in dbt's manifest,
+  `<target path>/manifest.json` (`--target-path`, else `DBT_TARGET_PATH`, else the
+  project's `target-path`), among the nodes of package `onefold`, so marts placed in
+  another schema or aliased are found where dbt built them. Run `dbt parse` (or
+  `dbt build`) first. Onefold's own state lives in `<target schema>_privacy` (erasure)
+  and `<target schema>_sync` (activation).
+
+Onefold's own `profiles.yml` reads `ONEFOLD_TARGET`, `ONEFOLD_DUCKDB_PATH`,
+`ONEFOLD_DBT_SCHEMA` and `ONEFOLD_PG_*`, so in this repository those variables keep
+choosing the warehouse.
 """
 
 

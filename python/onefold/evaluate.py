@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from onefold.errors import ConfigError
-from onefold.settings import ProjectSettings
+from onefold.project import DbtProject, locate
 from onefold.warehouse import Warehouse
 
 
@@ -67,15 +67,18 @@ def _bucket_sql(column: str) -> str:
     return "case " + " ".join(branches) + " end"
 
 
-def evaluate(warehouse: Warehouse, settings: ProjectSettings | None = None) -> Evaluation:
-    settings = settings or ProjectSettings()
-    truth = f"{settings.truth_schema}.record_owners"
-    records = f"{settings.layer_schema('marts')}.customer_records"
-    staged = f"{settings.layer_schema('intermediate')}.int_identity_source_records"
+def evaluate(warehouse: Warehouse, project: DbtProject | None = None) -> Evaluation:
+    """Score the identity marts against the generator's ground truth. `project` locates
+    the marts (default: the dbt project of the working directory, see onefold.project)."""
+    project = project or locate()
+    truth = f"{project.truth_schema}.record_owners"
+    record_relation = project.relation("customer_records")
+    staged_relation = project.relation("int_identity_source_records")
+    records, staged = str(record_relation), str(staged_relation)
     for schema, table in (
-        (settings.truth_schema, "record_owners"),
-        (settings.layer_schema("marts"), "customer_records"),
-        (settings.layer_schema("intermediate"), "int_identity_source_records"),
+        (project.truth_schema, "record_owners"),
+        (record_relation.schema, record_relation.identifier),
+        (staged_relation.schema, staged_relation.identifier),
     ):
         if not warehouse.table_exists(schema, table):
             raise ConfigError(

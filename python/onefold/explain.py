@@ -15,7 +15,7 @@ from typing import Any
 import phonenumbers
 
 from onefold.errors import OnefoldError
-from onefold.settings import ProjectSettings
+from onefold.project import DbtProject, locate
 from onefold.sql import placeholders
 from onefold.warehouse import Warehouse
 
@@ -100,13 +100,13 @@ def lookup_candidates(value: str) -> list[str]:
     return sorted(candidates | hashed)
 
 
-def find_customer(
-    warehouse: Warehouse, value: str, settings: ProjectSettings
-) -> tuple[str, str | None]:
+def find_customer(warehouse: Warehouse, value: str, project: DbtProject) -> tuple[str, str | None]:
     """The customer_id for a customer id or identifier value, and the identifier matched."""
-    marts = settings.layer_schema("marts")
+    records, identity_map, blocked_values = project.require(
+        warehouse, "customer_records", "identity_map", "identity_blocked_values"
+    )
     found = warehouse.query(
-        f"select distinct customer_id from {marts}.customer_records where customer_id = ?",
+        f"select distinct customer_id from {records} where customer_id = ?",
         [value.strip()],
     )
     if found:
@@ -114,14 +114,14 @@ def find_customer(
     candidates = lookup_candidates(value)
     rows = warehouse.query(
         f"select customer_id, identifier_type, normalized_value, match_key "
-        f"from {marts}.identity_map where normalized_value in ({placeholders(candidates)}) "
+        f"from {identity_map} where normalized_value in ({placeholders(candidates)}) "
         f"or match_key in ({placeholders(candidates)}) order by record_count desc",
         [*candidates, *candidates],
     )
     if rows:
         return str(rows[0][0]), f"{rows[0][1]}:{rows[0][2]}"
     blocked = warehouse.query(
-        f"select identifier_type, block_reason from {marts}.identity_blocked_values "
+        f"select identifier_type, block_reason from {blocked_values} "
         f"where normalized_value in ({placeholders(candidates)})",
         candidates,
     )
@@ -138,13 +138,17 @@ def find_customer(
 
 
 def explain(
-    warehouse: Warehouse, value: str, settings: ProjectSettings | None = None, max_links: int = 200
+    warehouse: Warehouse, value: str, project: DbtProject | None = None, max_links: int = 200
 ) -> Explanation:
-    settings = settings or ProjectSettings()
-    marts = settings.layer_schema("marts")
-    customer_id, matched = find_customer(warehouse, value, settings)
+    """Why `value`'s customer is one customer. `project` locates the marts (default: the
+    dbt project of the working directory, see onefold.project)."""
+    project = project or locate()
+    customer_records, identity_map, identity_edges = project.require(
+        warehouse, "customer_records", "identity_map", "identity_edges"
+    )
+    customer_id, matched = find_customer(warehouse, value, project)
     records = warehouse.query(
-        f"select source, count(*) from {marts}.customer_records where customer_id = ? "
+        f"select source, count(*) from {customer_records} where customer_id = ? "
         "group by source order by source",
         [customer_id],
     )
@@ -152,14 +156,14 @@ def explain(
         Identifier(str(t), str(v), str(k), int(n))
         for t, v, k, n in warehouse.query(
             f"select identifier_type, normalized_value, match_key, record_count "
-            f"from {marts}.identity_map where customer_id = ? "
+            f"from {identity_map} where customer_id = ? "
             "order by record_count desc, identifier_type, normalized_value",
             [customer_id],
         )
     ]
     edges = warehouse.query(
         f"select source, record_key, identifier_type, match_key, drop_rule "
-        f"from {marts}.identity_edges where customer_id = ? "
+        f"from {identity_edges} where customer_id = ? "
         "order by source, record_key, identifier_type, match_key",
         [customer_id],
     )

@@ -1,7 +1,10 @@
-"""Connection settings, read from the environment.
+"""Settings read from the environment.
 
-The same variables feed `profiles.yml`, so dbt and the Python package always talk to
-the same warehouse.
+The command line connects through the dbt profile's target (onefold.project), whose
+repo `profiles.yml` reads these same ONEFOLD_* variables; `DuckDBSettings` and
+`PostgresSettings` also carry a rendered target's connection, and
+`onefold.warehouse.connect(adapter_type)` reads them straight from the environment
+(tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -19,17 +22,16 @@ DEFAULT_DUCKDB_PATH = Path("warehouse/onefold.duckdb")
 
 
 class ProjectSettings(BaseSettings):
-    """`ONEFOLD_DBT_SCHEMA`: dbt's base schema; layers live in `<base>_staging`,
-    `<base>_intermediate` and `<base>_marts` (profiles.yml reads the same variable)."""
+    """`ONEFOLD_RAW_SCHEMA` / `ONEFOLD_TRUTH_SCHEMA`: where the demo generator writes its
+    raw tables and ground truth. `ONEFOLD_DBT_SCHEMA` is read by Onefold's own
+    profiles.yml (the target's schema); the package finds dbt's relations in the
+    manifest (onefold.project), never from this."""
 
     model_config = SettingsConfigDict(env_prefix="ONEFOLD_")
 
     dbt_schema: str = "onefold"
     raw_schema: str = "raw"
     truth_schema: str = "raw_truth"
-
-    def layer_schema(self, layer: str) -> str:
-        return f"{self.dbt_schema}_{layer}"
 
 
 class DuckDBSettings(BaseSettings):
@@ -38,6 +40,8 @@ class DuckDBSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEFOLD_DUCKDB_")
 
     path: Path = DEFAULT_DUCKDB_PATH
+    #: DuckDB settings applied at connect (a profile's `settings:`, e.g. TimeZone)
+    config: dict[str, str] = Field(default_factory=dict)
 
 
 class PostgresSettings(BaseSettings):

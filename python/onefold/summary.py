@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onefold.errors import ConfigError
 from onefold.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from onefold.project import DbtProject
 
 
 @dataclass(frozen=True)
@@ -157,18 +160,21 @@ class SegmentCounts:
     activation_rows: dict[str, int]
 
 
-def segment_counts(warehouse: Warehouse, marts_schema: str) -> list[SegmentCounts]:
+def segment_counts(warehouse: Warehouse, project: DbtProject) -> list[SegmentCounts]:
     """Members per segment and consented activation rows per destination."""
+    definitions, memberships, audiences = project.require(
+        warehouse, "segment_definitions", "segment_memberships", "activation_audiences"
+    )
     members = warehouse.query(
         f"select definitions.segment_name, count(memberships.customer_id) "
-        f"from {marts_schema}.segment_definitions as definitions "
-        f"left join {marts_schema}.segment_memberships as memberships "
+        f"from {definitions} as definitions "
+        f"left join {memberships} as memberships "
         "on definitions.segment_name = memberships.segment_name "
         "group by definitions.segment_name order by definitions.segment_name"
     )
     activation: dict[str, dict[str, int]] = {}
     for segment, destination, rows in warehouse.query(
-        f"select segment_name, destination_name, count(*) from {marts_schema}.activation_audiences "
+        f"select segment_name, destination_name, count(*) from {audiences} "
         "group by segment_name, destination_name"
     ):
         activation.setdefault(str(segment), {})[str(destination)] = int(rows)

@@ -16,10 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from onefold.errors import ConfigError
-from onefold.settings import TARGETS, PostgresSettings, ProjectSettings
+from onefold.project import DbtProject, locate
 from onefold.validation.report import Outcome, ValidationReport
-from onefold.validation.spec import ExpectationsFile, TableSpec, load_expectations
-from onefold.warehouse import Warehouse, connection, quote_ident
+from onefold.validation.spec import ExpectationsFile, TableRef, TableSpec, load_expectations
+from onefold.warehouse import Warehouse, quote_ident
+
+#: (schema, table) of each declared table, by its key
+Located = dict[str, tuple[str, str]]
 
 __all__ = [
     "DEFAULT_EXPECTATIONS",
@@ -43,35 +46,35 @@ def default_expectations_path() -> Path:
 
 
 def run_validation(
-    target: str,
+    project: DbtProject | None = None,
     expectations_path: Path | None = None,
     now: dt.datetime | None = None,
     tables: Sequence[str] = (),
     examples: int = 3,
-    project: ProjectSettings | None = None,
 ) -> ValidationReport:
-    """Validate the declared tables on `target` (`duckdb` or `postgres`).
+    """Validate the declared tables on the dbt project's target (default: the project of
+    the working directory, see onefold.project); dbt models are found in its manifest.
 
     `now` is the reference time for freshness (default: the current time; a naive value is
     UTC). `tables` limits the run to some declared tables (`marts.customer_records`).
     Raises ConfigError (exit 2) for a bad file or a declared table or column that does not
     exist; failed expectations are in the report, not raised.
     """
-    if target not in TARGETS:
-        raise ConfigError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
+    project = project or locate()
+    target = project.target.type
     started = time.perf_counter()
     path = expectations_path or default_expectations_path()
     declared = load_expectations(path)
     selected = _select(declared, tables)
-    project = project or ProjectSettings()
     reference = _utc(now) if now is not None else dt.datetime.now(dt.UTC)
 
     from onefold.validation.gx_session import GXSession, prepare_checks
 
     outcomes: list[Outcome] = []
-    with connection(target, read_only=True) as warehouse:
-        column_types = _inspect(warehouse, selected, project, path)
-        row_counts = _relative_row_counts(warehouse, selected, project, path)
+    located = _locate(project, selected, path)
+    with project.connection(read_only=True) as warehouse:
+        column_types = _inspect(warehouse, selected, located, path)
+        row_counts = _relative_row_counts(warehouse, selected, located, path)
         try:
             prepared = {
                 spec.table.key: prepare_checks(
@@ -81,21 +84,23 @@ def run_validation(
             }
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
-        session = GXSession(target, reference, PostgresSettings() if target == "postgres" else None)
+        session = GXSession(target, reference, project.target.postgres)
         try:
             for spec in selected:
-                schema = spec.table.schema(project)
+                schema, table = located[spec.table.key]
                 frame = None
                 if target == "duckdb":
-                    frame = warehouse.query_df(_select_statement(spec, schema))
+                    frame = warehouse.query_df(_select_statement(spec, schema, table))
                 outcomes.extend(
-                    session.validate_table(spec, schema, prepared[spec.table.key], examples, frame)
+                    session.validate_table(
+                        spec, schema, prepared[spec.table.key], examples, frame, table
+                    )
                 )
                 del frame
         finally:
             session.close()
     return ValidationReport(
-        target=target,
+        target=project.target.name,
         expectations_path=str(path),
         now=reference,
         tables=tuple(spec.table.key for spec in selected),
@@ -114,27 +119,47 @@ def _select(declared: ExpectationsFile, tables: Sequence[str]) -> list[TableSpec
     return [declared.table(key) for key in dict.fromkeys(tables)]
 
 
+def _locate(project: DbtProject, specs: Sequence[TableSpec], path: Path) -> Located:
+    """Where each declared table (and each `relative_to` table) is; every model the dbt
+    manifest lacks in one ConfigError."""
+    refs: dict[str, TableRef] = {}
+    for spec in specs:
+        refs[spec.table.key] = spec.table
+        for check in spec.checks:
+            if check.relative_to is not None:
+                refs[check.relative_to.key] = check.relative_to
+    located: Located = {}
+    problems: list[str] = []
+    for key, ref in refs.items():
+        try:
+            located[key] = ref.locate(project)
+        except ConfigError as exc:
+            problems.append(f"{key}: {exc}")
+    if problems:
+        raise ConfigError(f"{path} does not match the dbt project:\n  " + "\n  ".join(problems))
+    return located
+
+
 def _inspect(
-    warehouse: Warehouse, specs: Sequence[TableSpec], project: ProjectSettings, path: Path
+    warehouse: Warehouse, specs: Sequence[TableSpec], located: Located, path: Path
 ) -> dict[str, dict[str, str]]:
     """Column name -> data type per declared table; every missing table and column in one
     ConfigError."""
     problems: list[str] = []
     found: dict[str, dict[str, str]] = {}
     for spec in specs:
-        schema = spec.table.schema(project)
+        schema, table = located[spec.table.key]
         rows = warehouse.query(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, spec.table.name],
+            [schema, table],
         )
         types = {str(name): str(kind) for name, kind in rows}
         found[spec.table.key] = types
         if not types:
             problems.append(
-                f"{spec.table.key}: table {schema}.{spec.table.name} does not exist on "
-                f"{warehouse.target} (run `dbt build`, or check ONEFOLD_DBT_SCHEMA and the "
-                "table name)"
+                f"{spec.table.key}: table {schema}.{table} does not exist on "
+                f"{warehouse.target} (run `dbt build`, or check the table name)"
             )
             continue
         wanted = [(c, check.where) for check in spec.checks for c in check.columns]
@@ -143,7 +168,7 @@ def _inspect(
         for column, where in wanted:
             if column not in types:
                 problems.append(
-                    f"{where}: column {column!r} is not in {schema}.{spec.table.name} "
+                    f"{where}: column {column!r} is not in {schema}.{table} "
                     f"(columns: {', '.join(types)})"
                 )
     if problems:
@@ -153,7 +178,7 @@ def _inspect(
 
 
 def _relative_row_counts(
-    warehouse: Warehouse, specs: Sequence[TableSpec], project: ProjectSettings, path: Path
+    warehouse: Warehouse, specs: Sequence[TableSpec], located: Located, path: Path
 ) -> dict[str, int]:
     counts: dict[str, int] = {}
     for spec in specs:
@@ -161,18 +186,17 @@ def _relative_row_counts(
             other = check.relative_to
             if other is None or other.key in counts:
                 continue
-            schema = other.schema(project)
-            if not warehouse.table_exists(schema, other.name):
+            schema, table = located[other.key]
+            if not warehouse.table_exists(schema, table):
                 raise ConfigError(
-                    f"{path}: {check.where}: `relative_to` table {schema}.{other.name} does "
-                    "not exist"
+                    f"{path}: {check.where}: `relative_to` table {schema}.{table} does not exist"
                 )
-            statement = f"select count(*) from {quote_ident(schema)}.{quote_ident(other.name)}"
+            statement = f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"
             counts[other.key] = int(warehouse.query(statement)[0][0])
     return counts
 
 
-def _select_statement(spec: TableSpec, schema: str) -> str:
+def _select_statement(spec: TableSpec, schema: str, table: str) -> str:
     """Only the columns the checks read (all of them when a raw `gx` check may read any).
     A table checked only for its row count is read as one constant column."""
     columns = spec.columns_needed()
@@ -182,4 +206,4 @@ def _select_statement(spec: TableSpec, schema: str) -> str:
         projection = ", ".join(quote_ident(c) for c in columns)
     else:
         projection = "1 as _onefold_row"
-    return f"select {projection} from {quote_ident(schema)}.{quote_ident(spec.table.name)}"
+    return f"select {projection} from {quote_ident(schema)}.{quote_ident(table)}"

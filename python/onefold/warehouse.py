@@ -10,7 +10,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -24,6 +24,9 @@ from onefold.erasure.session_salt import (
 )
 from onefold.errors import ConfigError, WarehouseError
 from onefold.settings import TARGETS, DuckDBSettings, PostgresSettings, Target
+
+if TYPE_CHECKING:
+    from onefold.project import Target as Target_
 
 
 class Warehouse(Protocol):
@@ -66,7 +69,8 @@ class DuckDBWarehouse:
         if read_only and not path.exists():
             raise ConfigError(
                 f"DuckDB file {path} does not exist: run `onefold generate` and `dbt build` "
-                "first, or set ONEFOLD_DUCKDB_PATH."
+                "first, or check the target's path in profiles.yml (Onefold's own reads "
+                "ONEFOLD_DUCKDB_PATH)."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -81,6 +85,11 @@ class DuckDBWarehouse:
                 f"cannot open DuckDB file {path}: {exc}. Only one process may write it at a "
                 "time; wait for the running dbt or onefold command to finish."
             ) from exc
+        # The profile's `settings:` (after connecting: some need an extension DuckDB
+        # loads on first use, which a connect-time config cannot), then UTC regardless.
+        for name, value in self.settings.config.items():
+            literal = "'" + str(value).replace("'", "''") + "'"
+            self.connection.execute(f"set {quote_ident(name)} = {literal}")
         self.connection.execute("set TimeZone = 'UTC'")
         # Staging views screen erased people with the salt once the suppression list is
         # not empty; a reader of staging needs it like dbt does.
@@ -166,7 +175,8 @@ class PostgresWarehouse:
             s = self.settings
             raise WarehouseError(
                 f"cannot connect to PostgreSQL at {s.host}:{s.port} database {s.database!r} "
-                f"as {s.user!r}: {str(exc).strip()}. Check the ONEFOLD_PG_* variables."
+                f"as {s.user!r}: {str(exc).strip()}. Check the target in profiles.yml "
+                "(Onefold's own reads the ONEFOLD_PG_* variables)."
             ) from exc
         self.connection.autocommit = True
         with self.connection.cursor() as cursor:
@@ -287,8 +297,21 @@ def _pg_statement(statement: str, params: Sequence[Any] | None) -> tuple[str, Se
     return statement.replace("%", "%%").replace("?", "%s"), params
 
 
+def connect_target(target: Target_, read_only: bool = False) -> Warehouse:
+    """Open the warehouse of a dbt profile's target (onefold.project.Target)."""
+    if target.type == "duckdb":
+        return DuckDBWarehouse(target.duckdb, read_only=read_only)
+    if target.type == "postgres":
+        return PostgresWarehouse(target.postgres)
+    raise ConfigError(
+        f"target {target.name!r} has adapter type {target.type!r}: choose one of "
+        f"{', '.join(TARGETS)}"
+    )
+
+
 def connect(target: str, read_only: bool = False) -> Warehouse:
-    """Open the warehouse named by `target` using the environment's settings."""
+    """Open the warehouse of adapter type `target` using the environment's ONEFOLD_*
+    settings (tests and benchmarks; the command line goes through the dbt profile)."""
     if target == "duckdb":
         return DuckDBWarehouse(read_only=read_only)
     if target == "postgres":

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.project import DbtProject
 from onefold.summary import count_sources, load_manifest, staging_models
-from onefold.testing.dbt import environment, run_dbt
+from onefold.testing.dbt import environment, locate_project, locations, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
 from onefold.warehouse import Warehouse
@@ -35,8 +36,13 @@ class Built:
     def connect(self) -> Warehouse:
         return connect_with(self.env)
 
+    def project(self) -> DbtProject:
+        return locate_project(self.env, self.target_path)
+
 
 def _build(target: str, env: dict[str, str], target_path: Path) -> Built:
+    # The CLI finds the demo project and this build's manifest as dbt would.
+    env = {**env, **locations(target_path)}
     built = Built(target, env, target_path)
     warehouse = built.connect()
     try:
@@ -185,7 +191,7 @@ def test_identity_quality_is_sane_on_both_targets(built: Built) -> None:
 
     warehouse = built.connect()
     try:
-        result = evaluate(warehouse)
+        result = evaluate(warehouse, built.project())
     finally:
         warehouse.close()
     assert result.records_evaluated > 10_000
@@ -217,7 +223,7 @@ def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path)
     )
     warehouse = connect_with(env)
     try:
-        result = evaluate(warehouse)
+        result = evaluate(warehouse, locate_project(env, tmp_path / "target"))
     finally:
         warehouse.close()
     assert result.precision >= 0.99, result
@@ -236,8 +242,9 @@ def test_explain_connects_every_identifier_of_a_customer(built: Built) -> None:
             "having count(case when identifier_type = 'email' then 1 end) > 0 "
             "order by count(*) desc, customer_id limit 1"
         )[0]
-        by_customer = explain(warehouse, str(customer_id))
-        by_email = explain(warehouse, str(email).upper())
+        project = built.project()
+        by_customer = explain(warehouse, str(customer_id), project)
+        by_email = explain(warehouse, str(email).upper(), project)
     finally:
         warehouse.close()
     assert by_email.customer_id == by_customer.customer_id == customer_id

@@ -16,7 +16,8 @@ from onefold.erasure.config import (
     relation_parts,
 )
 from onefold.errors import ConfigError
-from onefold.settings import DuckDBSettings, ProjectSettings
+from onefold.settings import DuckDBSettings
+from onefold.testing.manifest import fake_project
 from onefold.warehouse import DuckDBWarehouse
 
 
@@ -87,7 +88,7 @@ def test_load_config_reads_relations_in_the_file_it_opened(tmp_path: Path) -> No
     renamed = built.rename(tmp_path / "renamed.duckdb")
     warehouse = DuckDBWarehouse(DuckDBSettings(path=renamed), read_only=True)
     try:
-        config = load_config(warehouse, ProjectSettings(dbt_schema="onefold"))
+        config = load_config(warehouse, fake_project([], schema="onefold"))
         relation = config.sources["contacts"].relation
         assert relation == '"renamed"."raw"."contacts"'
         assert warehouse.query(f"select contact_id from {relation}") == [("c1",)]
@@ -119,13 +120,13 @@ def test_check_relations_names_a_view_and_a_missing_table_before_anything_runs(
         warehouse.execute("create schema raw")
         warehouse.execute("create table raw.contacts (contact_id varchar)")
         warehouse.execute("create view raw.contacts_view as select * from raw.contacts")
-        base = parse_config(_document('"onefold"."raw"."contacts"'), ProjectSettings())
+        base = parse_config(_document('"onefold"."raw"."contacts"'), None)
         check_relations(warehouse, base)  # a base table: fine
         for relation, what in (
             ('"onefold"."raw"."contacts_view"', "is a view"),
             ("raw.nowhere", "does not exist"),
         ):
-            config = parse_config(_document(relation), ProjectSettings())
+            config = parse_config(_document(relation), None)
             with pytest.raises(ConfigError) as raised:
                 check_relations(warehouse, config)
             message = str(raised.value)

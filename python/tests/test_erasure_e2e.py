@@ -34,7 +34,7 @@ from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.summary import count_sources, load_manifest, staging_models
-from onefold.testing.dbt import environment, project_args
+from onefold.testing.dbt import environment, locations, project_args
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
@@ -279,6 +279,8 @@ def world(
         SALT_ENV: SALT,
         WEBHOOK_SECRET_ENV: WEBHOOK_SECRET,
         "ONEFOLD_TARGET": request.param,
+        # `onefold` finds the demo project and this build's manifest as dbt would.
+        **locations(root / "target"),
     }
     server: PostgresServer | None = None
     if request.param == "duckdb":

@@ -28,7 +28,7 @@ from click.testing import CliRunner
 from onefold.erasure.cli import erase
 from onefold.erasure.session_salt import POSTGRES_SETTING, SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.testing.dbt import environment, project_args
+from onefold.testing.dbt import environment, locations, project_args
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
@@ -100,7 +100,7 @@ def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
     root = tmp_path_factory.mktemp(f"erasure-intake-{request.param}")
-    env = {SALT_ENV: SALT, "ONEFOLD_TARGET": request.param}
+    env = {SALT_ENV: SALT, "ONEFOLD_TARGET": request.param, **locations(root / "target")}
     if request.param == "duckdb":
         env["ONEFOLD_DUCKDB_PATH"] = str(root / "onefold.duckdb")
     else:

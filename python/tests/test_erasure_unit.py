@@ -29,7 +29,7 @@ from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.suppression import suppression_entries
 from onefold.erasure.verify import keys_query, load_hashes, scan_table
 from onefold.errors import ConfigError
-from onefold.settings import ProjectSettings
+from onefold.testing.manifest import fake_project
 from onefold.warehouse import DuckDBWarehouse
 
 DOCUMENT = {
@@ -89,7 +89,7 @@ DOCUMENT = {
 
 @pytest.fixture
 def config() -> ErasureConfig:
-    return parse_config(DOCUMENT, ProjectSettings())
+    return parse_config(DOCUMENT, fake_project([]))
 
 
 def sha(text: str) -> str:
@@ -102,7 +102,7 @@ def test_config_snapshot_parses(config: ErasureConfig) -> None:
     assert source.identifiers[0].identifier_type == "email"
     assert config.function("suppression_hash") == "p.suppression_hash"
     with pytest.raises(ConfigError, match="version"):
-        parse_config({**DOCUMENT, "version": 99}, ProjectSettings())
+        parse_config({**DOCUMENT, "version": 99}, fake_project([]))
 
 
 @pytest.mark.parametrize(
@@ -336,7 +336,7 @@ def test_the_residual_scan_finds_raw_normalized_hashed_and_embedded_values(
 
 
 def test_postgres_scan_sql_renders(config: ErasureConfig) -> None:
-    postgres = parse_config({**DOCUMENT, "target_type": "postgres"}, ProjectSettings())
+    postgres = parse_config({**DOCUMENT, "target_type": "postgres"}, fake_project([]))
     sql = keys_query(postgres, "s", "t", ["a"])
     assert "regexp_split_to_array" in sql and "regexp_matches" in sql
 

@@ -18,7 +18,7 @@ import pytest
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.sync import run_sync
 from onefold.sync.config import SyncConfig, parse_sync
-from onefold.testing.dbt import DbtFailure, environment, run_dbt
+from onefold.testing.dbt import DbtFailure, environment, locate_project, run_dbt
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.sync import SECRET, SECRET_ENV
 from onefold.testing.warehouse import connect_with
@@ -59,8 +59,9 @@ class Scenario:
         assert self.receiver is not None
         warehouse = self.connect()
         try:
+            project = locate_project(self.env, self.target_path)
             with environment({**self.env, SECRET_ENV: SECRET}):
-                result = run_sync(warehouse, _loyalists_sync(self.receiver.url))
+                result = run_sync(warehouse, _loyalists_sync(self.receiver.url), project=project)
         finally:
             warehouse.close()
         assert result.exit_code == 0, result.as_dict()

@@ -295,6 +295,15 @@ def test_model_columns_are_checked_before_anything_runs(
     with pytest.raises(ConfigError, match=r"purposes: consent is checked per customer"):
         run_sync(world.warehouse, webhook_sync(hook.url))
     missing = webhook_sync(hook.url, model="no_such_model")
-    with pytest.raises(ConfigError, match=r"model: relation \S+\.no_such_model not found"):
+    with pytest.raises(
+        ConfigError, match=r"model: model 'no_such_model' is not in the dbt manifest"
+    ):
         run_sync(world.warehouse, missing)
+    # in the manifest (members' schema), not built
+    unbuilt = webhook_sync(hook.url, model="customers")
+    with pytest.raises(ConfigError, match=r"model: relation \S+\.customers not found"):
+        run_sync(world.warehouse, unbuilt)
+    qualified = webhook_sync(hook.url, model=f"{world.marts}.no_such_model")
+    with pytest.raises(ConfigError, match=r"model: relation \S+\.no_such_model not found"):
+        run_sync(world.warehouse, qualified)
     assert hook.requests == 0

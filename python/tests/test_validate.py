@@ -26,7 +26,8 @@ from click.testing import CliRunner, Result
 from onefold import cli as cli_module
 from onefold.cli import main
 from onefold.errors import ConfigError
-from onefold.testing.dbt import PACKAGE_DIR, environment, run_dbt
+from onefold.testing.dbt import PACKAGE_DIR, environment, locations, run_dbt
+from onefold.testing.manifest import manifest_node, write_manifest
 from onefold.testing.postgres import PostgresServer, create_database, free_port
 from onefold.testing.warehouse import connect_with
 from onefold.validation.report import format_examples
@@ -248,17 +249,26 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     finally:
         warehouse.close()
     run_dbt(BUILD_ARGS, env, root / "target")
-    return Built(request.param, env)
+    return Built(request.param, {**env, **locations(root / "target")})
 
 
-BROKEN_BASE = "onefold_broken"  # ONEFOLD_DBT_SCHEMA for the damaged copies
+BROKEN_BASE = "onefold_broken"  # the damaged copies live in <base>_marts
 BROKEN_TABLES = ("customer_records", "identity_map", "identity_changes")
 
 
 @pytest.fixture(scope="module")
-def broken(built: Built) -> Iterator[Built]:
-    """Copies of three marts under another base schema, each broken in one known way."""
+def broken(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """Copies of three marts in another schema, each broken in one known way; a copy of
+    the manifest says the models are there (validate finds tables only through it)."""
     schema = f"{BROKEN_BASE}_marts"
+    manifest = json.loads(
+        (Path(built.env["DBT_TARGET_PATH"]) / "manifest.json").read_text(encoding="utf-8")
+    )
+    for node in manifest["nodes"].values():  # every mart: the others are missing there
+        if node["package_name"] == "onefold" and node["schema"] == "onefold_marts":
+            node["schema"] = schema
+    target_path = tmp_path_factory.mktemp("broken-target")
+    (target_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     built.execute(
         f"drop schema if exists {schema} cascade",
         f"create schema {schema}",
@@ -282,7 +292,7 @@ def broken(built: Built) -> Iterator[Built]:
         f"{schema}.identity_map where identifier_type = 'email' order by match_key "
         "limit 2 offset 5)",
     )
-    yield Built(built.target, {**built.env, "ONEFOLD_DBT_SCHEMA": BROKEN_BASE})
+    yield Built(built.target, {**built.env, "DBT_TARGET_PATH": str(target_path)})
     built.execute(f"drop schema if exists {schema} cascade")
 
 
@@ -429,8 +439,15 @@ def test_duckdb_cli_stays_offline_and_writes_no_files(tmp_path: Path) -> None:
             "timestamp '2026-11-01 10:00:00' as created_at, 'a@b.test' as email "
             "from range(5) t(i)"
         )
+    # The dbt project (the package itself) and a manifest naming where the model is.
+    write_manifest(
+        source / "target",
+        [manifest_node("stg_shop__orders", "onefold_staging", path="staging/shop/x.sql")],
+    )
     env = {
         **os.environ,
+        **locations(source / "target", PACKAGE_DIR),
+        "ONEFOLD_TARGET": "duckdb",
         "ONEFOLD_DUCKDB_PATH": str(path),
         "GX_ANALYTICS_ENABLED": "true",  # the command must switch it off itself
         "COLUMNS": "200",

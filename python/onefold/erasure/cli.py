@@ -20,14 +20,23 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from onefold.cli_common import console, json_option, reports_errors, target_option
+from onefold.cli_common import (
+    ProjectOptions,
+    console,
+    json_option,
+    project_options,
+    reports_errors,
+)
 from onefold.errors import ConfigError
+
+if TYPE_CHECKING:
+    from onefold.project import DbtProject
 
 #: test hook: SIGKILL this process after that many journaled steps (crash-recovery test)
 CRASH_AFTER_ENV = "ONEFOLD_ERASURE_TEST_CRASH_AFTER_STEPS"
@@ -55,7 +64,7 @@ def _crash_hook() -> Callable[[int], None] | None:
 
 
 @click.command("erase")
-@target_option
+@project_options
 @click.option("--email", "emails", multiple=True, help="An email address of the person.")
 @click.option("--phone", "phones", multiple=True, help="A phone number (E.164 best).")
 @click.option("--customer-id", "customer_ids", multiple=True, help="A Onefold customer_id (cus_…).")
@@ -87,14 +96,15 @@ def _crash_hook() -> Callable[[int], None] | None:
     "syncs_path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="The syncs file destinations are built from [ONEFOLD_SYNCS_FILE or syncs.yml].",
+    help="The syncs file destinations are built from [default: ONEFOLD_SYNCS_FILE, else "
+    "syncs.yml in the working directory, else in the dbt project].",
 )
 @click.option("--show-values", is_flag=True, help="Print identifier values unmasked.")
 @click.option("--sql/--no-sql", "show_sql", default=True, help="Print every statement.")
 @json_option
 @reports_errors
 def erase(
-    target: str,
+    project: ProjectOptions,
     emails: tuple[str, ...],
     phones: tuple[str, ...],
     customer_ids: tuple[str, ...],
@@ -127,14 +137,15 @@ def erase(
         raise ConfigError("use --verify or --receipt alone (without identifiers or --execute).")
     if sweep and named:
         raise ConfigError("--sweep covers every erased person: give it no identifiers.")
+    located = project.locate()
     if verify_id:
-        sys.exit(_verify(target, verify_id, as_json))
+        sys.exit(_verify(located, verify_id, as_json))
     if receipt_id:
-        _receipt(target, receipt_id, as_json)
+        _receipt(located, receipt_id, as_json)
         return
     sys.exit(
         _erase(
-            target,
+            located,
             named,
             regulation,
             received_at.replace(tzinfo=None) if received_at else None,
@@ -149,18 +160,17 @@ def erase(
     )
 
 
-def _connect(target: str, salted: bool, read_only: bool = False) -> Any:
+def _connect(project: DbtProject, salted: bool, read_only: bool = False) -> Any:
     from onefold.erasure.salt import connect_salted, load_salt
-    from onefold.warehouse import connect
 
     salt = load_salt(required=salted)
     if salt is not None:
-        return connect_salted(target, salt, read_only=read_only), salt
-    return connect(target, read_only=read_only), None
+        return connect_salted(project.target, salt, read_only=read_only), salt
+    return project.connect(read_only=read_only), None
 
 
 def _erase(
-    target: str,
+    project: DbtProject,
     named: Sequence[tuple[str, str]],
     regulation: str,
     received_at: dt.datetime | None,
@@ -177,6 +187,7 @@ def _erase(
     from onefold.erasure.reclaim import reclaim
     from onefold.erasure.requests import (
         INTAKE_SOURCE,
+        QUARANTINE_MODEL,
         check_cli_request_id,
         cli_request,
         pending_requests,
@@ -185,9 +196,9 @@ def _erase(
     from onefold.erasure.store import REJECTED
 
     # A dry run opens DuckDB read-only: it cannot change anything, by construction.
-    warehouse, salt = _connect(target, salted=execute or sweep, read_only=not execute)
+    warehouse, salt = _connect(project, salted=execute or sweep, read_only=not execute)
     try:
-        config = load_config(warehouse)
+        config = load_config(warehouse, project)
         if execute:
             _lock(warehouse)
         eraser = Eraser(
@@ -214,7 +225,7 @@ def _erase(
                     rejected.request_id,
                     INTAKE_SOURCE,
                     REJECTED,
-                    rejected.message(config.schema("staging")),
+                    rejected.message(str(config.relation(QUARANTINE_MODEL))),
                     regulation=rejected.regulation,
                 )
                 for rejected in rejected_intake_requests(warehouse, config)
@@ -334,13 +345,13 @@ def _print_outcome(outcome: Any, show_values: bool, show_sql: bool) -> None:
         )
 
 
-def _verify(target: str, request_id: str, as_json: bool) -> int:
+def _verify(project: DbtProject, request_id: str, as_json: bool) -> int:
     from onefold.erasure.config import load_config
     from onefold.erasure.verify import verify
 
-    warehouse, salt = _connect(target, salted=True)
+    warehouse, salt = _connect(project, salted=True)
     try:
-        result = verify(warehouse, load_config(warehouse), request_id, salt=salt)
+        result = verify(warehouse, load_config(warehouse, project), request_id, salt=salt)
     finally:
         warehouse.close()
     if as_json:
@@ -366,12 +377,12 @@ def _verify(target: str, request_id: str, as_json: bool) -> int:
     return 0 if result.clean else 1
 
 
-def _receipt(target: str, request_id: str, as_json: bool) -> None:
+def _receipt(project: DbtProject, request_id: str, as_json: bool) -> None:
     from onefold.erasure.receipts import receipt_document
 
-    warehouse, _ = _connect(target, salted=False, read_only=True)
+    warehouse, _ = _connect(project, salted=False, read_only=True)
     try:
-        document = receipt_document(warehouse, request_id)
+        document = receipt_document(warehouse, request_id, project)
     finally:
         warehouse.close()
     if as_json:

@@ -3,11 +3,13 @@
 The on-run-start hook `create_erasure_objects` writes a snapshot of the erasure
 declarations (`meta.onefold.erasure` of every source table and model that reads a
 physical table) and the vars (identifier types, deadlines) into
-`<base>_privacy.erasure_config`, with the relation each declaration deletes from (fully
-rendered: the source, what an input var points at, an adapter's physical tables) and
-the SQL that extracts and normalizes each identifier already rendered for the target.
-Python reads that instead of re-implementing the normalization or re-reading the
-project's YAML, so erase, verify and staging always agree, `--vars` overrides included.
+`<target schema>_privacy.erasure_config`, with the relation each declaration deletes
+from (fully rendered: the source, what an input var points at, an adapter's physical
+tables) and the SQL that extracts and normalizes each identifier already rendered for
+the target. Python reads that instead of re-implementing the normalization or re-reading
+the project's YAML, so erase, verify and staging always agree, `--vars` overrides
+included. Onefold's models (marts, staging tables) are found in dbt's manifest through
+the `DbtProject` the config carries.
 
 Before an erasure changes anything, `check_relations` makes sure every relation it
 would delete from or update is a base table of the warehouse (a view cannot be: its
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from onefold.errors import ConfigError
-from onefold.settings import ProjectSettings
+from onefold.project import DbtProject, Relation, locate
 from onefold.warehouse import Warehouse
 
 CONFIG_VERSION = 3
@@ -90,13 +92,30 @@ class ErasureConfig:
     suppression_list_limit: int
     sources: dict[str, SourceConfig]
     staging_tables: tuple[StagingTable, ...] = ()
-    project: ProjectSettings = field(default_factory=ProjectSettings)
+    #: where dbt built Onefold's models (its manifest) and the target's schemas
+    project: DbtProject | None = None
     #: declarations whose rows reach staging through a dbt-built node that declares the
     #: physical tables itself (an adapter): name -> (declared in, served by)
     served: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def schema(self, layer: str) -> str:
-        return self.project.layer_schema(layer)
+    @property
+    def dbt(self) -> DbtProject:
+        if self.project is None:
+            raise ConfigError("this erasure configuration was loaded without a dbt project.")
+        return self.project
+
+    def relation(self, model: str) -> Relation:
+        """Onefold's model `model` as dbt built it (ConfigError if the manifest lacks it)."""
+        return self.dbt.relation(model)
+
+    def existing(self, warehouse: Warehouse, model: str) -> Relation | None:
+        """Onefold's model `model` when the manifest has it and it is built, else None."""
+        return self.dbt.exists(warehouse, model)
+
+    @property
+    def sync_schema(self) -> str:
+        """`<target schema>_sync`: the sync state `onefold sync` keeps."""
+        return self.dbt.sync_schema
 
     def privacy_table(self, table: str) -> str:
         return f"{self.privacy_schema}.{table}"
@@ -129,7 +148,7 @@ def _source(name: str, raw: dict[str, Any]) -> SourceConfig:
     )
 
 
-def parse_config(document: dict[str, Any], project: ProjectSettings) -> ErasureConfig:
+def parse_config(document: dict[str, Any], project: DbtProject | None) -> ErasureConfig:
     if document.get("version") != CONFIG_VERSION:
         raise ConfigError(
             f"erasure configuration version {document.get('version')!r} is not "
@@ -167,10 +186,11 @@ def parse_config(document: dict[str, Any], project: ProjectSettings) -> ErasureC
     )
 
 
-def load_config(warehouse: Warehouse, project: ProjectSettings | None = None) -> ErasureConfig:
-    """The snapshot the last `dbt build` wrote; ConfigError when there is none."""
-    project = project or ProjectSettings()
-    schema = project.layer_schema("privacy")
+def load_config(warehouse: Warehouse, project: DbtProject | None = None) -> ErasureConfig:
+    """The snapshot the last `dbt build` wrote in the privacy schema of `project`'s target
+    (default: the dbt project of the working directory); ConfigError when there is none."""
+    project = project or locate()
+    schema = project.privacy_schema
     if not warehouse.table_exists(schema, "erasure_config"):
         raise ConfigError(
             f"no erasure configuration in {schema}.erasure_config: run `dbt build` first "

@@ -508,7 +508,7 @@ class Eraser:
 
         run_step(self._suppress_statement(request_id, salt), self._refresh_suppression_macros)
         if sync_records and self._sync_table_exists(
-            f"{self.config.schema('sync')}.{SYNC_STATE_TABLE}"
+            f"{self.config.sync_schema}.{SYNC_STATE_TABLE}"
         ):
             run_step(self._sync_mark_statement())
         raw = plan.raw_statements(self.config)
@@ -599,7 +599,7 @@ class Eraser:
         )
 
     def _sync_mark_statement(self) -> plan.Statement:
-        schema = self.config.schema("sync")
+        schema = self.config.sync_schema
         state = relation(schema, SYNC_STATE_TABLE)
         predicate = (
             f"(erasure_row.customer_id in {plan.keys(plan.CUSTOMER)} or exists ("
@@ -625,7 +625,8 @@ class Eraser:
         if not groups:
             return []
         statuses = self.store.destination_statuses(request_id)
-        syncs, problem = load_sync_configs(self.syncs_path)
+        project_dir = self.config.project.project_dir if self.config.project else None
+        syncs, problem = load_sync_configs(self.syncs_path, project_dir)
         results = []
         for (sync_name, destination_name), records in groups.items():
             previous = statuses.get((sync_name, destination_name))

@@ -202,15 +202,20 @@ def base_table_schemas(warehouse: Warehouse) -> list[str]:
 
 
 def derived_schemas(warehouse: Warehouse, config: ErasureConfig) -> list[str]:
-    """Onefold's own schemas whose tables erasure cleans: `<base>_*` but staging (views
-    over raw), reference (seeds), privacy (its own state) and sync (after destinations)."""
-    skipped = {config.schema(layer) for layer in ("staging", "reference", "sync")}
-    skipped.add(config.privacy_schema)
-    prefix = f"{config.project.dbt_schema}_"
+    """Onefold's own schemas whose tables erasure cleans: where dbt built Onefold's models
+    outside staging (views over raw; its tables are config.staging_tables), as the
+    manifest says, but not privacy (its own state), sync (after destinations), or a
+    schema that holds only seeds (reference data)."""
+    built = {
+        r.schema
+        for r in config.dbt.manifest.onefold_relations()
+        if r.resource_type == "model" and r.layer != "staging"
+    }
+    skipped = {config.privacy_schema, config.sync_schema}
     return [
         schema
         for schema in base_table_schemas(warehouse)
-        if schema.startswith(prefix) and schema not in skipped
+        if schema in built and schema not in skipped
     ]
 
 
@@ -223,10 +228,14 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
     staging = {table.schema for table in config.staging_tables}
     tables = catalog(warehouse, sorted(set(derived) | staging))
     statements = staging_statements(config, tables)
+    # keep_derived names models; a model's table may be aliased.
+    models = {(r.schema, r.identifier): r.name for r in config.dbt.manifest.onefold_relations()}
+    staged = {(table.schema, table.table) for table in config.staging_tables}
     for (schema, table), columns in tables.items():
-        if schema not in derived:
+        if schema not in derived or (schema, table) in staged:
             continue
-        predicate = derived_predicate(config, columns, keep.get(table, []))
+        model = models.get((schema, table), table)
+        predicate = derived_predicate(config, columns, keep.get(model, []))
         if predicate is not None:
             statements.append(_derived_delete(schema, table, predicate))
     return statements
@@ -326,7 +335,7 @@ def derived_predicate(
 
 def sync_runs_statement(config: ErasureConfig) -> Statement:
     """Run summaries quote refused records (`key: error`): blank those naming the person."""
-    schema = config.schema("sync")
+    schema = config.sync_schema
     runs = f"{relation(schema, SYNC_RUNS_TABLE)} as erasure_row"
     predicate = (
         f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind in "
@@ -348,7 +357,7 @@ def sync_state_statements(
     config: ErasureConfig, sync_name: str, destination_name: str
 ) -> list[Statement]:
     """Delete a destination's state and failure rows for the person (after its delete)."""
-    schema = config.schema("sync")
+    schema = config.sync_schema
     person = (
         f"(erasure_row.customer_id in {keys(CUSTOMER)} "
         f"or erasure_row.record_key in {keys(SYNC_RECORD, group=sync_name)})"

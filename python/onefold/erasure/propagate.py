@@ -44,12 +44,14 @@ def group_sync_records(
     return groups
 
 
-def load_sync_configs(path: Path | None) -> tuple[Mapping[str, object], str | None]:
+def load_sync_configs(
+    path: Path | None, project_dir: Path | None = None
+) -> tuple[Mapping[str, object], str | None]:
     """The declared syncs, or an empty mapping and why (deletes then fail clearly)."""
     from onefold.sync.config import load_syncs
 
     try:
-        return load_syncs(path), None
+        return load_syncs(path, project_dir), None
     except OnefoldError as exc:
         return {}, str(exc)
 

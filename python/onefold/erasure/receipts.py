@@ -15,11 +15,14 @@ from onefold.erasure.config import load_config
 from onefold.erasure.requests import due_at
 from onefold.erasure.store import Store
 from onefold.errors import ConfigError
+from onefold.project import DbtProject
 from onefold.warehouse import Warehouse
 
 
-def receipt_document(warehouse: Warehouse, request_id: str) -> dict[str, Any]:
-    config = load_config(warehouse)
+def receipt_document(
+    warehouse: Warehouse, request_id: str, project: DbtProject | None = None
+) -> dict[str, Any]:
+    config = load_config(warehouse, project)
     store = Store(warehouse, config)
     receipt = store.receipt(request_id)
     if receipt is None:

@@ -116,12 +116,18 @@ def cli_request(
     )
 
 
+#: the staged intake requests (model of the privacy source)
+REQUESTS_MODEL = "stg_privacy__erasure_requests"
+
+
 def check_cli_request_id(warehouse: Warehouse, config: ErasureConfig, request_id: str) -> None:
     """A command-line request may not take an intake request's id (their rows would
     collide in erasure_requests_status)."""
-    staging = config.schema("staging")
+    requests = config.existing(warehouse, REQUESTS_MODEL)
+    if requests is None:  # the privacy source is not enabled, or not built
+        return
     rows = warehouse.query(
-        f"select 1 from {staging}.stg_privacy__erasure_requests where erasure_request_id = ?",
+        f"select 1 from {requests} where erasure_request_id = ?",
         [request_id],
     )
     if rows:
@@ -133,12 +139,14 @@ def check_cli_request_id(warehouse: Warehouse, config: ErasureConfig, request_id
 
 def pending_requests(warehouse: Warehouse, config: ErasureConfig) -> list[ErasureRequest]:
     """Requests of the intake source not completed yet, oldest first."""
-    staging = config.schema("staging")
+    staged = config.existing(warehouse, REQUESTS_MODEL)
+    if staged is None:  # the privacy source is not enabled, or not built
+        return []
     receipts = config.privacy_table("erasure_receipts")
     rows = warehouse.query(
         f"select requests.erasure_request_id, requests.identifier_type, "
         f"requests.identifier_value, requests.regulation, requests.received_at "
-        f"from {staging}.stg_privacy__erasure_requests as requests "
+        f"from {staged} as requests "
         f"where requests.erasure_request_id not in ("
         f"select erasure_request_id from {receipts} where status = 'completed') "
         "order by requests.received_at, requests.erasure_request_id"
@@ -169,7 +177,7 @@ class RejectedIntake:
     regulation: str  # "" unless one of onefold__erasure_regulations
     rows: int
 
-    def message(self, staging_schema: str) -> str:
+    def message(self, quarantine: str) -> str:
         """What to tell the user (no value of the row)."""
         reasons = ", ".join(self.reasons)
         if self.request_id:
@@ -178,7 +186,7 @@ class RejectedIntake:
             what, it = f"{self.rows} intake row(s) without a request_id", "them"
         return (
             f"{what} cannot be processed: staging quarantined {it} for {reasons}. Fix "
-            f"{it} in the erasure_requests source ({staging_schema}.{QUARANTINE_MODEL} "
+            f"{it} in the erasure_requests source ({quarantine} "
             "lists the rows) and run `onefold erase --execute` again."
         )
 
@@ -187,17 +195,18 @@ def rejected_intake_requests(warehouse: Warehouse, config: ErasureConfig) -> lis
     """Intake rows staging quarantined, unless the same request id was staged from
     another row or has a receipt: the same rows `erasure_requests_status` lists as
     rejected, plus the rows without a request id."""
-    staging = config.schema("staging")
-    if not warehouse.table_exists(staging, QUARANTINE_MODEL):
+    quarantine = config.existing(warehouse, QUARANTINE_MODEL)
+    staged = config.existing(warehouse, REQUESTS_MODEL)
+    if quarantine is None or staged is None:
         return []
     receipts = config.privacy_table("erasure_receipts")
     request_id = "coalesce(trim(cast(quarantined.request_id as text)), '')"
     rows = warehouse.query(
         f"select {request_id}, quarantined.quarantine_reason, quarantined.quarantine_column, "
         "upper(trim(cast(quarantined.regulation as text))) "
-        f"from {staging}.{QUARANTINE_MODEL} as quarantined "
+        f"from {quarantine} as quarantined "
         f"where {request_id} not in ("
-        f"select erasure_request_id from {staging}.stg_privacy__erasure_requests "
+        f"select erasure_request_id from {staged} "
         f"union all select erasure_request_id from {receipts}) "
         "order by quarantined._loaded_at, 2, 3"
     )

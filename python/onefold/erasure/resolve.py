@@ -2,7 +2,7 @@
 identifier, every source record, every destination record of those customers.
 
 The request's values are normalized by the same SQL as the identity graph
-(`<base>_privacy.identifier_match_key`, created from macros/identity/normalize.sql), then
+(`<target schema>_privacy.identifier_match_key`, created from macros/identity/normalize.sql), then
 looked up in `identity_map` by match key. What a customer is made of comes from the
 identity marts: `identity_map` (its linking identifiers), `customer_records` (its
 records), and the identifier values its records carried as they landed
@@ -178,13 +178,13 @@ def find_customers(
     warehouse: Warehouse, config: ErasureConfig, request: ErasureRequest
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """The customers a request names and the request's own (type, match_key) pairs."""
-    marts = config.schema("marts")
+    records, identity_map = config.relation("customer_records"), config.relation("identity_map")
     customers: set[str] = set()
     keys: list[tuple[str, str]] = []
     for identifier in request.identifiers:
         if identifier.identifier_type == CUSTOMER_ID:
             direct = warehouse.query(
-                f"select distinct customer_id from {marts}.customer_records "
+                f"select distinct customer_id from {records} "
                 f"where customer_id in {lookup_values(warehouse, [identifier.value.strip()])}"
             )
             if direct:
@@ -197,7 +197,7 @@ def find_customers(
         match_key = request_match_key(warehouse, config, identifier)
         keys.append((lookup_type, match_key))
         rows = warehouse.query(
-            f"select distinct customer_id from {marts}.identity_map "
+            f"select distinct customer_id from {identity_map} "
             f"where identifier_type = ? and match_key in {lookup_values(warehouse, [match_key])}",
             [lookup_type],
         )
@@ -210,12 +210,12 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
     resolution = Resolution(customer_ids=list(customer_ids))
     if not customer_ids:
         return resolution
-    marts, intermediate = config.schema("marts"), config.schema("intermediate")
+    identity_map, records = config.relation("identity_map"), config.relation("customer_records")
     ids = customers_table(warehouse, customer_ids)
     resolution.identifiers = [
         FoundIdentifier(str(kind), str(value), str(key))
         for kind, value, key in warehouse.query(
-            f"select identifier_type, normalized_value, match_key from {marts}.identity_map "
+            f"select identifier_type, normalized_value, match_key from {identity_map} "
             f"where customer_id in {ids} order by identifier_type, match_key"
         )
     ]
@@ -231,20 +231,21 @@ def expand(warehouse: Warehouse, config: ErasureConfig, customer_ids: list[str])
     resolution.records = [
         (str(source), str(key))
         for source, key in warehouse.query(
-            f"select source, record_key from {marts}.customer_records "
+            f"select source, record_key from {records} "
             f"where customer_id in {ids} order by source, record_key"
         )
     ]
-    if warehouse.table_exists(intermediate, "int_identifiers_normalized"):
+    observations = config.existing(warehouse, "int_identifiers_normalized")
+    if observations is not None:
         resolution.raw_values = [
             (str(kind), str(raw))
             for kind, raw, key in warehouse.query(
                 f"select distinct observed.identifier_type, lower(trim(observed.raw_value)), "
                 "observed.match_key "
-                f"from {intermediate}.int_identifiers_normalized as observed "
-                f"inner join {marts}.customer_records as records "
+                f"from {observations} as observed "
+                f"inner join {records} as records "
                 "on observed.source = records.source and observed.record_key = records.record_key "
-                f"inner join {marts}.identity_map as linked "
+                f"inner join {identity_map} as linked "
                 "on observed.identifier_type = linked.identifier_type "
                 "and observed.match_key = linked.match_key "
                 "and linked.customer_id = records.customer_id "
@@ -266,14 +267,15 @@ def shared_identifiers(
     """The customers' identifiers that records of other customers carry too
     (`identity_edges` keeps every record-identifier link, cut ones included). `ids`:
     the customers as a subquery (customers_table(), loaded once by expand())."""
-    marts = config.schema("marts")
-    if not identifiers or not warehouse.table_exists(marts, "identity_edges"):
+    edges = config.existing(warehouse, "identity_edges")
+    if not identifiers or edges is None:
         return []
+    identity_map = config.relation("identity_map")
     others: dict[tuple[str, str], set[str]] = {}
     for kind, key, other in warehouse.query(
         f"select distinct linked.identifier_type, linked.match_key, edges.customer_id "
-        f"from {marts}.identity_map as linked "
-        f"inner join {marts}.identity_edges as edges "
+        f"from {identity_map} as linked "
+        f"inner join {edges} as edges "
         "on linked.identifier_type = edges.identifier_type "
         "and linked.match_key = edges.match_key "
         f"where linked.customer_id in {ids} and edges.customer_id not in {ids}"
@@ -294,23 +296,23 @@ def _nodes(
 ) -> list[str]:
     """Graph node ids of the customers' records and identifiers (intermediate tables);
     not the nodes of shared identifiers, which other customers' records link to."""
-    intermediate, marts = config.schema("intermediate"), config.schema("marts")
     nodes: set[str] = set()
-    if warehouse.table_exists(intermediate, "int_customer_ids_assigned"):
+    assigned = config.existing(warehouse, "int_customer_ids_assigned")
+    if assigned is not None:
         nodes.update(
             str(row[0])
             for row in warehouse.query(
-                f"select record_node_id from {intermediate}.int_customer_ids_assigned "
-                f"where customer_id in {ids}"
+                f"select record_node_id from {assigned} where customer_id in {ids}"
             )
         )
-    if warehouse.table_exists(intermediate, "int_identity_edges_resolved"):
+    resolved = config.existing(warehouse, "int_identity_edges_resolved")
+    if resolved is not None:
         nodes.update(
             str(node)
             for node, kind, key in warehouse.query(
                 f"select distinct edges.right_node_id, edges.identifier_type, edges.match_key "
-                f"from {intermediate}.int_identity_edges_resolved as edges "
-                f"inner join {marts}.identity_map as linked "
+                f"from {resolved} as edges "
+                f"inner join {config.relation('identity_map')} as linked "
                 "on edges.identifier_type = linked.identifier_type "
                 "and edges.match_key = linked.match_key "
                 f"where linked.customer_id in {ids} and edges.rule != 'record'"
@@ -330,7 +332,7 @@ def sync_records(
 ) -> list[SyncRecord]:
     """Every record any sync acknowledged for the person (state rows keyed on one of the
     customer ids, or on one of the person's identifier values as the sync's key)."""
-    schema = config.schema("sync")
+    schema = config.sync_schema
     if not warehouse.table_exists(schema, SYNC_STATE_TABLE):
         return []
     values = sorted(

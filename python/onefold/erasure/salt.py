@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from onefold.erasure.session_salt import (
     POSTGRES_SETTING,
@@ -28,6 +29,9 @@ from onefold.erasure.session_salt import (
 )
 from onefold.errors import ConfigError
 from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
+
+if TYPE_CHECKING:
+    from onefold.project import Target
 
 __all__ = ["POSTGRES_SETTING", "Salt", "connect_salted", "libpq_option", "load_salt"]
 MIN_LENGTH = 16
@@ -78,12 +82,19 @@ def load_salt(required: bool = True) -> Salt | None:
     return Salt(value)
 
 
-def connect_salted(target: str, salt: Salt, read_only: bool = False) -> Warehouse:
-    """A warehouse connection on which staging and `suppression_hash()` see the salt."""
-    if target == "duckdb":
-        duckdb_warehouse = DuckDBWarehouse(read_only=read_only)
+def connect_salted(target: str | Target, salt: Salt, read_only: bool = False) -> Warehouse:
+    """A warehouse connection on which staging and `suppression_hash()` see the salt.
+    `target`: a dbt profile's target (onefold.project.Target), or an adapter type whose
+    connection comes from the ONEFOLD_* environment."""
+    kind = target if isinstance(target, str) else target.type
+    if kind == "duckdb":
+        duckdb_warehouse = DuckDBWarehouse(
+            None if isinstance(target, str) else target.duckdb, read_only=read_only
+        )
         set_salt(duckdb_warehouse.connection, salt.reveal())
         return duckdb_warehouse
-    if target == "postgres":
-        return PostgresWarehouse(salt=salt.reveal())
-    raise ConfigError(f"unknown target {target!r}: choose duckdb or postgres")
+    if kind == "postgres":
+        return PostgresWarehouse(
+            None if isinstance(target, str) else target.postgres, salt=salt.reveal()
+        )
+    raise ConfigError(f"unknown adapter type {kind!r}: choose duckdb or postgres")

@@ -1,4 +1,4 @@
-"""Onefold's erasure state in `<base>_privacy` (created by dbt's on-run-start hook).
+"""Onefold's erasure state in `<target schema>_privacy` (created by dbt's on-run-start hook).
 
 - `erasure_receipts`: one row per request; found/done counts, status, verification.
 - `erasure_steps`: the journal; a step with a row here is done and is never redone.

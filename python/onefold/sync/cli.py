@@ -18,7 +18,7 @@ from types import FrameType
 import click
 from rich.console import Console
 
-from onefold.cli_common import target_option
+from onefold.cli_common import ProjectOptions, project_options
 from onefold.errors import OnefoldError
 
 
@@ -53,11 +53,11 @@ def _interrupt_on_sigterm() -> Iterator[None]:
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="ONEFOLD_SYNCS_FILE",
-    default=Path("syncs.yml"),
-    show_default=True,
-    help="The syncs file (or ONEFOLD_SYNCS_FILE).",
+    default=None,
+    help="The syncs file [default: ONEFOLD_SYNCS_FILE, else syncs.yml in the working "
+    "directory, else in the dbt project].",
 )
-@target_option
+@project_options
 @click.option(
     "--json",
     "as_json",
@@ -68,8 +68,8 @@ def sync(
     names: tuple[str, ...],
     run_all: bool,
     dry_run: bool,
-    config_path: Path,
-    target: str,
+    config_path: Path | None,
+    project: ProjectOptions,
     as_json: bool,
 ) -> None:
     """Send the models and segments declared in syncs.yml to their destinations.
@@ -91,7 +91,7 @@ def sync(
         with _interrupt_on_sigterm():
             outcomes = run_syncs(
                 None if run_all else names,
-                target=target,
+                project=project.locate(),
                 config_path=config_path,
                 dry_run=dry_run,
                 observer=observer,

@@ -237,14 +237,21 @@ def parse_syncs(document: Any, where: str) -> dict[str, SyncConfig]:
     }
 
 
-def syncs_file_path(path: Path | None = None) -> Path:
-    """`path`, else `ONEFOLD_SYNCS_FILE`, else `syncs.yml` in the working directory."""
-    return path or SyncSettings().syncs_file
+def syncs_file_path(path: Path | None = None, project_dir: Path | None = None) -> Path:
+    """`path`, else `ONEFOLD_SYNCS_FILE`, else `syncs.yml` in the working directory, else
+    `syncs.yml` in the dbt project `project_dir`."""
+    if path is not None:
+        return path
+    configured = SyncSettings().syncs_file
+    if configured != DEFAULT_SYNCS_FILE or project_dir is None or configured.is_file():
+        return configured
+    return project_dir / DEFAULT_SYNCS_FILE
 
 
-def load_syncs(path: Path | None = None) -> dict[str, SyncConfig]:
-    """Read and validate the syncs file; the mapping keeps the file's order."""
-    file = syncs_file_path(path)
+def load_syncs(path: Path | None = None, project_dir: Path | None = None) -> dict[str, SyncConfig]:
+    """Read and validate the syncs file (see syncs_file_path); the mapping keeps the
+    file's order."""
+    file = syncs_file_path(path, project_dir)
     if not file.is_file():
         raise ConfigError(
             f"no syncs file at {file}: create one (see syncs.yml in the Onefold repository) "

@@ -2,10 +2,11 @@
 
 ```python
 from onefold.sync import load_syncs, run_sync
-from onefold.warehouse import connection
+from onefold.project import locate
 
-with connection("postgres") as warehouse:
-    result = run_sync(warehouse, load_syncs()["vip_webhook"])
+project = locate(target="prod")  # the dbt project of the working directory
+with project.connection() as warehouse:
+    result = run_sync(warehouse, load_syncs()["vip_webhook"], project=project)
 ```
 
 State advances per acknowledged destination call, in one transaction with the run's
@@ -21,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from onefold.project import DbtProject, locate
 from onefold.sync.config import SyncConfig, SyncSettings
 from onefold.sync.delivery import Sender
 from onefold.sync.destinations import build_destination
@@ -68,6 +70,7 @@ def run_sync(
     observer: SyncObserver | None = None,
     destination: Destination | None = None,
     options: SyncOptions | None = None,
+    project: DbtProject | None = None,
 ) -> SyncRunResult:
     """Run `sync` once against `warehouse` and return what happened.
 
@@ -75,10 +78,13 @@ def run_sync(
     SyncLockedError (another run holds the lock) and WarehouseError. Records the
     destination rejected or could not take are not exceptions: see
     `SyncRunResult.status` and `.exit_code`. A dry run computes and returns the plan and
-    writes nothing anywhere (no state, no run row, no lock, nothing sent).
+    writes nothing anywhere (no state, no run row, no lock, nothing sent). `project`
+    finds the models in dbt's manifest (default: the dbt project of the working
+    directory, see onefold.project).
     """
     options = options or SyncOptions.from_environment()
-    source = resolve_source(warehouse, sync)
+    project = project or locate()
+    source = resolve_source(warehouse, sync, project)
     destination = destination or build_destination(sync)
     run = _Run(
         warehouse=warehouse,
@@ -87,7 +93,7 @@ def run_sync(
         destination=destination,
         observer=observer or SyncObserver(),
         identity=SyncIdentity(
-            schema=sync_schema(),
+            schema=sync_schema(project),
             sync_name=sync.name,
             destination_name=sync.destination_name,
             destination_type=sync.destination_type,

@@ -3,7 +3,7 @@
 ```python
 from onefold.sync import run_syncs
 
-outcomes = run_syncs(["vip_webhook"], target="postgres")
+outcomes = run_syncs(["vip_webhook"], target="prod")  # a target of the dbt profile
 if any(outcome.exit_code for outcome in outcomes):
     raise RuntimeError("sync failed")  # or read outcome.result / outcome.error
 ```
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from onefold.errors import OnefoldError
+from onefold.project import DbtProject, locate
 from onefold.sync.config import SyncConfig, load_syncs, select_syncs
 from onefold.sync.engine import SyncOptions, run_sync
 from onefold.sync.events import SyncObserver
 from onefold.sync.results import SyncRunResult
-from onefold.warehouse import connection
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ def exit_code(outcomes: Sequence[SyncOutcome]) -> int:
 def run_syncs(
     names: Sequence[str] | None,
     *,
-    target: str = "duckdb",
+    target: str | None = None,
+    project: DbtProject | None = None,
     config_path: Path | None = None,
     dry_run: bool = False,
     observer: SyncObserver | None = None,
@@ -55,20 +56,29 @@ def run_syncs(
 ) -> list[SyncOutcome]:
     """Run the named syncs (every sync in the file when `names` is None), in order.
 
-    A sync that fails does not stop the next one; each outcome says what happened.
+    `project` is the dbt project whose warehouse and manifest the syncs read (default:
+    the project of the working directory with the profile target `target`, see
+    onefold.project). A sync that fails does not stop the next one; each outcome says
+    what happened.
     Errors in the syncs file itself, or reaching the warehouse, raise ConfigError or
     WarehouseError. A dry run opens DuckDB read-only.
     """
-    syncs = load_syncs(config_path)
+    project = project or locate(target=target)
+    syncs = load_syncs(config_path, project.project_dir)
     selected: list[SyncConfig] = (
         list(syncs.values()) if names is None else select_syncs(syncs, list(names))
     )
     outcomes = []
-    with connection(target, read_only=dry_run) as warehouse:
+    with project.connection(read_only=dry_run) as warehouse:
         for sync in selected:
             try:
                 result = run_sync(
-                    warehouse, sync, dry_run=dry_run, observer=observer, options=options
+                    warehouse,
+                    sync,
+                    dry_run=dry_run,
+                    observer=observer,
+                    options=options,
+                    project=project,
                 )
             except OnefoldError as exc:
                 outcomes.append(SyncOutcome(sync.name, error=exc))

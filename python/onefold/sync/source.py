@@ -1,6 +1,7 @@
 """Where a sync reads from, checked against the warehouse before anything runs.
 
-A `model:` sync reads a relation (in the marts schema unless qualified); a `segment:`
+A `model:` sync reads a dbt model, found by name in dbt's manifest (Onefold's own, else the
+one model of that name in the host project), or a `schema.table` as written; a `segment:`
 sync reads the audiences mart filtered to the segment (and to the destination, when
 that mart says which destinations each audience goes to).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from onefold.settings import ProjectSettings
+from onefold.project import DbtProject
 from onefold.sql import literal, relation
 from onefold.sync.config import SyncConfig
 from onefold.sync.errors import InvalidKeysError, sync_config_error
@@ -37,9 +38,21 @@ class Source:
         return CUSTOMER_ID in self.columns
 
 
-def _split_name(name: str, default_schema: str) -> tuple[str, str]:
+def _locate(project: DbtProject, sync_name: str, field: str, name: str) -> tuple[str, str]:
+    """(schema, table) of a sync's model name: `schema.table` as written, else the dbt
+    model of that name."""
     schema, _, table = name.rpartition(".")
-    return (schema or default_schema, table)
+    if schema:
+        return schema, table
+    found = project.manifest.find_any(name)
+    if found is None:
+        raise sync_config_error(
+            sync_name,
+            field,
+            f"model {name!r} is not in the dbt manifest {project.manifest_path}: run "
+            f"`dbt parse` (or `dbt build`) in {project.project_dir}, or fix the name",
+        )
+    return found.schema, found.identifier
 
 
 def relation_columns(warehouse: Warehouse, schema: str, table: str) -> dict[str, str]:
@@ -52,15 +65,14 @@ def relation_columns(warehouse: Warehouse, schema: str, table: str) -> dict[str,
     return {str(name): str(kind).lower() for name, kind in rows}
 
 
-def resolve_source(warehouse: Warehouse, sync: SyncConfig) -> Source:
+def resolve_source(warehouse: Warehouse, sync: SyncConfig, project: DbtProject) -> Source:
     """The sync's source, with every column the config names checked to exist."""
-    marts = ProjectSettings().layer_schema("marts")
     if sync.model is not None:
         field = "model"
-        schema, table = _split_name(sync.model, marts)
+        schema, table = _locate(project, sync.name, field, sync.model)
     else:
         field = "segment"
-        schema, table = _split_name(sync.audiences.model, marts)
+        schema, table = _locate(project, sync.name, "audiences.model", sync.audiences.model)
     columns = relation_columns(warehouse, schema, table)
     name = f"{schema}.{table}"
     if not columns:
@@ -88,7 +100,7 @@ def resolve_source(warehouse: Warehouse, sync: SyncConfig) -> Source:
         )
         description = f"segment {sync.segment!r} of {name}"
     _check_columns(sync, name, columns)
-    consent = _consent_relation(warehouse, sync, marts, has_customer=CUSTOMER_ID in columns)
+    consent = _consent_relation(warehouse, sync, project, has_customer=CUSTOMER_ID in columns)
     return Source(description, query, columns, consent)
 
 
@@ -106,7 +118,7 @@ def _check_columns(sync: SyncConfig, name: str, columns: dict[str, str]) -> None
 
 
 def _consent_relation(
-    warehouse: Warehouse, sync: SyncConfig, marts: str, has_customer: bool
+    warehouse: Warehouse, sync: SyncConfig, project: DbtProject, has_customer: bool
 ) -> str | None:
     if not sync.purposes:
         return None
@@ -117,7 +129,7 @@ def _consent_relation(
             f"consent is checked per customer, but the source has no {CUSTOMER_ID} column: "
             "add it to the model, or remove purposes",
         )
-    schema, table = _split_name(sync.consent.model, marts)
+    schema, table = _locate(project, sync.name, "purposes", sync.consent.model)
     columns = relation_columns(warehouse, schema, table)
     missing = [column for column in CONSENT_COLUMNS if column not in columns]
     if missing:

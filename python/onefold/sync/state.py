@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from onefold.settings import ProjectSettings
+from onefold.project import DbtProject, locate
 from onefold.sql import chunks, relation, transaction
 from onefold.warehouse import Warehouse, quote_ident
 
@@ -92,9 +92,10 @@ _TABLES = {
 }
 
 
-def sync_schema() -> str:
-    """`<ONEFOLD_DBT_SCHEMA>_sync`: where the sync tables live."""
-    return ProjectSettings().layer_schema("sync")
+def sync_schema(project: DbtProject | None = None) -> str:
+    """`<target schema>_sync`: where the sync tables live (default project: the dbt
+    project of the working directory, see onefold.project)."""
+    return (project or locate()).sync_schema
 
 
 def utc_now() -> dt.datetime:

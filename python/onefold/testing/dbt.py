@@ -10,7 +10,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onefold.project import DbtProject
 
 # The repository: the dbt package `onefold` (models, macros, profiles.yml).
 PACKAGE_DIR = Path(__file__).resolve().parents[3]
@@ -41,6 +44,26 @@ def environment(overrides: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def locations(target_path: Path, project_dir: Path = DEMO_PROJECT_DIR) -> dict[str, str]:
+    """The environment that points `onefold` commands at `project_dir` built into
+    `target_path` (dbt's own variables: the CLI finds the project the way dbt does)."""
+    return {
+        "DBT_PROJECT_DIR": str(project_dir),
+        "DBT_PROFILES_DIR": str(PACKAGE_DIR),
+        "DBT_TARGET_PATH": str(target_path),
+    }
+
+
+def locate_project(
+    env: Mapping[str, str], target_path: Path, project_dir: Path = DEMO_PROJECT_DIR
+) -> DbtProject:
+    """The dbt project `env` and `target_path` describe, as `onefold` commands see it."""
+    from onefold.project import locate
+
+    with environment({**env, **locations(target_path, project_dir)}):
+        return locate()
 
 
 def project_args(target_path: Path, project_dir: Path = DEMO_PROJECT_DIR) -> list[str]:

@@ -1,7 +1,8 @@
 """Small worlds for sync tests and benchmarks: a members model, consent, a webhook sync.
 
 Tables are written straight into the warehouse (no dbt build): a model `members` and
-`consent_current` in the marts schema, shaped like the real marts.
+`consent_current` in the marts schema, shaped like the real marts, with a small dbt
+manifest (DBT_TARGET_PATH) that tells the sync engine where they are.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from onefold.settings import ProjectSettings
 from onefold.sql import relation
 from onefold.sync.config import SyncConfig, parse_sync
 from onefold.sync.state import FAILURES_TABLE, RUNS_TABLE, STATE_TABLE
+from onefold.testing.manifest import manifest_node, write_manifest
 from onefold.warehouse import Warehouse, connect, quote_ident
 
 SECRET_ENV = "ONEFOLD_TEST_WEBHOOK_SECRET"
@@ -81,11 +83,11 @@ class SyncWorld:
 
     @property
     def marts(self) -> str:
-        return ProjectSettings().layer_schema("marts")
+        return marts_schema(ProjectSettings().dbt_schema)
 
     @property
     def sync_schema(self) -> str:
-        return ProjectSettings().layer_schema("sync")
+        return f"{ProjectSettings().dbt_schema}_sync"
 
     def drop_schemas(self) -> None:
         """Remove the test's marts and sync schemas (they may live on a shared server)."""
@@ -132,14 +134,29 @@ class SyncWorld:
         )
 
 
+#: the models a sync world holds (write_model's tables), all in its marts schema
+WORLD_MODELS = ("members", "consent_current", "activation_audiences", "customers")
+
+
+def marts_schema(base: str) -> str:
+    """Where a world puts its models: not the schema dbt would name, on purpose (the
+    manifest is the only way to find them)."""
+    return f"{base}_published"
+
+
 def world_environment(
     target: str, workdir: Path, postgres: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Variables for one isolated test world: its own DuckDB file, or its own schemas
-    (a unique ONEFOLD_DBT_SCHEMA) on the PostgreSQL server `postgres` describes."""
+    (a unique ONEFOLD_DBT_SCHEMA) on the PostgreSQL server `postgres` describes, and a
+    dbt manifest (DBT_TARGET_PATH) naming where its models are."""
+    base = f"t{uuid.uuid4().hex[:10]}"
+    target_path = workdir / "world-target"
+    write_manifest(target_path, [manifest_node(name, marts_schema(base)) for name in WORLD_MODELS])
     env = {
         "ONEFOLD_TARGET": target,
-        "ONEFOLD_DBT_SCHEMA": f"t{uuid.uuid4().hex[:10]}",
+        "ONEFOLD_DBT_SCHEMA": base,
+        "DBT_TARGET_PATH": str(target_path),
         SECRET_ENV: SECRET,
     }
     if target == "duckdb":

@@ -336,13 +336,16 @@ class GXSession:
         prepared: Sequence[PreparedCheck],
         examples: int,
         frame: pd.DataFrame | None = None,
+        table_name: str | None = None,
     ) -> list[Outcome]:
-        """Run one checkpoint over one table; one Outcome per prepared check, in order."""
+        """Run one checkpoint over one table (`table_name` in `relation_schema`, default
+        the declared name); one Outcome per prepared check, in order."""
         gx = self.gx
         key = spec.table.key
+        table_name = table_name or spec.table.name
         if self.target == "postgres":
             datasource = self._postgres_datasource(relation_schema)
-            asset = datasource.add_table_asset(key, table_name=spec.table.name)
+            asset = datasource.add_table_asset(key, table_name=table_name)
             batch = asset.add_batch_definition_whole_table("whole table")
             batch_parameters: dict[str, Any] | None = None
         else:
@@ -371,7 +374,7 @@ class GXSession:
             run = checkpoint.run(batch_parameters=batch_parameters)
         except Exception as exc:
             raise WarehouseError(
-                f"great-expectations could not validate {relation_schema}.{spec.table.name}: "
+                f"great-expectations could not validate {relation_schema}.{table_name}: "
                 f"{self.scrub(exc)}"
             ) from None
         by_index: dict[int, Any] = {}
@@ -381,7 +384,7 @@ class GXSession:
                 index = (config.meta or {}).get(_META_KEY) if config is not None else None
                 if isinstance(index, int):
                     by_index[index] = result
-        relation = f"{relation_schema}.{spec.table.name}"
+        relation = f"{relation_schema}.{table_name}"
         outcomes = []
         for index, item in enumerate(prepared):
             outcomes.append(self._outcome(spec, relation, item, by_index.get(index), examples))

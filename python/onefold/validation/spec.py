@@ -4,7 +4,7 @@ The file declares, per table, what must hold for its data to be shipped:
 
     version: 1
     tables:
-      marts.customer_records:          # <layer>.<table>; layer -> <base>_<layer> schema
+      marts.customer_records:          # <layer>.<model>; found in dbt's manifest
         key: [source, record_key]      # optional: columns that locate a failing row
         columns:
           record_key: {pii: true}      # optional: mask this column's values in the report
@@ -25,12 +25,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from onefold.errors import ConfigError
-from onefold.settings import ProjectSettings
+
+if TYPE_CHECKING:
+    from onefold.project import DbtProject
 
 CheckKind = Literal[
     "row_count", "unique", "not_null", "between", "in_set", "regex", "freshness", "gx"
@@ -69,7 +71,9 @@ Bound = float | dt.datetime
 
 @dataclass(frozen=True)
 class TableRef:
-    """`<layer>.<table>`: a dbt layer (schema `<base>_<layer>`) or `raw` / `raw_truth`."""
+    """`<layer>.<table>`: Onefold's dbt model `table` (the layer is its folder, a label:
+    schema and identifier come from dbt's manifest), or a table of the generator's `raw` /
+    `raw_truth` schemas."""
 
     layer: str
     name: str
@@ -78,15 +82,14 @@ class TableRef:
     def key(self) -> str:
         return f"{self.layer}.{self.name}"
 
-    def schema(self, project: ProjectSettings) -> str:
+    def locate(self, project: DbtProject) -> tuple[str, str]:
+        """(schema, table) in the warehouse: the manifest's for a dbt model."""
         if self.layer == "raw":
-            return project.raw_schema
+            return project.raw_schema, self.name
         if self.layer == "raw_truth":
-            return project.truth_schema
-        return project.layer_schema(self.layer)
-
-    def relation(self, project: ProjectSettings) -> str:
-        return f"{self.schema(project)}.{self.name}"
+            return project.truth_schema, self.name
+        relation = project.relation(self.name)
+        return relation.schema, relation.identifier
 
 
 @dataclass(frozen=True)

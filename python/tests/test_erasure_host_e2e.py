@@ -34,7 +34,7 @@ from onefold.erasure.cli import erase
 from onefold.erasure.salt import POSTGRES_SETTING
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.testing.dbt import PACKAGE_DIR, environment
+from onefold.testing.dbt import PACKAGE_DIR, environment, locations
 from onefold.testing.loader_fixtures import load_loader_fixtures
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
@@ -96,21 +96,8 @@ class Host:
         return self.dbt(["build", "--resource-type", "seed", "--resource-type", "model"], variables)
 
     def cli(self, *args: str) -> tuple[int, Any]:
-        with environment(self.env):
-            result = CliRunner().invoke(
-                erase,
-                [
-                    "--project-dir",
-                    str(self.project),
-                    "--profiles-dir",
-                    str(PACKAGE_DIR),
-                    "--target",
-                    self.target,
-                    "--target-path",
-                    str(self.target_path),
-                    *args,
-                ],
-            )
+        with environment({**self.env, **locations(self.target_path, self.project)}):
+            result = CliRunner().invoke(erase, ["--target", self.target, *args])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         try:

@@ -6,10 +6,10 @@ physical table) and the vars (identifier types, deadlines) into
 `<target schema>_privacy.erasure_config`, with the relation each declaration deletes
 from (fully rendered: the source, what an input var points at, an adapter's physical
 tables) and the SQL that extracts and normalizes each identifier already rendered for
-the target. Python reads that instead of re-implementing the normalization or
-re-reading the project's YAML, so erase, verify and staging always agree, `--vars`
-overrides included. Onefold's models (marts, staging tables) are found in dbt's
-manifest through the `DbtProject` the config carries.
+the target. Python reads that instead of re-implementing the normalization or re-reading
+the project's YAML, so erase, verify and staging always agree, `--vars` overrides
+included. Onefold's models (marts, staging tables) are found in dbt's manifest through
+the `DbtProject` the config carries.
 
 Before an erasure changes anything, `check_relations` makes sure every relation it
 would delete from or update is a base table of the warehouse (a view cannot be: its
@@ -92,11 +92,11 @@ class ErasureConfig:
     suppression_list_limit: int
     sources: dict[str, SourceConfig]
     staging_tables: tuple[StagingTable, ...] = ()
+    #: where dbt built Onefold's models (its manifest) and the target's schemas
+    project: DbtProject | None = None
     #: declarations whose rows reach staging through a dbt-built node that declares the
     #: physical tables itself (an adapter): name -> (declared in, served by)
     served: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: where dbt built Onefold's models (its manifest) and the target's schemas
-    project: DbtProject | None = None
 
     @property
     def dbt(self) -> DbtProject:

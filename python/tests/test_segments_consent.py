@@ -437,3 +437,23 @@ def test_broken_predicate_is_named_before_anything_builds(
         )
     assert "segment 'big_spenders'" in str(failure.value)
     assert problem in str(failure.value)
+
+
+def test_segment_on_a_trait_of_a_disabled_source_is_refused_naming_it(
+    scenario: Scenario,
+) -> None:
+    """Email traits are null without the email source: a segment on them would be
+    silently empty, so the build stops and says which source and switch."""
+    variables = (
+        "{onefold__email_enabled: false, onefold__segments: {engaged: {description: d, "
+        "owner: o, predicate: 'email_opens_90d_count >= 3'}}}"
+    )
+    with pytest.raises(DbtFailure) as failure:
+        run_dbt(
+            ["build", "--select", "segment_definitions", "--vars", variables],
+            scenario.env,
+            scenario.target_path,
+        )
+    message = " ".join(str(failure.value).split())
+    assert "segment 'engaged': predicate uses email_opens_90d_count" in message
+    assert "onefold__email_enabled: false" in message

@@ -14,19 +14,19 @@ with
 
 {%- if has_consent %}
 
-consent_events as (
+    consent_events as (
 
-    select * from {{ ref('stg_consent__events') }}
+        select * from {{ ref('stg_consent__events') }}
 
-),
+    ),
 {%- endif %}
 {%- if has_email %}
 
-email_events as (
+    email_events as (
 
-    select * from {{ ref('stg_email__events') }}
+        select * from {{ ref('stg_email__events') }}
 
-),
+    ),
 {%- endif %}
 
 identity_map as (
@@ -49,86 +49,86 @@ purposes as (
 
 {%- if has_consent %}
 
-decisions as (
+    decisions as (
 
-    select
-        consent_events.consent_event_id as signal_id,
-        'consent_decision' as signal_type,
-        'explicit' as basis,
-        consent_events.identifier_type,
-        consent_events.identifier_value,
-        consent_events.purpose,
-        consent_events.is_granted,
-        consent_events.consent_source,
-        consent_events.jurisdiction,
-        consent_events.occurred_at
-    from consent_events
-    inner join purposes
-        on consent_events.purpose = purposes.purpose
-    -- A GPC signal decides the purposes it covers (gpc_denials below).
-    where not (consent_events.is_gpc and purposes.is_denied_by_gpc)
+        select
+            consent_events.consent_event_id as signal_id,
+            'consent_decision' as signal_type,
+            'explicit' as basis,
+            consent_events.identifier_type,
+            consent_events.identifier_value,
+            consent_events.purpose,
+            consent_events.is_granted,
+            consent_events.consent_source,
+            consent_events.jurisdiction,
+            consent_events.occurred_at
+        from consent_events
+        inner join purposes
+            on consent_events.purpose = purposes.purpose
+        -- A GPC signal decides the purposes it covers (gpc_denials below).
+        where not (consent_events.is_gpc and purposes.is_denied_by_gpc)
 
-),
+    ),
 
-gpc_denials as (
+    gpc_denials as (
 
-    select
-        consent_events.consent_event_id || ':gpc:' || purposes.purpose as signal_id,
-        'gpc' as signal_type,
-        'gpc' as basis,
-        consent_events.identifier_type,
-        consent_events.identifier_value,
-        purposes.purpose,
-        false as is_granted,
-        consent_events.consent_source,
-        consent_events.jurisdiction,
-        consent_events.occurred_at
-    from consent_events
-    cross join purposes
-    where consent_events.is_gpc and purposes.is_denied_by_gpc
+        select
+            consent_events.consent_event_id || ':gpc:' || purposes.purpose as signal_id,
+            'gpc' as signal_type,
+            'gpc' as basis,
+            consent_events.identifier_type,
+            consent_events.identifier_value,
+            purposes.purpose,
+            false as is_granted,
+            consent_events.consent_source,
+            consent_events.jurisdiction,
+            consent_events.occurred_at
+        from consent_events
+        cross join purposes
+        where consent_events.is_gpc and purposes.is_denied_by_gpc
 
-),
+    ),
 {%- endif %}
 {%- if has_email %}
 
-email_denials as (
+    email_denials as (
 
-    select
-        email_event_id as signal_id,
-        event_type as signal_type,
-        'explicit' as basis,
-        'email' as identifier_type,
-        email as identifier_value,
-        case event_type
-            {%- for event_type, purpose in email_signals.items() %}
-                when '{{ event_type }}' then '{{ purpose }}'
-            {%- endfor %}
-        end as purpose,
-        false as is_granted,
-        'email_platform' as consent_source,
-        cast(null as {{ dbt.type_string() }}) as jurisdiction,
-        occurred_at
-    from email_events
-    where
-        email is not null
-        and event_type in ({{ onefold.sql_text_list(email_signals) }})
+        select
+            email_event_id as signal_id,
+            event_type as signal_type,
+            'explicit' as basis,
+            'email' as identifier_type,
+            email as identifier_value,
+            case event_type
+                {%- for event_type, purpose in email_signals.items() %}
+                    when '{{ event_type }}' then '{{ purpose }}'
+                {%- endfor %}
+            end as purpose,
+            false as is_granted,
+            'email_platform' as consent_source,
+            cast(null as {{ dbt.type_string() }}) as jurisdiction,
+            occurred_at
+        from email_events
+        where
+            email is not null
+            and event_type in ({{ onefold.sql_text_list(email_signals) }})
 
-),
+    ),
 {%- endif %}
 
 signals as (
     {%- if has_consent %}
 
-    select * from gpc_denials
-    union all
-    select * from decisions
+        select * from gpc_denials
+        union all
+        select * from decisions
     {%- endif %}
     {%- if has_consent and has_email %}
-    union all
+        union all
     {%- endif %}
     {%- if has_email %}
 
-    select * from email_denials
+        select * from email_denials
     {%- endif %}
     {%- if not (has_consent or has_email) %}
 

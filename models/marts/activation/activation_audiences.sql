@@ -30,7 +30,7 @@ consent_current as (
 erasure_request_customers as (
     {%- if onefold.source_enabled('privacy') %}
 
-    select * from {{ ref('int_erasure_request_customers') }}
+        select * from {{ ref('int_erasure_request_customers') }}
     {%- else %}
 
     -- No erasure-request source: requests arrive through `onefold erase` only, which

@@ -19,18 +19,18 @@
 
 with
 {% if has_shop %}
-shop_orders as (
+    shop_orders as (
 
-    {{ onefold.unprocessed_rows(ref('stg_shop__orders'), 'order_id', 'shop_orders') }}
+        {{ onefold.unprocessed_rows(ref('stg_shop__orders'), 'order_id', 'shop_orders') }}
 
-),
+    ),
 {% endif %}
 {%- if has_pos %}
-pos_transactions as (
+    pos_transactions as (
 
-    {{ onefold.unprocessed_rows(ref('stg_pos__transactions'), 'pos_transaction_id', 'pos_transactions') }}
+        {{ onefold.unprocessed_rows(ref('stg_pos__transactions'), 'pos_transaction_id', 'pos_transactions') }}
 
-),
+    ),
 {% endif %}
 
 rates as (
@@ -42,39 +42,39 @@ rates as (
 unioned as (
     {%- if has_shop %}
 
-    select
-        order_id,
-        'shop_orders' as source,
-        order_id as record_key,
-        case when source_name = 'pos' then 'store' else 'online' end as channel,
-        currency,
-        financial_status,
-        total_price as gross_amount,
-        total_refunded as refunded_amount,
-        is_cancelled or financial_status = 'voided' as is_cancelled,
-        created_at as ordered_at,
-        loaded_at
-    from shop_orders
+        select
+            order_id,
+            'shop_orders' as source,
+            order_id as record_key,
+            case when source_name = 'pos' then 'store' else 'online' end as channel,
+            currency,
+            financial_status,
+            total_price as gross_amount,
+            total_refunded as refunded_amount,
+            is_cancelled or financial_status = 'voided' as is_cancelled,
+            created_at as ordered_at,
+            loaded_at
+        from shop_orders
     {%- endif %}
     {%- if has_shop and has_pos %}
 
-    union all
+        union all
     {%- endif %}
     {%- if has_pos %}
 
-    select
-        'pos-' || pos_transaction_id as order_id,
-        'pos_transactions' as source,
-        pos_transaction_id as record_key,
-        'store' as channel,
-        currency,
-        'paid' as financial_status,
-        amount as gross_amount,
-        cast(0 as {{ dbt.type_numeric() }}) as refunded_amount,
-        false as is_cancelled,
-        transacted_at as ordered_at,
-        loaded_at
-    from pos_transactions
+        select
+            'pos-' || pos_transaction_id as order_id,
+            'pos_transactions' as source,
+            pos_transaction_id as record_key,
+            'store' as channel,
+            currency,
+            'paid' as financial_status,
+            amount as gross_amount,
+            cast(0 as {{ dbt.type_numeric() }}) as refunded_amount,
+            false as is_cancelled,
+            transacted_at as ordered_at,
+            loaded_at
+        from pos_transactions
     {%- endif %}
 
 ),

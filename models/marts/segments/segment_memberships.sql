@@ -15,9 +15,11 @@ customers as (
 memberships as (
 
     {%- if not var('onefold__segments') %}
+        -- No segments declared: no members (and no dependency on the predicates).
         select
             cast(null as {{ dbt.type_string() }}) as segment_name,
-            cast(null as {{ dbt.type_string() }}) as customer_id
+            customer_id
+        from customers
         where false
     {%- endif %}
     {%- for name, segment in var('onefold__segments').items() %}

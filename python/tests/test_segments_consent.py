@@ -199,7 +199,9 @@ def scenario(
         )
     finally:
         warehouse.close()
-    scenario.build(FIRST_RUN)
+    # The data tests run once, on the second run's state (the first run's are the other
+    # e2e builds' business).
+    scenario.build(FIRST_RUN, "--resource-type", "seed", "--resource-type", "model")
     with webhook_server(SECRET) as receiver:
         scenario.receiver = receiver
         scenario.sync_loyalists()

@@ -469,7 +469,7 @@ def test_duckdb_cli_stays_offline_and_writes_no_files(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_unreachable_postgres_exits_2_without_the_password(built: Built) -> None:
     if built.target != "postgres":
-        pytest.skip("postgres only")
+        pytest.skip("an embedded DuckDB file has no server to be unreachable")
     result = built.invoke("--json", env={"ONEFOLD_PG_PORT": str(free_port())})
     assert result.exit_code == 2
     assert "cannot connect to PostgreSQL" in result.output
@@ -481,7 +481,10 @@ def test_postgres_sessions_carry_the_erasure_salt(built: Built) -> None:
     """Staging views need the salt once suppressions exist: GX's connections get it from
     DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT like every other warehouse session."""
     if built.target != "postgres":
-        pytest.skip("postgres only")
+        pytest.skip(
+            "GX opens its own PostgreSQL connections; on DuckDB validate reads through the "
+            "plugin-salted connection test_validate's DuckDB build already uses"
+        )
     import datetime as dt
 
     from onefold.erasure.session_salt import SALT_ENV

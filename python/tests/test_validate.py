@@ -482,8 +482,8 @@ def test_postgres_sessions_carry_the_erasure_salt(built: Built) -> None:
     DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT like every other warehouse session."""
     if built.target != "postgres":
         pytest.skip(
-            "GX opens its own PostgreSQL connections; on DuckDB validate reads through the "
-            "plugin-salted connection test_validate's DuckDB build already uses"
+            "GX opens its own connections on PostgreSQL only; on DuckDB validate reads "
+            "through Onefold's connection, which sets the salt itself (session_salt)"
         )
     import datetime as dt
 

@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PERSONS ?= 10000
 DEMO_SEED ?= 42
+# sqlfluff lints files in parallel, one process per core (its dbt templater allows it).
+SQLFLUFF_PROCESSES := --processes 0
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -41,10 +43,10 @@ demo: install  ## Generate demo data into DuckDB, build it, print a summary
 lint: install  ## sqlfluff (dbt templater), ruff, mypy
 	@# The dbt templater compiles against a scratch DuckDB file, never the demo's.
 	mkdir -p target/lint
-	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint models tests
-	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint --config .sqlfluff-loaders models/adapters
+	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint $(SQLFLUFF_PROCESSES) models tests
+	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint $(SQLFLUFF_PROCESSES) --config .sqlfluff-loaders models/adapters
 	$(BIN)/dbt deps --project-dir $(INTEGRATION_DIR) --quiet
-	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint --config .sqlfluff-integration \
+	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint $(SQLFLUFF_PROCESSES) --config .sqlfluff-integration \
 		$(INTEGRATION_DIR)/models $(INTEGRATION_DIR)/tests
 	$(BIN)/ruff check python benchmarks
 	$(BIN)/ruff format --check python benchmarks

@@ -125,10 +125,13 @@ def summary(project: ProjectOptions, as_json: bool) -> None:
     """Rows per source: raw, staged, quarantined (with reasons), deduplicated; segment
     sizes and activation rows; build time.
 
-    Exits 1 when a source's raw rows are not all accounted for."""
+    Exits 1 when a source's raw rows are not all accounted for. Shows progress on a
+    terminal."""
     from onefold import summary as summaries
 
-    report = summaries.collect_summary(project.locate())
+    located = project.locate()
+    with cli_common.progress("summary", as_json) as step:
+        report = summaries.collect_summary(located, progress=step)
     problem = (
         f"rows unaccounted for in {', '.join(report.unbalanced)}" if report.unbalanced else None
     )

@@ -58,7 +58,7 @@ or writes results: `generate`, `summary`, `evaluate`, `explain`, `validate`, `er
 object on one line of stdout with the command's exit code:
 
 ```
-{{"event": "error", "level": "error", "message": "no dbt_project.yml in /srv/x: --project-dir must be a dbt project.", "exit_code": 2}}
+{{"event": "error", "level": "error", "message": "no dbt_project.yml in /x: ...", "exit_code": 2}}
 ```
 
 — also for usage errors click finds while parsing the command line (a bad option

@@ -7,6 +7,7 @@ user adds shows up without touching this module.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -256,9 +257,21 @@ class SummaryReport:
         }
 
 
-def collect_summary(project: DbtProject) -> SummaryReport:
-    """Count everything `onefold summary` shows, on a read-only connection."""
+def collect_summary(
+    project: DbtProject, progress: Callable[[str, int, int], None] | None = None
+) -> SummaryReport:
+    """Count everything `onefold summary` shows, on a read-only connection.
+    `progress(step, completed, total)` hears each source (then segments) before it is
+    counted, and once more when all are done."""
+    report = progress or (lambda step, completed, total: None)
     with project.connection(read_only=True) as warehouse:
-        sources = count_sources(warehouse, staging_models(dict(project.manifest.document)))
+        models = staging_models(dict(project.manifest.document))
+        total = len(models) + 1
+        sources = []
+        for done, model in enumerate(models):
+            report(model.source_name, done, total)
+            sources += count_sources(warehouse, [model])
+        report("segments", len(models), total)
         segments = segment_counts(warehouse, project)
+        report("segments", total, total)
     return SummaryReport(project.target.name, sources, segments, build_timing(project.target_path))

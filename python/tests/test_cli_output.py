@@ -210,7 +210,7 @@ def _report() -> summary.SummaryReport:
 @pytest.fixture
 def fake_summary(monkeypatch: pytest.MonkeyPatch) -> summary.SummaryReport:
     report = _report()
-    monkeypatch.setattr(summary, "collect_summary", lambda project: report)
+    monkeypatch.setattr(summary, "collect_summary", lambda project, progress=None: report)
     return report
 
 

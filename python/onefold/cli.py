@@ -362,3 +362,7 @@ def validate(
 
 main.add_command(sync)
 main.add_command(erase)
+
+
+if __name__ == "__main__":
+    main()

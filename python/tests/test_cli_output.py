@@ -256,3 +256,15 @@ def test_summary_json(fake_summary: summary.SummaryReport) -> None:
     assert document["error"]["exit_code"] == 1
     assert "rows unaccounted for" in document["error"]["message"]
     assert result.stderr == ""
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    """`python -m onefold.cli` is the command (handy where the console script points at
+    another checkout)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "onefold.cli", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "onefold" in result.stdout, result

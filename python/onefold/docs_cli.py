@@ -67,7 +67,7 @@ value), and `onefold sync --json` emits its errors in this shape among its JSON 
 problem under `"error"`, and exits 1. Without `--json` an error is one `error: ...`
 line on stderr. Off a terminal (a pipe, a file, a scheduler's log) nothing is cut or
 wrapped to fit a width: tables keep whole headers and numbers, and messages stay on one
-line. Commands that work for more than a few seconds (`generate`, `sync`) draw a
+line. Commands that work for more than a few seconds (`generate`, `summary`, `sync`) draw a
 progress bar on a terminal only — never with `--json` or when the output is not a
 terminal.
 """

@@ -33,7 +33,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 install: $(VENV)/.installed  ## Create .venv with the pinned stack
 
 demo: install  ## Generate demo data into DuckDB, build it, print a summary
-	rm -f $(ONEFOLD_DUCKDB_PATH)
+	rm -f $(ONEFOLD_DUCKDB_PATH) $(ONEFOLD_DUCKDB_PATH).demo-erasure-salt
+	@# A labelled demo erasure salt beside the warehouse (git-ignored), which dbt and
+	@# `onefold erase` use when DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT is not set.
+	$(BIN)/python -m onefold.erasure.demo_salt $(ONEFOLD_DUCKDB_PATH)
 	$(BIN)/onefold generate --target duckdb --persons $(DEMO_PERSONS) --seed $(DEMO_SEED)
 	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet
 	$(BIN)/dbt build --project-dir $(DEMO_DIR) --target duckdb --quiet

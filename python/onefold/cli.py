@@ -6,14 +6,17 @@ Exit codes: 0 ok, 1 some records failed, 2 bad usage or configuration.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from onefold import __version__
+from onefold import __version__, cli_common
 from onefold.cli_common import (
+    OnefoldGroup,
     ProjectOptions,
     console,
     json_option,
@@ -21,11 +24,13 @@ from onefold.cli_common import (
     reports_errors,
 )
 from onefold.erasure.cli import erase
-from onefold.errors import OnefoldError
 from onefold.sync.cli import sync
 
+if TYPE_CHECKING:
+    from onefold.summary import SummaryReport
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=OnefoldGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onefold")
 def main() -> None:
     """Onefold: one trustworthy customer view from the data already in your warehouse."""
@@ -60,14 +65,20 @@ def main() -> None:
     show_default=True,
     help="How many days of history to simulate.",
 )
+@json_option
 @reports_errors
 def generate(
-    project: ProjectOptions, persons: int, seed: int, end_date: dt.datetime | None, days: int
+    project: ProjectOptions,
+    persons: int,
+    seed: int,
+    end_date: dt.datetime | None,
+    days: int,
+    as_json: bool,
 ) -> None:
     """Write a realistic multi-source demo warehouse into the `raw` schema of the target.
 
     Also writes the ground truth (which person owns each record, which noise was
-    injected where) into `raw_truth`, which no model reads.
+    injected where) into `raw_truth`, which no model reads. Shows progress on a terminal.
     """
     from onefold.generator import GeneratorConfig, generate_demo_data
 
@@ -78,9 +89,26 @@ def generate(
         days=days,
     )
     started = time.perf_counter()
-    with project.open() as (located, warehouse):
-        report = generate_demo_data(warehouse, config)
+    with (
+        project.open() as (located, warehouse),
+        cli_common.progress("generate", as_json) as step,
+    ):
+        report = generate_demo_data(warehouse, config, progress=step)
     elapsed = time.perf_counter() - started
+    if as_json:
+        document = {
+            "target": located.target.name,
+            "persons": persons,
+            "seed": seed,
+            "end_date": config.end_date.isoformat(),
+            "days": days,
+            "seconds": round(elapsed, 3),
+            "row_counts": report.row_counts,
+            "truth_row_counts": report.truth_row_counts,
+            "noise_counts": report.noise_counts,
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
     console.print(
         f"Generated {persons:,} persons (seed {seed}) into target {located.target.name} "
         f"in {elapsed:.1f}s"
@@ -91,68 +119,77 @@ def generate(
 
 @main.command()
 @project_options
+@json_option
 @reports_errors
-def summary(project: ProjectOptions) -> None:
+def summary(project: ProjectOptions, as_json: bool) -> None:
     """Rows per source: raw, staged, quarantined (with reasons), deduplicated; segment
-    sizes and activation rows; build time."""
+    sizes and activation rows; build time.
+
+    Exits 1 when a source's raw rows are not all accounted for. Shows progress on a
+    terminal."""
+    from onefold import summary as summaries
+
+    located = project.locate()
+    with cli_common.progress("summary", as_json) as step:
+        report = summaries.collect_summary(located, progress=step)
+    problem = (
+        f"rows unaccounted for in {', '.join(report.unbalanced)}" if report.unbalanced else None
+    )
+    if as_json:
+        document = report.as_dict()
+        if problem:
+            document["error"] = cli_common.json_error(problem, 1)
+        click.echo(json.dumps(document, indent=2))
+    else:
+        _print_summary(report)
+    if problem:
+        if as_json:  # the document above carries the error
+            sys.exit(1)
+        cli_common.fail(problem, 1, as_json=False)
+
+
+def _print_summary(report: SummaryReport) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    from onefold.summary import build_timing, count_sources, segment_counts, staging_models
-
-    with project.open(read_only=True) as (located, warehouse):
-        models = staging_models(dict(located.manifest.document))
-        counts = count_sources(warehouse, models)
-        segments = segment_counts(warehouse, located)
-    table = Table(title=f"Onefold staging on {located.target.name}")
+    table = Table(title=f"Onefold staging on {escape(report.target)}")
     for column in ("source", "raw rows", "staged", "quarantined", "duplicates", "suppressed"):
         table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
-    for row in counts:
+    for row in report.sources:
         table.add_row(
-            row.model.source_name,
+            escape(row.model.source_name),
             f"{row.raw_rows:,}",
             f"{row.staged_rows:,}",
             f"{row.quarantined_rows:,}",
             f"{row.duplicate_rows:,}",
             f"{row.suppressed_rows:,}",
         )
-    table.add_row(
-        "total",
-        f"{sum(r.raw_rows for r in counts):,}",
-        f"{sum(r.staged_rows for r in counts):,}",
-        f"{sum(r.quarantined_rows for r in counts):,}",
-        f"{sum(r.duplicate_rows for r in counts):,}",
-        f"{sum(r.suppressed_rows for r in counts):,}",
-        style="bold",
-    )
+    table.add_row("total", *(f"{n:,}" for n in report.totals.values()), style="bold")
     console.print(table)
     reasons = Table(title="Quarantined rows by reason")
     for column in ("source", "reason", "rows"):
         reasons.add_column(column, justify="right" if column == "rows" else "left", no_wrap=True)
-    for row in counts:
+    for row in report.sources:
         for reason, rows in row.quarantine_reasons.items():
-            reasons.add_row(row.model.source_name, reason, f"{rows:,}")
+            reasons.add_row(escape(row.model.source_name), escape(reason), f"{rows:,}")
     if reasons.row_count:
         console.print(reasons)
     segment_table = Table(title="Segments: members, and consented activation rows per destination")
     segment_table.add_column("segment", no_wrap=True)
     segment_table.add_column("members", justify="right", no_wrap=True)
     segment_table.add_column("activation")
-    for segment in segments:
+    for segment in report.segments:
         segment_table.add_row(
-            segment.segment_name,
+            escape(segment.segment_name),
             f"{segment.members:,}",
             ", ".join(f"{d} {n:,}" for d, n in sorted(segment.activation_rows.items())) or "-",
         )
     console.print(segment_table)
-    timing = build_timing(located.target_path)
-    if timing:
+    if report.build:
         console.print(
-            f"dbt build: {timing.passed} passed, {timing.failed} failed "
-            f"in {timing.elapsed_seconds:.1f}s"
+            f"dbt build: {report.build.passed} passed, {report.build.failed} failed "
+            f"in {report.build.elapsed_seconds:.1f}s"
         )
-    unbalanced = [r.model.source_name for r in counts if not r.is_balanced]
-    if unbalanced:
-        raise OnefoldError(f"rows unaccounted for in {', '.join(unbalanced)}")
 
 
 @main.command()
@@ -325,3 +362,7 @@ def validate(
 
 main.add_command(sync)
 main.add_command(erase)
+
+
+if __name__ == "__main__":
+    main()

@@ -51,6 +51,25 @@ dbt (details in [Adopting Onefold on your warehouse](adopting.md#the-command-lin
 Onefold's own `profiles.yml` reads `ONEFOLD_TARGET`, `ONEFOLD_DUCKDB_PATH`,
 `ONEFOLD_DBT_SCHEMA` and `ONEFOLD_PG_*`, so in this repository those variables keep
 choosing the warehouse.
+
+**Output.** Tables and messages are for people; `--json` (on every command that reads
+or writes results: `generate`, `summary`, `evaluate`, `explain`, `validate`, `erase`,
+`sync`) prints JSON for machines on stdout. With `--json` errors are JSON too, one
+object on one line of stdout with the command's exit code:
+
+```
+{{"event": "error", "level": "error", "message": "no dbt_project.yml in /x: ...", "exit_code": 2}}
+```
+
+— also for usage errors click finds while parsing the command line (a bad option
+value), and `onefold sync --json` emits its errors in this shape among its JSON lines.
+`summary --json` still prints its document when a source does not reconcile, with the
+problem under `"error"`, and exits 1. Without `--json` an error is one `error: ...`
+line on stderr. Off a terminal (a pipe, a file, a scheduler's log) nothing is cut or
+wrapped to fit a width: tables keep whole headers and numbers, and messages stay on one
+line. Commands that work for more than a few seconds (`generate`, `summary`, `sync`) draw a
+progress bar on a terminal only — never with `--json` or when the output is not a
+terminal.
 """
 
 

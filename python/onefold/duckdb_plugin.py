@@ -5,6 +5,8 @@
   `onefold_erasure_salt` that staging's suppression filter reads with getvariable(), so
   it never appears in compiled SQL, dbt's logs or the database file. Without it staging
   still works while the suppression list is empty, and fails clearly once it is not.
+  Unset, the demo salt `make demo` wrote beside the DuckDB file is used, if there is one
+  (`session_salt.read_demo_salt`).
 - `onefold_sql_problem(statement)`: the error DuckDB reports when binding `statement`,
   or NULL. Jinja cannot catch a failed query, so without this the on-run-start checks
   could only surface DuckDB's bare error; with it they say which segment is wrong (the
@@ -27,11 +29,16 @@ SQL_PROBLEM_FUNCTION = "onefold_sql_problem"
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: Any) -> None:
-        set_salt_from_environment(conn)
+        set_salt_from_environment(conn, self._database())
         register_sql_problem(conn)
 
     def configure_cursor(self, cursor: Any) -> None:
-        set_salt_from_environment(cursor)
+        set_salt_from_environment(cursor, self._database())
+
+    def _database(self) -> str | None:
+        """The DuckDB file of the profile's target (where a demo salt may sit beside it)."""
+        path = getattr(self.creds, "path", None)
+        return None if path is None else str(path)
 
 
 def register_sql_problem(connection: duckdb.DuckDBPyConnection) -> None:

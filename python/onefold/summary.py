@@ -7,7 +7,8 @@ user adds shows up without touching this module.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,19 @@ class SourceCounts:
         return self.raw_rows == (
             self.staged_rows + self.quarantined_rows + self.duplicate_rows + self.suppressed_rows
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.model.source_name,
+            "model": self.model.name,
+            **{column: getattr(self, column) for column in COUNT_COLUMNS},
+            "quarantine_reasons": dict(self.quarantine_reasons),
+            "is_balanced": self.is_balanced,
+        }
+
+
+#: The row counts of SourceCounts, in the order they are shown.
+COUNT_COLUMNS = ("raw_rows", "staged_rows", "quarantined_rows", "duplicate_rows", "suppressed_rows")
 
 
 @dataclass
@@ -205,3 +219,59 @@ def segment_counts(warehouse: Warehouse, project: DbtProject) -> list[SegmentCou
         SegmentCounts(str(name), int(count), activation.get(str(name), {}))
         for name, count in members
     ]
+
+
+@dataclass(frozen=True)
+class SummaryReport:
+    """What `onefold summary` shows: per source, per segment, and the last dbt build."""
+
+    target: str
+    sources: list[SourceCounts]
+    segments: list[SegmentCounts]
+    build: BuildTiming | None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {column: sum(getattr(s, column) for s in self.sources) for column in COUNT_COLUMNS}
+
+    @property
+    def unbalanced(self) -> list[str]:
+        """Sources whose raw rows are not all staged, quarantined, duplicates or suppressed."""
+        return [s.model.source_name for s in self.sources if not s.is_balanced]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "sources": [source.as_dict() for source in self.sources],
+            "totals": self.totals,
+            "segments": [
+                {
+                    "segment": segment.segment_name,
+                    "members": segment.members,
+                    "activation_rows": dict(sorted(segment.activation_rows.items())),
+                }
+                for segment in self.segments
+            ],
+            "build": None if self.build is None else asdict(self.build),
+            "unbalanced": self.unbalanced,
+        }
+
+
+def collect_summary(
+    project: DbtProject, progress: Callable[[str, int, int], None] | None = None
+) -> SummaryReport:
+    """Count everything `onefold summary` shows, on a read-only connection.
+    `progress(step, completed, total)` hears each source (then segments) before it is
+    counted, and once more when all are done."""
+    report = progress or (lambda step, completed, total: None)
+    with project.connection(read_only=True) as warehouse:
+        models = staging_models(dict(project.manifest.document))
+        total = len(models) + 1
+        sources = []
+        for done, model in enumerate(models):
+            report(model.source_name, done, total)
+            sources += count_sources(warehouse, [model])
+        report("segments", len(models), total)
+        segments = segment_counts(warehouse, project)
+        report("segments", total, total)
+    return SummaryReport(project.target.name, sources, segments, build_timing(project.target_path))

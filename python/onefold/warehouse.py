@@ -92,8 +92,8 @@ class DuckDBWarehouse:
             self.connection.execute(f"set {quote_ident(name)} = {literal}")
         self.connection.execute("set TimeZone = 'UTC'")
         # Staging views screen erased people with the salt once the suppression list is
-        # not empty; a reader of staging needs it like dbt does.
-        set_salt_from_environment(self.connection)
+        # not empty; a reader of staging needs it like dbt does (the demo's: beside `path`).
+        set_salt_from_environment(self.connection, path)
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
         self.connection.execute(statement, params)

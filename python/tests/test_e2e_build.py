@@ -6,6 +6,7 @@ One build per target (module-scoped), then many checks against it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,6 +275,44 @@ def test_explain_cli_reports_unknown_and_blocked_values(built: Built) -> None:
     assert blocked.exit_code == 1
     assert "blocked email value" in blocked.output
     assert as_json.exit_code == 1
+    error = json.loads(as_json.stdout)  # with --json, the error is JSON too
+    assert error["event"] == "error" and error["exit_code"] == 1, as_json.output
+    assert "blocked email value" in error["message"]
+
+
+def test_summary_cli_shows_every_count_whole_and_as_json(built: Built) -> None:
+    from click.testing import CliRunner
+
+    from onefold.cli import main
+    from onefold.summary import collect_summary
+
+    with environment(built.env):
+        text = CliRunner().invoke(main, ["summary", "--target", built.target])
+        as_json = CliRunner().invoke(main, ["summary", "--target", built.target, "--json"])
+        steps: list[tuple[str, int, int]] = []
+        collect_summary(built.project(), progress=lambda *step: steps.append(step))
+    assert text.exit_code == 0, text.output
+    assert as_json.exit_code == 0, as_json.output
+    warehouse = built.connect()
+    try:
+        counts = count_sources(warehouse, staging_models(load_manifest(built.target_path)))
+    finally:
+        warehouse.close()
+    document = json.loads(as_json.stdout)
+    assert [(s["source"], s["raw_rows"], s["staged_rows"]) for s in document["sources"]] == [
+        (c.model.source_name, c.raw_rows, c.staged_rows) for c in counts
+    ]
+    assert document["unbalanced"] == [] and document["segments"]
+    # Off a terminal (CliRunner) nothing is cut: every header, source and number whole.
+    assert "…" not in text.stdout
+    for header in ("raw rows", "staged", "quarantined", "duplicates", "suppressed"):
+        assert header in text.stdout
+    for source in document["sources"]:
+        assert source["source"] in text.stdout
+        for column in ("raw_rows", "staged_rows", "quarantined_rows", "duplicate_rows"):
+            assert f" {source[column]:,} " in text.stdout, (source["source"], column)
+    assert [step for step, _, _ in steps[:-2]] == [c.model.source_name for c in counts]
+    assert steps[-1][1] == steps[-1][2]
 
 
 def test_oversized_cluster_stops_the_build_naming_it(built: Built) -> None:

@@ -916,3 +916,36 @@ def test_identifiers_shared_with_other_customers_are_kept(world: World) -> None:
     assert suppressed, "the owner's own identifiers are suppressed"
     assert not {salt.hash(key) for _, key in shared_keys} & suppressed
     assert {item["identifier_type"] for item in receipt["shared_identifiers"]} == set(shared)
+
+
+def test_without_a_real_salt_erase_uses_the_demo_salt_beside_the_warehouse(world: World) -> None:
+    """What `make demo` sets up: no DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, a demo salt file
+    beside the DuckDB file. A sweep needs the salt and checks it against the suppression
+    hashes the earlier erasures wrote: the demo file's salt is the one it used."""
+    if world.target != "duckdb":
+        pytest.skip("the demo salt sits beside a DuckDB file; the demo runs on DuckDB")
+    from onefold.erasure.demo_salt import HEADER
+    from onefold.erasure.session_salt import demo_salt_file
+
+    database = Path(world.env["ONEFOLD_DUCKDB_PATH"])
+    demo_file = demo_salt_file(database)
+    env = {key: value for key, value in world.env.items() if key != SALT_ENV}
+    args = ["--target", world.target, "--syncs", str(world.syncs_path), "--sweep", "--json"]
+    real_salt = os.environ.pop(SALT_ENV, None)
+    try:
+        with environment(env):
+            missing = CliRunner().invoke(erase, args)
+            demo_file.write_text(HEADER + SALT + "\n")
+            found = CliRunner().invoke(erase, args)
+            demo_file.write_text(HEADER + "another-salt-of-the-demo-0123456789\n")
+            other = CliRunner().invoke(erase, args)
+    finally:
+        demo_file.unlink(missing_ok=True)
+        if real_salt is not None:
+            os.environ[SALT_ENV] = real_salt
+    assert missing.exit_code == 2 and SALT_ENV in missing.stdout, missing.output
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)[0]["status"] == "dry_run"
+    assert f"using the demo erasure salt from {demo_file}" in found.stderr
+    assert SALT not in found.output
+    assert other.exit_code == 2 and "another salt" in other.stdout, other.output

@@ -26,6 +26,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from onefold import cli_common
 from onefold.cli_common import (
     ProjectOptions,
     console,
@@ -33,6 +34,7 @@ from onefold.cli_common import (
     project_options,
     reports_errors,
 )
+from onefold.erasure.session_salt import SALT_ENV
 from onefold.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -163,7 +165,15 @@ def erase(
 def _connect(project: DbtProject, salted: bool, read_only: bool = False) -> Any:
     from onefold.erasure.salt import connect_salted, load_salt
 
-    salt = load_salt(required=salted)
+    duckdb = project.target.duckdb if project.target.type == "duckdb" else None
+    salt = load_salt(required=salted, database=duckdb.path if duckdb else None)
+    if salt is not None and salt.demo_file is not None and salted:
+        cli_common.error_console.print(
+            f"note: using the demo erasure salt from {escape(str(salt.demo_file))} (written "
+            f"by `make demo` for this warehouse; set {SALT_ENV} for real data)",
+            highlight=False,
+            soft_wrap=True,
+        )
     if salt is not None:
         return connect_salted(project.target, salt, read_only=read_only), salt
     return project.connect(read_only=read_only), None

@@ -19,12 +19,15 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from onefold.erasure.session_salt import (
     POSTGRES_SETTING,
     SALT_ENV,
+    demo_salt_file,
     libpq_option,
+    read_demo_salt,
     set_salt,
 )
 from onefold.errors import ConfigError
@@ -43,6 +46,8 @@ class Salt:
     """The secret; `repr` and `str` never show it."""
 
     _secret: str = field(repr=False)
+    #: set when this is the demo's salt (`make demo`), read from this file
+    demo_file: Path | None = field(default=None, compare=False)
 
     def hash(self, match_key: str) -> str:
         """The suppression hash of a match key (same as SQL `suppression_hash()`)."""
@@ -61,9 +66,14 @@ class Salt:
         return "Salt(**********)"
 
 
-def load_salt(required: bool = True) -> Salt | None:
-    """The salt from the environment; ConfigError when required and missing or weak."""
+def load_salt(required: bool = True, database: str | Path | None = None) -> Salt | None:
+    """The salt from the environment, else the demo salt beside the DuckDB file
+    `database` (`make demo`); ConfigError when required and missing or weak."""
     value = os.environ.get(SALT_ENV, "")
+    demo_file = None
+    if not value and database is not None:
+        value = read_demo_salt(database) or ""
+        demo_file = demo_salt_file(database) if value else None
     if not value:
         if required:
             raise ConfigError(
@@ -75,11 +85,12 @@ def load_salt(required: bool = True) -> Salt | None:
             )
         return None
     if len(value) < MIN_LENGTH:
+        where = f"the demo salt in {demo_file}" if demo_file else SALT_ENV
         raise ConfigError(
-            f"{SALT_ENV} is shorter than {MIN_LENGTH} characters: use a long random value "
+            f"{where} is shorter than {MIN_LENGTH} characters: use a long random value "
             "(`openssl rand -hex 32`) so the suppression list cannot be reversed by guessing."
         )
-    return Salt(value)
+    return Salt(value, demo_file)
 
 
 def connect_salted(target: str | Target, salt: Salt, read_only: bool = False) -> Warehouse:

@@ -10,6 +10,13 @@ the package opens passes an explicit libpq `options`, which replaces `PGOPTIONS`
 warehouse's carries the salt, a sync destination's never does, so the secret reaches
 no other server even when `PGOPTIONS` holds it process-wide.
 
+The demo salt: `make demo` writes a labelled salt next to the demo's DuckDB file
+(`<file>.demo-erasure-salt`, see `onefold.erasure.demo_salt`) so erasure works on the
+demo without anyone inventing a secret. A DuckDB connection to that file, dbt's (the
+plugin) and ours, uses it when DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT is unset or empty,
+never when it is set. No such file exists beside a real warehouse unless someone puts it
+there.
+
 This module imports nothing heavy so the plugin and the warehouse layer can use it.
 """
 
@@ -17,16 +24,41 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 SALT_ENV = "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT"
 DUCKDB_VARIABLE = "onefold_erasure_salt"
 POSTGRES_SETTING = "onefold.erasure_salt"
+DEMO_SALT_SUFFIX = ".demo-erasure-salt"
 
 
-def salt_from_environment() -> str | None:
-    """DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, or None when unset or empty."""
-    return os.environ.get(SALT_ENV) or None
+def demo_salt_file(database: str | Path) -> Path:
+    """Where `make demo` keeps the demo salt of the DuckDB file `database`."""
+    path = Path(database)
+    return path.with_name(path.name + DEMO_SALT_SUFFIX)
+
+
+def read_demo_salt(database: str | Path | None) -> str | None:
+    """The demo salt beside the DuckDB file `database` (its first line that is not
+    blank or a `#` comment), or None when there is no such file."""
+    if database is None or str(database) in ("", ":memory:"):
+        return None
+    try:
+        text = demo_salt_file(database).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        value = line.strip()
+        if value and not value.startswith("#"):
+            return value
+    return None
+
+
+def salt_from_environment(database: str | Path | None = None) -> str | None:
+    """DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT; when it is unset or empty, the demo salt of
+    the DuckDB file `database` if it has one; else None."""
+    return os.environ.get(SALT_ENV) or read_demo_salt(database)
 
 
 def set_salt(connection: Any, salt: str) -> None:
@@ -34,9 +66,10 @@ def set_salt(connection: Any, salt: str) -> None:
     connection.execute(f"set variable {DUCKDB_VARIABLE} = ?", [salt])
 
 
-def set_salt_from_environment(connection: Any) -> None:
-    """Put the salt from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT on the connection, if set."""
-    salt = salt_from_environment()
+def set_salt_from_environment(connection: Any, database: str | Path | None = None) -> None:
+    """Put the salt from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT (else the demo salt of the
+    DuckDB file `database`) on the connection, if there is one."""
+    salt = salt_from_environment(database)
     if salt:
         set_salt(connection, salt)
 

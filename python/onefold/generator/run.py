@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +36,13 @@ STREAMS = (
 RAW_TABLES = (
     "web_events", "shop_customers", "shop_orders", "crm_contacts", "pos_transactions",
     "email_events", "consent_events", "erasure_requests",
+)  # fmt: skip
+
+
+#: The order Simulation.raw_tables() yields them (sources depend on each other).
+RAW_TABLES_IN_BUILD_ORDER = (
+    "shop_customers", "shop_orders", "web_events", "email_events", "crm_contacts",
+    "pos_transactions", "consent_events", "erasure_requests",
 )  # fmt: skip
 
 
@@ -121,23 +128,39 @@ def generate(config: GeneratorConfig) -> Generated:
     return Generated(raw, simulation.truth_frames(owners, counts), simulation.people)
 
 
-def generate_demo_data(warehouse: Warehouse, config: GeneratorConfig) -> GenerationReport:
+#: `progress(step, completed, total)`: called before each step of `generate_demo_data`
+#: (population, one per raw table, truth) and once more when all are done.
+GenerationProgress = Callable[[str, int, int], None]
+
+
+def generate_demo_data(
+    warehouse: Warehouse, config: GeneratorConfig, progress: GenerationProgress | None = None
+) -> GenerationReport:
     """Write the demo warehouse: raw source tables into `raw`, ground truth into `raw_truth`.
 
     Existing tables of the same names are replaced. The same config always produces
     byte-identical tables. Each raw table is written as soon as it is built.
+    `progress`, if given, hears which step runs next (see GenerationProgress).
     """
+    total = len(RAW_TABLES) + 2
+    report = progress or (lambda step, completed, total: None)
+    report("population", 0, total)
     simulation = Simulation(config)
     owners: dict[str, pd.DataFrame] = {}
     counts: dict[str, int] = {}
-    for table in simulation.raw_tables():
+    # Tables are built lazily: the step named is the one being built and written.
+    report(f"{RAW_SCHEMA}.{RAW_TABLES_IN_BUILD_ORDER[0]}", 1, total)
+    for done, table in enumerate(simulation.raw_tables(), start=2):
         write_tables(warehouse, RAW_SCHEMA, {table.name: table.frame})
         counts[table.name] = len(table.frame)
         owners[table.name] = truth.record_owners(table, simulation.people)
         del table
+        following = RAW_TABLES_IN_BUILD_ORDER[done - 1 :]
+        report(f"{RAW_SCHEMA}.{following[0]}" if following else TRUTH_SCHEMA, done, total)
     row_counts = {name: counts[name] for name in RAW_TABLES}
     truth_frames = simulation.truth_frames([owners[n] for n in RAW_TABLES], row_counts)
     write_tables(warehouse, TRUTH_SCHEMA, truth_frames)
+    report(TRUTH_SCHEMA, total, total)
     kinds = truth_frames["noise_log"]["noise_kind"].value_counts().sort_index()
     return GenerationReport(
         config=config,

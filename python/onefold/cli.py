@@ -9,16 +9,20 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from onefold import __version__, cli_common
 from onefold.cli_common import (
     OnefoldGroup,
     ProjectOptions,
     console,
+    error_console,
     json_option,
     project_options,
     reports_errors,
@@ -307,25 +311,36 @@ def validate(
     now: dt.datetime | None,
     tables: tuple[str, ...],
 ) -> None:
-    """Check the published tables against validation/expectations.yml (great-expectations).
+    """Check the published tables against validation/expectations.yml (great-expectations),
+    the freshness of every enabled source, and the identity match and quarantine rates
+    against previous runs.
 
-    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit.
-    Example values of columns marked `pii: true` are masked.
+    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit or a
+    check cannot be evaluated (with --json, the error is JSON too). Example values of
+    columns marked `pii: true` are masked.
     """
     import json
 
-    from rich.markup import escape
     from rich.table import Table
 
     from onefold.validate import run_validation
     from onefold.validation.report import group_rows
 
-    report = run_validation(
-        project.locate(),
-        expectations_path=expectations_path,
-        now=now.replace(tzinfo=dt.UTC) if now else None,
-        tables=tables,
-    )
+    try:
+        with _validation_progress(enabled=not as_json) as progress:
+            report = run_validation(
+                project.locate(),
+                expectations_path=expectations_path,
+                now=now.replace(tzinfo=dt.UTC) if now else None,
+                tables=tables,
+                progress=progress,
+            )
+    except OnefoldError as exc:
+        if not as_json:
+            raise
+        # TODO(issue 14 item 9): the shared --json error helper of cli_common
+        click.echo(json.dumps({"success": False, "error": str(exc), "exit_code": exc.exit_code}))
+        sys.exit(exc.exit_code)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:
@@ -340,12 +355,15 @@ def validate(
             table.add_column("unexpected examples")
             for group in group_rows(outcomes):
                 first = group[0]
+                result = "[green]pass[/]" if first.success else "[bold red]FAIL[/]"
+                if first.error is not None:
+                    result = "[bold red]ERROR[/]"
                 table.add_row(
                     str(first.position),
                     first.check,
                     escape(", ".join(c for o in group for c in o.columns)),
                     escape(first.expected),
-                    "[green]pass[/]" if first.success else "[bold red]FAIL[/]",
+                    result,
                     escape(first.error or first.observed),
                     escape("\n".join(first.examples)),
                 )
@@ -356,8 +374,32 @@ def validate(
             f"({len(report.tables)} tables, {report.elapsed_seconds:.1f}s)",
             highlight=False,
         )
-    if report.failed:
-        sys.exit(1)
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+@contextmanager
+def _validation_progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A transient progress bar on stderr, one step per table, when stderr is a terminal
+    (never with --json)."""
+    if not enabled or not error_console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("validating {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=error_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def step(label: str, done: int, total: int) -> None:
+            bar.update(task, description=escape(label), completed=done, total=total)
+
+        yield step
 
 
 main.add_command(sync)

@@ -789,7 +789,9 @@ def test_distribution_checks_catch_a_shift(tiny: Tiny) -> None:
     path = tiny.expectations()
     passed = tiny.invoke("--expectations", str(path), "--now", NOW, "--json")
     assert passed.exit_code == 0, passed.output
-    by_check = {r["check"]: r for r in _results(json.loads(passed.stdout), "staging.stg_shop__orders")}
+    by_check = {
+        r["check"]: r for r in _results(json.loads(passed.stdout), "staging.stg_shop__orders")
+    }
     assert by_check["share"]["observed"] == "80.00% with a value"
     assert by_check["median"]["observed"] == "14.5"
 
@@ -813,7 +815,9 @@ SOURCES_EXPECTATIONS = TINY_EXPECTATIONS + "sources: {}\n"
 def test_each_enabled_source_is_checked_for_freshness(tiny: Tiny) -> None:
     path = tiny.expectations(SOURCES_EXPECTATIONS)
     # the latest load is 2026-11-01 10:00; dbt's error_after for the source is 72h
-    fresh = tiny.invoke("--expectations", str(path), "--now", "2026-11-03T12:00:00", "--json")
+    fresh = tiny.invoke(
+        "--expectations", str(path), "--now", "2026-11-03T12:00:00", "--table", "sources", "--json"
+    )
     assert fresh.exit_code == 0, fresh.output
     (source,) = _results(json.loads(fresh.stdout), "sources")
     assert source["columns"] == ["_loaded_at"]
@@ -836,9 +840,16 @@ def test_each_enabled_source_is_checked_for_freshness(tiny: Tiny) -> None:
         "--expectations", str(longer), "--now", "2026-11-05T12:00:00", "--table", "sources"
     )
     assert overridden.exit_code == 0, overridden.output
-    skipped = tiny.expectations(TINY_EXPECTATIONS + "sources: {overrides: {shop.shop_orders: skip}}\n")
+    skipped = tiny.expectations(
+        TINY_EXPECTATIONS + "sources: {overrides: {shop.shop_orders: skip}}\n"
+    )
     none = tiny.invoke(
-        "--expectations", str(skipped), "--now", "2026-11-05T12:00:00", "--table", "sources",
+        "--expectations",
+        str(skipped),
+        "--now",
+        "2026-11-05T12:00:00",
+        "--table",
+        "sources",
         "--json",
     )
     assert none.exit_code == 0, none.output
@@ -874,9 +885,10 @@ def test_match_and_quarantine_rates_are_compared_with_previous_runs(tiny: Tiny) 
     assert first[("quarantine_rate", "shop.shop_orders")]["observed"] == "0.00%"
     code, second = run()
     assert code == 0
-    assert "median of 1 previous run: 66.67%" in second[
-        ("identity_match_rate", "marts.customer_records")
-    ]["expected"]
+    assert (
+        "median of 1 previous run: 66.67%"
+        in second[("identity_match_rate", "marts.customer_records")]["expected"]
+    )
 
     # the matching breaks (every record its own customer) and a source starts failing
     tiny.execute(

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from onefold.errors import ConfigError
+from onefold.errors import ConfigError, OnefoldError, WarehouseError
 from onefold.project import DbtProject, locate
 from onefold.validation.report import Outcome, ValidationReport
 from onefold.validation.spec import (
@@ -105,18 +106,22 @@ def run_validation(
             from onefold.validation.sources import check_sources
 
             advance(SOURCES_KEY)
-            outcomes.extend(check_sources(project, warehouse, declared.sources, reference))
+            with _warehouse_errors("the sources' freshness", warehouse):
+                outcomes.extend(check_sources(project, warehouse, declared.sources, reference))
         if declared.history is not None and with_history:
             from onefold.validation import history
 
             advance(HISTORY_KEY)
-            measures = history.measure(project, warehouse)
-            previous = history.previous_values(project, warehouse, measures, declared.history.runs)
+            with _warehouse_errors("the rates for `history`", warehouse):
+                measures = history.measure(project, warehouse)
+                previous = history.previous_values(
+                    project, warehouse, measures, declared.history.runs
+                )
             compared = history.compare(measures, previous, declared.history)
             outcomes.extend(outcome for _, outcome, _ in compared)
     if declared.history is not None and with_history:
         # Written after the read-only session is closed, in one short read-write one.
-        with project.connection() as writer:
+        with project.connection() as writer, _warehouse_errors("the `history` table", writer):
             history.record(project, writer, compared, previous, declared.history)
     advance("done")
     return ValidationReport(
@@ -172,6 +177,20 @@ def _validate_tables(
     finally:
         session.close()
     return outcomes
+
+
+@contextmanager
+def _warehouse_errors(what: str, warehouse: Warehouse) -> Iterator[None]:
+    """A driver error while reading or writing `what` as a WarehouseError (exit 2)."""
+    try:
+        yield
+    except OnefoldError:
+        raise
+    except Exception as exc:
+        message = " ".join(str(exc).split())
+        raise WarehouseError(
+            f"validate could not read or write {what} on {warehouse.target}: {message}"
+        ) from exc
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

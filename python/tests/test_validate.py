@@ -37,7 +37,9 @@ PROJECT_EXPECTATIONS = PACKAGE_DIR / "validation" / "expectations.yml"
 PERSONS = 400
 SEED = 5
 END_DATE = dt.date(2026, 11, 1)
-NOW = "2026-11-02T06:00:00"  # freshness reference: the morning after the data ends
+# Freshness reference: midday of the data's last day. With 400 persons consent events come
+# a few a day, and the last one is 2d 20h old then (dbt's error_after for them is 72h).
+NOW = "2026-11-01T12:00:00"
 PII_VALUE = "leaked.person@example.com"
 SECRET = "s3cr:et/p@ss%word"  # trust auth accepts any password; it must never be printed
 
@@ -64,7 +66,7 @@ def test_project_expectations_cover_the_published_tables() -> None:
         "staging.stg_shop__orders",
     }
     changes = declared.table("marts.identity_changes")
-    assert {c.kind for c in changes.checks} >= {"unique", "not_null", "in_set", "regex"}
+    assert {c.kind for c in changes.checks} >= {"not_null", "regex", "between"}
     assert "normalized_value" in declared.table("marts.identity_map").pii_columns
 
 
@@ -184,7 +186,8 @@ def test_examples_of_pii_columns_are_masked() -> None:
 
 
 # Build exactly what the gate covers: the declared tables and everything upstream (seeds
-# included), without dbt's own tests, which other suites run.
+# included), and the quarantine models (`history` reads their rates), without dbt's own
+# tests, which other suites run.
 BUILD_ARGS = [
     "build",
     "--select",
@@ -192,6 +195,10 @@ BUILD_ARGS = [
         f"+{spec.table.name}"
         for spec in load_expectations(PROJECT_EXPECTATIONS).tables
         if spec.table.layer in ("staging", "intermediate", "marts", "reference")
+    ),
+    *sorted(
+        f"+{path.stem}"
+        for path in (PACKAGE_DIR / "models" / "staging").glob("*/stg_*_quarantine.sql")
     ),
     "--exclude-resource-type",
     "test",
@@ -276,15 +283,15 @@ def broken(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
             f"create table {schema}.{table} as select * from onefold_marts.{table}"
             for table in BROKEN_TABLES
         ),
-        # a duplicate record
-        f"insert into {schema}.customer_records select * from {schema}.customer_records "
-        "order by source, record_key limit 1",
-        # an identifier value without a customer
-        f"update {schema}.identity_map set customer_id = null where identifier_type = 'email' "
+        # a customer id that is not one (dbt tests it unique and not null, not its shape)
+        f"update {schema}.customer_records set customer_id = 'cus_bogus' "
+        f"where record_key = (select min(record_key) from {schema}.customer_records)",
+        # an identifier value carried by no record
+        f"update {schema}.identity_map set record_count = 0 where identifier_type = 'email' "
         f"and match_key = (select min(match_key) from {schema}.identity_map "
         "where identifier_type = 'email')",
-        # an unknown change type
-        f"update {schema}.identity_changes set change_type = 'bogus' "
+        # a change that moved nothing
+        f"update {schema}.identity_changes set records_moved = 0 "
         f"where change_id = (select min(change_id) from {schema}.identity_changes)",
         # two emails with the same (PII) value: only a test expectation looks at it
         f"update {schema}.identity_map set normalized_value = '{PII_VALUE}' "
@@ -315,15 +322,29 @@ def test_project_expectations_pass_on_a_fresh_build(built: Built) -> None:
     assert report["failed"] == 0
     assert report["target"] == built.target
     declared = load_expectations(PROJECT_EXPECTATIONS)
-    assert [t["table"] for t in report["tables"]] == [s.table.key for s in declared.tables]
-    assert report["expectations"] == declared.check_count
+    assert [t["table"] for t in report["tables"]] == list(declared.keys)
+    sources = _results(report, "sources")
+    history = _results(report, "history")
+    assert report["expectations"] == declared.check_count + len(sources) + len(history)
     freshness = [r for t in report["tables"] for r in t["results"] if r["check"] == "freshness"]
     assert freshness and all(r["observed"].startswith("latest 2026-1") for r in freshness)
+    # every enabled source but the skipped erasure requests, against dbt's error_after
+    assert {r["expected"].split(" for ")[1] for r in sources} == {
+        "consent.consent_events (dbt error_after)",
+        "crm.crm_contacts (dbt error_after)",
+        "email.email_events (dbt error_after)",
+        "pos.pos_transactions (dbt error_after)",
+        "shop.shop_customers (dbt error_after)",
+        "shop.shop_orders (dbt error_after)",
+        "web.web_events (dbt error_after)",
+    }
+    assert {r["check"] for r in history} == {"identity_match_rate", "quarantine_rate"}
+    assert len(history) == 1 + 8  # one match rate, one quarantine rate per staging model
     assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
     if built.target == "duckdb":  # the same report for people (the rendering is shared)
         text = built.invoke()
         assert text.exit_code == 0, text.output
-        assert f"{declared.check_count} expectations, 0 failed on duckdb" in text.output
+        assert f"{report['expectations']} expectations, 0 failed on duckdb" in text.output
         assert "marts.identity_changes (onefold_marts.identity_changes): passed" in text.output
 
 
@@ -343,15 +364,17 @@ def test_broken_tables_fail_naming_table_expectation_and_column(broken: Built) -
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert _failures(report) == {
-        ("marts.customer_records", "unique", ("source", "record_key")),
-        ("marts.identity_map", "not_null", ("customer_id",)),
-        ("marts.identity_changes", "in_set", ("change_type",)),
+        ("marts.customer_records", "regex", ("customer_id",)),
+        ("marts.identity_map", "between", ("record_count",)),
+        ("marts.identity_changes", "between", ("records_moved",)),
     }
-    by_check = {r["check"]: r for t in report["tables"] for r in t["results"] if not r["success"]}
-    assert by_check["unique"]["unexpected_count"] == 2
-    assert by_check["unique"]["expectation"] == "expect_compound_columns_to_be_unique"
-    assert by_check["in_set"]["examples"][0].startswith("'bogus' at change_id=")
-    assert by_check["not_null"]["examples"][0].startswith("null at identifier_type='email'")
+    by_table = {r["table"]: r for t in report["tables"] for r in t["results"] if not r["success"]}
+    regex = by_table["marts.customer_records"]
+    assert regex["unexpected_count"] >= 1
+    assert regex["expectation"] == "expect_column_values_to_match_regex"
+    assert regex["examples"][0].startswith("'cus_bogus' at source=")
+    assert by_table["marts.identity_changes"]["examples"][0].startswith("0 at change_id=")
+    assert by_table["marts.identity_map"]["examples"][0].startswith("0 at identifier_type='email'")
 
     text = broken.invoke(*tables)
     assert text.exit_code == 1
@@ -359,8 +382,8 @@ def test_broken_tables_fail_naming_table_expectation_and_column(broken: Built) -
     assert "marts.customer_records (onefold_broken_marts.customer_records): 1 failed" in output
     assert "marts.identity_map (onefold_broken_marts.identity_map): 1 failed" in output
     assert "marts.identity_changes (onefold_broken_marts.identity_changes): 1 failed" in output
-    assert "source, record_key" in output and "FAIL" in output
-    assert "'bogus'" in output
+    assert "record_count" in output and "FAIL" in output
+    assert "'cus_bogus'" in output
     assert f"{report['expectations']} expectations, 3 failed on {broken.target}" in output
     assert PII_VALUE not in output
 
@@ -462,7 +485,7 @@ def test_duckdb_cli_stays_offline_and_writes_no_files(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "NETWORK ACCESS" not in completed.stderr
-    assert "8 expectations, 0 failed on duckdb" in completed.stdout
+    assert "3 expectations, 0 failed on duckdb" in completed.stdout
     assert list(empty.iterdir()) == []
 
 

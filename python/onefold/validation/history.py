@@ -21,8 +21,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from onefold.errors import ConfigError
 from onefold.project import DbtProject
-from onefold.summary import count_sources, staging_models
+from onefold.summary import staging_models
 from onefold.validation.report import Outcome
 from onefold.validation.spec import HISTORY_KEY, HistorySettings
 from onefold.warehouse import Warehouse, quote_ident
@@ -72,14 +73,23 @@ def measure(project: DbtProject, warehouse: Warehouse) -> list[Measure]:
             None if rate is None else float(rate),
         )
     ]
-    for counts in count_sources(warehouse, staging_models(dict(project.manifest.document))):
-        raw = counts.raw_rows
+    for model in staging_models(dict(project.manifest.document)):
+        quarantine = project.find(f"{model.name}_quarantine")
+        if quarantine is None:  # a staging model that quarantines nothing
+            continue
+        if not warehouse.table_exists(quarantine.schema, quarantine.identifier):
+            raise ConfigError(
+                f"history: {quarantine} (model {quarantine.name}) does not exist on target "
+                f"{project.target.name!r}: run `dbt build` in {project.project_dir}."
+            )
+        (quarantined,) = warehouse.query(f"select count(*) from {quarantine}")[0]
+        (raw,) = warehouse.query(f"select count(*) from {model.source_relation}")[0]
         measures.append(
             Measure(
                 "quarantine_rate",
-                counts.model.source_name,
-                counts.model.quarantine_relation or counts.model.relation,
-                counts.quarantined_rows / raw if raw else None,
+                model.source_name,
+                str(quarantine),
+                int(quarantined) / int(raw) if raw else None,
             )
         )
     return measures

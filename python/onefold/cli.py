@@ -301,7 +301,8 @@ def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
     "tables",
     multiple=True,
     metavar="LAYER.TABLE",
-    help="Validate only this declared table (repeatable), e.g. marts.customer_records.",
+    help="Validate only this declared table (repeatable), e.g. marts.customer_records; "
+    "`sources` and `history` select those checks.",
 )
 @reports_errors
 def validate(
@@ -311,12 +312,13 @@ def validate(
     now: dt.datetime | None,
     tables: tuple[str, ...],
 ) -> None:
-    """Check the published tables against validation/expectations.yml (great-expectations),
-    the freshness of every enabled source, and the identity match and quarantine rates
-    against previous runs.
+    """Check what dbt's tests do not: expectations, source freshness, rate history.
 
-    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit or a
-    check cannot be evaluated (with --json, the error is JSON too). Example values of
+    Runs validation/expectations.yml (great-expectations) over the published tables,
+    checks the freshness of every enabled source and compares the identity match and
+    quarantine rates with previous runs (the file's `sources:` and `history:` blocks).
+    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit or
+    a check cannot be evaluated; with --json, errors are JSON too. Example values of
     columns marked `pii: true` are masked.
     """
     import json

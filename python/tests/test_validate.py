@@ -956,3 +956,26 @@ def test_progress_is_reported_per_table(tiny: Tiny) -> None:
         ("history", 2, 3),
         ("done", 3, 3),
     ]
+
+
+@pytest.mark.e2e
+def test_a_terminal_sees_progress_and_json_does_not(tiny: Tiny) -> None:
+    import io
+
+    from rich.console import Console
+
+    path = tiny.expectations(HISTORY_EXPECTATIONS)
+    for as_json in (False, True):
+        stderr = io.StringIO()
+        terminal = Console(file=stderr, force_terminal=True, width=120)
+        with patch.object(cli_module, "error_console", terminal):
+            result = tiny.invoke(
+                "--expectations", str(path), "--now", NOW, *(["--json"] if as_json else [])
+            )
+        assert result.exit_code == 0, result.output
+        if as_json:
+            assert stderr.getvalue() == ""
+            json.loads(result.stdout)
+        else:
+            assert "validating staging.stg_shop__orders" in stderr.getvalue()
+            assert "validating history" in stderr.getvalue()

@@ -325,7 +325,7 @@ def validate(
 
     from rich.table import Table
 
-    from onefold.validate import run_validation
+    from onefold.validate import UnexpectedError, run_validation
     from onefold.validation.report import group_rows
 
     try:
@@ -337,12 +337,16 @@ def validate(
                 tables=tables,
                 progress=progress,
             )
-    except OnefoldError as exc:
+    except Exception as exc:
+        # Exit 1 means an expectation failed: anything that stops the run is an error (2).
+        error = exc if isinstance(exc, OnefoldError) else UnexpectedError.wrapping(exc)
         if not as_json:
-            raise
+            raise error from None
         # TODO(issue 14 item 9): the shared --json error helper of cli_common
-        click.echo(json.dumps({"success": False, "error": str(exc), "exit_code": exc.exit_code}))
-        sys.exit(exc.exit_code)
+        click.echo(
+            json.dumps({"success": False, "error": str(error), "exit_code": error.exit_code})
+        )
+        sys.exit(error.exit_code)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:

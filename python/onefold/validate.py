@@ -42,11 +42,28 @@ Progress = Callable[[str, int, int], None]
 __all__ = [
     "DEFAULT_EXPECTATIONS",
     "Outcome",
+    "UnexpectedError",
     "ValidationReport",
     "default_expectations_path",
     "load_expectations",
     "run_validation",
 ]
+
+
+class UnexpectedError(OnefoldError):
+    """An error validate did not foresee (a bug): exit 2, never 1, which means that an
+    expectation failed."""
+
+    exit_code = 2
+
+    @classmethod
+    def wrapping(cls, error: BaseException) -> UnexpectedError:
+        message = " ".join(str(error).split())
+        return cls(
+            f"validate stopped on an unexpected error: {type(error).__name__}: {message} "
+            "(please report it with the command and this message)"
+        )
+
 
 DEFAULT_EXPECTATIONS = Path("validation/expectations.yml")
 _PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -148,8 +165,9 @@ def _validate_tables(
     from onefold.validation.gx_session import GXSession, prepare_checks
 
     target = project.target.type
-    column_types = _inspect(warehouse, selected, located, path)
-    row_counts = _relative_row_counts(warehouse, selected, located, path)
+    with _warehouse_errors("the declared tables' columns and row counts", warehouse):
+        column_types = _inspect(warehouse, selected, located, path)
+        row_counts = _relative_row_counts(warehouse, selected, located, path)
     try:
         prepared = {
             spec.table.key: prepare_checks(
@@ -167,7 +185,8 @@ def _validate_tables(
             schema, table = located[spec.table.key]
             frame = None
             if target == "duckdb":
-                frame = warehouse.query_df(_select_statement(spec, schema, table))
+                with _warehouse_errors(f"{schema}.{table}", warehouse):
+                    frame = warehouse.query_df(_select_statement(spec, schema, table))
             outcomes.extend(
                 session.validate_table(
                     spec, schema, prepared[spec.table.key], examples, frame, table

@@ -159,6 +159,24 @@ def test_malformed_file_exits_2_naming_the_entry(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_unexpected_error_exits_2_not_1(as_json: bool) -> None:
+    """Exit 1 means "an expectation failed": a crash must not look like one."""
+    with patch(
+        "onefold.validate.run_validation", side_effect=ValueError("cannot convert float NaN")
+    ):
+        result = CliRunner().invoke(main, ["validate", *(["--json"] if as_json else [])])
+    assert result.exit_code == 2, result.output
+    if as_json:
+        error = json.loads(result.stdout)
+        assert error["exit_code"] == 2
+        assert "ValueError: cannot convert float NaN" in error["error"]
+    else:
+        # (the error console wraps long lines; issue 14 item 9 is about that)
+        assert "ValueError: cannot convert float NaN" in " ".join(result.output.split())
+        assert "Traceback" not in result.output
+
+
 def test_examples_of_pii_columns_are_masked() -> None:
     result = {
         "partial_unexpected_index_list": [

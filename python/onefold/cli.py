@@ -327,6 +327,7 @@ def validate(
 
     from onefold.validate import UnexpectedError, run_validation
     from onefold.validation.report import group_rows
+    from onefold.validation.spec import HISTORY_KEY, SOURCES_KEY
 
     try:
         with _validation_progress(enabled=not as_json) as progress:
@@ -353,9 +354,11 @@ def validate(
         for table_key in report.tables:
             outcomes = report.for_table(table_key)
             failed = sum(not o.success for o in outcomes)
-            relation = outcomes[0].relation if outcomes else table_key
             status = f"[bold red]{failed} failed[/]" if failed else "[green]passed[/]"
-            table = Table(title=f"{escape(table_key)} ({relation}): {status}", title_justify="left")
+            title = escape(table_key)
+            if outcomes and table_key not in (SOURCES_KEY, HISTORY_KEY):  # one relation
+                title += f" ({escape(outcomes[0].relation)})"
+            table = Table(title=f"{title}: {status}", title_justify="left")
             for column in ("#", "expectation", "column(s)", "expected", "result", "observed"):
                 table.add_column(column, no_wrap=column in ("#", "result"))
             table.add_column("unexpected examples")

@@ -997,3 +997,38 @@ def test_a_terminal_sees_progress_and_json_does_not(tiny: Tiny) -> None:
         else:
             assert "validating staging.stg_shop__orders" in stderr.getvalue()
             assert "validating history" in stderr.getvalue()
+
+
+@pytest.mark.e2e
+def test_a_source_replaced_by_a_model_is_checked_only_if_it_has_the_load_time(
+    tiny: Tiny,
+) -> None:
+    """A loader adapter (or a relation var) feeds staging instead of the source table:
+    its model is checked when it carries the source's loaded_at_field, else left out."""
+    manifest_path = tiny.root / "target" / "manifest.json"
+    document = json.loads(manifest_path.read_text(encoding="utf-8"))
+    adapter = manifest_node("shop_orders_typed", "loader", path="adapters/shop/t.sql")
+    document["nodes"][adapter["unique_id"]] = adapter
+    base = document["nodes"]["model.onefold.base_shop__orders"]
+    base["depends_on"] = {"nodes": [adapter["unique_id"]]}
+    base["config"]["meta"] = {"onefold_erasure_input": "shop_orders"}
+    manifest_path.write_text(json.dumps(document), encoding="utf-8")
+    tiny.execute(
+        "create schema loader",
+        "create table loader.shop_orders_typed as select order_id from raw.shop_orders",
+    )
+    path = tiny.expectations(SOURCES_EXPECTATIONS)
+    args = ("--expectations", str(path), "--now", "2026-11-05T12:00:00", "--table", "sources")
+    unchecked = tiny.invoke(*args, "--json")
+    assert unchecked.exit_code == 0, unchecked.output
+    assert _results(json.loads(unchecked.stdout), "sources") == []
+
+    tiny.execute(
+        "alter table loader.shop_orders_typed add column _loaded_at timestamp",
+        "update loader.shop_orders_typed set _loaded_at = timestamp '2026-11-01 10:00:00'",
+    )
+    checked = tiny.invoke(*args, "--json")
+    assert checked.exit_code == 1, checked.output
+    (source,) = _results(json.loads(checked.stdout), "sources")
+    assert source["relation"] == '"loader"."shop_orders_typed"'
+    assert not source["success"]

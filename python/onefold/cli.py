@@ -9,8 +9,6 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,12 +20,12 @@ from onefold.cli_common import (
     OnefoldGroup,
     ProjectOptions,
     console,
-    error_console,
     json_option,
     project_options,
     reports_errors,
 )
 from onefold.erasure.cli import erase
+from onefold.errors import OnefoldError
 from onefold.sync.cli import sync
 
 if TYPE_CHECKING:
@@ -330,24 +328,20 @@ def validate(
     from onefold.validation.spec import HISTORY_KEY, SOURCES_KEY
 
     try:
-        with _validation_progress(enabled=not as_json) as progress:
+        with cli_common.progress("validating", as_json) as step:
             report = run_validation(
                 project.locate(),
                 expectations_path=expectations_path,
                 now=now.replace(tzinfo=dt.UTC) if now else None,
                 tables=tables,
-                progress=progress,
+                progress=step,
             )
+    except OnefoldError:
+        raise
     except Exception as exc:
-        # Exit 1 means an expectation failed: anything that stops the run is an error (2).
-        error = exc if isinstance(exc, OnefoldError) else UnexpectedError.wrapping(exc)
-        if not as_json:
-            raise error from None
-        # TODO(issue 14 item 9): the shared --json error helper of cli_common
-        click.echo(
-            json.dumps({"success": False, "error": str(error), "exit_code": error.exit_code})
-        )
-        sys.exit(error.exit_code)
+        # Exit 1 means an expectation failed: anything else that stops the run is an
+        # error (2), reported by `reports_errors` (JSON with --json).
+        raise UnexpectedError.wrapping(exc) from exc
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:
@@ -385,30 +379,6 @@ def validate(
         )
     if report.exit_code:
         sys.exit(report.exit_code)
-
-
-@contextmanager
-def _validation_progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A transient progress bar on stderr, one step per table, when stderr is a terminal
-    (never with --json)."""
-    if not enabled or not error_console.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("validating {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=error_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def step(label: str, done: int, total: int) -> None:
-            bar.update(task, description=escape(label), completed=done, total=total)
-
-        yield step
 
 
 main.add_command(sync)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from onefold import __version__, cli_common
 from onefold.cli_common import (
@@ -24,6 +25,7 @@ from onefold.cli_common import (
     reports_errors,
 )
 from onefold.erasure.cli import erase
+from onefold.errors import OnefoldError
 from onefold.sync.cli import sync
 
 if TYPE_CHECKING:
@@ -297,7 +299,8 @@ def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
     "tables",
     multiple=True,
     metavar="LAYER.TABLE",
-    help="Validate only this declared table (repeatable), e.g. marts.customer_records.",
+    help="Validate only this declared table (repeatable), e.g. marts.customer_records; "
+    "`sources` and `history` select those checks.",
 )
 @reports_errors
 def validate(
@@ -307,45 +310,63 @@ def validate(
     now: dt.datetime | None,
     tables: tuple[str, ...],
 ) -> None:
-    """Check the published tables against validation/expectations.yml (great-expectations).
+    """Check what dbt's tests do not: expectations, source freshness, rate history.
 
-    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit.
-    Example values of columns marked `pii: true` are masked.
+    Runs validation/expectations.yml (great-expectations) over the published tables,
+    checks the freshness of every enabled source and compares the identity match and
+    quarantine rates with previous runs (the file's `sources:` and `history:` blocks).
+    Exits 1 when any expectation fails, 2 when the file or the warehouse does not fit or
+    a check cannot be evaluated; with --json, errors are JSON too. Example values of
+    columns marked `pii: true` are masked.
     """
     import json
 
-    from rich.markup import escape
     from rich.table import Table
 
-    from onefold.validate import run_validation
+    from onefold.validate import UnexpectedError, run_validation
     from onefold.validation.report import group_rows
+    from onefold.validation.spec import HISTORY_KEY, SOURCES_KEY
 
-    report = run_validation(
-        project.locate(),
-        expectations_path=expectations_path,
-        now=now.replace(tzinfo=dt.UTC) if now else None,
-        tables=tables,
-    )
+    try:
+        with cli_common.progress("validating", as_json) as step:
+            report = run_validation(
+                project.locate(),
+                expectations_path=expectations_path,
+                now=now.replace(tzinfo=dt.UTC) if now else None,
+                tables=tables,
+                progress=step,
+            )
+    except OnefoldError:
+        raise
+    except Exception as exc:
+        # Exit 1 means an expectation failed: anything else that stops the run is an
+        # error (2), reported by `reports_errors` (JSON with --json).
+        raise UnexpectedError.wrapping(exc) from exc
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, default=str))
     else:
         for table_key in report.tables:
             outcomes = report.for_table(table_key)
             failed = sum(not o.success for o in outcomes)
-            relation = outcomes[0].relation if outcomes else table_key
             status = f"[bold red]{failed} failed[/]" if failed else "[green]passed[/]"
-            table = Table(title=f"{escape(table_key)} ({relation}): {status}", title_justify="left")
+            title = escape(table_key)
+            if outcomes and table_key not in (SOURCES_KEY, HISTORY_KEY):  # one relation
+                title += f" ({escape(outcomes[0].relation)})"
+            table = Table(title=f"{title}: {status}", title_justify="left")
             for column in ("#", "expectation", "column(s)", "expected", "result", "observed"):
                 table.add_column(column, no_wrap=column in ("#", "result"))
             table.add_column("unexpected examples")
             for group in group_rows(outcomes):
                 first = group[0]
+                result = "[green]pass[/]" if first.success else "[bold red]FAIL[/]"
+                if first.error is not None:
+                    result = "[bold red]ERROR[/]"
                 table.add_row(
                     str(first.position),
                     first.check,
                     escape(", ".join(c for o in group for c in o.columns)),
                     escape(first.expected),
-                    "[green]pass[/]" if first.success else "[bold red]FAIL[/]",
+                    result,
                     escape(first.error or first.observed),
                     escape("\n".join(first.examples)),
                 )
@@ -356,8 +377,8 @@ def validate(
             f"({len(report.tables)} tables, {report.elapsed_seconds:.1f}s)",
             highlight=False,
         )
-    if report.failed:
-        sys.exit(1)
+    if report.exit_code:
+        sys.exit(report.exit_code)
 
 
 main.add_command(sync)

@@ -31,7 +31,8 @@ from urllib.parse import quote
 from onefold.erasure.session_salt import salt_from_environment, warehouse_options
 from onefold.errors import ConfigError, WarehouseError
 from onefold.settings import PostgresSettings
-from onefold.validation.report import Outcome, format_examples, format_value
+from onefold.validation.report import Outcome, format_examples, format_value, is_null
+from onefold.validation.report import age_text as _age_text
 from onefold.validation.spec import Check, TableSpec
 from onefold.warehouse import quote_ident
 
@@ -51,6 +52,9 @@ _SHORT_EXPECTATIONS = {
     "in_set": "ExpectColumnValuesToBeInSet",
     "regex": "ExpectColumnValuesToMatchRegex",
     "freshness": "ExpectColumnMaxToBeBetween",
+    "share": "ExpectColumnProportionOfNonNullValuesToBeBetween",
+    "mean": "ExpectColumnMeanToBeBetween",
+    "median": "ExpectColumnMedianToBeBetween",
 }
 
 
@@ -94,6 +98,8 @@ def temporal_bound(value: dt.datetime, data_type: str, target: str) -> dt.dateti
 
 def _describe_bounds(low: Any, high: Any, subject: str) -> str:
     def text(value: Any) -> str:
+        if isinstance(value, str):
+            return value
         if isinstance(value, float) and value.is_integer():
             return f"{int(value):,}"
         return format_value(value)
@@ -105,16 +111,8 @@ def _describe_bounds(low: Any, high: Any, subject: str) -> str:
     return f"{subject} ≤ {text(high)}"
 
 
-def _age_text(age: dt.timedelta) -> str:
-    """`2d`, `1d 6h`, `45m`: the largest units, zero parts left out."""
-    seconds = int(age.total_seconds())
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes = rest // 60
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return sign + (" ".join(parts[:2]) if parts else "0m")
+def _percent(value: Any) -> str | None:
+    return None if value is None else f"{float(value):.2%}"
 
 
 def prepare_checks(
@@ -219,6 +217,27 @@ def prepare_checks(
                 column=column, min_value=cutoff, meta=meta
             )
             expected = f"latest ≥ now - {_age_text(check.max_age)} ({format_value(cutoff)})"
+        elif kind == "share":
+            expectation = catalog.ExpectColumnProportionOfNonNullValuesToBeBetween(
+                column=column, min_value=check.min_value, max_value=check.max_value, meta=meta
+            )
+            expected = _describe_bounds(
+                _percent(check.min_value), _percent(check.max_value), "share with a value"
+            )
+        elif kind in ("mean", "median"):
+            if _is_temporal(data_type):
+                raise ConfigError(
+                    f"{check.where}: {kind} needs a number column; {column!r} is {data_type}"
+                )
+            expectation_type = (
+                catalog.ExpectColumnMeanToBeBetween
+                if kind == "mean"
+                else catalog.ExpectColumnMedianToBeBetween
+            )
+            expectation = expectation_type(
+                column=column, min_value=check.min_value, max_value=check.max_value, meta=meta
+            )
+            expected = _describe_bounds(check.min_value, check.max_value, kind)
         else:  # gx passthrough
             expectation_class = getattr(catalog, check.gx_expectation or "", None)
             if not isinstance(expectation_class, type):
@@ -387,7 +406,22 @@ class GXSession:
         relation = f"{relation_schema}.{table_name}"
         outcomes = []
         for index, item in enumerate(prepared):
-            outcomes.append(self._outcome(spec, relation, item, by_index.get(index), examples))
+            try:
+                outcome = self._outcome(spec, relation, item, by_index.get(index), examples)
+            except Exception as exc:  # a result we cannot read is an error, not a failure
+                outcome = Outcome(
+                    table=spec.table.key,
+                    relation=relation,
+                    position=item.check.position,
+                    check=item.check.kind,
+                    expectation=str(item.expectation.expectation_type),
+                    columns=item.check.columns,
+                    expected=item.expected,
+                    success=False,
+                    observed="error",
+                    error=f"cannot read the great-expectations result: {self.scrub(exc)}",
+                )
+            outcomes.append(outcome)
         return outcomes
 
     def _outcome(
@@ -424,6 +458,14 @@ class GXSession:
             masked = bool(check.columns) and check.columns[0] in pii
             if check.kind == "row_count":
                 observed = f"{int(value):,} rows"
+            elif check.kind == "freshness" and is_null(value):
+                # an empty table (or only nulls): nothing is fresh
+                return replace(base, success=False, observed="no rows")
+            elif check.kind in ("share", "mean", "median") and is_null(value):
+                empty = "no rows" if check.kind == "share" else "no values"
+                return replace(base, success=False, observed=empty)
+            elif check.kind == "share":
+                observed = f"{float(value):.2%} with a value"
             elif check.kind == "freshness":
                 observed = "latest " + format_value(value, masked)
                 age = _age_since(value, self.now)

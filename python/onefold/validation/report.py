@@ -62,12 +62,23 @@ class ValidationReport:
         return tuple(o for o in self.outcomes if not o.success)
 
     @property
+    def errors(self) -> tuple[Outcome, ...]:
+        """Checks that could not be evaluated (an error, not a failed expectation)."""
+        return tuple(o for o in self.outcomes if o.error is not None)
+
+    @property
     def success(self) -> bool:
         return not self.failed
 
     @property
+    def exit_code(self) -> int:
+        """0 all passed, 1 an expectation failed, 2 a check could not be evaluated."""
+        return 2 if self.errors else 1 if self.failed else 0
+
+    @property
     def summary(self) -> str:
-        return f"{len(self.outcomes)} expectations, {len(self.failed)} failed"
+        text = f"{len(self.outcomes)} expectations, {len(self.failed)} failed"
+        return text + (f" ({len(self.errors)} with errors)" if self.errors else "")
 
     def for_table(self, table: str) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.table == table)
@@ -80,6 +91,7 @@ class ValidationReport:
             "success": self.success,
             "expectations": len(self.outcomes),
             "failed": len(self.failed),
+            "errors": len(self.errors),
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "tables": [
                 {
@@ -109,6 +121,18 @@ def group_rows(outcomes: Sequence[Outcome]) -> list[list[Outcome]]:
         else:
             groups.append([outcome])
     return groups
+
+
+def age_text(age: dt.timedelta) -> str:
+    """`2d`, `1d 6h`, `45m`: the largest units, zero parts left out."""
+    seconds = int(age.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return sign + (" ".join(parts[:2]) if parts else "0m")
 
 
 def is_null(value: Any) -> bool:

@@ -13,6 +13,14 @@ The file declares, per table, what must hold for its data to be shipped:
           - unique: [source, record_key]          # a list: the combination is unique
           - not_null: [customer_id, source]       # a list: each column is not null
           - regex: {column: customer_id, pattern: '^cus_[0-9a-f]{24}$'}
+          - share: {column: email, min: 0.5}      # share of rows with a value
+          - median: {column: total_price, min: 5, max: 500}
+    history:                           # optional: rates compared with previous runs
+      runs: 5
+      tolerance: {identity_match_rate: 0.05, quarantine_rate: 0.02}
+    sources:                           # optional: freshness of every enabled source
+      max_age: 3d                      # when the source declares no dbt freshness
+      overrides: {privacy.erasure_requests: skip}
 
 This module only parses and checks the file; it does not import great-expectations.
 """
@@ -35,7 +43,17 @@ if TYPE_CHECKING:
     from onefold.project import DbtProject
 
 CheckKind = Literal[
-    "row_count", "unique", "not_null", "between", "in_set", "regex", "freshness", "gx"
+    "row_count",
+    "unique",
+    "not_null",
+    "between",
+    "in_set",
+    "regex",
+    "freshness",
+    "share",
+    "mean",
+    "median",
+    "gx",
 ]
 KINDS: tuple[CheckKind, ...] = (
     "row_count",
@@ -45,6 +63,9 @@ KINDS: tuple[CheckKind, ...] = (
     "in_set",
     "regex",
     "freshness",
+    "share",
+    "mean",
+    "median",
     "gx",
 )
 # Arguments each kind accepts (which are required is checked per kind below).
@@ -56,6 +77,9 @@ _ARGUMENTS: dict[CheckKind, frozenset[str]] = {
     "in_set": frozenset({"column", "values", "mostly"}),
     "regex": frozenset({"column", "pattern", "mostly"}),
     "freshness": frozenset({"column", "max_age"}),
+    "share": frozenset({"column", "min", "max"}),
+    "mean": frozenset({"column", "min", "max"}),
+    "median": frozenset({"column", "min", "max"}),
     "gx": frozenset({"expectation", "kwargs"}),
 }
 _TABLE_KEYS = frozenset({"description", "key", "columns", "expectations"})
@@ -65,8 +89,17 @@ _AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # Schemas that are not dbt layers: the generator's raw and ground-truth schemas.
 _RAW_LAYERS = ("raw", "raw_truth")
+_TOP_KEYS = frozenset({"version", "tables", "history", "sources"})
+#: rates `history` compares with previous runs, and their default tolerance (absolute:
+#: 0.05 = five percentage points either way of the median of the previous runs)
+HISTORY_METRICS: dict[str, float] = {"identity_match_rate": 0.05, "quarantine_rate": 0.02}
+DEFAULT_HISTORY_RUNS = 5
+#: freshness threshold of a source whose dbt declaration has no `error_after`
+DEFAULT_SOURCE_MAX_AGE = dt.timedelta(days=3)
 
 Bound = float | dt.datetime
+# Checks on one aggregate of the table, with no failing rows to locate.
+_AGGREGATE_KINDS = frozenset({"row_count", "freshness", "share", "mean", "median"})
 
 
 @dataclass(frozen=True)
@@ -134,22 +167,57 @@ class TableSpec:
         for check in self.checks:
             for column in check.columns:
                 seen.setdefault(column, None)
-        if any(check.kind not in ("row_count", "freshness") for check in self.checks):
+        if any(check.kind not in _AGGREGATE_KINDS for check in self.checks):
             for column in self.key_columns:
                 seen.setdefault(column, None)
         return tuple(seen)
 
 
 @dataclass(frozen=True)
+class HistorySettings:
+    """`history:`: the identity match rate and each source's quarantine rate, stored per
+    run and compared with the median of the previous `runs` runs; a change beyond the
+    metric's `tolerance` (absolute, a fraction) fails."""
+
+    runs: int = DEFAULT_HISTORY_RUNS
+    tolerance: Mapping[str, float] = field(default_factory=lambda: dict(HISTORY_METRICS))
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """`sources:`: the latest `loaded_at_field` value of every enabled source against its
+    dbt `freshness.error_after`, else `max_age`; `overrides` per `<source>.<table>` (an
+    age, or None for `skip`)."""
+
+    max_age: dt.timedelta = DEFAULT_SOURCE_MAX_AGE
+    overrides: Mapping[str, dt.timedelta | None] = field(default_factory=dict)
+
+
+#: the pseudo-tables of the report (and of `--table`) for the two blocks
+HISTORY_KEY = "history"
+SOURCES_KEY = "sources"
+
+
+@dataclass(frozen=True)
 class ExpectationsFile:
     path: Path
     tables: tuple[TableSpec, ...]
+    history: HistorySettings | None = None
+    sources: SourceSettings | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """What `--table` accepts: the declared tables, then `sources` and `history` when
+        the file has those blocks."""
+        extra: tuple[str, ...] = (SOURCES_KEY,) if self.sources is not None else ()
+        extra += (HISTORY_KEY,) if self.history is not None else ()
+        return tuple(spec.table.key for spec in self.tables) + extra
 
     def table(self, key: str) -> TableSpec:
         for spec in self.tables:
             if spec.table.key == key:
                 return spec
-        known = ", ".join(spec.table.key for spec in self.tables)
+        known = ", ".join(self.keys)
         raise ConfigError(f"{self.path}: no table {key!r} is declared (declared: {known})")
 
     @property
@@ -193,20 +261,95 @@ class _StrictLoader(yaml.SafeLoader):
 def parse_expectations(document: Any, path: Path) -> ExpectationsFile:
     if not isinstance(document, Mapping):
         raise ConfigError(f"{path}: expected a mapping with `version: 1` and `tables:`")
-    unknown = set(document) - {"version", "tables"}
+    unknown = set(document) - _TOP_KEYS
     if unknown:
-        raise ConfigError(f"{path}: unknown top-level key(s) {_names(unknown)}")
+        raise ConfigError(
+            f"{path}: unknown top-level key(s) {_names(unknown)} (allowed: {_names(_TOP_KEYS)})"
+        )
     if document.get("version") != 1:
         raise ConfigError(f"{path}: `version` must be 1, got {document.get('version')!r}")
+    history = _history(path, document["history"]) if "history" in document else None
+    sources = _sources(path, document["sources"]) if "sources" in document else None
     tables = document.get("tables")
-    if not isinstance(tables, Mapping) or not tables:
+    if tables is None and (history is not None or sources is not None):
+        tables = {}
+    if not isinstance(tables, Mapping) or (not tables and history is None and sources is None):
         raise ConfigError(f"{path}: `tables` must map `<layer>.<table>` to its expectations")
     specs = tuple(_parse_table(path, str(key), body) for key, body in tables.items())
     for spec in specs:
+        if spec.table.key in (HISTORY_KEY, SOURCES_KEY):  # pragma: no cover - no dot
+            raise ConfigError(f"{path}: tables: {spec.table.key!r} is reserved")
         for check in spec.checks:
             if check.relative_to == spec.table:
                 raise _entry_error(path, check.where, "`relative_to` names the table itself")
-    return ExpectationsFile(path=path, tables=specs)
+    return ExpectationsFile(path=path, tables=specs, history=history, sources=sources)
+
+
+def _history(path: Path, body: Any) -> HistorySettings:
+    where = f"{path}: history"
+    body = {} if body is None else body
+    if not isinstance(body, Mapping):
+        raise ConfigError(f"{where}: expected a mapping ({{}} for the defaults)")
+    allowed = frozenset({"runs", "tolerance"})
+    unknown = set(body) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {_names(unknown)} (allowed: {_names(allowed)})")
+    runs = body.get("runs", DEFAULT_HISTORY_RUNS)
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise ConfigError(f"{where}.runs must be a whole number >= 1, got {runs!r}")
+    tolerance = dict(HISTORY_METRICS)
+    given = body.get("tolerance") or {}
+    if not isinstance(given, Mapping):
+        raise ConfigError(f"{where}.tolerance must map metrics to fractions")
+    unknown = set(given) - set(HISTORY_METRICS)
+    if unknown:
+        raise ConfigError(
+            f"{where}.tolerance: unknown metric(s) {_names(unknown)} "
+            f"(known: {_names(set(HISTORY_METRICS))})"
+        )
+    for metric, value in given.items():
+        if not _is_number(value) or not 0 <= value <= 1:
+            raise ConfigError(
+                f"{where}.tolerance.{metric} must be a fraction in [0, 1] (0.05 = five "
+                f"percentage points), got {value!r}"
+            )
+        tolerance[str(metric)] = float(value)
+    return HistorySettings(runs=runs, tolerance=tolerance)
+
+
+def _sources(path: Path, body: Any) -> SourceSettings:
+    where = f"{path}: sources"
+    body = {} if body is None else body
+    if not isinstance(body, Mapping):
+        raise ConfigError(f"{where}: expected a mapping ({{}} for the defaults)")
+    allowed = frozenset({"max_age", "overrides"})
+    unknown = set(body) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {_names(unknown)} (allowed: {_names(allowed)})")
+    max_age = DEFAULT_SOURCE_MAX_AGE
+    if "max_age" in body:
+        max_age = _age(path, "sources", body["max_age"])
+    given = body.get("overrides") or {}
+    if not isinstance(given, Mapping):
+        raise ConfigError(f"{where}.overrides must map `<source>.<table>` to an age or `skip`")
+    overrides: dict[str, dt.timedelta | None] = {}
+    for name, value in given.items():
+        if value == "skip":
+            overrides[str(name)] = None
+            continue
+        try:
+            overrides[str(name)] = _age(path, f"sources.overrides.{name}", value)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (or `skip`)") from None
+    return SourceSettings(max_age=max_age, overrides=overrides)
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
 
 
 def parse_table_ref(text: Any, context: str) -> TableRef:
@@ -323,6 +466,24 @@ def _parse_entry(path: Path, table: TableRef, position: int, entry: Any) -> list
         except re.error as exc:
             raise _entry_error(path, where, f"`pattern` {pattern!r} is not valid: {exc}") from exc
         return [replace(base, columns=(column,), pattern=pattern, mostly=mostly)]
+    if kind in ("share", "mean", "median"):
+        bounds = []
+        for name in ("min", "max"):
+            value = args.get(name)
+            if value is not None and not _is_number(value):
+                raise _entry_error(path, where, f"`{name}` must be a number, got {value!r}")
+            if value is not None and kind == "share" and not 0 <= value <= 1:
+                raise _entry_error(
+                    path, where, f"`{name}` must be a fraction in [0, 1], got {value!r}"
+                )
+            bounds.append(None if value is None else float(value))
+        if bounds == [None, None]:
+            raise _entry_error(path, where, "needs `min`, `max` or both")
+        if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+            raise _entry_error(
+                path, where, f"`min` ({bounds[0]}) is greater than `max` ({bounds[1]})"
+            )
+        return [replace(base, columns=(column,), min_value=bounds[0], max_value=bounds[1])]
     # freshness
     return [replace(base, columns=(column,), max_age=_age(path, where, args.get("max_age")))]
 
@@ -332,7 +493,7 @@ def _arguments(path: Path, where: str, kind: CheckKind, raw: Any) -> dict[str, A
     [...]}`."""
     if isinstance(raw, Mapping):
         return {str(k): v for k, v in raw.items()}
-    if kind in ("unique", "not_null", "freshness", "between", "in_set", "regex"):
+    if kind in ("unique", "not_null", "freshness", "between", "in_set", "regex", "share"):
         if isinstance(raw, str):
             return {"column": raw}
         if isinstance(raw, list) and kind in ("unique", "not_null"):

@@ -145,6 +145,7 @@ def test_an_overlapping_run_exits_2_naming_the_holder(
 def _hold_lock(world: SyncWorld, sync_name: str, holder: str) -> None:
     world.warehouse.execute(
         f"insert into {relation(world.sync_schema, LOCKS_TABLE)} "
+        "(sync_name, run_id, holder, acquired_at) "
         "values (?, 'run-elsewhere', ?, current_timestamp)",
         [sync_name, holder],
     )

@@ -85,6 +85,19 @@ def run_sync(
     """
     options = options or SyncOptions.from_environment()
     project = project or locate()
+    with warehouse.attached():  # a DuckDB file released by the previous sync
+        return _run_sync(warehouse, sync, dry_run, observer, destination, options, project)
+
+
+def _run_sync(
+    warehouse: Warehouse,
+    sync: SyncConfig,
+    dry_run: bool,
+    observer: SyncObserver | None,
+    destination: Destination | None,
+    options: SyncOptions,
+    project: DbtProject,
+) -> SyncRunResult:
     source = resolve_source(warehouse, sync, project)
     destination = destination or build_destination(sync)
     run = _Run(
@@ -108,6 +121,7 @@ def run_sync(
     finally:
         destination.close()
         run.drop_temporary_tables()
+        warehouse.release()
 
 
 @dataclass
@@ -170,6 +184,9 @@ class _Run:
             self.observer.run_started(self.sync, ident.run_id, dry_run=False)
             try:
                 plan = self.compute_plan(state_exists=True, dry_run=False)
+                # The plan is in TEMP tables: let go of a DuckDB file while delivering;
+                # each state write attaches it again briefly (see sql.transaction).
+                self.warehouse.release()
                 self.deliver()
             except BaseException as exc:
                 self.record_abort(exc)

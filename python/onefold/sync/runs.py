@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from onefold.sql import relation
+from onefold.sql import relation, transaction
 from onefold.sync.results import PlanSummary
 from onefold.sync.state import RUNS_TABLE, SyncIdentity
 from onefold.warehouse import Warehouse
@@ -63,6 +63,31 @@ def finish_run(
     error_summary: str | None,
 ) -> None:
     counts = _planned_counts(plan)
+    with transaction(warehouse):
+        _finish(
+            warehouse,
+            identity,
+            status,
+            finished_at,
+            duration_seconds,
+            counts,
+            sent,
+            failed,
+            error_summary,
+        )
+
+
+def _finish(
+    warehouse: Warehouse,
+    identity: SyncIdentity,
+    status: str,
+    finished_at: dt.datetime,
+    duration_seconds: float,
+    counts: list[int | None],
+    sent: int,
+    failed: int,
+    error_summary: str | None,
+) -> None:
     warehouse.execute(
         f"update {relation(identity.schema, RUNS_TABLE)} set status = ?, finished_at = ?, "
         "duration_seconds = ?, planned_adds = ?, planned_changes = ?, planned_removes = ?, "
@@ -91,7 +116,11 @@ def mark_abandoned(warehouse: Warehouse, schema: str, run_id: str, at: dt.dateti
     """A run whose process died holding the lock: close its row so BI does not show it
     running forever. It finished, as far as anyone can tell, at its last heartbeat; rows
     from before heartbeats existed use `at` (when the death was noticed)."""
-    runs = relation(schema, RUNS_TABLE)
+    with transaction(warehouse):
+        _abandon(warehouse, relation(schema, RUNS_TABLE), run_id, at)
+
+
+def _abandon(warehouse: Warehouse, runs: str, run_id: str, at: dt.datetime) -> None:
     rows = warehouse.query(
         f"select started_at, heartbeat_at from {runs} where run_id = ? and status = 'running'",
         [run_id],

@@ -133,7 +133,7 @@ class DuckDBWarehouse:
         self._configure()
 
     def _held_error(self, exc: Exception, waited: float | None = None) -> WarehouseError:
-        how_long = f" (waited {waited:,.0f}s)" if waited is not None else ""
+        how_long = f" (waited {waited:.1f}s)" if waited is not None else ""
         return WarehouseError(
             f"cannot open DuckDB file {self.settings.path}{how_long}: {exc}. Only one process "
             "may write it at a time; wait for the running dbt or onefold command to finish."

@@ -17,6 +17,7 @@ from onefold.sync.engine import SyncOptions
 from onefold.sync.errors import InvalidKeysError, RefusedSyncError, SyncLockedError
 from onefold.sync.events import SyncObserver
 from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE, ensure_state_tables
+from onefold.sync.status import RUN_STATUS_VIEW, current_runs
 from onefold.testing.sync import (
     SyncWorld,
     expected_destination,
@@ -447,3 +448,63 @@ def test_an_old_lock_table_gains_the_heartbeat_column_and_keeps_its_rows(
     assert world.warehouse.query(
         f"select sync_name, run_id, holder, acquired_at, heartbeat_at from {locks}"
     ) == [("members_webhook", "run-old", "h:1", acquired, None)]
+
+
+def test_a_killed_run_reads_as_abandoned_before_any_next_run(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    """BI (the SQL view) and `onefold sync --status` (which also sees that a local pid
+    is gone) stop showing a dead run as running without waiting for its sync to run."""
+    rows = members(3)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    run_sync(world.warehouse, webhook_sync(hook.url), options=SyncOptions(lock_ttl_seconds=600))
+    now = _utc_now()
+    started = now - dt.timedelta(hours=3)
+    beat_long_ago = now - dt.timedelta(hours=2)
+    here = socket.gethostname()
+    runs = {  # run id -> (sync, lock holder or None, last heartbeat)
+        "run-silent": ("a", "elsewhere:7", beat_long_ago),  # stopped beating 2 h ago
+        "run-killed": ("b", f"{here}:{_pid_of_finished_process()}", now),  # kill -9 just now
+        "run-orphan": ("c", None, now),  # its lock is gone
+        "run-alive": ("d", "elsewhere:8", now),
+    }
+    for run_id, (sync_name, holder, beat) in runs.items():
+        _insert_running_run(world, run_id, started)
+        world.warehouse.execute(
+            f"update {relation(world.sync_schema, RUNS_TABLE)} set sync_name = ?, "
+            "heartbeat_at = ? where run_id = ?",
+            [sync_name, beat, run_id],
+        )
+        if holder:
+            world.warehouse.execute(
+                f"insert into {relation(world.sync_schema, LOCKS_TABLE)} "
+                "(sync_name, run_id, holder, acquired_at, heartbeat_at) values (?, ?, ?, ?, ?)",
+                [sync_name, run_id, holder, started, beat],
+            )
+
+    view = relation(world.sync_schema, RUN_STATUS_VIEW)
+    in_sql = dict(
+        world.warehouse.query(f"select run_id, status from {view} where run_id like 'run-%'")
+    )
+    assert in_sql == {
+        "run-silent": "abandoned",
+        "run-killed": "running",  # SQL cannot see processes: abandoned after the TTL
+        "run-orphan": "abandoned",
+        "run-alive": "running",
+    }
+    silent = world.warehouse.query(
+        f"select finished_at, duration_seconds from {view} where run_id = 'run-silent'"
+    )
+    assert silent == [(beat_long_ago, 3600.0)]  # it ended, as far as we know, at its last beat
+
+    read = {run.run_id: run for run in current_runs(world.warehouse, world.sync_schema, 600)}
+    assert {run_id: read[run_id].status for run_id in runs} == {
+        "run-silent": "abandoned",
+        "run-killed": "abandoned",
+        "run-orphan": "abandoned",
+        "run-alive": "running",
+    }
+    assert read["run-silent"].duration_seconds == 3600.0
+    finished = [run for run in read.values() if run.sync_name == "members_webhook"]
+    assert [run.status for run in finished] == ["succeeded"]

@@ -46,6 +46,7 @@ from onefold.sync.state import (
     sync_schema,
     utc_now,
 )
+from onefold.sync.status import ensure_run_status_view
 from onefold.warehouse import Warehouse
 
 # Error summaries quote at most this many rejected records.
@@ -165,6 +166,7 @@ class _Run:
     def run(self, lock_ttl_seconds: float) -> SyncRunResult:
         ident = self.identity
         ensure_state_tables(self.warehouse, ident.schema)
+        ensure_run_status_view(self.warehouse, ident.schema, lock_ttl_seconds)
         with sync_lock(
             self.warehouse,
             ident.schema,

@@ -135,3 +135,19 @@ def _with_local_check(row: RunRow) -> RunRow:
         error_summary=f"process {holder.pid} on {holder.host} is no longer running; the next "
         "run resumes from the last acknowledged batch",
     )
+
+
+def latest_runs(
+    warehouse: Warehouse,
+    schema: str,
+    ttl_seconds: float,
+    sync_names: Sequence[str] | None = None,
+) -> list[RunRow]:
+    """The latest real (not dry) run of each sync, by sync name; none before any run."""
+    if not warehouse.table_exists(schema, RUNS_TABLE):
+        return []
+    latest: dict[str, RunRow] = {}
+    for row in current_runs(warehouse, schema, ttl_seconds, sync_names):
+        if not row.is_dry_run:
+            latest[row.sync_name] = row
+    return [latest[name] for name in sorted(latest)]

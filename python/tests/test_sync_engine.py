@@ -508,3 +508,38 @@ def test_a_killed_run_reads_as_abandoned_before_any_next_run(
     assert read["run-silent"].duration_seconds == 3600.0
     finished = [run for run in read.values() if run.sync_name == "members_webhook"]
     assert [run.status for run in finished] == ["succeeded"]
+
+
+class _LockBreaker(SyncObserver):
+    """Plays another run that broke this run's lock as stale once delivery started."""
+
+    def __init__(self, world: SyncWorld) -> None:
+        self.world = world
+
+    def plan_ready(self, sync: object, plan: object) -> None:
+        locks = relation(self.world.sync_schema, LOCKS_TABLE)
+        self.world.warehouse.execute(f"delete from {locks}")
+        _insert_lock(self.world, "run-other", "elsewhere:9", _utc_now())
+
+
+def test_a_run_whose_lock_was_broken_stops_sending(world: SyncWorld, hook: WebhookReceiver) -> None:
+    rows = members(12)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    hook.delay_every_request(0.1)
+
+    with pytest.raises(SyncLockedError, match="lost its lock"):
+        run_sync(
+            world.warehouse,
+            webhook_sync(hook.url, batch_size=4),
+            observer=_LockBreaker(world),
+            options=SyncOptions(lock_ttl_seconds=0.5),  # beats every 0.05 s
+        )
+
+    assert hook.requests == 1  # the call in flight, then nothing more
+    (run,) = world.runs("members_webhook")
+    assert (run["status"], run["sent"]) == ("failed", 4)
+    holders = world.warehouse.query(
+        f"select run_id from {relation(world.sync_schema, LOCKS_TABLE)}"
+    )
+    assert holders == [("run-other",)]  # the other run's lock is left alone

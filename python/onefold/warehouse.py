@@ -106,7 +106,7 @@ class DuckDBWarehouse:
         #: the file's catalog name while it can be detached, else None
         self.catalog: str | None = None
         self.is_attached = True
-        if detachable and path.stem not in _RESERVED_CATALOGS:
+        if detachable and str(path) != ":memory:" and path.stem not in _RESERVED_CATALOGS:
             self.connection = duckdb.connect(":memory:")
             self.catalog = path.stem
             self._configure()

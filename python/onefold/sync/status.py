@@ -96,11 +96,17 @@ def status_query(schema: str, ttl_seconds: float) -> str:
 
 
 def ensure_run_status_view(warehouse: Warehouse, schema: str, ttl_seconds: float) -> None:
-    """(Re)create the view with the lock TTL this run uses."""
-    warehouse.execute(
-        f"create or replace view {relation(schema, RUN_STATUS_VIEW)} as "
-        f"{status_query(schema, ttl_seconds)}"
-    )
+    """(Re)create the view with the lock TTL this run uses. Two syncs starting together
+    on PostgreSQL may both replace it; the loser's "tuple concurrently updated" is
+    harmless once the view exists."""
+    try:
+        warehouse.execute(
+            f"create or replace view {relation(schema, RUN_STATUS_VIEW)} as "
+            f"{status_query(schema, ttl_seconds)}"
+        )
+    except Exception:
+        if not warehouse.table_exists(schema, RUN_STATUS_VIEW):
+            raise
 
 
 def current_runs(

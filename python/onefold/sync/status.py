@@ -65,8 +65,9 @@ _WHEN_ABANDONED = {
     "finished_at": "coalesce(run.heartbeat_at, run.started_at)",
     "duration_seconds": "cast(extract(epoch from (coalesce(run.heartbeat_at, run.started_at) "
     "- run.started_at)) as double precision)",
-    "error_summary": "'the process stopped before finishing (killed or crashed, no heartbeat "
-    "within the lock TTL); the next run resumes from the last acknowledged batch'",
+    "error_summary": "'the process stopped before finishing (killed or crashed: its lock is "
+    "gone or has had no heartbeat within the lock TTL); the next run resumes from the last "
+    "acknowledged batch'",
 }
 
 

@@ -343,15 +343,16 @@ class DbtProject:
             return None
         return relation
 
-    def connect(self, read_only: bool = False) -> Warehouse:
-        """A connection to the target's warehouse (the caller closes it)."""
+    def connect(self, read_only: bool = False, detachable: bool = False) -> Warehouse:
+        """A connection to the target's warehouse (the caller closes it); `detachable`:
+        see onefold.warehouse.DuckDBWarehouse."""
         from onefold.warehouse import connect_target
 
-        return connect_target(self.target, read_only=read_only)
+        return connect_target(self.target, read_only=read_only, detachable=detachable)
 
     @contextmanager
-    def connection(self, read_only: bool = False) -> Iterator[Warehouse]:
-        warehouse = self.connect(read_only=read_only)
+    def connection(self, read_only: bool = False, detachable: bool = False) -> Iterator[Warehouse]:
+        warehouse = self.connect(read_only=read_only, detachable=detachable)
         try:
             yield warehouse
         finally:

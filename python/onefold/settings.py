@@ -35,11 +35,14 @@ class ProjectSettings(BaseSettings):
 
 
 class DuckDBSettings(BaseSettings):
-    """`ONEFOLD_DUCKDB_PATH`: the DuckDB file (relative paths resolve from the cwd)."""
+    """`ONEFOLD_DUCKDB_PATH`: the DuckDB file (relative paths resolve from the cwd);
+    `ONEFOLD_DUCKDB_LOCK_WAIT_SECONDS`: how long a sync waits for another process to let
+    go of the file before a state write [30]."""
 
     model_config = SettingsConfigDict(env_prefix="ONEFOLD_DUCKDB_")
 
     path: Path = DEFAULT_DUCKDB_PATH
+    lock_wait_seconds: float = Field(default=30.0, ge=0)
     #: DuckDB settings applied at connect (a profile's `settings:`, e.g. TimeZone)
     config: dict[str, str] = Field(default_factory=dict)
 

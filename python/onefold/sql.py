@@ -44,12 +44,14 @@ def transaction(warehouse: Warehouse) -> Iterator[None]:
     """One explicit transaction: everything inside commits together or not at all.
 
     Both connections run in autocommit mode, where `begin` opens a transaction that
-    lasts until `commit`/`rollback`.
+    lasts until `commit`/`rollback`. A released DuckDB file is attached for the
+    transaction and released after it (see Warehouse.release).
     """
-    warehouse.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        warehouse.execute("rollback")
-        raise
-    warehouse.execute("commit")
+    with warehouse.attached():
+        warehouse.execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            warehouse.execute("rollback")
+            raise
+        warehouse.execute("commit")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -52,6 +53,17 @@ class Warehouse(Protocol):
 
     def table_exists(self, schema: str, table: str) -> bool: ...
 
+    def attached(self) -> AbstractContextManager[None]:
+        """The warehouse is reachable inside the block: a released DuckDB file is
+        attached again for it (and released after); everywhere else, nothing to do."""
+        ...
+
+    def release(self) -> None:
+        """Let other processes open the warehouse until the next `attached()` block
+        (a DuckDB file opened with `detachable=True`); elsewhere a no-op. Session-private
+        (TEMP) tables stay readable."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -61,10 +73,28 @@ def quote_ident(name: str) -> str:
 
 
 class DuckDBWarehouse:
+    """A DuckDB file.
+
+    With `detachable=True` the connection is an in-memory database that ATTACHes the
+    file under the catalog name dbt gives it (the file's stem, so dbt's three-part names
+    in views resolve) and makes it the default. `release()` DETACHes the file, so other
+    processes (dbt, a BI tool, a dry run) can open it while this one waits on something
+    else; TEMP tables live in the in-memory database and survive. `attached()` attaches
+    it again for a block, waiting up to `settings.lock_wait_seconds` for another writer
+    to let go. When this process already has the file open (dbt in-process), the file
+    is opened directly and `release()` does nothing.
+    """
+
     target: Target = "duckdb"
 
-    def __init__(self, settings: DuckDBSettings | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        settings: DuckDBSettings | None = None,
+        read_only: bool = False,
+        detachable: bool = False,
+    ) -> None:
         self.settings = settings or DuckDBSettings()
+        self.read_only = read_only
         path = self.settings.path
         if read_only and not path.exists():
             raise ConfigError(
@@ -73,6 +103,24 @@ class DuckDBWarehouse:
                 "ONEFOLD_DUCKDB_PATH)."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
+        #: the file's catalog name while it can be detached, else None
+        self.catalog: str | None = None
+        self.is_attached = True
+        if detachable and str(path) != ":memory:" and path.stem not in _RESERVED_CATALOGS:
+            self.connection = duckdb.connect(":memory:")
+            self.catalog = path.stem
+            self._configure()
+            try:
+                self._attach()
+            except duckdb.ResourceInUseException:
+                # This process already has the file open (dbt in-process): share it.
+                self.connection.close()
+                self.catalog = None
+            except duckdb.IOException as exc:
+                self.connection.close()
+                raise self._held_error(exc) from exc
+            else:
+                return
         try:
             try:
                 self.connection = duckdb.connect(str(path), read_only=read_only)
@@ -81,10 +129,17 @@ class DuckDBWarehouse:
                 # scheduler): DuckDB refuses a second, read-only configuration.
                 self.connection = duckdb.connect(str(path))
         except duckdb.IOException as exc:  # another writer holds the file
-            raise WarehouseError(
-                f"cannot open DuckDB file {path}: {exc}. Only one process may write it at a "
-                "time; wait for the running dbt or onefold command to finish."
-            ) from exc
+            raise self._held_error(exc) from exc
+        self._configure()
+
+    def _held_error(self, exc: Exception, waited: float | None = None) -> WarehouseError:
+        how_long = f" (waited {waited:.1f}s)" if waited is not None else ""
+        return WarehouseError(
+            f"cannot open DuckDB file {self.settings.path}{how_long}: {exc}. Only one process "
+            "may write it at a time; wait for the running dbt or onefold command to finish."
+        )
+
+    def _configure(self) -> None:
         # The profile's `settings:` (after connecting: some need an extension DuckDB
         # loads on first use, which a connect-time config cannot), then UTC regardless.
         for name, value in self.settings.config.items():
@@ -94,6 +149,50 @@ class DuckDBWarehouse:
         # Staging views screen erased people with the salt once the suppression list is
         # not empty; a reader of staging needs it like dbt does (the demo's: beside `path`).
         set_salt_from_environment(self.connection, path)
+
+    def _attach(self) -> None:
+        catalog = quote_ident(str(self.catalog))
+        path = "'" + str(self.settings.path).replace("'", "''") + "'"
+        mode = " (read_only)" if self.read_only else ""
+        self.connection.execute(f"attach {path} as {catalog}{mode}")
+        self.connection.execute(f"use {catalog}")
+        self.is_attached = True
+
+    def _detach(self) -> None:
+        if self.catalog is None or not self.is_attached:
+            return
+        self.connection.execute("use memory")
+        self.connection.execute(f"detach {quote_ident(self.catalog)}")
+        self.is_attached = False
+
+    def _attach_waiting(self) -> None:
+        """Attach, retrying while another process holds the file, for a bounded time."""
+        started = time.monotonic()
+        pause = 0.05
+        while True:
+            try:
+                self._attach()
+                return
+            except duckdb.IOException as exc:
+                waited = time.monotonic() - started
+                if waited >= self.settings.lock_wait_seconds:
+                    raise self._held_error(exc, waited) from exc
+                time.sleep(min(pause, self.settings.lock_wait_seconds - waited))
+                pause = min(pause * 2, 1.0)
+
+    @contextmanager
+    def attached(self) -> Iterator[None]:
+        if self.is_attached:
+            yield
+            return
+        self._attach_waiting()
+        try:
+            yield
+        finally:
+            self._detach()
+
+    def release(self) -> None:
+        self._detach()
 
     def execute(self, statement: str, params: Sequence[Any] | None = None) -> None:
         self.connection.execute(statement, params)
@@ -140,6 +239,8 @@ class DuckDBWarehouse:
         self.connection.close()
 
 
+# Catalog names DuckDB uses itself: a file with such a stem is opened directly.
+_RESERVED_CATALOGS = {"memory", "system", "temp", "main"}
 _INSERT_CHUNK = 400
 _PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
 # information_schema spells some types differently from how we create them.
@@ -265,6 +366,13 @@ class PostgresWarehouse:
         )
         return bool(rows)
 
+    @contextmanager
+    def attached(self) -> Iterator[None]:
+        yield
+
+    def release(self) -> None:
+        """The server arbitrates concurrent sessions: nothing to let go of."""
+
     def close(self) -> None:
         self.connection.close()
 
@@ -297,10 +405,11 @@ def _pg_statement(statement: str, params: Sequence[Any] | None) -> tuple[str, Se
     return statement.replace("%", "%%").replace("?", "%s"), params
 
 
-def connect_target(target: Target_, read_only: bool = False) -> Warehouse:
-    """Open the warehouse of a dbt profile's target (onefold.project.Target)."""
+def connect_target(target: Target_, read_only: bool = False, detachable: bool = False) -> Warehouse:
+    """Open the warehouse of a dbt profile's target (onefold.project.Target);
+    `detachable`: see DuckDBWarehouse."""
     if target.type == "duckdb":
-        return DuckDBWarehouse(target.duckdb, read_only=read_only)
+        return DuckDBWarehouse(target.duckdb, read_only=read_only, detachable=detachable)
     if target.type == "postgres":
         return PostgresWarehouse(target.postgres)
     raise ConfigError(

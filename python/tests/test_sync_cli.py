@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from onefold.cli import main
 from onefold.sql import relation
-from onefold.sync.state import LOCKS_TABLE
+from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE
 from onefold.testing.dbt import environment
 from onefold.testing.sync import (
     SECRET,
@@ -145,6 +147,41 @@ def test_an_overlapping_run_exits_2_naming_the_holder(
 def _hold_lock(world: SyncWorld, sync_name: str, holder: str) -> None:
     world.warehouse.execute(
         f"insert into {relation(world.sync_schema, LOCKS_TABLE)} "
+        "(sync_name, run_id, holder, acquired_at) "
         "values (?, 'run-elsewhere', ?, current_timestamp)",
         [sync_name, holder],
     )
+
+
+def test_status_shows_each_syncs_latest_run_and_a_killed_one_as_abandoned(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+    assert invoke(env, "crm", "--config", str(config)).exit_code == 0
+    # then a run of crm is killed with SIGKILL: its lock and `running` row stay behind
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with environment(env), open_world("duckdb", keep=True) as world:
+        _hold_lock(world, "crm", f"{socket.gethostname()}:{dead.pid}")
+        world.warehouse.execute(
+            f"insert into {relation(world.sync_schema, RUNS_TABLE)} (run_id, sync_name, "
+            "destination, destination_type, mode, started_at, status, sent, failed, "
+            "is_dry_run, planned_adds, heartbeat_at) values ('run-elsewhere', 'crm', 'crm', "
+            "'webhook', 'mirror', current_timestamp, 'running', 4, 0, false, 12, "
+            "current_timestamp + interval '5 seconds')"  # its last beat 5 s after it started
+        )
+
+    result = invoke(env, "--status", "--json")
+
+    assert result.exit_code == 0, result.output
+    (latest,) = [event for event in events(result) if event["event"] == "run_status"]
+    assert (latest["sync"], latest["run_id"], latest["status"]) == (
+        "crm",
+        "run-elsewhere",
+        "abandoned",
+    )
+    assert (latest["planned_adds"], latest["sent"]) == (12, 4)
+    assert 4 <= latest["duration_seconds"] <= 6
+    shown = invoke(env, "--status", "crm")  # for people: a table
+    assert shown.exit_code == 0, shown.output
+    assert "abandoned" in shown.output and "run-elsewhere" in shown.output

@@ -3,6 +3,7 @@ plans, modes, consent, segments, key checks, dry runs and the lock."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 
@@ -12,9 +13,11 @@ from onefold.errors import ConfigError
 from onefold.sql import relation
 from onefold.sync import run_sync
 from onefold.sync.config import parse_sync
+from onefold.sync.engine import SyncOptions
 from onefold.sync.errors import InvalidKeysError, RefusedSyncError, SyncLockedError
 from onefold.sync.events import SyncObserver
-from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE
+from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE, ensure_state_tables
+from onefold.sync.status import RUN_STATUS_VIEW, current_runs
 from onefold.testing.sync import (
     SyncWorld,
     expected_destination,
@@ -24,6 +27,7 @@ from onefold.testing.sync import (
     webhook_sync_settings,
 )
 from onefold.testing.webhook_server import WebhookReceiver
+from onefold.warehouse import quote_ident
 
 
 def customers(rows: list[dict[str, str]]) -> list[str]:
@@ -220,7 +224,8 @@ def test_lock_prevents_overlap_and_a_dead_holder_is_cleared(
     runs = relation(world.sync_schema, RUNS_TABLE)
     live_holder = f"{socket.gethostname()}:{os.getpid()}"
     world.warehouse.execute(
-        f"insert into {locks} values ('members_webhook', 'run-live', ?, current_timestamp)",
+        f"insert into {locks} (sync_name, run_id, holder, acquired_at) "
+        "values ('members_webhook', 'run-live', ?, current_timestamp)",
         [live_holder],
     )
 
@@ -233,7 +238,8 @@ def test_lock_prevents_overlap_and_a_dead_holder_is_cleared(
     world.warehouse.execute(f"delete from {locks}")
     dead_pid = _pid_of_finished_process()
     world.warehouse.execute(
-        f"insert into {locks} values ('members_webhook', 'run-dead', ?, current_timestamp)",
+        f"insert into {locks} (sync_name, run_id, holder, acquired_at) "
+        "values ('members_webhook', 'run-dead', ?, current_timestamp)",
         [f"{socket.gethostname()}:{dead_pid}"],
     )
     world.warehouse.execute(
@@ -307,3 +313,233 @@ def test_model_columns_are_checked_before_anything_runs(
     with pytest.raises(ConfigError, match=r"model: relation \S+\.no_such_model not found"):
         run_sync(world.warehouse, qualified)
     assert hook.requests == 0
+
+
+def _insert_lock(world: SyncWorld, run_id: str, holder: str, acquired_at: dt.datetime) -> None:
+    world.warehouse.execute(
+        f"insert into {relation(world.sync_schema, LOCKS_TABLE)} "
+        "(sync_name, run_id, holder, acquired_at) values ('members_webhook', ?, ?, ?)",
+        [run_id, holder, acquired_at],
+    )
+
+
+def _insert_running_run(world: SyncWorld, run_id: str, started_at: dt.datetime) -> None:
+    world.warehouse.execute(
+        f"insert into {relation(world.sync_schema, RUNS_TABLE)} (run_id, sync_name, "
+        "destination, destination_type, mode, started_at, status, sent, failed, is_dry_run) "
+        "values (?, 'members_webhook', 'members_webhook', 'webhook', 'mirror', ?, "
+        "'running', 0, 0, false)",
+        [run_id, started_at],
+    )
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def test_a_lock_without_a_recent_heartbeat_is_stale_even_when_its_pid_is_alive(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    """Containers reuse PIDs: a live local pid does not keep a silent lock forever."""
+    rows = members(5)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url)
+    run_sync(world.warehouse, sync)  # creates the tables
+    two_days_ago = _utc_now() - dt.timedelta(days=2)
+    live_local_pid = f"{socket.gethostname()}:{os.getpid()}"
+    _insert_lock(world, "run-silent", live_local_pid, two_days_ago)
+    _insert_running_run(world, "run-silent", two_days_ago)
+    observer = _Warnings()
+
+    result = run_sync(
+        world.warehouse, sync, observer=observer, options=SyncOptions(lock_ttl_seconds=3600)
+    )
+
+    assert result.status == "succeeded"
+    assert any("no heartbeat for" in message for message in observer.messages), observer.messages
+    silent = next(run for run in world.runs(sync.name) if run["run_id"] == "run-silent")
+    assert silent["status"] == "abandoned"
+
+
+def test_a_recent_heartbeat_keeps_an_old_lock_held(world: SyncWorld, hook: WebhookReceiver) -> None:
+    """A long run on another host keeps its lock as long as it keeps beating."""
+    rows = members(5)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url)
+    run_sync(world.warehouse, sync)
+    _insert_lock(world, "run-long", "elsewhere:4242", _utc_now() - dt.timedelta(days=2))
+    world.warehouse.execute(
+        f"update {relation(world.sync_schema, LOCKS_TABLE)} set heartbeat_at = ? "
+        "where run_id = 'run-long'",
+        [_utc_now()],
+    )
+
+    with pytest.raises(SyncLockedError, match=r"last heartbeat .* ago"):
+        run_sync(world.warehouse, sync, options=SyncOptions(lock_ttl_seconds=3600))
+
+
+class _LockWatcher(SyncObserver):
+    """Reads the lock row and the run row after each destination call (same thread)."""
+
+    def __init__(self, world: SyncWorld) -> None:
+        self.world = world
+        self.beats: list[tuple[dt.datetime, dt.datetime]] = []
+        self.planned_at_plan_time: list[object] = []
+
+    def plan_ready(self, sync: object, plan: object) -> None:
+        rows = self.world.warehouse.query(
+            f"select planned_adds from {relation(self.world.sync_schema, RUNS_TABLE)} "
+            "where status = 'running'"
+        )
+        self.planned_at_plan_time = [row[0] for row in rows]
+
+    def progress(self, sync: object, operation: str, sent: int, failed: int) -> None:
+        rows = self.world.warehouse.query(
+            f"select acquired_at, heartbeat_at from {relation(self.world.sync_schema, LOCKS_TABLE)}"
+        )
+        self.beats.append(rows[0])
+
+
+def test_the_holder_refreshes_its_heartbeat_and_the_run_row_has_its_plan_early(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(12)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    hook.delay_every_request(0.3)
+    watcher = _LockWatcher(world)
+
+    run_sync(
+        world.warehouse,
+        webhook_sync(hook.url, batch_size=4),
+        observer=watcher,
+        options=SyncOptions(lock_ttl_seconds=2.0),  # beats every 0.2 s
+    )
+
+    # planned counts are in the run row as soon as the plan is ready: a run killed
+    # during delivery still says what it was going to do
+    assert watcher.planned_at_plan_time == [12]
+    acquired = watcher.beats[0][0]
+    heartbeats = [beat for _, beat in watcher.beats]
+    assert len(heartbeats) == 3
+    assert acquired < heartbeats[0] < heartbeats[1] < heartbeats[2]
+
+
+def test_an_old_lock_table_gains_the_heartbeat_column_and_keeps_its_rows(
+    world: SyncWorld,
+) -> None:
+    schema = world.sync_schema
+    locks = relation(schema, LOCKS_TABLE)
+    world.warehouse.execute(f"create schema if not exists {quote_ident(schema)}")
+    world.warehouse.execute(  # the table as releases before the heartbeat created it
+        f"create table {locks} (sync_name varchar primary key, run_id varchar not null, "
+        "holder varchar not null, acquired_at timestamp not null)"
+    )
+    acquired = _utc_now().replace(microsecond=0)
+    world.warehouse.execute(
+        f"insert into {locks} values ('members_webhook', 'run-old', 'h:1', ?)", [acquired]
+    )
+
+    ensure_state_tables(world.warehouse, schema)
+    ensure_state_tables(world.warehouse, schema)  # idempotent
+
+    assert world.warehouse.query(
+        f"select sync_name, run_id, holder, acquired_at, heartbeat_at from {locks}"
+    ) == [("members_webhook", "run-old", "h:1", acquired, None)]
+
+
+def test_a_killed_run_reads_as_abandoned_before_any_next_run(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    """BI (the SQL view) and `onefold sync --status` (which also sees that a local pid
+    is gone) stop showing a dead run as running without waiting for its sync to run."""
+    rows = members(3)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    run_sync(world.warehouse, webhook_sync(hook.url), options=SyncOptions(lock_ttl_seconds=600))
+    now = _utc_now()
+    started = now - dt.timedelta(hours=3)
+    beat_long_ago = now - dt.timedelta(hours=2)
+    here = socket.gethostname()
+    runs = {  # run id -> (sync, lock holder or None, last heartbeat)
+        "run-silent": ("a", "elsewhere:7", beat_long_ago),  # stopped beating 2 h ago
+        "run-killed": ("b", f"{here}:{_pid_of_finished_process()}", now),  # kill -9 just now
+        "run-orphan": ("c", None, now),  # its lock is gone
+        "run-alive": ("d", "elsewhere:8", now),
+    }
+    for run_id, (sync_name, holder, beat) in runs.items():
+        _insert_running_run(world, run_id, started)
+        world.warehouse.execute(
+            f"update {relation(world.sync_schema, RUNS_TABLE)} set sync_name = ?, "
+            "heartbeat_at = ? where run_id = ?",
+            [sync_name, beat, run_id],
+        )
+        if holder:
+            world.warehouse.execute(
+                f"insert into {relation(world.sync_schema, LOCKS_TABLE)} "
+                "(sync_name, run_id, holder, acquired_at, heartbeat_at) values (?, ?, ?, ?, ?)",
+                [sync_name, run_id, holder, started, beat],
+            )
+
+    view = relation(world.sync_schema, RUN_STATUS_VIEW)
+    in_sql = dict(
+        world.warehouse.query(f"select run_id, status from {view} where run_id like 'run-%'")
+    )
+    assert in_sql == {
+        "run-silent": "abandoned",
+        "run-killed": "running",  # SQL cannot see processes: abandoned after the TTL
+        "run-orphan": "abandoned",
+        "run-alive": "running",
+    }
+    silent = world.warehouse.query(
+        f"select finished_at, duration_seconds from {view} where run_id = 'run-silent'"
+    )
+    assert silent == [(beat_long_ago, 3600.0)]  # it ended, as far as we know, at its last beat
+
+    read = {run.run_id: run for run in current_runs(world.warehouse, world.sync_schema, 600)}
+    assert {run_id: read[run_id].status for run_id in runs} == {
+        "run-silent": "abandoned",
+        "run-killed": "abandoned",
+        "run-orphan": "abandoned",
+        "run-alive": "running",
+    }
+    assert read["run-silent"].duration_seconds == 3600.0
+    finished = [run for run in read.values() if run.sync_name == "members_webhook"]
+    assert [run.status for run in finished] == ["succeeded"]
+
+
+class _LockBreaker(SyncObserver):
+    """Plays another run that broke this run's lock as stale once delivery started."""
+
+    def __init__(self, world: SyncWorld) -> None:
+        self.world = world
+
+    def plan_ready(self, sync: object, plan: object) -> None:
+        locks = relation(self.world.sync_schema, LOCKS_TABLE)
+        self.world.warehouse.execute(f"delete from {locks}")
+        _insert_lock(self.world, "run-other", "elsewhere:9", _utc_now())
+
+
+def test_a_run_whose_lock_was_broken_stops_sending(world: SyncWorld, hook: WebhookReceiver) -> None:
+    rows = members(12)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    hook.delay_every_request(0.1)
+
+    with pytest.raises(SyncLockedError, match="lost its lock"):
+        run_sync(
+            world.warehouse,
+            webhook_sync(hook.url, batch_size=4),
+            observer=_LockBreaker(world),
+            options=SyncOptions(lock_ttl_seconds=0.5),  # beats every 0.05 s
+        )
+
+    assert hook.requests == 1  # the call in flight, then nothing more
+    (run,) = world.runs("members_webhook")
+    assert (run["status"], run["sent"]) == ("failed", 4)
+    holders = world.warehouse.query(
+        f"select run_id from {relation(world.sync_schema, LOCKS_TABLE)}"
+    )
+    assert holders == [("run-other",)]  # the other run's lock is left alone

@@ -12,11 +12,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from onefold.sql import relation
 from onefold.sync.state import LOCKS_TABLE, STATE_TABLE
+from onefold.sync.status import current_runs
 from onefold.testing.dbt import environment
 from onefold.testing.measure import executable
 from onefold.testing.sync import (
@@ -102,6 +104,13 @@ def test_killed_runs_resume_without_loss_or_duplicates(
         config.write_text(yaml.safe_dump({"syncs": {SYNC: settings}}))
 
         kill_after_batch(hook, env, config, batch=4)
+        # readers see the killed run as abandoned at once, before any next run
+        world = open_world(env)
+        try:
+            (killed,) = current_runs(world.warehouse, world.sync_schema, 3600, [SYNC])
+        finally:
+            world.warehouse.close()
+        assert (killed.status, killed.planned_adds, killed.sent) == ("abandoned", len(ROWS), 75)
         kill_after_batch(hook, env, config, batch=3)  # the resumed run dies too
         kill_at_random(hook, env, config)  # anywhere, a state write included
         finished = subprocess.run(
@@ -124,6 +133,9 @@ def test_killed_runs_resume_without_loss_or_duplicates(
             statuses = [run["status"] for run in world.runs(SYNC)]
             assert statuses[:2] == ["abandoned", "abandoned"] and statuses[-1] == "succeeded"
             assert set(statuses[2:-1]) <= {"abandoned"}
+            for run in world.runs(SYNC)[:-1]:  # what it planned, how long it lived
+                assert pd.notna(run["planned_adds"]) and run["duration_seconds"] >= 0
+                assert run["finished_at"] == run["heartbeat_at"]
             locks = relation(world.sync_schema, LOCKS_TABLE)
             assert world.warehouse.query(f"select count(*) from {locks}") == [(0,)]
         finally:

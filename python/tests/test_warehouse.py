@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from onefold.errors import WarehouseError
+from onefold.settings import DuckDBSettings
+from onefold.sql import transaction
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
-from onefold.warehouse import Warehouse
+from onefold.warehouse import DuckDBWarehouse, Warehouse
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -41,3 +46,55 @@ def test_question_marks_and_percents_without_parameters_are_sql(warehouse: Wareh
 
 def test_placeholders_bind_values_beside_literal_percents(warehouse: Warehouse) -> None:
     assert warehouse.query("select ? || '%'", ["50"]) == [("50%",)]
+
+
+def _hold_in_another_process(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """A second process (dbt, a loader) that opens the file read-write for `seconds`."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', "
+            "flush=True); time.sleep(float(sys.argv[2])); c.close()",
+            str(path),
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_released_duckdb_file_is_free_and_attached_again_for_a_write(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    settings = DuckDBSettings(path=path, lock_wait_seconds=1.0)
+    warehouse = DuckDBWarehouse(settings, detachable=True)
+    try:
+        warehouse.execute("create schema shop")
+        warehouse.execute("create table shop.orders as select 1 as order_id")
+        warehouse.execute("create view shop.order_ids as select order_id from shop.orders")
+        warehouse.execute("create temp table plan as select 41 as order_id")
+        warehouse.release()
+
+        # while released: another process writes the file; the TEMP table is still there
+        _hold_in_another_process(path, 0.0).wait()
+        assert warehouse.query("select order_id from temp.main.plan") == [(41,)]
+
+        # a writer that lets go within the wait is waited for
+        brief = _hold_in_another_process(path, 0.4)
+        with transaction(warehouse):
+            warehouse.execute("insert into shop.orders select order_id + 1 from temp.main.plan")
+        brief.wait()
+        with warehouse.attached():  # attached under its own name: dbt's views resolve
+            assert warehouse.query("select * from shop.order_ids order by 1") == [(1,), (42,)]
+
+        # one that does not is named, with how long we waited
+        stuck = _hold_in_another_process(path, 1.6)
+        with pytest.raises(WarehouseError) as raised, warehouse.attached():
+            pass
+        stuck.wait()
+        assert f"cannot open DuckDB file {path} (waited 1." in str(raised.value)
+        assert "Only one process may write it at a time" in str(raised.value)
+    finally:
+        warehouse.close()

@@ -49,6 +49,13 @@ def _interrupt_on_sigterm() -> Iterator[None]:
     help="Print the plan (counts and sample payloads); send and write nothing.",
 )
 @click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show the latest run of each sync (or of NAMES) instead of running anything; "
+    "a killed run shows as abandoned.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -68,6 +75,7 @@ def sync(
     names: tuple[str, ...],
     run_all: bool,
     dry_run: bool,
+    show_status: bool,
     config_path: Path | None,
     project: ProjectOptions,
     as_json: bool,
@@ -75,12 +83,19 @@ def sync(
     """Send the models and segments declared in syncs.yml to their destinations.
 
     NAMES are sync names from the file; --all runs every one. Exit codes: 0 ok,
-    1 some records failed, 2 bad usage or configuration (or the sync is already running).
+    1 some records failed, 2 bad usage or configuration (or the sync is already running),
+    130 interrupted (Ctrl-C or SIGTERM; the run row says `interrupted`, the lock is
+    released, the next run resumes).
     """
     # Imported here so that `onefold --help` and other commands skip the engine.
     from onefold.sync.output import JsonLinesObserver, RichObserver
     from onefold.sync.runner import exit_code, run_syncs
 
+    if show_status:
+        if dry_run:
+            raise click.UsageError("--status runs nothing: leave out --dry-run")
+        _show_status(names or None, project, as_json or not sys.stdout.isatty())
+        return
     if bool(names) == run_all:
         raise click.UsageError("name one or more syncs, or pass --all (not both)")
     json_lines = as_json or not sys.stdout.isatty()
@@ -106,3 +121,28 @@ def sync(
         if outcome.error is not None:
             observer.error(outcome.sync_name, str(outcome.error), outcome.exit_code)
     sys.exit(exit_code(outcomes))
+
+
+def _show_status(names: tuple[str, ...] | None, project: ProjectOptions, as_json: bool) -> None:
+    from onefold.sync.config import SyncSettings
+    from onefold.sync.output import print_status_json, print_status_table
+    from onefold.sync.status import latest_runs
+
+    try:
+        located = project.locate()
+        with located.connection(read_only=True, detachable=True) as warehouse:
+            rows = latest_runs(
+                warehouse, located.sync_schema, SyncSettings().lock_ttl_seconds, names
+            )
+    except OnefoldError as exc:
+        if as_json:
+            from onefold.sync.output import JsonLinesObserver
+
+            JsonLinesObserver(sys.stdout).error(None, str(exc), exc.exit_code)
+        else:
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    if as_json:
+        print_status_json(sys.stdout, rows)
+    else:
+        print_status_table(Console(highlight=False), rows)

@@ -46,12 +46,13 @@ HASH_KINDS: tuple[HashKind, ...] = ("email", "phone", "text")
 
 class SyncSettings(BaseSettings):
     """`ONEFOLD_SYNCS_FILE`: the syncs file [syncs.yml]; `ONEFOLD_SYNC_LOCK_TTL_SECONDS`:
-    age after which another run may break a lock whose holder cannot be checked [6 h]."""
+    how long a lock's holder may go without a heartbeat before another run breaks the
+    lock [1 h]."""
 
     model_config = SettingsConfigDict(env_prefix="ONEFOLD_SYNC_")
 
     syncs_file: Path = Field(default=DEFAULT_SYNCS_FILE, validation_alias="ONEFOLD_SYNCS_FILE")
-    lock_ttl_seconds: float = Field(default=6 * 3600, gt=0)
+    lock_ttl_seconds: float = Field(default=3600, gt=0)
 
 
 class AudienceSource(BaseModel):

@@ -30,11 +30,11 @@ from onefold.sync.destinations.base import Destination, DestinationUnavailable, 
 from onefold.sync.dialect import Dialect
 from onefold.sync.errors import RefusedSyncError
 from onefold.sync.events import SyncObserver
-from onefold.sync.lock import sync_lock
+from onefold.sync.lock import Heartbeat, heartbeat_interval, sync_lock
 from onefold.sync.plan import Batches, build_plan, operations, state_relation, summarize
 from onefold.sync.ratelimit import RateLimiter
 from onefold.sync.results import DRY_RUN, FAILED, PARTIAL, SUCCEEDED, PlanSummary, SyncRunResult
-from onefold.sync.runs import finish_run, start_run
+from onefold.sync.runs import finish_run, record_plan, start_run
 from onefold.sync.snapshot import build_snapshot
 from onefold.sync.source import Source, count_and_check_keys, resolve_source
 from onefold.sync.state import (
@@ -46,6 +46,7 @@ from onefold.sync.state import (
     sync_schema,
     utc_now,
 )
+from onefold.sync.status import ensure_run_status_view
 from onefold.warehouse import Warehouse
 
 # Error summaries quote at most this many rejected records.
@@ -54,8 +55,9 @@ _QUOTED_REJECTIONS = 3
 
 @dataclass(frozen=True)
 class SyncOptions:
-    #: a lock older than this whose holder cannot be checked may be broken
-    lock_ttl_seconds: float = 6 * 3600
+    #: a lock whose holder has not beaten for this long may be broken (the holder beats
+    #: every tenth of it, at most once a minute)
+    lock_ttl_seconds: float = 3600
 
     @classmethod
     def from_environment(cls) -> SyncOptions:
@@ -84,6 +86,19 @@ def run_sync(
     """
     options = options or SyncOptions.from_environment()
     project = project or locate()
+    with warehouse.attached():  # a DuckDB file released by the previous sync
+        return _run_sync(warehouse, sync, dry_run, observer, destination, options, project)
+
+
+def _run_sync(
+    warehouse: Warehouse,
+    sync: SyncConfig,
+    dry_run: bool,
+    observer: SyncObserver | None,
+    destination: Destination | None,
+    options: SyncOptions,
+    project: DbtProject,
+) -> SyncRunResult:
     source = resolve_source(warehouse, sync, project)
     destination = destination or build_destination(sync)
     run = _Run(
@@ -107,6 +122,7 @@ def run_sync(
     finally:
         destination.close()
         run.drop_temporary_tables()
+        warehouse.release()
 
 
 @dataclass
@@ -125,6 +141,7 @@ class _Run:
     calls: int = 0
     rejection_examples: list[str] = field(default_factory=list)
     unavailable: str | None = None
+    heartbeat: Heartbeat | None = None
 
     @property
     def dialect(self) -> Dialect:
@@ -149,6 +166,7 @@ class _Run:
     def run(self, lock_ttl_seconds: float) -> SyncRunResult:
         ident = self.identity
         ensure_state_tables(self.warehouse, ident.schema)
+        ensure_run_status_view(self.warehouse, ident.schema, lock_ttl_seconds)
         with sync_lock(
             self.warehouse,
             ident.schema,
@@ -158,9 +176,19 @@ class _Run:
             lambda message: self.observer.warning(self.sync, message),
         ):
             start_run(self.warehouse, ident, self.sync.mode, self.started_at)
+            self.heartbeat = Heartbeat(
+                self.warehouse,
+                ident.schema,
+                ident.sync_name,
+                ident.run_id,
+                heartbeat_interval(lock_ttl_seconds),
+            )
             self.observer.run_started(self.sync, ident.run_id, dry_run=False)
             try:
                 plan = self.compute_plan(state_exists=True, dry_run=False)
+                # The plan is in TEMP tables: let go of a DuckDB file while delivering;
+                # each state write attaches it again briefly (see sql.transaction).
+                self.warehouse.release()
                 self.deliver()
             except BaseException as exc:
                 self.record_abort(exc)
@@ -214,6 +242,9 @@ class _Run:
                 "records from the destination. Nothing was sent. If that is intended, set "
                 "`allow_empty: true` for this sync.",
             )
+        if not dry_run:
+            record_plan(self.warehouse, self.identity, plan)
+            self.beat(force=True)
         self.observer.plan_ready(self.sync, plan)
         return plan
 
@@ -256,6 +287,7 @@ class _Run:
                     run_sent=self.sent,
                     run_failed=self.rejected,
                 )
+                self.beat()
                 settled.update(record.key for record in outcome.acknowledged)
                 settled.update(item.record.key for item in outcome.rejected)
                 room = _QUOTED_REJECTIONS - len(self.rejection_examples)
@@ -270,6 +302,11 @@ class _Run:
             self.observer.warning(self.sync, f"destination unavailable: {exc}")
             return False
         return True
+
+    def beat(self, force: bool = False) -> None:
+        """Refresh the lock's heartbeat (at most every interval unless `force`)."""
+        if self.heartbeat is not None:
+            self.heartbeat.beat(force=force)
 
     def error_summary(self, failed: int) -> str | None:
         parts = []

@@ -1,9 +1,11 @@
 """One run per sync at a time: a row in `onefold_sync_locks`, taken atomically.
 
 `insert … on conflict do nothing` either creates the row or leaves the holder's; reading
-it back says who won. A lock whose holder is a dead process on this host, or older
-than the lock TTL, is stale: it is broken with a warning (and the dead run's history
-row is closed as `abandoned`).
+it back says who won. The holder refreshes the row's `heartbeat_at` while it runs (see
+`Heartbeat`). A lock is stale, and broken with a warning (the dead run's history row is
+closed as `abandoned`), when its holder is a dead process on this host, or when its
+last heartbeat is older than the lock TTL, whatever host and pid it names: containers
+reuse PIDs, so a live pid does not prove the holder is alive.
 """
 
 from __future__ import annotations
@@ -11,15 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from onefold.sql import relation
+from onefold.sql import relation, transaction
 from onefold.sync.errors import SyncLockedError
 from onefold.sync.runs import mark_abandoned
-from onefold.sync.state import LOCKS_TABLE, utc_now
+from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, utc_now
 from onefold.warehouse import Warehouse
 
 
@@ -28,6 +31,12 @@ class LockHolder:
     run_id: str
     holder: str
     acquired_at: dt.datetime
+    #: null in rows written before heartbeats existed: the acquisition time counts
+    heartbeat_at: dt.datetime | None = None
+
+    @property
+    def last_beat(self) -> dt.datetime:
+        return self.heartbeat_at or self.acquired_at
 
     @property
     def host(self) -> str:
@@ -59,21 +68,31 @@ def process_is_running(pid: int) -> bool:
         return True
 
 
+def holder_is_gone(holder: LockHolder) -> bool:
+    """True when the holder is a process on this host that is no longer running (the
+    fast path: no need to wait for the TTL)."""
+    if holder.host != socket.gethostname() or holder.pid is None:
+        return False
+    return not process_is_running(holder.pid)
+
+
 def stale_reason(holder: LockHolder, ttl_seconds: float, now: dt.datetime) -> str | None:
     """Why the lock may be broken, or None while its holder may still be running."""
-    if holder.host == socket.gethostname() and holder.pid is not None:
-        if not process_is_running(holder.pid):
-            return f"process {holder.pid} on this host is no longer running"
-        return None
-    age = (now - holder.acquired_at).total_seconds()
-    if age > ttl_seconds:
-        return f"held for {age:,.0f}s, longer than the lock TTL ({ttl_seconds:,.0f}s)"
+    if holder_is_gone(holder):
+        return f"process {holder.pid} on this host is no longer running"
+    silent = (now - holder.last_beat).total_seconds()
+    if silent > ttl_seconds:
+        return (
+            f"no heartbeat for {silent:,.0f}s, longer than the lock TTL "
+            f"({ttl_seconds:,.0f}s, ONEFOLD_SYNC_LOCK_TTL_SECONDS)"
+        )
     return None
 
 
 def _current_holder(warehouse: Warehouse, table: str, sync_name: str) -> LockHolder | None:
     rows = warehouse.query(
-        f"select run_id, holder, acquired_at from {table} where sync_name = ?", [sync_name]
+        f"select run_id, holder, acquired_at, heartbeat_at from {table} where sync_name = ?",
+        [sync_name],
     )
     return LockHolder(*rows[0]) if rows else None
 
@@ -93,9 +112,9 @@ def acquire_lock(
     for _ in range(3):
         now = utc_now()
         warehouse.execute(
-            f"insert into {table} (sync_name, run_id, holder, acquired_at) values (?, ?, ?, ?) "
-            "on conflict (sync_name) do nothing",
-            [sync_name, run_id, this_holder(), now],
+            f"insert into {table} (sync_name, run_id, holder, acquired_at, heartbeat_at) "
+            "values (?, ?, ?, ?, ?) on conflict (sync_name) do nothing",
+            [sync_name, run_id, this_holder(), now, now],
         )
         holder = _current_holder(warehouse, table, sync_name)
         if holder is None:
@@ -104,12 +123,14 @@ def acquire_lock(
             return
         reason = stale_reason(holder, ttl_seconds, now)
         if reason is None:
+            silent = max(0.0, (now - holder.last_beat).total_seconds())
             raise SyncLockedError(
                 f"sync {sync_name!r} is already running: locked by {holder.holder} "
-                f"(run {holder.run_id}) since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC. "
-                "Wait for that run to finish. If its process is gone on another machine, "
-                "the lock is broken after ONEFOLD_SYNC_LOCK_TTL_SECONDS "
-                f"({ttl_seconds:,.0f}s), or delete its row from {table}."
+                f"(run {holder.run_id}) since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC, "
+                f"last heartbeat {silent:,.0f}s ago. Wait for that run to finish. A lock "
+                "whose holder stops beating is broken once its last heartbeat is older "
+                f"than ONEFOLD_SYNC_LOCK_TTL_SECONDS ({ttl_seconds:,.0f}s); or delete its "
+                f"row from {table}."
             )
         # Deleting by run id: of two runs breaking the same stale lock, one wins.
         warehouse.execute(
@@ -123,11 +144,75 @@ def acquire_lock(
     raise SyncLockedError(f"sync {sync_name!r}: could not take its lock in {table}; try again")
 
 
+class LockLostError(SyncLockedError):
+    """Another run broke this run's lock as stale: stop before sending anything more."""
+
+
+def heartbeat(
+    warehouse: Warehouse, schema: str, sync_name: str, run_id: str, at: dt.datetime
+) -> None:
+    """Refresh the lock's and the run row's `heartbeat_at`, in one short transaction.
+
+    Raises LockLostError when the lock is no longer this run's."""
+    with transaction(warehouse):
+        held = warehouse.query(
+            f"update {relation(schema, LOCKS_TABLE)} set heartbeat_at = ? "
+            "where sync_name = ? and run_id = ? returning run_id",
+            [at, sync_name, run_id],
+        )
+        warehouse.execute(
+            f"update {relation(schema, RUNS_TABLE)} set heartbeat_at = ? where run_id = ?",
+            [at, run_id],
+        )
+    if not held:
+        raise LockLostError(
+            f"sync {sync_name!r}: run {run_id} lost its lock: another run broke it as stale "
+            "(no heartbeat within ONEFOLD_SYNC_LOCK_TTL_SECONDS). Stopped before sending "
+            "more; what was acknowledged is recorded. If a destination call can take longer "
+            "than the TTL, raise it."
+        )
+
+
+class Heartbeat:
+    """Beats at most every `interval_seconds`: the holder calls `beat()` between steps
+    (after the plan, after each destination call) from its own thread, since a
+    warehouse connection must not be shared across threads."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        schema: str,
+        sync_name: str,
+        run_id: str,
+        interval_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.warehouse = warehouse
+        self.schema = schema
+        self.sync_name = sync_name
+        self.run_id = run_id
+        self.interval_seconds = interval_seconds
+        self.clock = clock
+        self._last = clock()
+
+    def beat(self, force: bool = False) -> None:
+        now = self.clock()
+        if force or now - self._last >= self.interval_seconds:
+            heartbeat(self.warehouse, self.schema, self.sync_name, self.run_id, utc_now())
+            self._last = now
+
+
+def heartbeat_interval(ttl_seconds: float) -> float:
+    """How often a holder beats: a tenth of the TTL, at most once a minute."""
+    return min(60.0, ttl_seconds / 10)
+
+
 def release_lock(warehouse: Warehouse, schema: str, sync_name: str, run_id: str) -> None:
-    warehouse.execute(
-        f"delete from {relation(schema, LOCKS_TABLE)} where sync_name = ? and run_id = ?",
-        [sync_name, run_id],
-    )
+    with transaction(warehouse):
+        warehouse.execute(
+            f"delete from {relation(schema, LOCKS_TABLE)} where sync_name = ? and run_id = ?",
+            [sync_name, run_id],
+        )
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from onefold.sync.config import SyncConfig
 from onefold.sync.events import SyncObserver
 from onefold.sync.results import PlanSummary, SyncRunResult
+from onefold.sync.status import RunRow
 
 # JSON progress lines are rate-limited: one per this many seconds per sync.
 PROGRESS_INTERVAL_SECONDS = 1.0
@@ -155,3 +156,52 @@ class RichObserver(SyncObserver):
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def print_status_json(stream: TextIO, rows: list[RunRow]) -> None:
+    """`onefold sync --status --json`: one `run_status` line per sync."""
+    observer = JsonLinesObserver(stream)
+    for row in rows:
+        fields = row.as_dict()
+        fields["sync"] = fields.pop("sync_name")
+        observer.emit("run_status", **fields)
+
+
+def print_status_table(console: Console, rows: list[RunRow]) -> None:
+    """`onefold sync --status` for people: a table, never truncated (it wraps instead)."""
+    from rich.table import Table
+
+    if not rows:
+        console.print("no sync has run yet")
+        return
+    table = Table(box=None, pad_edge=False)
+    table.add_column("sync", overflow="fold")
+    for column in ("status", "started (UTC)", "duration", "planned", "sent", "failed"):
+        table.add_column(column, no_wrap=True, justify="left" if column == "status" else "right")
+    for row in rows:
+        planned = [
+            row.planned_adds,
+            row.planned_changes,
+            row.planned_removes,
+            row.planned_retries,
+        ]
+        style = {"succeeded": "green", "running": "cyan", "partial": "yellow"}.get(
+            row.status, "bold red"
+        )
+        table.add_row(
+            escape(row.sync_name),
+            f"[{style}]{row.status}[/]",
+            f"{row.started_at:%Y-%m-%d %H:%M}",
+            "" if row.duration_seconds is None else f"{row.duration_seconds:,.0f}s",
+            "" if planned[0] is None else f"{sum(count or 0 for count in planned):,}",
+            f"{row.sent:,}",
+            f"{row.failed:,}",
+        )
+    console.print(table)
+    for row in rows:
+        if row.status != "succeeded":
+            console.print(
+                f"[bold]{escape(row.sync_name)}[/]: run {escape(row.run_id)}"
+                + (f": {escape(row.error_summary)}" if row.error_summary else ""),
+                soft_wrap=True,
+            )

@@ -61,7 +61,8 @@ def run_syncs(
     onefold.project). A sync that fails does not stop the next one; each outcome says
     what happened.
     Errors in the syncs file itself, or reaching the warehouse, raise ConfigError or
-    WarehouseError. A dry run opens DuckDB read-only.
+    WarehouseError. A dry run opens DuckDB read-only. On DuckDB the file is held while
+    a sync plans and for each short state write, not while it waits on a destination.
     """
     project = project or locate(target=target)
     syncs = load_syncs(config_path, project.project_dir)
@@ -69,7 +70,7 @@ def run_syncs(
         list(syncs.values()) if names is None else select_syncs(syncs, list(names))
     )
     outcomes = []
-    with project.connection(read_only=dry_run) as warehouse:
+    with project.connection(read_only=dry_run, detachable=True) as warehouse:
         for sync in selected:
             try:
                 result = run_sync(

@@ -8,9 +8,10 @@ dbt, so `dbt build --full-refresh` cannot wipe what destinations already hold.
   attempts, last error, when first and last acknowledged.
 - `onefold_sync_runs`: one row per run, for BI: counts planned/sent/failed, duration,
   status (`running`, `succeeded`, `partial`, `failed`, `refused`, `interrupted`,
-  `abandoned`), error summary.
+  `abandoned`), error summary, the running run's last heartbeat.
 - `onefold_sync_failures`: one row per record a run could not deliver.
-- `onefold_sync_locks`: one row per sync being run (see `lock.py`).
+- `onefold_sync_locks`: one row per sync being run, with its holder's heartbeat (see
+  `lock.py`).
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ _TABLES = {
         sent bigint not null,
         failed bigint not null,
         error_summary varchar,
-        is_dry_run boolean not null
+        is_dry_run boolean not null,
+        heartbeat_at timestamp
     """,
     FAILURES_TABLE: """
         run_id varchar not null,
@@ -87,9 +89,17 @@ _TABLES = {
         sync_name varchar primary key,
         run_id varchar not null,
         holder varchar not null,
-        acquired_at timestamp not null
+        acquired_at timestamp not null,
+        heartbeat_at timestamp
     """,
 }
+
+
+#: (table, column, type) added since the tables were first created
+_ADDED_COLUMNS = [
+    (RUNS_TABLE, "heartbeat_at", "timestamp"),
+    (LOCKS_TABLE, "heartbeat_at", "timestamp"),
+]
 
 
 def sync_schema(project: DbtProject | None = None) -> str:
@@ -108,6 +118,11 @@ def ensure_state_tables(warehouse: Warehouse, schema: str) -> None:
     warehouse.execute(f"create schema if not exists {quote_ident(schema)}")
     for table, columns in _TABLES.items():
         warehouse.execute(f"create table if not exists {relation(schema, table)} ({columns})")
+    # Columns added after the first release: tables created before gain them, rows kept.
+    for table, column, kind in _ADDED_COLUMNS:
+        warehouse.execute(
+            f"alter table {relation(schema, table)} add column if not exists {column} {kind}"
+        )
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ class DuckDBWarehouse:
         self.connection.execute("set TimeZone = 'UTC'")
         # Staging views screen erased people with the salt once the suppression list is
         # not empty; a reader of staging needs it like dbt does (the demo's: beside `path`).
-        set_salt_from_environment(self.connection, path)
+        set_salt_from_environment(self.connection, self.settings.path)
 
     def _attach(self) -> None:
         catalog = quote_ident(str(self.catalog))

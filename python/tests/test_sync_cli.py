@@ -17,6 +17,7 @@ from onefold.sync.state import LOCKS_TABLE
 from onefold.testing.dbt import environment
 from onefold.testing.sync import (
     SECRET,
+    SECRET_ENV,
     SyncWorld,
     members,
     open_world,
@@ -148,3 +149,21 @@ def _hold_lock(world: SyncWorld, sync_name: str, holder: str) -> None:
         "values (?, 'run-elsewhere', ?, current_timestamp)",
         [sync_name, holder],
     )
+
+
+def test_a_dry_run_needs_no_destination_secret_but_a_real_run_does(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+    unset = {**env, SECRET_ENV: None}
+
+    dry = CliRunner().invoke(main, ["sync", "crm", "--config", str(config), "--dry-run"], env=unset)
+
+    assert dry.exit_code == 0, dry.output
+    warnings = [event["message"] for event in events(dry) if event["event"] == "warning"]
+    assert len(warnings) == 1 and f"{SECRET_ENV} is not set" in warnings[0]
+    assert events(dry)[-1]["plan"]["adds"] == 12
+    real = CliRunner().invoke(main, ["sync", "crm", "--config", str(config)], env=unset)
+    assert real.exit_code == 2
+    assert f"destination.secret_env: environment variable {SECRET_ENV} is not set" in real.output
+    assert hook.requests == 0

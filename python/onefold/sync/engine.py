@@ -27,6 +27,7 @@ from onefold.sync.config import SyncConfig, SyncSettings
 from onefold.sync.delivery import Sender
 from onefold.sync.destinations import build_destination
 from onefold.sync.destinations.base import Destination, DestinationUnavailable, Operation
+from onefold.sync.destinations.settings import missing_secrets_allowed
 from onefold.sync.dialect import Dialect
 from onefold.sync.errors import RefusedSyncError
 from onefold.sync.events import SyncObserver
@@ -85,6 +86,11 @@ def run_sync(
     options = options or SyncOptions.from_environment()
     project = project or locate()
     source = resolve_source(warehouse, sync, project)
+    missing_secrets: list[str] = []
+    if destination is None and dry_run:
+        # A dry run contacts nothing: settings are checked, a missing secret only warned of.
+        with missing_secrets_allowed() as missing_secrets:
+            destination = build_destination(sync)
     destination = destination or build_destination(sync)
     run = _Run(
         warehouse=warehouse,
@@ -102,7 +108,7 @@ def run_sync(
     )
     try:
         if dry_run:
-            return run.dry_run()
+            return run.dry_run(missing_secrets)
         return run.run(options.lock_ttl_seconds)
     finally:
         destination.close()
@@ -138,8 +144,10 @@ class _Run:
     def plan_name(self) -> str:
         return f"onefold_plan_{self.sync.name}"
 
-    def dry_run(self) -> SyncRunResult:
+    def dry_run(self, missing_secrets: list[str]) -> SyncRunResult:
         self.observer.run_started(self.sync, self.identity.run_id, dry_run=True)
+        for message in missing_secrets:
+            self.observer.warning(self.sync, f"{message}; a real run will refuse to start")
         state_exists = self.warehouse.table_exists(self.identity.schema, STATE_TABLE)
         plan = self.compute_plan(state_exists, dry_run=True)
         result = self.result(DRY_RUN, plan, dry_run=True)

@@ -307,3 +307,25 @@ def test_model_columns_are_checked_before_anything_runs(
     with pytest.raises(ConfigError, match=r"model: relation \S+\.no_such_model not found"):
         run_sync(world.warehouse, qualified)
     assert hook.requests == 0
+
+
+def test_an_unknown_consent_purpose_is_refused_naming_the_known_ones(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(5)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    world.write_config_snapshot(["marketing_email", "analytics"])
+    telepathy = webhook_sync(hook.url, purposes=["marketing_email", "telepathy"])
+
+    for dry_run in (True, False):
+        with pytest.raises(ConfigError) as raised:
+            run_sync(world.warehouse, telepathy, dry_run=dry_run)
+        assert str(raised.value) == (
+            "sync 'members_webhook': purposes: unknown consent purpose 'telepathy' "
+            "(onefold__consent_purposes has marketing_email, analytics)"
+        )
+    assert hook.requests == 0
+
+    known = run_sync(world.warehouse, webhook_sync(hook.url, purposes=["marketing_email"]))
+    assert (known.status, known.sent) == ("succeeded", 5)

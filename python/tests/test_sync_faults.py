@@ -8,7 +8,7 @@ import time
 import pytest
 
 from onefold.sync import run_sync
-from onefold.sync.config import SyncConfig
+from onefold.sync.config import DEFAULT_MAX_CONSECUTIVE_REFUSED_CALLS, SyncConfig
 from onefold.testing.sync import (
     SyncWorld,
     expected_destination,
@@ -160,3 +160,34 @@ def test_a_rejected_record_does_not_block_its_batch(
 
     assert (second.plan.retries, second.sent) == (1, 1)
     assert_converged(world, hook, sync)
+
+
+def test_a_destination_refusing_everything_trips_the_circuit_breaker(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(120)
+    world.write_model(rows)
+    world.write_consent(granted=[row["customer_id"] for row in rows])
+    hook.poison([row["member_id"] for row in rows])  # HTTP 400 for every batch
+    sync = webhook_sync(hook.url, batch_size=50)
+
+    result = run_sync(world.warehouse, sync)
+
+    # Without a breaker: every batch split down to single records, 2 x 120 - 3 calls.
+    assert hook.requests == result.calls == DEFAULT_MAX_CONSECUTIVE_REFUSED_CALLS
+    assert (result.status, result.exit_code, result.sent, result.failed) == ("failed", 1, 0, 120)
+    assert f"circuit breaker opened after {hook.requests} consecutive refused calls" in (
+        result.error_summary or ""
+    )
+    run = world.runs(sync.name)[0]
+    assert (run["status"], run["failed"]) == ("failed", 120)
+    # Records refused alone are `failed` (retried); the untried ones have no state: pending.
+    state = world.state(sync.name)
+    assert {status for status, *_ in state.values()} == {"failed"}
+    assert max(state) < "m00050"  # the breaker opened inside the first batch
+
+    small = webhook_sync(hook.url, batch_size=50, max_consecutive_refused_calls=3)
+    requests = hook.requests
+    again = run_sync(world.warehouse, small)
+    assert (again.status, hook.requests - requests) == ("failed", 3)
+    assert "circuit breaker opened after 3 consecutive refused calls" in (again.error_summary or "")

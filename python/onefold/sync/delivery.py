@@ -6,7 +6,14 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from onefold.sync.destinations.base import BatchRejected, Destination, Operation, Record
+from onefold.sync.config import DEFAULT_MAX_CONSECUTIVE_REFUSED_CALLS
+from onefold.sync.destinations.base import (
+    BatchRejected,
+    Destination,
+    DestinationUnavailable,
+    Operation,
+    Record,
+)
 from onefold.sync.plan import payload
 from onefold.sync.ratelimit import RateLimiter
 from onefold.sync.state import PlannedRecord, Rejected
@@ -48,13 +55,24 @@ class CallOutcome:
     rejected: list[Rejected]
 
 
+class CircuitOpen(DestinationUnavailable):
+    """The circuit breaker opened: too many calls in a row acknowledged nothing (a
+    destination refusing everything). The run stops; unsent records stay pending."""
+
+
 @dataclass
 class Sender:
     sync_name: str
     destination: Destination
     limiter: RateLimiter
+    #: the circuit breaker: consecutive refused calls after which no call is made
+    max_refused_calls: int = DEFAULT_MAX_CONSECUTIVE_REFUSED_CALLS
     #: destination calls made so far
     calls: int = 0
+    #: calls in a row that acknowledged nothing (refused whole, or every record rejected)
+    refused_in_a_row: int = 0
+    #: what the last refused call was told
+    last_refusal: str = ""
 
     def deliver(
         self, operation: Operation, batch: Sequence[PlannedRecord]
@@ -68,6 +86,7 @@ class Sender:
         pending = [list(batch)]
         while pending:
             part = pending.pop()
+            self._check_breaker()
             self.limiter.acquire()
             self.calls += 1
             try:
@@ -77,14 +96,32 @@ class Sender:
                     idempotency_key(self.sync_name, operation, part),
                 )
             except BatchRejected as exc:
+                self._refused(str(exc) or "batch rejected")
                 if len(part) == 1:
-                    yield CallOutcome([], [Rejected(part[0], str(exc) or "batch rejected")])
+                    yield CallOutcome([], [Rejected(part[0], self.last_refusal)])
                 else:
                     middle = len(part) // 2
                     pending += [part[middle:], part[:middle]]  # first half is sent first
                 continue
             refused = {rejection.key: rejection.error for rejection in result.rejected}
+            if len(refused) < len(part):
+                self.refused_in_a_row = 0
+            else:
+                self._refused(next(iter(refused.values()), "every record rejected"))
             yield CallOutcome(
                 [record for record in part if record.key not in refused],
                 [Rejected(record, refused[record.key]) for record in part if record.key in refused],
+            )
+
+    def _refused(self, error: str) -> None:
+        self.refused_in_a_row += 1
+        self.last_refusal = error
+
+    def _check_breaker(self) -> None:
+        """Checked before a call, so a plan that ends on refusals still ends normally."""
+        if self.refused_in_a_row >= self.max_refused_calls:
+            raise CircuitOpen(
+                f"circuit breaker opened after {self.refused_in_a_row} consecutive refused "
+                f"calls (calls that acknowledged nothing; the last: {self.last_refusal}); "
+                "check the destination and the payloads (max_consecutive_refused_calls)"
             )

@@ -230,7 +230,10 @@ class _Run:
         plan_table = self.dialect.temp_table(self.plan_name)
         writer = StateWriter(self.warehouse, self.identity, plan_table)
         sender = Sender(
-            self.sync.name, self.destination, RateLimiter(self.destination.requests_per_second)
+            self.sync.name,
+            self.destination,
+            RateLimiter(self.destination.requests_per_second),
+            max_refused_calls=self.sync.max_consecutive_refused_calls,
         )
         try:
             for operation in operations(self.warehouse, plan_table):
@@ -275,9 +278,16 @@ class _Run:
             self.unavailable = str(exc)
             unsettled = [record for record in batch if record.key not in settled]
             writer.record_undelivered(operation, unsettled, str(exc))
-            self.observer.warning(self.sync, f"destination unavailable: {exc}")
+            self.observer.warning(self.sync, self.stop_reason())
             return False
         return True
+
+    def stop_reason(self) -> str:
+        """Why delivery stopped early (the circuit breaker says so itself)."""
+        reason = self.unavailable or ""
+        return (
+            reason if reason.startswith("circuit breaker") else f"destination unavailable: {reason}"
+        )
 
     def error_summary(self, failed: int) -> str | None:
         parts = []
@@ -288,10 +298,7 @@ class _Run:
             )
         if self.unavailable:
             pending = failed - self.rejected
-            parts.append(
-                f"destination unavailable: {self.unavailable} "
-                f"({pending:,} record(s) left for the next run)"
-            )
+            parts.append(f"{self.stop_reason()} ({pending:,} record(s) left for the next run)")
         return "; ".join(parts) or None
 
     def record_abort(self, exc: BaseException) -> None:

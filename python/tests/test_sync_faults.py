@@ -89,7 +89,13 @@ def test_a_destination_that_stays_down_leaves_records_pending(
     assert (down.status, down.exit_code, down.sent, down.failed) == ("failed", 1, 0, 30)
     assert "HTTP 503 after 3 attempt(s)" in (down.error_summary or "")
     assert world.state(sync.name) == {}  # nothing was acknowledged, nothing advanced
-    assert len(world.failures(sync.name)) == 10  # the batch that was attempted
+    # Every record left pending has a failure row saying why: the batch that was tried,
+    # and the ones that were not because the destination was down.
+    failures = world.failures(sync.name)
+    assert len(failures) == down.failed == world.runs(sync.name)[0]["failed"] == 30
+    assert all("HTTP 503 after 3 attempt(s)" in error for _, _, error in failures)
+    untried = [key for key, _, error in failures if error.startswith("not attempted: the dest")]
+    assert untried == [f"m{n:05d}" for n in range(10, 30)]
     assert world.runs(sync.name)[0]["status"] == "failed"
 
     hook.heal()
@@ -185,6 +191,10 @@ def test_a_destination_refusing_everything_trips_the_circuit_breaker(
     state = world.state(sync.name)
     assert {status for status, *_ in state.values()} == {"failed"}
     assert max(state) < "m00050"  # the breaker opened inside the first batch
+    failures = world.failures(sync.name)
+    assert len(failures) == 120
+    assert {key for key, *_ in failures} == {row["member_id"] for row in rows}
+    assert "not attempted: the circuit breaker opened" in failures[-1][2]
 
     small = webhook_sync(hook.url, batch_size=50, max_consecutive_refused_calls=3)
     requests = hook.requests

@@ -236,12 +236,19 @@ class _Run:
             max_refused_calls=self.sync.max_consecutive_refused_calls,
         )
         try:
-            for operation in operations(self.warehouse, plan_table):
+            planned = operations(self.warehouse, plan_table)
+            for index, operation in enumerate(planned):
                 batches = Batches(
                     self.warehouse, plan_table, operation, self.destination.max_batch_size
                 )
                 for batch in batches:
                     if not self.send_batch(sender, writer, operation, batch):
+                        writer.record_not_attempted(
+                            operation,
+                            batch[-1].key,
+                            planned[index + 1 :],
+                            f"not attempted: {self.not_attempted_reason()}",
+                        )
                         return
         finally:
             self.calls = sender.calls
@@ -288,6 +295,11 @@ class _Run:
         return (
             reason if reason.startswith("circuit breaker") else f"destination unavailable: {reason}"
         )
+
+    def not_attempted_reason(self) -> str:
+        if (self.unavailable or "").startswith("circuit breaker"):
+            return f"the {self.unavailable}"
+        return f"the destination was unavailable ({self.unavailable}); sent next run"
 
     def error_summary(self, failed: int) -> str | None:
         parts = []

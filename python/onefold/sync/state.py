@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from onefold.project import DbtProject, locate
-from onefold.sql import chunks, relation, transaction
+from onefold.sql import chunks, literal, relation, transaction
 from onefold.warehouse import Warehouse, quote_ident
 
 STATE_TABLE = "onefold_sync_state"
@@ -186,6 +186,26 @@ class StateWriter:
         with transaction(self.warehouse):
             self._failure_rows(
                 operation, [Rejected(record, error) for record in records], utc_now()
+            )
+
+    def record_not_attempted(
+        self, operation: str, after_key: str, later_operations: Sequence[str], error: str
+    ) -> None:
+        """Failure rows for the plan's records a stopped run never tried: those of
+        `operation` after `after_key` (batches go in key order) and every record of
+        `later_operations`. With the rows of the records it tried, the run's failure
+        rows then match its `failed` count."""
+        ident = self.identity
+        later = ", ".join(literal(name) for name in later_operations) or "null"
+        with transaction(self.warehouse):
+            self.warehouse.execute(
+                f"insert into {relation(ident.schema, FAILURES_TABLE)} "
+                "(run_id, sync_name, record_key, customer_id, operation, error, failed_at) "
+                "select ?, ?, plan.record_key, plan.customer_id, plan.operation, ?, ? "
+                f"from {self.plan_table} as plan "
+                "where (plan.operation = ? and plan.record_key > ?) "
+                f"or plan.operation in ({later})",
+                [ident.run_id, ident.sync_name, error, utc_now(), operation, after_key],
             )
 
     # Keys travel as one array parameter (`= any(?)`, the same SQL on both targets):

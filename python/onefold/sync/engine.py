@@ -21,12 +21,19 @@ import datetime as dt
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from onefold.project import DbtProject, locate
+from onefold.sql import transaction
 from onefold.sync.config import SyncConfig, SyncSettings
 from onefold.sync.delivery import Sender
 from onefold.sync.destinations import build_destination
-from onefold.sync.destinations.base import Destination, DestinationUnavailable, Operation
+from onefold.sync.destinations.base import (
+    BatchRejected,
+    Destination,
+    DestinationUnavailable,
+    Operation,
+)
 from onefold.sync.destinations.settings import missing_secrets_allowed
 from onefold.sync.dialect import Dialect
 from onefold.sync.errors import RefusedSyncError
@@ -40,10 +47,14 @@ from onefold.sync.snapshot import build_snapshot
 from onefold.sync.source import Source, count_and_check_keys, resolve_source
 from onefold.sync.state import (
     STATE_TABLE,
+    CallJournal,
     PlannedRecord,
     StateWriter,
     SyncIdentity,
+    clear_in_flight,
     ensure_state_tables,
+    in_flight_relation,
+    load_in_flight,
     sync_schema,
     utc_now,
 )
@@ -168,6 +179,7 @@ class _Run:
             start_run(self.warehouse, ident, self.sync.mode, self.started_at)
             self.observer.run_started(self.sync, ident.run_id, dry_run=False)
             try:
+                self.replay_in_flight()
                 plan = self.compute_plan(state_exists=True, dry_run=False)
                 self.deliver()
             except BaseException as exc:
@@ -234,9 +246,13 @@ class _Run:
             self.destination,
             RateLimiter(self.destination.requests_per_second),
             max_refused_calls=self.sync.max_consecutive_refused_calls,
+            journal=CallJournal(self.warehouse, self.identity, plan_table),
         )
+        planned = operations(self.warehouse, plan_table)
+        if self.unavailable:  # already down while replaying the call in flight
+            writer.record_not_attempted(None, planned, self.not_attempted_message())
+            return
         try:
-            planned = operations(self.warehouse, plan_table)
             for index, operation in enumerate(planned):
                 batches = Batches(
                     self.warehouse, plan_table, operation, self.destination.max_batch_size
@@ -244,14 +260,50 @@ class _Run:
                 for batch in batches:
                     if not self.send_batch(sender, writer, operation, batch):
                         writer.record_not_attempted(
-                            operation,
-                            batch[-1].key,
+                            (operation, batch[-1].key),
                             planned[index + 1 :],
-                            f"not attempted: {self.not_attempted_reason()}",
+                            self.not_attempted_message(),
                         )
                         return
         finally:
-            self.calls = sender.calls
+            self.calls += sender.calls
+
+    def replay_in_flight(self) -> None:
+        """Settle the call a previous run left in flight (killed, or the destination
+        went down mid-call) before planning: the same records in the same order under
+        the same idempotency key, so a destination that applied it drops it. Planning
+        new batches first would cut those records differently, under new keys."""
+        ident = self.identity
+        call = load_in_flight(self.warehouse, ident.schema, ident.sync_name)
+        if call is None:
+            return
+        operation = cast(Operation, call.operation)
+        self.observer.warning(
+            self.sync,
+            f"replaying the call in flight when run {call.run_id} stopped "
+            f"({len(call.records):,} record(s), {operation}, same body and idempotency key)",
+        )
+        writer = StateWriter(
+            self.warehouse, ident, in_flight_relation(ident.schema, ident.sync_name)
+        )
+        sender = Sender(
+            self.sync.name, self.destination, RateLimiter(self.destination.requests_per_second)
+        )
+        try:
+            outcome = sender.replay(operation, call.records, call.idempotency_key)
+        except BatchRejected:
+            # Refused as a whole: nothing was applied; the records are planned as usual.
+            with transaction(self.warehouse):
+                clear_in_flight(self.warehouse, ident)
+            return
+        except DestinationUnavailable as exc:
+            # Still in flight: the next run replays it; this one sends nothing.
+            self.unavailable = str(exc)
+            self.observer.warning(self.sync, self.stop_reason())
+            return
+        finally:
+            self.calls += sender.calls
+        writer.record_call(operation, outcome.acknowledged, outcome.rejected, 0, 0)
 
     def send_batch(
         self,
@@ -296,10 +348,10 @@ class _Run:
             reason if reason.startswith("circuit breaker") else f"destination unavailable: {reason}"
         )
 
-    def not_attempted_reason(self) -> str:
+    def not_attempted_message(self) -> str:
         if (self.unavailable or "").startswith("circuit breaker"):
-            return f"the {self.unavailable}"
-        return f"the destination was unavailable ({self.unavailable}); sent next run"
+            return f"not attempted: the {self.unavailable}"
+        return f"not attempted: the destination was unavailable ({self.unavailable}); sent next run"
 
     def error_summary(self, failed: int) -> str | None:
         parts = []

@@ -16,6 +16,8 @@ dbt, so `dbt build --full-refresh` cannot wipe what destinations already hold.
   the call and cleared in the transaction that settles it. A run that finds rows here
   (its predecessor was killed, or lost the destination mid-call) replays that call
   first, same body and same key, so a receiver that deduplicates on the key drops it.
+  Erasure treats these records as possibly delivered (a delete goes to the destination)
+  and deletes the person's rows here.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ _TABLES = {
     """,
     IN_FLIGHT_TABLE: """
         sync_name varchar not null,
+        destination_name varchar not null,
+        destination_type varchar not null,
         run_id varchar not null,
         operation varchar not null,
         idempotency_key varchar not null,
@@ -214,15 +218,17 @@ class CallJournal:
                 f"delete from {self.table} where sync_name = ?", [ident.sync_name]
             )
             self.warehouse.execute(
-                f"insert into {self.table} (sync_name, run_id, operation, idempotency_key, "
-                "record_key, customer_id, payload_json, payload_hash, prior_version, reason, "
-                "recorded_at) "
-                "select ?, ?, ?, ?, plan.record_key, plan.customer_id, plan.payload_json, "
+                f"insert into {self.table} (sync_name, destination_name, destination_type, "
+                "run_id, operation, idempotency_key, record_key, customer_id, payload_json, "
+                "payload_hash, prior_version, reason, recorded_at) "
+                "select ?, ?, ?, ?, ?, ?, plan.record_key, plan.customer_id, plan.payload_json, "
                 "plan.payload_hash, plan.prior_version, plan.reason, ? "
                 f"from {self.plan_table} as plan "
                 "where plan.operation = ? and plan.record_key = any(?)",
                 [
                     ident.sync_name,
+                    ident.destination_name,
+                    ident.destination_type,
                     ident.run_id,
                     operation,
                     idempotency_key,

@@ -257,6 +257,9 @@ def test_the_call_in_flight_is_replayed_as_it_was_with_its_idempotency_key(
     with pytest.raises(KeyboardInterrupt):
         run_sync(world.warehouse, sync, destination=dies)
     assert world.runs(sync.name)[0]["status"] == "interrupted"
+    dry = _Warnings()
+    run_sync(world.warehouse, sync, dry_run=True, observer=dry)
+    assert "is still in flight (10 record(s)): a real run replays it first" in dry.messages[0]
     hook.heal()
     observer = _Warnings()
     resumed = run_sync(world.warehouse, sync, observer=observer)

@@ -26,7 +26,7 @@ from typing import cast
 from onefold.project import DbtProject, locate
 from onefold.sql import transaction
 from onefold.sync.config import SyncConfig, SyncSettings
-from onefold.sync.delivery import Sender
+from onefold.sync.delivery import CircuitOpen, Sender
 from onefold.sync.destinations import build_destination
 from onefold.sync.destinations.base import (
     BatchRejected,
@@ -46,6 +46,7 @@ from onefold.sync.runs import finish_run, start_run
 from onefold.sync.snapshot import build_snapshot
 from onefold.sync.source import Source, count_and_check_keys, resolve_source
 from onefold.sync.state import (
+    IN_FLIGHT_TABLE,
     STATE_TABLE,
     CallJournal,
     PlannedRecord,
@@ -142,6 +143,8 @@ class _Run:
     calls: int = 0
     rejection_examples: list[str] = field(default_factory=list)
     unavailable: str | None = None
+    #: delivery stopped because the circuit breaker opened (see delivery.CircuitOpen)
+    breaker_open: bool = False
 
     @property
     def dialect(self) -> Dialect:
@@ -159,7 +162,17 @@ class _Run:
         self.observer.run_started(self.sync, self.identity.run_id, dry_run=True)
         for message in missing_secrets:
             self.observer.warning(self.sync, f"{message}; a real run will refuse to start")
-        state_exists = self.warehouse.table_exists(self.identity.schema, STATE_TABLE)
+        ident = self.identity
+        if self.warehouse.table_exists(ident.schema, IN_FLIGHT_TABLE):
+            call = load_in_flight(self.warehouse, ident.schema, ident.sync_name)
+            if call is not None:
+                self.observer.warning(
+                    self.sync,
+                    f"a call of run {call.run_id} is still in flight ({len(call.records):,} "
+                    "record(s)): a real run replays it first, as it was, then sends the plan "
+                    "below (which counts those records too)",
+                )
+        state_exists = self.warehouse.table_exists(ident.schema, STATE_TABLE)
         plan = self.compute_plan(state_exists, dry_run=True)
         result = self.result(DRY_RUN, plan, dry_run=True)
         self.observer.run_finished(result)
@@ -335,6 +348,7 @@ class _Run:
                 self.observer.progress(self.sync, operation, self.sent, self.rejected)
         except DestinationUnavailable as exc:
             self.unavailable = str(exc)
+            self.breaker_open = isinstance(exc, CircuitOpen)
             unsettled = [record for record in batch if record.key not in settled]
             writer.record_undelivered(operation, unsettled, str(exc))
             self.observer.warning(self.sync, self.stop_reason())
@@ -342,14 +356,16 @@ class _Run:
         return True
 
     def stop_reason(self) -> str:
-        """Why delivery stopped early (the circuit breaker says so itself)."""
-        reason = self.unavailable or ""
+        """Why delivery stopped early (the circuit breaker's message says so itself)."""
         return (
-            reason if reason.startswith("circuit breaker") else f"destination unavailable: {reason}"
+            self.unavailable or ""
+            if self.breaker_open
+            else f"destination unavailable: {self.unavailable}"
         )
 
     def not_attempted_message(self) -> str:
-        if (self.unavailable or "").startswith("circuit breaker"):
+        """The error of the failure rows of records a stopped run never tried."""
+        if self.breaker_open:
             return f"not attempted: the {self.unavailable}"
         return f"not attempted: the destination was unavailable ({self.unavailable}); sent next run"
 

@@ -315,6 +315,7 @@
         'deadlines': var('onefold__erasure_deadlines'),
         'default_deadline': var('onefold__erasure_default_deadline'),
         'verify_exclude_schemas': var('onefold__erasure_verify_exclude_schemas'),
+        'consent_purposes': var('onefold__consent_purposes') | list,
         'missing_salt_message': onefold.missing_salt_message(),
         'suppression_list_limit': onefold.suppression_list_limit(),
         'sources': sources,

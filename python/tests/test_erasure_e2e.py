@@ -445,6 +445,7 @@ def _statement_log(world: World) -> Iterator[Callable[[], str]]:
 def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world: World) -> None:
     person = world.people[0]
     world.raw_before = _raw_tables(world)
+    _leave_in_flight(world, person.customer_id)  # a sync killed mid-call, holding them
     with _statement_log(world) as logged:
         code, result = world.cli(
             "--json", "--execute", "--request-id", "E2E-1", "--email", person.email
@@ -469,6 +470,11 @@ def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world
             [person.customer_id],
         )[0][0]
         assert state == 0
+        in_flight = warehouse.query(
+            "select count(*) from onefold_sync.onefold_sync_in_flight where customer_id = ?",
+            [person.customer_id],
+        )[0][0]
+        assert in_flight == 0  # the next sync run cannot replay them to the destination
         work = warehouse.query("select count(*) from onefold_privacy.erasure_work")[0][0]
         assert work == 0
         status = warehouse.query(
@@ -510,6 +516,22 @@ def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world
         assert not [s for s in spellings if len(s) >= 6 and s.encode() in data]
     else:
         assert outcome["storage"]["action"] == "vacuum", outcome["storage"]
+
+
+def _leave_in_flight(world: World, customer_id: str) -> None:
+    """What a sync killed while sending the person's record leaves behind: the call in
+    flight, with their payload, in onefold_sync_in_flight."""
+    warehouse = world.connect()
+    try:
+        warehouse.execute(
+            "insert into onefold_sync.onefold_sync_in_flight select sync_name, "
+            "destination_name, destination_type, 'run-killed', 'upsert', 'key-1', "
+            "record_key, customer_id, payload_json, payload_hash, 'synced:1:', 'change', "
+            "current_timestamp from onefold_sync.onefold_sync_state where customer_id = ?",
+            [customer_id],
+        )
+    finally:
+        warehouse.close()
 
 
 def test_a_second_run_is_a_no_op(world: World) -> None:

@@ -230,6 +230,14 @@ def test_adapter_tables_and_a_host_table_are_declared_in_the_snapshot(host: Host
     host.build(ADAPTER)
     snapshot = _snapshot(host)
     assert snapshot["version"] == 3
+    # The purposes `onefold sync` accepts: the package's var as the host resolved it.
+    assert snapshot["consent_purposes"] == [
+        "email_marketing",
+        "sms_marketing",
+        "ad_personalization",
+        "analytics",
+        "data_sale",
+    ]
     sources = snapshot["sources"]
     # The package's own declarations, from its sources YAML.
     assert sources["shop_orders"]["action"] == "redact"

@@ -19,6 +19,7 @@ from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE
 from onefold.testing.dbt import environment
 from onefold.testing.sync import (
     SECRET,
+    SECRET_ENV,
     SyncWorld,
     members,
     open_world,
@@ -185,3 +186,21 @@ def test_status_shows_each_syncs_latest_run_and_a_killed_one_as_abandoned(
     shown = invoke(env, "--status", "crm")  # for people: a table
     assert shown.exit_code == 0, shown.output
     assert "abandoned" in shown.output and "run-elsewhere" in shown.output
+
+
+def test_a_dry_run_needs_no_destination_secret_but_a_real_run_does(
+    env: dict[str, str], hook: WebhookReceiver, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "syncs.yml", {"crm": webhook_sync_settings(hook.url)})
+    unset = {**env, SECRET_ENV: None}
+
+    dry = CliRunner().invoke(main, ["sync", "crm", "--config", str(config), "--dry-run"], env=unset)
+
+    assert dry.exit_code == 0, dry.output
+    warnings = [event["message"] for event in events(dry) if event["event"] == "warning"]
+    assert len(warnings) == 1 and f"{SECRET_ENV} is not set" in warnings[0]
+    assert events(dry)[-1]["plan"]["adds"] == 12
+    real = CliRunner().invoke(main, ["sync", "crm", "--config", str(config)], env=unset)
+    assert real.exit_code == 2
+    assert f"destination.secret_env: environment variable {SECRET_ENV} is not set" in real.output
+    assert hook.requests == 0

@@ -135,3 +135,20 @@ def test_the_example_syncs_file_is_valid() -> None:
     syncs = load_syncs(example)
     assert syncs
     assert {sync.destination_type for sync in syncs.values()} <= set(destination_types())
+
+
+def test_a_secret_pasted_into_secret_env_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pasted = "whsec_9f8e7d6c5b4a-live/KEY+="
+    lower = "s3cr3tvalue"  # shaped like a name, but no variable holds it
+    monkeypatch.delenv(lower, raising=False)
+    for value in (pasted, lower):
+        raw = settings()
+        raw["destination"]["secret_env"] = value
+        with pytest.raises(ConfigError) as raised:
+            build_destination(parse_sync("vip_webhook", raw))
+        message = str(raised.value)
+        assert message.startswith("sync 'vip_webhook': destination.secret_env: ")
+        assert value not in message
+        assert "environment variable" in message

@@ -543,3 +543,25 @@ def test_a_run_whose_lock_was_broken_stops_sending(world: SyncWorld, hook: Webho
         f"select run_id from {relation(world.sync_schema, LOCKS_TABLE)}"
     )
     assert holders == [("run-other",)]  # the other run's lock is left alone
+
+
+def test_an_unknown_consent_purpose_is_refused_naming_the_known_ones(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    rows = members(5)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    world.write_config_snapshot(["marketing_email", "analytics"])
+    telepathy = webhook_sync(hook.url, purposes=["marketing_email", "telepathy"])
+
+    for dry_run in (True, False):
+        with pytest.raises(ConfigError) as raised:
+            run_sync(world.warehouse, telepathy, dry_run=dry_run)
+        assert str(raised.value) == (
+            "sync 'members_webhook': purposes: unknown consent purpose 'telepathy' "
+            "(onefold__consent_purposes has marketing_email, analytics)"
+        )
+    assert hook.requests == 0
+
+    known = run_sync(world.warehouse, webhook_sync(hook.url, purposes=["marketing_email"]))
+    assert (known.status, known.sent) == ("succeeded", 5)

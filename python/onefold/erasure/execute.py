@@ -47,6 +47,7 @@ from onefold.erasure.requests import (
     utc_now,
 )
 from onefold.erasure.resolve import (
+    SYNC_IN_FLIGHT_TABLE,
     SYNC_STATE_TABLE,
     FoundIdentifier,
     MalformedIdentifier,
@@ -511,6 +512,10 @@ class Eraser:
             f"{self.config.sync_schema}.{SYNC_STATE_TABLE}"
         ):
             run_step(self._sync_mark_statement())
+        if sync_records and self._sync_table_exists(
+            f"{self.config.sync_schema}.{SYNC_IN_FLIGHT_TABLE}"
+        ):
+            run_step(self._sync_in_flight_statement())
         raw = plan.raw_statements(self.config)
         if only_raw is not None:
             raw = [s for s in raw if s.step == f"raw:{only_raw}"]
@@ -598,14 +603,30 @@ class Eraser:
             params=(salt.fingerprint, self.clock(), request_id),
         )
 
-    def _sync_mark_statement(self) -> plan.Statement:
-        schema = self.config.sync_schema
-        state = relation(schema, SYNC_STATE_TABLE)
-        predicate = (
+    @staticmethod
+    def _sync_person_predicate() -> str:
+        return (
             f"(erasure_row.customer_id in {plan.keys(plan.CUSTOMER)} or exists ("
             f"select 1 from {KEYS_TABLE} as k where k.item_kind = '{plan.SYNC_RECORD}' "
             "and k.item_group = erasure_row.sync_name and k.item_key = erasure_row.record_key))"
         )
+
+    def _sync_in_flight_statement(self) -> plan.Statement:
+        """A call a killed sync left in flight would be replayed by its next run: the
+        person's records leave it (their destination delete is planned already)."""
+        table = relation(self.config.sync_schema, SYNC_IN_FLIGHT_TABLE)
+        return plan.Statement(
+            step="sync_in_flight",
+            phase="sync_state",
+            table=f"{self.config.sync_schema}.{SYNC_IN_FLIGHT_TABLE}",
+            action="delete",
+            sql=f"delete from {table} as erasure_row where {self._sync_person_predicate()}",
+        )
+
+    def _sync_mark_statement(self) -> plan.Statement:
+        schema = self.config.sync_schema
+        state = relation(schema, SYNC_STATE_TABLE)
+        predicate = self._sync_person_predicate()
         return plan.Statement(
             step="sync_mark",
             phase="sync_state",

@@ -325,28 +325,34 @@ def _nodes(
 SYNC_STATE_TABLE = "onefold_sync_state"
 SYNC_FAILURES_TABLE = "onefold_sync_failures"
 SYNC_RUNS_TABLE = "onefold_sync_runs"
+SYNC_IN_FLIGHT_TABLE = "onefold_sync_in_flight"
 
 
 def sync_records(
     warehouse: Warehouse, config: ErasureConfig, resolution: Resolution, ids: str
 ) -> list[SyncRecord]:
     """Every record any sync acknowledged for the person (state rows keyed on one of the
-    customer ids, or on one of the person's identifier values as the sync's key)."""
+    customer ids, or on one of the person's identifier values as the sync's key), and
+    any in a destination call a killed sync left in flight (it may have been applied)."""
     schema = config.sync_schema
-    if not warehouse.table_exists(schema, SYNC_STATE_TABLE):
-        return []
     values = sorted(
         {i.normalized_value for i in resolution.identifiers}
         | {i.match_key for i in resolution.identifiers}
     )
-    rows = warehouse.query(
-        f"select sync_name, destination_name, destination_type, record_key, customer_id, "
-        f"payload_json from {schema}.{SYNC_STATE_TABLE} "
-        f"where customer_id in {ids} or record_key in {lookup_values(warehouse, values)} "
-        "order by sync_name, destination_name, record_key"
-    )
+    person = f"customer_id in {ids} or record_key in {lookup_values(warehouse, values)}"
+    rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for table in (SYNC_STATE_TABLE, SYNC_IN_FLIGHT_TABLE):  # state first: what was acked
+        if not warehouse.table_exists(schema, table):
+            continue
+        for row in warehouse.query(
+            "select sync_name, destination_name, destination_type, record_key, customer_id, "
+            f"payload_json from {schema}.{table} where {person}"
+        ):
+            rows.setdefault((str(row[0]), str(row[3])), tuple(row))
     found = []
-    for sync_name, destination_name, destination_type, record_key, customer_id, payload in rows:
+    for sync_name, destination_name, destination_type, record_key, customer_id, payload in sorted(
+        rows.values(), key=lambda row: (str(row[0]), str(row[1]), str(row[3]))
+    ):
         try:
             parsed = json.loads(payload) if payload else {}
         except json.JSONDecodeError:

@@ -46,7 +46,8 @@ def _interrupt_on_sigterm() -> Iterator[None]:
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Print the plan (counts and sample payloads); send and write nothing.",
+    help="Print the plan (counts and sample payloads); send and write nothing. Needs "
+    "no destination secret (a missing one is a warning).",
 )
 @click.option(
     "--status",

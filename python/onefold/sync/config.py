@@ -39,6 +39,11 @@ DEFAULT_SYNCS_FILE = Path("syncs.yml")
 # Sync names end up in temporary table names and log lines: keep them plain.
 SYNC_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
+#: consecutive refused destination calls (calls that acknowledged nothing) after which a
+#: run stops: isolating two bad records in a batch of 10,000 by halving refuses at most
+#: about 20 calls in a row, so only a destination refusing everything gets this far
+DEFAULT_MAX_CONSECUTIVE_REFUSED_CALLS = 40
+
 Mode = Literal["upsert", "mirror", "insert"]
 HashKind = Literal["email", "phone", "text"]
 HASH_KINDS: tuple[HashKind, ...] = ("email", "phone", "text")
@@ -114,6 +119,8 @@ class SyncConfig(BaseModel):
     purposes: list[str] = Field(default_factory=list)
     #: a mirror sync whose source is empty would remove everything: refused unless true
     allow_empty: bool = False
+    #: circuit breaker: stop after this many consecutive calls that acknowledged nothing
+    max_consecutive_refused_calls: int = Field(default=DEFAULT_MAX_CONSECUTIVE_REFUSED_CALLS, ge=1)
     audiences: AudienceSource = AudienceSource()
     consent: ConsentSource = ConsentSource()
 

@@ -21,12 +21,20 @@ import datetime as dt
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from onefold.project import DbtProject, locate
+from onefold.sql import transaction
 from onefold.sync.config import SyncConfig, SyncSettings
-from onefold.sync.delivery import Sender
+from onefold.sync.delivery import CircuitOpen, Sender
 from onefold.sync.destinations import build_destination
-from onefold.sync.destinations.base import Destination, DestinationUnavailable, Operation
+from onefold.sync.destinations.base import (
+    BatchRejected,
+    Destination,
+    DestinationUnavailable,
+    Operation,
+)
+from onefold.sync.destinations.settings import missing_secrets_allowed
 from onefold.sync.dialect import Dialect
 from onefold.sync.errors import RefusedSyncError
 from onefold.sync.events import SyncObserver
@@ -38,11 +46,16 @@ from onefold.sync.runs import finish_run, record_plan, start_run
 from onefold.sync.snapshot import build_snapshot
 from onefold.sync.source import Source, count_and_check_keys, resolve_source
 from onefold.sync.state import (
+    IN_FLIGHT_TABLE,
     STATE_TABLE,
+    CallJournal,
     PlannedRecord,
     StateWriter,
     SyncIdentity,
+    clear_in_flight,
     ensure_state_tables,
+    in_flight_relation,
+    load_in_flight,
     sync_schema,
     utc_now,
 )
@@ -100,6 +113,11 @@ def _run_sync(
     project: DbtProject,
 ) -> SyncRunResult:
     source = resolve_source(warehouse, sync, project)
+    missing_secrets: list[str] = []
+    if destination is None and dry_run:
+        # A dry run contacts nothing: settings are checked, a missing secret only warned of.
+        with missing_secrets_allowed() as missing_secrets:
+            destination = build_destination(sync)
     destination = destination or build_destination(sync)
     run = _Run(
         warehouse=warehouse,
@@ -117,7 +135,7 @@ def _run_sync(
     )
     try:
         if dry_run:
-            return run.dry_run()
+            return run.dry_run(missing_secrets)
         return run.run(options.lock_ttl_seconds)
     finally:
         destination.close()
@@ -142,6 +160,8 @@ class _Run:
     rejection_examples: list[str] = field(default_factory=list)
     unavailable: str | None = None
     heartbeat: Heartbeat | None = None
+    #: delivery stopped because the circuit breaker opened (see delivery.CircuitOpen)
+    breaker_open: bool = False
 
     @property
     def dialect(self) -> Dialect:
@@ -155,9 +175,21 @@ class _Run:
     def plan_name(self) -> str:
         return f"onefold_plan_{self.sync.name}"
 
-    def dry_run(self) -> SyncRunResult:
+    def dry_run(self, missing_secrets: list[str]) -> SyncRunResult:
         self.observer.run_started(self.sync, self.identity.run_id, dry_run=True)
-        state_exists = self.warehouse.table_exists(self.identity.schema, STATE_TABLE)
+        for message in missing_secrets:
+            self.observer.warning(self.sync, f"{message}; a real run will refuse to start")
+        ident = self.identity
+        if self.warehouse.table_exists(ident.schema, IN_FLIGHT_TABLE):
+            call = load_in_flight(self.warehouse, ident.schema, ident.sync_name)
+            if call is not None:
+                self.observer.warning(
+                    self.sync,
+                    f"a call of run {call.run_id} is still in flight ({len(call.records):,} "
+                    "record(s)): a real run replays it first, as it was, then sends the plan "
+                    "below (which counts those records too)",
+                )
+        state_exists = self.warehouse.table_exists(ident.schema, STATE_TABLE)
         plan = self.compute_plan(state_exists, dry_run=True)
         result = self.result(DRY_RUN, plan, dry_run=True)
         self.observer.run_finished(result)
@@ -185,6 +217,7 @@ class _Run:
             )
             self.observer.run_started(self.sync, ident.run_id, dry_run=False)
             try:
+                self.replay_in_flight()
                 plan = self.compute_plan(state_exists=True, dry_run=False)
                 # The plan is in TEMP tables: let go of a DuckDB file while delivering;
                 # each state write attaches it again briefly (see sql.transaction).
@@ -253,18 +286,68 @@ class _Run:
         plan_table = self.dialect.temp_table(self.plan_name)
         writer = StateWriter(self.warehouse, self.identity, plan_table)
         sender = Sender(
-            self.sync.name, self.destination, RateLimiter(self.destination.requests_per_second)
+            self.sync.name,
+            self.destination,
+            RateLimiter(self.destination.requests_per_second),
+            max_refused_calls=self.sync.max_consecutive_refused_calls,
+            journal=CallJournal(self.warehouse, self.identity, plan_table),
         )
+        planned = operations(self.warehouse, plan_table)
+        if self.unavailable:  # already down while replaying the call in flight
+            writer.record_not_attempted(None, planned, self.not_attempted_message())
+            return
         try:
-            for operation in operations(self.warehouse, plan_table):
+            for index, operation in enumerate(planned):
                 batches = Batches(
                     self.warehouse, plan_table, operation, self.destination.max_batch_size
                 )
                 for batch in batches:
                     if not self.send_batch(sender, writer, operation, batch):
+                        writer.record_not_attempted(
+                            (operation, batch[-1].key),
+                            planned[index + 1 :],
+                            self.not_attempted_message(),
+                        )
                         return
         finally:
-            self.calls = sender.calls
+            self.calls += sender.calls
+
+    def replay_in_flight(self) -> None:
+        """Settle the call a previous run left in flight (killed, or the destination
+        went down mid-call) before planning: the same records in the same order under
+        the same idempotency key, so a destination that applied it drops it. Planning
+        new batches first would cut those records differently, under new keys."""
+        ident = self.identity
+        call = load_in_flight(self.warehouse, ident.schema, ident.sync_name)
+        if call is None:
+            return
+        operation = cast(Operation, call.operation)
+        self.observer.warning(
+            self.sync,
+            f"replaying the call in flight when run {call.run_id} stopped "
+            f"({len(call.records):,} record(s), {operation}, same body and idempotency key)",
+        )
+        writer = StateWriter(
+            self.warehouse, ident, in_flight_relation(ident.schema, ident.sync_name)
+        )
+        sender = Sender(
+            self.sync.name, self.destination, RateLimiter(self.destination.requests_per_second)
+        )
+        try:
+            outcome = sender.replay(operation, call.records, call.idempotency_key)
+        except BatchRejected:
+            # Refused as a whole: nothing was applied; the records are planned as usual.
+            with transaction(self.warehouse):
+                clear_in_flight(self.warehouse, ident)
+            return
+        except DestinationUnavailable as exc:
+            # Still in flight: the next run replays it; this one sends nothing.
+            self.unavailable = str(exc)
+            self.observer.warning(self.sync, self.stop_reason())
+            return
+        finally:
+            self.calls += sender.calls
+        writer.record_call(operation, outcome.acknowledged, outcome.rejected, 0, 0)
 
     def send_batch(
         self,
@@ -297,9 +380,10 @@ class _Run:
                 self.observer.progress(self.sync, operation, self.sent, self.rejected)
         except DestinationUnavailable as exc:
             self.unavailable = str(exc)
+            self.breaker_open = isinstance(exc, CircuitOpen)
             unsettled = [record for record in batch if record.key not in settled]
             writer.record_undelivered(operation, unsettled, str(exc))
-            self.observer.warning(self.sync, f"destination unavailable: {exc}")
+            self.observer.warning(self.sync, self.stop_reason())
             return False
         return True
 
@@ -307,6 +391,20 @@ class _Run:
         """Refresh the lock's heartbeat (at most every interval unless `force`)."""
         if self.heartbeat is not None:
             self.heartbeat.beat(force=force)
+
+    def stop_reason(self) -> str:
+        """Why delivery stopped early (the circuit breaker's message says so itself)."""
+        return (
+            self.unavailable or ""
+            if self.breaker_open
+            else f"destination unavailable: {self.unavailable}"
+        )
+
+    def not_attempted_message(self) -> str:
+        """The error of the failure rows of records a stopped run never tried."""
+        if self.breaker_open:
+            return f"not attempted: the {self.unavailable}"
+        return f"not attempted: the destination was unavailable ({self.unavailable}); sent next run"
 
     def error_summary(self, failed: int) -> str | None:
         parts = []
@@ -317,10 +415,7 @@ class _Run:
             )
         if self.unavailable:
             pending = failed - self.rejected
-            parts.append(
-                f"destination unavailable: {self.unavailable} "
-                f"({pending:,} record(s) left for the next run)"
-            )
+            parts.append(f"{self.stop_reason()} ({pending:,} record(s) left for the next run)")
         return "; ".join(parts) or None
 
     def record_abort(self, exc: BaseException) -> None:

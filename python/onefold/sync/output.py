@@ -132,7 +132,7 @@ class RichObserver(SyncObserver):
 
     def warning(self, sync: SyncConfig, message: str) -> None:
         self._stop()
-        self.console.print(f"  [yellow]warning:[/] {escape(message)}")
+        self.error_console.print(f"  [yellow]warning:[/] {escape(message)}")
 
     def run_finished(self, result: SyncRunResult) -> None:
         self._stop()

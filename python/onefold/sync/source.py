@@ -8,6 +8,7 @@ that mart says which destinations each audience goes to).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from onefold.project import DbtProject
@@ -129,6 +130,15 @@ def _consent_relation(
             f"consent is checked per customer, but the source has no {CUSTOMER_ID} column: "
             "add it to the model, or remove purposes",
         )
+    known = known_consent_purposes(warehouse, project)
+    unknown = [p for p in sync.purposes if p not in known] if known is not None else []
+    if known is not None and unknown:
+        raise sync_config_error(
+            sync.name,
+            "purposes",
+            f"unknown consent purpose {', '.join(repr(p) for p in unknown)} "
+            f"(onefold__consent_purposes has {', '.join(known)})",
+        )
     schema, table = _locate(project, sync.name, "purposes", sync.consent.model)
     columns = relation_columns(warehouse, schema, table)
     missing = [column for column in CONSENT_COLUMNS if column not in columns]
@@ -140,6 +150,29 @@ def _consent_relation(
             f"consent model {schema}.{table} {what}: run `dbt build` first, or set consent.model",
         )
     return relation(schema, table)
+
+
+def known_consent_purposes(warehouse: Warehouse, project: DbtProject) -> list[str] | None:
+    """The purposes dbt knows (the keys of var `onefold__consent_purposes`, as the last
+    `dbt build` resolved them, `--vars` included): the list its segment check uses,
+    read from the configuration snapshot its on-run-start hook writes in the privacy
+    schema. None when there is no snapshot (nothing built by Onefold's dbt package yet,
+    or by a version that did not record them): then the purposes are not checked."""
+    schema = project.privacy_schema
+    if not warehouse.table_exists(schema, "erasure_config"):
+        return None
+    rows = warehouse.query(
+        f"select config_json from {relation(schema, 'erasure_config')} "
+        "order by written_at desc limit 1"
+    )
+    if not rows:
+        return None
+    try:
+        document = json.loads(str(rows[0][0]))
+    except ValueError:
+        return None
+    purposes = document.get("consent_purposes") if isinstance(document, dict) else None
+    return [str(purpose) for purpose in purposes] if isinstance(purposes, list) else None
 
 
 def count_and_check_keys(warehouse: Warehouse, sync: SyncConfig, source: Source) -> int:

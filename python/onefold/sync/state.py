@@ -12,6 +12,13 @@ dbt, so `dbt build --full-refresh` cannot wipe what destinations already hold.
 - `onefold_sync_failures`: one row per record a run could not deliver.
 - `onefold_sync_locks`: one row per sync being run, with its holder's heartbeat (see
   `lock.py`).
+- `onefold_sync_in_flight`: the destination call a sync has under way, one row per
+  record (operation, idempotency key, and each record exactly as sent), written before
+  the call and cleared in the transaction that settles it. A run that finds rows here
+  (its predecessor was killed, or lost the destination mid-call) replays that call
+  first, same body and same key, so a receiver that deduplicates on the key drops it.
+  Erasure treats these records as possibly delivered (a delete goes to the destination)
+  and deletes the person's rows here.
 """
 
 from __future__ import annotations
@@ -21,13 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from onefold.project import DbtProject, locate
-from onefold.sql import chunks, relation, transaction
+from onefold.sql import chunks, literal, relation, transaction
 from onefold.warehouse import Warehouse, quote_ident
 
 STATE_TABLE = "onefold_sync_state"
 RUNS_TABLE = "onefold_sync_runs"
 FAILURES_TABLE = "onefold_sync_failures"
 LOCKS_TABLE = "onefold_sync_locks"
+IN_FLIGHT_TABLE = "onefold_sync_in_flight"
 
 # Record statuses in onefold_sync_state.
 SYNCED = "synced"
@@ -91,6 +99,22 @@ _TABLES = {
         holder varchar not null,
         acquired_at timestamp not null,
         heartbeat_at timestamp
+    """,
+    IN_FLIGHT_TABLE: """
+        sync_name varchar not null,
+        destination_name varchar not null,
+        destination_type varchar not null,
+        run_id varchar not null,
+        operation varchar not null,
+        idempotency_key varchar not null,
+        record_key varchar not null,
+        customer_id varchar,
+        payload_json varchar,
+        payload_hash varchar,
+        prior_version varchar not null,
+        reason varchar not null,
+        recorded_at timestamp not null,
+        primary key (sync_name, record_key)
     """,
 }
 
@@ -156,6 +180,92 @@ class SyncIdentity:
     run_id: str
 
 
+@dataclass(frozen=True)
+class InFlightCall:
+    """A destination call a run made and never settled (see IN_FLIGHT_TABLE)."""
+
+    run_id: str
+    operation: str
+    idempotency_key: str
+    #: in the order they were sent (key order)
+    records: list[PlannedRecord]
+
+
+def in_flight_relation(schema: str, sync_name: str) -> str:
+    """The sync's in-flight rows, shaped like a plan (for StateWriter)."""
+    return (
+        f"(select * from {relation(schema, IN_FLIGHT_TABLE)} "
+        f"where sync_name = {literal(sync_name)})"
+    )
+
+
+def load_in_flight(warehouse: Warehouse, schema: str, sync_name: str) -> InFlightCall | None:
+    """The call the sync's last run left in flight, or None."""
+    rows = warehouse.query(
+        "select run_id, operation, idempotency_key, record_key, customer_id, payload_json, "
+        "payload_hash, prior_version, reason "
+        f"from {relation(schema, IN_FLIGHT_TABLE)} where sync_name = ? order by record_key",
+        [sync_name],
+    )
+    if not rows:
+        return None
+    run_id, operation, key = (str(value) for value in rows[0][:3])
+    return InFlightCall(run_id, operation, key, [PlannedRecord(*row[3:]) for row in rows])
+
+
+class CallJournal:
+    """Writes down each destination call before it is made (IN_FLIGHT_TABLE); the
+    StateWriter transaction that settles the call clears it."""
+
+    def __init__(self, warehouse: Warehouse, identity: SyncIdentity, plan_table: str) -> None:
+        self.warehouse = warehouse
+        self.identity = identity
+        self.plan_table = plan_table
+        self.table = relation(identity.schema, IN_FLIGHT_TABLE)
+
+    def record(
+        self, operation: str, idempotency_key: str, records: Sequence[PlannedRecord]
+    ) -> None:
+        """The call about to be made: its records as the plan holds them."""
+        ident = self.identity
+        with transaction(self.warehouse):
+            self.warehouse.execute(
+                f"delete from {self.table} where sync_name = ?", [ident.sync_name]
+            )
+            self.warehouse.execute(
+                f"insert into {self.table} (sync_name, destination_name, destination_type, "
+                "run_id, operation, idempotency_key, record_key, customer_id, payload_json, "
+                "payload_hash, prior_version, reason, recorded_at) "
+                "select ?, ?, ?, ?, ?, ?, plan.record_key, plan.customer_id, plan.payload_json, "
+                "plan.payload_hash, plan.prior_version, plan.reason, ? "
+                f"from {self.plan_table} as plan "
+                "where plan.operation = ? and plan.record_key = any(?)",
+                [
+                    ident.sync_name,
+                    ident.destination_name,
+                    ident.destination_type,
+                    ident.run_id,
+                    operation,
+                    idempotency_key,
+                    utc_now(),
+                    operation,
+                    [record.key for record in records],
+                ],
+            )
+
+    def clear(self) -> None:
+        """The call was settled without a state change (refused as a whole)."""
+        with transaction(self.warehouse):  # attaches a released DuckDB file
+            clear_in_flight(self.warehouse, self.identity)
+
+
+def clear_in_flight(warehouse: Warehouse, identity: SyncIdentity) -> None:
+    warehouse.execute(
+        f"delete from {relation(identity.schema, IN_FLIGHT_TABLE)} where sync_name = ?",
+        [identity.sync_name],
+    )
+
+
 class StateWriter:
     """Advances state for what a destination acknowledged, one transaction per call.
 
@@ -177,7 +287,8 @@ class StateWriter:
         run_sent: int,
         run_failed: int,
     ) -> None:
-        """State for one destination call, and the run's running totals, atomically."""
+        """State for one destination call, and the run's running totals, atomically;
+        the call is settled, so it is no longer in flight."""
         now = utc_now()
         with transaction(self.warehouse):
             keys = [record.key for record in acknowledged]
@@ -192,6 +303,8 @@ class StateWriter:
                 "set sent = ?, failed = ? where run_id = ?",
                 [run_sent, run_failed, self.identity.run_id],
             )
+            # Last: a replay's state writes read the payloads from the in-flight rows.
+            clear_in_flight(self.warehouse, self.identity)
 
     def record_undelivered(
         self, operation: str, records: Sequence[PlannedRecord], error: str
@@ -201,6 +314,27 @@ class StateWriter:
         with transaction(self.warehouse):
             self._failure_rows(
                 operation, [Rejected(record, error) for record in records], utc_now()
+            )
+
+    def record_not_attempted(
+        self, after: tuple[str, str] | None, later_operations: Sequence[str], error: str
+    ) -> None:
+        """Failure rows for the plan's records a stopped run never tried: those of
+        operation `after[0]` with a key after `after[1]` (batches go in key order) and
+        every record of `later_operations`. With the rows of the records it tried, the
+        run's failure rows then match its `failed` count."""
+        ident = self.identity
+        later = ", ".join(literal(name) for name in later_operations) or "null"
+        operation, after_key = after or ("", "")
+        with transaction(self.warehouse):
+            self.warehouse.execute(
+                f"insert into {relation(ident.schema, FAILURES_TABLE)} "
+                "(run_id, sync_name, record_key, customer_id, operation, error, failed_at) "
+                "select ?, ?, plan.record_key, plan.customer_id, plan.operation, ?, ? "
+                f"from {self.plan_table} as plan "
+                "where (plan.operation = ? and plan.record_key > ?) "
+                f"or plan.operation in ({later})",
+                [ident.run_id, ident.sync_name, error, utc_now(), operation, after_key],
             )
 
     # Keys travel as one array parameter (`= any(?)`, the same SQL on both targets):

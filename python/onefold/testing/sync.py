@@ -8,6 +8,7 @@ manifest (DBT_TARGET_PATH) that tells the sync engine where they are.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -89,9 +90,13 @@ class SyncWorld:
     def sync_schema(self) -> str:
         return f"{ProjectSettings().dbt_schema}_sync"
 
+    @property
+    def privacy_schema(self) -> str:
+        return f"{ProjectSettings().dbt_schema}_privacy"
+
     def drop_schemas(self) -> None:
-        """Remove the test's marts and sync schemas (they may live on a shared server)."""
-        for schema in (self.marts, self.sync_schema):
+        """Remove the test's schemas (they may live on a shared server)."""
+        for schema in (self.marts, self.sync_schema, self.privacy_schema):
             self.warehouse.execute(f"drop schema if exists {quote_ident(schema)} cascade")
 
     def write_model(self, rows: Sequence[Mapping[str, Any]], table: str = "members") -> None:
@@ -108,6 +113,20 @@ class SyncWorld:
         frame = pd.DataFrame(rows, columns=["customer_id", "purpose", "is_granted"])
         frame["is_granted"] = frame["is_granted"].astype(bool)
         self.warehouse.write_df(self.marts, "consent_current", frame)
+
+    def write_config_snapshot(self, consent_purposes: Sequence[str]) -> None:
+        """The configuration snapshot `dbt build` writes (`erasure_config`), with the
+        consent purposes dbt knows (the keys of var onefold__consent_purposes)."""
+        schema = quote_ident(self.privacy_schema)
+        document = json.dumps({"version": 3, "consent_purposes": list(consent_purposes)})
+        self.warehouse.execute(f"create schema if not exists {schema}")
+        self.warehouse.execute(
+            f"create table if not exists {schema}.erasure_config "
+            "(config_json varchar, written_at timestamp)"
+        )
+        self.warehouse.execute(
+            f"insert into {schema}.erasure_config values (?, current_timestamp)", [document]
+        )
 
     def state(self, sync_name: str) -> dict[str, tuple[Any, ...]]:
         """record_key -> (status, attempts, payload_hash, customer_id, last_error)."""

@@ -2,8 +2,9 @@
 
 It behaves like a well-written receiver of Onefold's `webhook` destination: it checks
 the HMAC signature, answers a replayed `Idempotency-Key` with its first answer without
-applying anything, skips events whose `id` it already applied, and keeps the current
-record state (`records`: key -> payload).
+applying anything, skips events whose `id` it already applied (unless `dedupe_events`
+is off: then the header is its only defence), and keeps the current record state
+(`records`: key -> payload).
 Tests script faults on it: 429 storms with `Retry-After`, 5xx, slow answers (client
 timeouts after the batch was applied), per-record rejections (207) and batches refused
 with 400 when they contain a poisoned key.
@@ -81,6 +82,9 @@ class WebhookReceiver:
     _faults: list[_Fault] = field(default_factory=list)
     _slow: list[float] = field(default_factory=list)
     delay_seconds: float = 0.0
+    #: also skip events whose `id` was applied before; False: deduplicate on the
+    #: `Idempotency-Key` header only, as many receivers do
+    dedupe_events: bool = True
     rejected_keys: dict[str, str] = field(default_factory=dict)
     poisoned_keys: set[str] = field(default_factory=set)
     #: set while an applied batch's answer is held back (see `hold_after`)
@@ -177,7 +181,7 @@ class WebhookReceiver:
     def _apply(self, event: dict[str, Any]) -> None:
         kind, key = event["type"], event["key"]
         identifier = event.get("id")
-        if identifier:
+        if identifier and self.dedupe_events:
             if identifier in self._applied_event_ids:
                 self.duplicate_events += 1
                 return

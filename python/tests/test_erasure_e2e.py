@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.summary import count_sources, load_manifest, staging_models
+from onefold.sync.state import LOCKS_TABLE, utc_now
 from onefold.testing.dbt import environment, locations, project_args
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
@@ -415,6 +417,26 @@ def test_bad_requests_get_clear_answers_and_change_nothing(world: World) -> None
         code, output = world.cli(*args, "--execute")
         assert code == exit_code, (args, output)
         assert message in " ".join(str(output).split()), (args, output)
+    # A sync delivering (its lock held by a live process) stops an erasure before it
+    # changes anything: the sync could send back a record it planned before.
+    locks = f"onefold_sync.{LOCKS_TABLE}"
+    warehouse = world.connect()
+    try:
+        warehouse.execute(
+            f"insert into {locks} (sync_name, run_id, holder, acquired_at, "
+            "heartbeat_at) values ('customers_webhook', 'run-delivering', ?, ?, ?)",
+            [f"{socket.gethostname()}:{os.getpid()}", utc_now(), utc_now()],
+        )
+    finally:
+        warehouse.close()
+    code, output = world.cli("--json", "--execute", "--email", world.people[0].email)
+    assert code == 2, output
+    assert output["message"].startswith("erasure not started: sync 'customers_webhook'"), output
+    warehouse = world.connect()
+    try:
+        warehouse.execute(f"delete from {locks} where run_id = 'run-delivering'")
+    finally:
+        warehouse.close()
     assert _fingerprint(world) == before
 
 

@@ -16,6 +16,7 @@ from onefold.sync.config import parse_sync
 from onefold.sync.engine import SyncOptions
 from onefold.sync.errors import InvalidKeysError, RefusedSyncError, SyncLockedError
 from onefold.sync.events import SyncObserver
+from onefold.sync.lock import syncs_paused
 from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, STATE_TABLE, ensure_state_tables
 from onefold.sync.status import RUN_STATUS_VIEW, current_runs
 from onefold.testing.sync import (
@@ -565,3 +566,36 @@ def test_an_unknown_consent_purpose_is_refused_naming_the_known_ones(
 
     known = run_sync(world.warehouse, webhook_sync(hook.url, purposes=["marketing_email"]))
     assert (known.status, known.sent) == ("succeeded", 5)
+
+
+def test_an_erasure_pauses_every_sync_and_waits_for_none(
+    world: SyncWorld, hook: WebhookReceiver
+) -> None:
+    """While `onefold erase --execute` runs no sync delivers (a record planned before the
+    erasure would go back to the destination), and an erasure does not start while a
+    sync is delivering."""
+    rows = members(5)
+    world.write_model(rows)
+    world.write_consent(granted=customers(rows))
+    sync = webhook_sync(hook.url)
+    run_sync(world.warehouse, sync)
+    requests = hook.requests
+    locks = relation(world.sync_schema, LOCKS_TABLE)
+    warnings: list[str] = []
+
+    paused = syncs_paused(world.warehouse, world.sync_schema, [sync.name], 3600, warnings.append)
+    with paused, pytest.raises(SyncLockedError, match="is paused: `onefold erase --execute`"):
+        run_sync(world.warehouse, sync)
+    assert hook.requests == requests
+    assert world.warehouse.query(f"select count(*) from {locks}") == [(0,)]
+
+    live = f"{socket.gethostname()}:{os.getpid()}"
+    _insert_lock(world, "run-delivering", live, _utc_now())
+    # another sync of the file is free; the one holding its lock is not
+    paused = syncs_paused(world.warehouse, world.sync_schema, ["other"], 3600, warnings.append)
+    with pytest.raises(SyncLockedError, match="erasure not started: sync 'members_webhook'"):
+        paused.__enter__()
+    assert world.warehouse.query(f"select sync_name, run_id from {locks}") == [
+        ("members_webhook", "run-delivering")
+    ], "a refused erasure holds no lock"
+    assert warnings == []

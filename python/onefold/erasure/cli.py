@@ -12,6 +12,7 @@ Exit codes: 0 ok (also: dry run, nothing found, already erased), 1 a destination
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -207,10 +208,12 @@ def _erase(
 
     # A dry run opens DuckDB read-only: it cannot change anything, by construction.
     warehouse, salt = _connect(project, salted=execute or sweep, read_only=not execute)
+    paused = contextlib.ExitStack()
     try:
         config = load_config(warehouse, project)
         if execute:
             _lock(warehouse)
+            paused.enter_context(_syncs_paused(warehouse, project, syncs_path))
         eraser = Eraser(
             warehouse, config, salt=salt, syncs_path=syncs_path, after_step=_crash_hook()
         )
@@ -251,6 +254,7 @@ def _erase(
                 changed.append(config.privacy_table("erasure_work"))
             reclaimed = reclaim(warehouse, changed)
     finally:
+        paused.close()
         warehouse.close()
     for outcome in outcomes:
         for step in outcome.steps:
@@ -283,6 +287,27 @@ def _erase(
                 f"({reclaimed.seconds:.1f}s)"
             )
     return max((o.exit_code for o in outcomes), default=0)
+
+
+def _syncs_paused(
+    warehouse: Any, project: DbtProject, syncs_path: Path | None
+) -> contextlib.AbstractContextManager[None]:
+    """No sync delivers while people are erased (see onefold.sync.lock.syncs_paused):
+    the syncs of the syncs file, and any other sync holding its lock now."""
+    from onefold.erasure.propagate import load_sync_configs
+    from onefold.sync.config import SyncSettings
+    from onefold.sync.lock import syncs_paused
+
+    syncs, _ = load_sync_configs(syncs_path, project.project_dir)
+    return syncs_paused(
+        warehouse,
+        project.sync_schema,
+        list(syncs),
+        SyncSettings().lock_ttl_seconds,
+        lambda message: cli_common.error_console.print(
+            f"warning: {escape(message)}", highlight=False, soft_wrap=True
+        ),
+    )
 
 
 def _lock(warehouse: Any) -> None:

@@ -14,7 +14,8 @@ import datetime as dt
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 from onefold.sql import relation, transaction
 from onefold.sync.errors import SyncLockedError
 from onefold.sync.runs import mark_abandoned
-from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, utc_now
+from onefold.sync.state import LOCKS_TABLE, RUNS_TABLE, ensure_state_tables, utc_now
 from onefold.warehouse import Warehouse
 
 
@@ -122,6 +123,12 @@ def acquire_lock(
         if holder.run_id == run_id:
             return
         reason = stale_reason(holder, ttl_seconds, now)
+        if reason is None and holder.run_id.startswith(ERASURE_RUN_PREFIX):
+            raise SyncLockedError(
+                f"sync {sync_name!r} is paused: `onefold erase --execute` ({holder.holder}, "
+                f"since {holder.acquired_at:%Y-%m-%d %H:%M:%S} UTC) is erasing a person, "
+                "and no sync delivers meanwhile. Run the sync again when it has finished."
+            )
         if reason is None:
             silent = max(0.0, (now - holder.last_beat).total_seconds())
             raise SyncLockedError(
@@ -213,6 +220,54 @@ def release_lock(warehouse: Warehouse, schema: str, sync_name: str, run_id: str)
             f"delete from {relation(schema, LOCKS_TABLE)} where sync_name = ? and run_id = ?",
             [sync_name, run_id],
         )
+
+
+#: The run id of an erasure holding sync locks starts with this.
+ERASURE_RUN_PREFIX = "erasure-"
+
+
+def held_sync_names(warehouse: Warehouse, schema: str) -> list[str]:
+    """The syncs whose lock is held now (none when no sync has run here)."""
+    if not warehouse.table_exists(schema, LOCKS_TABLE):
+        return []
+    rows = warehouse.query(f"select sync_name from {relation(schema, LOCKS_TABLE)}")
+    return [str(name) for (name,) in rows]
+
+
+@contextmanager
+def syncs_paused(
+    warehouse: Warehouse,
+    schema: str,
+    sync_names: Sequence[str],
+    ttl_seconds: float,
+    warn: Callable[[str], None],
+) -> Iterator[None]:
+    """Hold the lock of every sync in `sync_names` (and of every sync holding one now)
+    while an erasure runs. A sync delivering meanwhile could send back a record it
+    planned before the person was erased, and mark it synced after the erasure marked
+    it erased. Raises SyncLockedError, holding nothing, when one of them is running."""
+    names = sorted({*sync_names, *held_sync_names(warehouse, schema)})
+    if not names:
+        yield
+        return
+    ensure_state_tables(warehouse, schema)
+    run_id = f"{ERASURE_RUN_PREFIX}{uuid.uuid4()}"
+    taken: list[str] = []
+    try:
+        for name in names:
+            try:
+                acquire_lock(warehouse, schema, name, run_id, ttl_seconds, warn)
+            except SyncLockedError as exc:
+                raise SyncLockedError(
+                    f"erasure not started: {exc} Erasing while a sync delivers could send "
+                    "the person's record back: run `onefold erase --execute` again when the "
+                    "sync has finished (`onefold sync --status`)."
+                ) from exc
+            taken.append(name)
+        yield
+    finally:
+        for name in taken:
+            release_lock(warehouse, schema, name, run_id)
 
 
 @contextmanager

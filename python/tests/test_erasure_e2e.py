@@ -91,8 +91,8 @@ class World:
             )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
-        try:
-            return result.exit_code, json.loads(result.output)
+        try:  # JSON on stdout; warnings (a stale lock broken, say) go to stderr
+            return result.exit_code, json.loads(result.stdout)
         except json.JSONDecodeError:
             return result.exit_code, result.output
 

@@ -245,6 +245,9 @@ def _erase(
             ]
             if not outcomes and not as_json:
                 console.print("No pending erasure requests.")
+        # Syncs may deliver again: the people are erased. (DuckDB's reclaim below
+        # rewrites the file and closes this connection.)
+        paused.close()
         reclaimed = None
         if execute:
             # Once per run, after every request: the erased rows' bytes go too.
@@ -254,7 +257,8 @@ def _erase(
                 changed.append(config.privacy_table("erasure_work"))
             reclaimed = reclaim(warehouse, changed)
     finally:
-        paused.close()
+        with contextlib.suppress(Exception):  # the connection may be what failed
+            paused.close()
         warehouse.close()
     for outcome in outcomes:
         for step in outcome.steps:

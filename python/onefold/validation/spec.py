@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 
@@ -55,19 +55,7 @@ CheckKind = Literal[
     "median",
     "gx",
 ]
-KINDS: tuple[CheckKind, ...] = (
-    "row_count",
-    "unique",
-    "not_null",
-    "between",
-    "in_set",
-    "regex",
-    "freshness",
-    "share",
-    "mean",
-    "median",
-    "gx",
-)
+KINDS: tuple[CheckKind, ...] = get_args(CheckKind)
 # Arguments each kind accepts (which are required is checked per kind below).
 _ARGUMENTS: dict[CheckKind, frozenset[str]] = {
     "row_count": frozenset({"min", "max", "relative_to"}),

@@ -43,7 +43,11 @@ from onefold.testing.warehouse import connect_with
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 from onefold.warehouse import Warehouse
 
-pytestmark = pytest.mark.e2e
+# The PostgreSQL leg is test_erasure_postgres_e2e.py, a module of its own (see there).
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.parametrize("world", ["duckdb"], indirect=True, scope="module"),
+]
 
 PERSONS = 1500
 SEED = 11
@@ -270,9 +274,7 @@ def _sync(world: World) -> None:
             warehouse.close()
 
 
-@pytest.fixture(
-    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module")
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:

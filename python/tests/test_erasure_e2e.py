@@ -967,8 +967,6 @@ def test_without_a_real_salt_erase_uses_the_demo_salt_beside_the_warehouse(world
     """What `make demo` sets up: no DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, a demo salt file
     beside the DuckDB file. A sweep needs the salt and checks it against the suppression
     hashes the earlier erasures wrote: the demo file's salt is the one it used."""
-    if world.target != "duckdb":
-        pytest.skip("the demo salt sits beside a DuckDB file; the demo runs on DuckDB")
     from onefold.erasure.demo_salt import HEADER
     from onefold.erasure.session_salt import demo_salt_file
 

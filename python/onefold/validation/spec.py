@@ -273,15 +273,20 @@ def parse_expectations(document: Any, path: Path) -> ExpectationsFile:
     return ExpectationsFile(path=path, tables=specs, history=history, sources=sources)
 
 
-def _history(path: Path, body: Any) -> HistorySettings:
-    where = f"{path}: history"
+def _settings_block(where: str, body: Any, allowed: frozenset[str]) -> Mapping[str, Any]:
+    """A top-level settings block: a mapping (empty when absent) of known keys only."""
     body = {} if body is None else body
     if not isinstance(body, Mapping):
         raise ConfigError(f"{where}: expected a mapping ({{}} for the defaults)")
-    allowed = frozenset({"runs", "tolerance"})
     unknown = set(body) - allowed
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {_names(unknown)} (allowed: {_names(allowed)})")
+    return body
+
+
+def _history(path: Path, body: Any) -> HistorySettings:
+    where = f"{path}: history"
+    body = _settings_block(where, body, frozenset({"runs", "tolerance"}))
     runs = body.get("runs", DEFAULT_HISTORY_RUNS)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ConfigError(f"{where}.runs must be a whole number >= 1, got {runs!r}")
@@ -307,13 +312,7 @@ def _history(path: Path, body: Any) -> HistorySettings:
 
 def _sources(path: Path, body: Any) -> SourceSettings:
     where = f"{path}: sources"
-    body = {} if body is None else body
-    if not isinstance(body, Mapping):
-        raise ConfigError(f"{where}: expected a mapping ({{}} for the defaults)")
-    allowed = frozenset({"max_age", "overrides"})
-    unknown = set(body) - allowed
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {_names(unknown)} (allowed: {_names(allowed)})")
+    body = _settings_block(where, body, frozenset({"max_age", "overrides"}))
     max_age = DEFAULT_SOURCE_MAX_AGE
     if "max_age" in body:
         max_age = _age(path, "sources", body["max_age"])

@@ -32,6 +32,8 @@ class PostgresServer:
     database: str
     # The server's log file, for a throwaway cluster (tests read what it logged).
     log_path: Path | None = None
+    # Its data directory, for a throwaway cluster (benchmarks find the server's pid).
+    data_dir: Path | None = None
 
     def environment(self) -> dict[str, str]:
         """The ONEFOLD_PG_* variables that point Onefold and dbt at this server."""
@@ -41,6 +43,12 @@ class PostgresServer:
             "ONEFOLD_PG_USER": self.user,
             "ONEFOLD_PG_DATABASE": self.database,
         }
+
+    def postmaster_pid(self) -> int:
+        """The server's main process id (first line of postmaster.pid)."""
+        if self.data_dir is None:
+            raise ConfigError(f"no data directory known for the server on port {self.port}")
+        return int((self.data_dir / "postmaster.pid").read_text().split()[0])
 
 
 def free_port() -> int:
@@ -147,6 +155,7 @@ def throwaway_postgres(
             user="postgres",
             database=database,
             log_path=root / "server.log",
+            data_dir=data_dir,
         )
     finally:
         if started:

@@ -1,0 +1,225 @@
+"""Benchmark a full and a one-day incremental `dbt build` at scale, against a floor.
+
+For each target and size: `onefold generate` writes the demo data straight into a fresh
+warehouse (its time and peak RSS are recorded too); the rows loaded on the last day are
+held back in `raw_pending`; a full `dbt build` runs; the floor (one scan of all raw
+rows that parses the JSON and groups by each source's key, onefold.testing.floor) is
+measured on the same data; the held-back day is loaded and an incremental `dbt build`
+runs. dbt runs as a child process (its peak RSS includes DuckDB, which runs inside it);
+on PostgreSQL the server's memory is sampled as the sum of its processes' proportional
+set sizes.
+
+    .venv/bin/python benchmarks/scale.py --persons 100000 --persons 1000000
+    .venv/bin/python benchmarks/scale.py --persons 100000 --target postgres --json out.json
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import click
+
+from onefold.testing.dbt import locations
+from onefold.testing.floor import raw_sources, scan_floor
+from onefold.testing.measure import dbt_build, measure
+from onefold.testing.memory import sampled_peak
+from onefold.testing.postgres import PostgresServer, create_database, throwaway_postgres
+from onefold.testing.warehouse import connect_with
+from onefold.warehouse import quote_ident
+
+END_DATE = dt.date(2026, 11, 1)
+CUTOFF = dt.datetime(2026, 10, 31)  # rows loaded from here on are "the new day"
+PENDING_SCHEMA = "raw_pending"
+
+
+@dataclass
+class ScaleResult:
+    target: str
+    persons: int
+    raw_rows: int
+    new_day_rows: int
+    generate_seconds: float
+    generate_peak_rss_gib: float
+    floor_seconds: float
+    full_seconds: float
+    full_dbt_peak_rss_gib: float
+    full_database_peak_gib: float | None
+    incremental_seconds: float
+    incremental_dbt_peak_rss_gib: float
+    incremental_database_peak_gib: float | None
+
+    @property
+    def full_to_floor(self) -> float:
+        return self.full_seconds / self.floor_seconds
+
+    @property
+    def incremental_share(self) -> float:
+        return self.incremental_seconds / self.full_seconds
+
+
+@contextmanager
+def fresh_warehouse(
+    target: str, workdir: Path
+) -> Iterator[tuple[dict[str, str], PostgresServer | None]]:
+    if target == "duckdb":
+        yield (
+            {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(workdir / "scale.duckdb")},
+            None,
+        )
+        return
+    with throwaway_postgres() as server:
+        database = create_database(server, "onefold_scale")
+        yield {"ONEFOLD_TARGET": "postgres", **database.environment()}, server
+
+
+def hold_back_new_day(env: dict[str, str]) -> tuple[int, int]:
+    """Move the rows loaded from CUTOFF on into raw_pending; (rows kept, rows held)."""
+    warehouse = connect_with(env)
+    kept = held = 0
+    try:
+        warehouse.execute(f"create schema if not exists {PENDING_SCHEMA}")
+        for source in raw_sources():
+            raw = f"raw.{quote_ident(source.table)}"
+            pending = f"{PENDING_SCHEMA}.{quote_ident(source.table)}"
+            cutoff = f"cast('{CUTOFF.isoformat(sep=' ')}' as timestamp)"
+            warehouse.execute(f"drop table if exists {pending}")
+            warehouse.execute(
+                f"create table {pending} as select * from {raw} where _loaded_at >= {cutoff}"
+            )
+            warehouse.execute(f"delete from {raw} where _loaded_at >= {cutoff}")
+            held += int(warehouse.query(f"select count(*) from {pending}")[0][0])
+            kept += int(warehouse.query(f"select count(*) from {raw}")[0][0])
+    finally:
+        warehouse.close()
+    return kept, held
+
+
+def load_new_day(env: dict[str, str]) -> None:
+    warehouse = connect_with(env)
+    try:
+        for source in raw_sources():
+            pending = f"{PENDING_SCHEMA}.{quote_ident(source.table)}"
+            warehouse.execute(
+                f"insert into raw.{quote_ident(source.table)} select * from {pending}"
+            )
+            warehouse.execute(f"drop table {pending}")
+    finally:
+        warehouse.close()
+
+
+def run_one(target: str, persons: int, seed: int, workdir: Path) -> ScaleResult:
+    target_path = workdir / "target"
+    with fresh_warehouse(target, workdir) as (env, server):
+        command_env = {**env, **locations(target_path)}
+        generated = measure(
+            [sys.executable, "-m", "onefold.cli", "generate", "--persons", str(persons),
+             "--seed", str(seed), "--end-date", END_DATE.isoformat(), "--json"],
+            command_env,
+        )  # fmt: skip
+        if generated.returncode != 0:
+            raise RuntimeError(f"onefold generate failed:\n{generated.stdout}\n{generated.stderr}")
+        kept, held = hold_back_new_day(env)
+        click.echo(
+            f"{target} {persons:,}: generated in {generated.seconds:.1f}s; building", err=True
+        )
+
+        sampler = sampled_peak(server.postmaster_pid()) if server else nullcontext(None)
+        with sampler as full_db:
+            full = dbt_build(env, target_path)
+        warehouse = connect_with(env)
+        try:
+            floor = scan_floor(
+                warehouse, target, function_schema=env.get("ONEFOLD_DBT_SCHEMA", "onefold")
+            )
+        finally:
+            warehouse.close()
+        click.echo(f"  full build {full.seconds:.1f}s, floor {floor.seconds:.1f}s", err=True)
+
+        load_new_day(env)
+        sampler = sampled_peak(server.postmaster_pid()) if server else nullcontext(None)
+        with sampler as incremental_db:
+            incremental = dbt_build(env, target_path)
+        click.echo(f"  incremental build {incremental.seconds:.1f}s", err=True)
+    return ScaleResult(
+        target=target,
+        persons=persons,
+        raw_rows=kept + held,
+        new_day_rows=held,
+        generate_seconds=generated.seconds,
+        generate_peak_rss_gib=generated.peak_rss_gib,
+        floor_seconds=floor.seconds,
+        full_seconds=full.seconds,
+        full_dbt_peak_rss_gib=full.peak_rss_gib,
+        full_database_peak_gib=full_db.peak_gib if full_db else None,
+        incremental_seconds=incremental.seconds,
+        incremental_dbt_peak_rss_gib=incremental.peak_rss_gib,
+        incremental_database_peak_gib=incremental_db.peak_gib if incremental_db else None,
+    )
+
+
+def markdown(results: list[ScaleResult]) -> str:
+    def gib(value: float | None) -> str:
+        return "in dbt" if value is None else f"{value:.2f}"
+
+    lines = [
+        "| target | persons | raw rows (new day) | generate | floor | full build (x floor) "
+        "| peak RSS dbt / database (GiB) | incremental + 1 day (% of full) "
+        "| peak RSS dbt / database (GiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.target} | {r.persons:,} | {r.raw_rows:,} ({r.new_day_rows:,}) "
+            f"| {r.generate_seconds:.1f} s, {r.generate_peak_rss_gib:.2f} GiB "
+            f"| {r.floor_seconds:.1f} s | {r.full_seconds:.1f} s ({r.full_to_floor:.1f}x) "
+            f"| {r.full_dbt_peak_rss_gib:.2f} / {gib(r.full_database_peak_gib)} "
+            f"| {r.incremental_seconds:.1f} s ({100 * r.incremental_share:.0f} %) "
+            f"| {r.incremental_dbt_peak_rss_gib:.2f} / {gib(r.incremental_database_peak_gib)} |"
+        )
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--persons", type=int, multiple=True, default=[10_000], show_default=True)
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), multiple=True, default=["duckdb"]
+)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the warehouse files go (default: a temporary directory).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the results as JSON to this file.",
+)
+def main(persons: tuple[int, ...], target: tuple[str, ...], seed: int, workdir: Path | None,
+         json_path: Path | None) -> None:  # fmt: skip
+    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    results = []
+    for name in target:
+        for size in persons:
+            with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+                results.append(run_one(name, size, seed, Path(tmp)))
+            if json_path:
+                json_path.write_text(json.dumps([asdict(r) for r in results], indent=2))
+    click.echo(f"machine: {machine}")
+    click.echo(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -8,8 +8,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PERSONS ?= 10000
 DEMO_SEED ?= 42
-# sqlfluff lints files in parallel, one process per core (its dbt templater allows it).
-SQLFLUFF_PROCESSES := --processes 0
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -19,10 +17,10 @@ DEMO_DIR := $(CURDIR)/demo
 # The integration tests' host project (integration_tests/) installs it too.
 INTEGRATION_DIR := $(CURDIR)/integration_tests
 
-.PHONY: help install demo test lint unit e2e clean
+.PHONY: help install deps demo test lint unit e2e clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -43,27 +41,23 @@ demo: install  ## Generate demo data into DuckDB, build it, print a summary
 	cd $(DEMO_DIR) && ../$(BIN)/onefold summary --target duckdb
 	cd $(DEMO_DIR) && ../$(BIN)/onefold evaluate --target duckdb
 
-lint: install  ## sqlfluff (dbt templater), ruff, mypy
-	@# The dbt templater compiles against a scratch DuckDB file, never the demo's.
-	mkdir -p target/lint
-	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint $(SQLFLUFF_PROCESSES) models tests
-	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint $(SQLFLUFF_PROCESSES) --config .sqlfluff-loaders models/adapters
-	$(BIN)/dbt deps --project-dir $(INTEGRATION_DIR) --quiet
-	ONEFOLD_DUCKDB_PATH=$(CURDIR)/target/lint/lint.duckdb $(BIN)/sqlfluff lint $(SQLFLUFF_PROCESSES) --config .sqlfluff-integration \
-		$(INTEGRATION_DIR)/models $(INTEGRATION_DIR)/tests
-	$(BIN)/ruff check python benchmarks
-	$(BIN)/ruff format --check python benchmarks
-	$(BIN)/mypy
+lint: install deps  ## sqlfluff (dbt templater), ruff, mypy (python/tests/test_lint.py)
+	$(BIN)/pytest -m lint
 
-unit: install  ## pytest without the end-to-end builds
-	$(BIN)/pytest -m "not e2e" -n 2
+unit: install  ## pytest without the end-to-end builds and lint
+	$(BIN)/pytest -m "not e2e and not lint" -n 2
 
-e2e: install  ## generate + dbt build (demo/, integration_tests/) on DuckDB and a throwaway PostgreSQL
-	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet
-	$(BIN)/dbt deps --project-dir $(INTEGRATION_DIR) --quiet
+e2e: install deps  ## generate + dbt build (demo/, integration_tests/) on DuckDB and a throwaway PostgreSQL
 	$(BIN)/pytest -m e2e -n 2 --dist loadscope
 
-test: lint unit e2e  ## Everything CI checks
+# One pytest session for lint, unit and end-to-end tests: xdist keeps both cores busy
+# while the builds wait on dbt start-up and PostgreSQL, and pytest's summary ends it.
+test: install deps  ## Everything CI checks: lint, unit and end-to-end tests
+	$(BIN)/pytest -n 2 --dist loadscope
+
+deps: install  ## Install the package into the demo and integration projects (local: ..)
+	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet
+	$(BIN)/dbt deps --project-dir $(INTEGRATION_DIR) --quiet
 
 clean:  ## Remove build output and the demo warehouse (keeps .venv)
 	rm -rf target logs warehouse .pytest_cache .mypy_cache .ruff_cache \

@@ -11,12 +11,13 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from onefold.errors import ConfigError
 from onefold.generator import GeneratorConfig, generate, generate_demo_data
-from onefold.generator.arrays import text
+from onefold.generator.arrays import sharded_unique_ints, text, unique_random_ints
 from onefold.generator.emails import canonical
 from onefold.generator.run import RAW_TABLES
 from onefold.settings import DuckDBSettings
@@ -149,5 +150,42 @@ def test_bad_shard_and_chunk_sizes_are_config_errors(tmp_path: Path) -> None:
     try:
         with pytest.raises(ConfigError, match="chunk_shards"):
             generate_demo_data(warehouse, CONFIG, chunk_shards=0)
+    finally:
+        warehouse.close()
+
+
+def test_shards_draw_record_keys_no_other_shard_can_draw() -> None:
+    # A range with room for exactly the keys all shards need: any overlap would show.
+    drawn = [
+        sharded_unique_ints(np.random.default_rng(shard), 10, 1000, 1040, shard, 4)
+        for shard in range(4)
+    ]
+    assert sorted(np.concatenate(drawn).tolist()) == list(range(1000, 1040))
+    one = sharded_unique_ints(np.random.default_rng(3), 10, 1000, 2000, 0, 1)
+    assert one.tolist() == unique_random_ints(np.random.default_rng(3), 10, 1000, 2000).tolist()
+
+
+def test_duckdb_holds_at_most_a_bounded_buffer_while_generating(tmp_path: Path) -> None:
+    """DuckDB keeps written blocks in memory up to `memory_limit` (80% of RAM by
+    default), which would make a long run grow with the data: a run caps it, and
+    gives the connection its settings back afterwards."""
+    warehouse = DuckDBWarehouse(DuckDBSettings(path=tmp_path / "bounded.duckdb"))
+
+    def setting(name: str) -> str:
+        rows = warehouse.query("select value from duckdb_settings() where name = ?", [name])
+        return str(rows[0][0])
+
+    seen: list[tuple[str, str]] = []
+    try:
+        before = setting("memory_limit"), setting("enable_progress_bar")
+        generate_demo_data(
+            warehouse,
+            CONFIG,
+            progress=lambda *_: seen.append(
+                (setting("memory_limit"), setting("enable_progress_bar"))
+            ),
+        )
+        assert set(seen) == {("1.0 GiB", "false")}
+        assert (setting("memory_limit"), setting("enable_progress_bar")) == before
     finally:
         warehouse.close()

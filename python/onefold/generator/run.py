@@ -32,7 +32,7 @@ from onefold.generator.sources.shop import build_customers, build_orders
 from onefold.generator.sources.web import build_web_events
 from onefold.generator.sources.web_devices import build_devices
 from onefold.generator.table import LandedTable, RawTable, land
-from onefold.generator.writer import RAW_SCHEMA, TRUTH_SCHEMA, TableWriter
+from onefold.generator.writer import RAW_SCHEMA, TRUTH_SCHEMA, TableWriter, bounded_writes
 from onefold.warehouse import Warehouse
 
 # One independent random stream per step, so changing one source leaves the others'
@@ -217,10 +217,17 @@ def generate_demo_data(
     """
     if chunk_shards < 1:
         raise ConfigError(f"chunk_shards must be at least 1, got {chunk_shards}.")
+    report = progress or (lambda step, completed, total: None)
+    with bounded_writes(warehouse):
+        return _write_run(warehouse, config, report, chunk_shards)
+
+
+def _write_run(
+    warehouse: Warehouse, config: GeneratorConfig, report: GenerationProgress, chunk_shards: int
+) -> GenerationReport:
     run = Run(config)
     steps = len(RAW_TABLES) + 2  # population, the raw tables, truth
     total = steps * len(run.shards)
-    report = progress or (lambda step, completed, total: None)
     writer = TableWriter(warehouse)
     counts = dict.fromkeys(RAW_TABLES, 0)
     truth_counts: dict[str, int] = {}

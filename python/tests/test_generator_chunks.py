@@ -189,3 +189,19 @@ def test_duckdb_holds_at_most_a_bounded_buffer_while_generating(tmp_path: Path) 
         assert (setting("memory_limit"), setting("enable_progress_bar")) == before
     finally:
         warehouse.close()
+
+
+def test_a_second_run_replaces_the_first(tmp_path: Path) -> None:
+    config = GeneratorConfig(
+        persons=150, seed=4, end_date=CONFIG.end_date, days=30, shard_persons=100
+    )
+    warehouse = DuckDBWarehouse(DuckDBSettings(path=tmp_path / "again.duckdb"))
+    try:
+        generate_demo_data(warehouse, config)
+        report = generate_demo_data(warehouse, config)
+        for table, rows in report.row_counts.items():
+            assert warehouse.query(f"select count(*) from raw.{table}")[0][0] == rows, table
+        persons = warehouse.query("select count(*) from raw_truth.persons")[0][0]
+        assert persons == report.truth_row_counts["persons"] == 150
+    finally:
+        warehouse.close()

@@ -1,4 +1,5 @@
-"""The generator writes the same tables to PostgreSQL (COPY) as to DuckDB."""
+"""The generator writes the same tables to PostgreSQL (COPY) as to DuckDB, appending
+shard after shard whatever the chunk size."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 pytestmark = pytest.mark.postgres
 
-CONFIG = GeneratorConfig(persons=300, seed=21, end_date=dt.date(2026, 3, 1), days=60)
+# Three shards: PostgreSQL gets them two at a time (the first COPY into a fresh table,
+# the next appended), DuckDB one at a time.
+CONFIG = GeneratorConfig(
+    persons=300, seed=21, end_date=dt.date(2026, 3, 1), days=60, shard_persons=120
+)
 TABLES = [
     ("raw", "web_events"),
     ("raw", "shop_customers"),
@@ -47,7 +52,7 @@ def test_postgres_gets_the_same_rows_as_duckdb(
     )
     duck = DuckDBWarehouse(DuckDBSettings(path=tmp_path / "same.duckdb"))
     try:
-        generate_demo_data(postgres, CONFIG)
+        generate_demo_data(postgres, CONFIG, chunk_shards=2)
         generate_demo_data(duck, CONFIG)
         for schema, table in TABLES:
             assert _rows(postgres, schema, table) == _rows(duck, schema, table), table

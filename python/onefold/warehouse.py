@@ -256,6 +256,7 @@ class DuckDBWarehouse:
 # Catalog names DuckDB uses itself: a file with such a stem is opened directly.
 _RESERVED_CATALOGS = {"memory", "system", "temp", "main"}
 _INSERT_CHUNK = 400
+_COPY_ROWS = 50_000  # rows per COPY of a frame
 _PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
 # information_schema spells some types differently from how we create them.
 _PG_TYPE_NAMES = {
@@ -325,7 +326,6 @@ class PostgresWarehouse:
             pgsql.SQL("{} {}").format(pgsql.Identifier(name), pgsql.SQL(kind))
             for name, kind in wanted
         )
-        buffer = _csv_buffer(frame)
         existing = self.query(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -345,7 +345,7 @@ class PostgresWarehouse:
                 else:
                     cursor.execute(pgsql.SQL("drop table if exists {} cascade").format(target))
                     cursor.execute(pgsql.SQL("create table {} ({})").format(target, columns))
-                _copy_frame(cursor, target, frame, buffer)
+                _copy_frame(cursor, target, frame)
                 cursor.execute("commit")
             except Exception:
                 cursor.execute("rollback")
@@ -355,7 +355,7 @@ class PostgresWarehouse:
         """COPY the frame's rows into the existing table, its columns named."""
         target = pgsql.SQL("{}.{}").format(pgsql.Identifier(schema), pgsql.Identifier(table))
         with self.connection.cursor() as cursor:
-            _copy_frame(cursor, target, frame, _csv_buffer(frame))
+            _copy_frame(cursor, target, frame)
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -402,14 +402,16 @@ def _csv_buffer(frame: pd.DataFrame) -> io.StringIO:
     return buffer
 
 
-def _copy_frame(
-    cursor: Any, target: pgsql.Composed, frame: pd.DataFrame, buffer: io.StringIO
-) -> None:
+def _copy_frame(cursor: Any, target: pgsql.Composed, frame: pd.DataFrame) -> None:
+    """COPY the frame in slices of _COPY_ROWS rows: the CSV text of a whole large frame
+    would take several times the frame's memory."""
     columns = pgsql.SQL(", ").join(pgsql.Identifier(str(name)) for name in frame.columns)
     copy = pgsql.SQL("copy {} ({}) from stdin with (format csv, null '\\N')").format(
         target, columns
     )
-    cursor.copy_expert(copy.as_string(cursor), buffer)
+    statement = copy.as_string(cursor)
+    for start in range(0, max(len(frame), 1), _COPY_ROWS):
+        cursor.copy_expert(statement, _csv_buffer(frame.iloc[start : start + _COPY_ROWS]))
 
 
 # COPY's null marker, unquoted; every value is quoted, so a text \N stays text.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from onefold import warehouse as warehouse_module
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.settings import DuckDBSettings, PostgresSettings
 from onefold.testing.postgres import PostgresServer, create_database
@@ -42,8 +43,9 @@ def _rows(warehouse: Warehouse, schema: str, table: str) -> list[tuple[object, .
 
 
 def test_postgres_gets_the_same_rows_as_duckdb(
-    postgres_server: PostgresServer, tmp_path: Path
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(warehouse_module, "_COPY_ROWS", 500)  # several COPYs per table
     database = create_database(postgres_server, "onefold_generator_test")
     postgres = PostgresWarehouse(
         PostgresSettings(

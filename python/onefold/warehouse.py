@@ -45,6 +45,11 @@ class Warehouse(Protocol):
         """Replace `schema.table` with the rows of `frame`."""
         ...
 
+    def append_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
+        """Append the rows of `frame` to `schema.table` (written by `write_df`), by
+        column name."""
+        ...
+
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -214,6 +219,15 @@ class DuckDBWarehouse:
         finally:
             self.connection.unregister("_onefold_frame")
 
+    def append_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
+        """One INSERT that scans the frame in place (no per-row work in Python)."""
+        target = f"{quote_ident(schema)}.{quote_ident(table)}"
+        self.connection.register("_onefold_frame", frame)
+        try:
+            self.connection.execute(f"insert into {target} by name select * from _onefold_frame")
+        finally:
+            self.connection.unregister("_onefold_frame")
+
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -242,6 +256,7 @@ class DuckDBWarehouse:
 # Catalog names DuckDB uses itself: a file with such a stem is opened directly.
 _RESERVED_CATALOGS = {"memory", "system", "temp", "main"}
 _INSERT_CHUNK = 400
+_COPY_ROWS = 50_000  # rows per COPY of a frame
 _PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
 # information_schema spells some types differently from how we create them.
 _PG_TYPE_NAMES = {
@@ -311,11 +326,6 @@ class PostgresWarehouse:
             pgsql.SQL("{} {}").format(pgsql.Identifier(name), pgsql.SQL(kind))
             for name, kind in wanted
         )
-        buffer = io.StringIO()
-        frame.to_csv(
-            buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f%z"
-        )
-        buffer.seek(0)
         existing = self.query(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -335,12 +345,17 @@ class PostgresWarehouse:
                 else:
                     cursor.execute(pgsql.SQL("drop table if exists {} cascade").format(target))
                     cursor.execute(pgsql.SQL("create table {} ({})").format(target, columns))
-                copy = pgsql.SQL("copy {} from stdin with (format csv, null '\\N')").format(target)
-                cursor.copy_expert(copy.as_string(cursor), buffer)
+                _copy_frame(cursor, target, frame)
                 cursor.execute("commit")
             except Exception:
                 cursor.execute("rollback")
                 raise
+
+    def append_df(self, schema: str, table: str, frame: pd.DataFrame) -> None:
+        """COPY the frame's rows into the existing table, its columns named."""
+        target = pgsql.SQL("{}.{}").format(pgsql.Identifier(schema), pgsql.Identifier(table))
+        with self.connection.cursor() as cursor:
+            _copy_frame(cursor, target, frame)
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -375,6 +390,28 @@ class PostgresWarehouse:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _csv_buffer(frame: pd.DataFrame) -> io.StringIO:
+    """The frame as COPY's CSV (NULL as \\N, timestamps with microseconds)."""
+    buffer = io.StringIO()
+    frame.to_csv(
+        buffer, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f%z"
+    )
+    buffer.seek(0)
+    return buffer
+
+
+def _copy_frame(cursor: Any, target: pgsql.Composed, frame: pd.DataFrame) -> None:
+    """COPY the frame in slices of _COPY_ROWS rows: the CSV text of a whole large frame
+    would take several times the frame's memory."""
+    columns = pgsql.SQL(", ").join(pgsql.Identifier(str(name)) for name in frame.columns)
+    copy = pgsql.SQL("copy {} ({}) from stdin with (format csv, null '\\N')").format(
+        target, columns
+    )
+    statement = copy.as_string(cursor)
+    for start in range(0, max(len(frame), 1), _COPY_ROWS):
+        cursor.copy_expert(statement, _csv_buffer(frame.iloc[start : start + _COPY_ROWS]))
 
 
 # COPY's null marker, unquoted; every value is quoted, so a text \N stays text.

@@ -1,4 +1,5 @@
-"""The generator writes the same tables to PostgreSQL (COPY) as to DuckDB."""
+"""The generator writes the same tables to PostgreSQL (COPY) as to DuckDB, appending
+shard after shard whatever the chunk size."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from onefold import warehouse as warehouse_module
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.settings import DuckDBSettings, PostgresSettings
 from onefold.testing.postgres import PostgresServer, create_database
@@ -14,7 +16,11 @@ from onefold.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse
 
 pytestmark = pytest.mark.postgres
 
-CONFIG = GeneratorConfig(persons=300, seed=21, end_date=dt.date(2026, 3, 1), days=60)
+# Three shards: PostgreSQL gets them two at a time (the first COPY into a fresh table,
+# the next appended), DuckDB one at a time.
+CONFIG = GeneratorConfig(
+    persons=300, seed=21, end_date=dt.date(2026, 3, 1), days=60, shard_persons=120
+)
 TABLES = [
     ("raw", "web_events"),
     ("raw", "shop_customers"),
@@ -37,8 +43,9 @@ def _rows(warehouse: Warehouse, schema: str, table: str) -> list[tuple[object, .
 
 
 def test_postgres_gets_the_same_rows_as_duckdb(
-    postgres_server: PostgresServer, tmp_path: Path
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(warehouse_module, "_COPY_ROWS", 500)  # several COPYs per table
     database = create_database(postgres_server, "onefold_generator_test")
     postgres = PostgresWarehouse(
         PostgresSettings(
@@ -47,7 +54,7 @@ def test_postgres_gets_the_same_rows_as_duckdb(
     )
     duck = DuckDBWarehouse(DuckDBSettings(path=tmp_path / "same.duckdb"))
     try:
-        generate_demo_data(postgres, CONFIG)
+        generate_demo_data(postgres, CONFIG, chunk_shards=2)
         generate_demo_data(duck, CONFIG)
         for schema, table in TABLES:
             assert _rows(postgres, schema, table) == _rows(duck, schema, table), table

@@ -140,6 +140,26 @@ def unique_random_ints(rng: np.random.Generator, n: int, low: int, high: int) ->
         values[clash] = rng.integers(low, high, size=int(clash.sum()), dtype=np.int64)
 
 
+def sharded_unique_ints(
+    rng: np.random.Generator, n: int, low: int, high: int, shard: int, shards: int
+) -> IntArray:
+    """`n` distinct integers in [low, high) that no other shard of the run can draw.
+
+    Shard `shard` of `shards` owns the values `low + k * shards + shard`: ids stay
+    unique across shards without any shared state, and look just as random. With one
+    shard this is exactly `unique_random_ints(rng, n, low, high)`.
+    """
+    local = unique_random_ints(rng, n, 0, (high - low) // shards)
+    return np.asarray(low + local * shards + shard, dtype=np.int64)
+
+
+def in_set(values: npt.NDArray[Any], taken: set[str]) -> BoolArray:
+    """True where a value (as text) is already in `taken`."""
+    if not taken:
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter((str(v) in taken for v in values), dtype=bool, count=len(values))
+
+
 def duplicated(values: npt.NDArray[Any]) -> BoolArray:
     """True for every occurrence of a value after its first one (stable, like pandas)."""
     order = np.argsort(values, kind="stable")

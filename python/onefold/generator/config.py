@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from onefold.errors import ConfigError
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,15 @@ class GeneratorConfig:
     days: int = 365
     noise: NoiseRates = field(default_factory=NoiseRates)
     participation: Participation = field(default_factory=Participation)
+    #: People per shard: each shard of consecutive persons has its own random streams,
+    #: so the data never depends on how many shards a run holds in memory at once.
+    #: Households and shared devices stay within a shard. Part of what the data is:
+    #: another shard size gives other (equally valid) data.
+    shard_persons: int = 10_000
 
     def __post_init__(self) -> None:
+        if self.shard_persons < 1:
+            raise ConfigError(f"shard_persons must be at least 1, got {self.shard_persons}.")
         if self.persons < 1:
             raise ConfigError(f"persons must be at least 1, got {self.persons}.")
         if self.days < 1:

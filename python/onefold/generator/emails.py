@@ -20,6 +20,7 @@ from onefold.generator.arrays import (
     TextArray,
     concat,
     duplicated,
+    in_set,
     int_text,
     pick,
     random_chars,
@@ -93,16 +94,22 @@ def canonical(local: TextArray, domain: TextArray) -> TextArray:
     return concat(stripped, "@", where(gmail, "gmail.com", domain))
 
 
-def make_unique(rng: np.random.Generator, local: TextArray, domain: TextArray) -> TextArray:
+def make_unique(
+    rng: np.random.Generator, local: TextArray, domain: TextArray, taken: set[str] | None = None
+) -> TextArray:
     """Append digits to later holders of an already-taken mailbox until all are distinct.
 
     Two different people must never share a real mailbox, or the ground truth itself
-    would merge them.
+    would merge them. `taken` holds the mailboxes of earlier shards (none clash with
+    them) and receives these.
     """
     local = local.copy()
+    taken = set() if taken is None else taken
     while True:
-        clash = duplicated(canonical(local, domain))
+        mailbox = canonical(local, domain)
+        clash = duplicated(mailbox) | in_set(mailbox, taken)
         if not clash.any():
+            taken.update(mailbox.tolist())
             return local
         local[clash] = concat(local[clash], random_chars(rng, int(clash.sum()), 2, DIGITS))
 

@@ -6,6 +6,7 @@ records belong to one person" exists by construction.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +25,8 @@ from onefold.generator.arrays import (
     pick,
     random_chars,
     run_starts,
+    sharded_unique_ints,
     to_object,
-    unique_random_ints,
     weighted_choice,
     where,
     zero_padded,
@@ -35,6 +36,7 @@ from onefold.generator.config import GeneratorConfig, Participation
 from onefold.generator.emails import company_domains, free_domains, local_parts, make_unique
 from onefold.generator.lookups import lookups
 from onefold.generator.phones import national_numbers
+from onefold.generator.shards import Shard, Taken
 
 COMPANY_SHARE = 0.08  # primary addresses at a workplace domain
 WORK_SECOND_EMAIL_SHARE = 0.5  # of second addresses
@@ -156,6 +158,8 @@ class Population:
     loyalty_card_id: ObjectArray  # '' unless a loyalty member
     membership: Membership
     addresses: AddressChoices
+    first_person: int = 0  # global index of the first person (the shard's offset)
+    id_width: int = 7  # digits in person and household ids (of the whole run)
 
     @property
     def size(self) -> int:
@@ -180,10 +184,20 @@ class Population:
 
 
 def build_population(
-    rng: np.random.Generator, config: GeneratorConfig, window: Window
+    rng: np.random.Generator,
+    config: GeneratorConfig,
+    window: Window,
+    shard: Shard | None = None,
+    taken: Taken | None = None,
 ) -> Population:
-    """Draw every person's stable attributes (names, address, contact points)."""
-    n = config.persons
+    """Draw every person's stable attributes (names, address, contact points).
+
+    `shard`: which people (all of them if None); `taken`: mailboxes and numbers earlier
+    shards hold, which these people never get.
+    """
+    shard = shard or Shard(0, 1, 0, config.persons)
+    taken = taken or Taken()
+    n = shard.size
     rates = config.noise
     lk = lookups()
     # Households first: members live with (and mostly share a surname with) the head.
@@ -201,16 +215,19 @@ def build_population(
     postcode[members] = postcode[heads]
     address1[members] = address1[heads]
     local, domain, has_second, second_local, second_domain = _emails(
-        rng, first, last, birth_year, country, rates.second_email
+        rng, first, last, birth_year, country, rates.second_email, taken.mailboxes
     )
-    phone, has_old_phone, old_phone, changed = _phones(rng, region, rates.changed_phone, window)
+    phone, has_old_phone, old_phone, changed = _phones(
+        rng, region, rates.changed_phone, window, taken.phones
+    )
     membership = draw_membership(rng, n, config.participation)
     user_id, registered_ms = _registrations(rng, membership.registered, window)
     addresses = draw_address_choices(rng, has_second, membership)
-    loyalty_card_id = _loyalty_cards(rng, membership.loyalty)
-    width = max(7, len(str(n)))
+    loyalty_card_id = _loyalty_cards(rng, membership.loyalty, shard)
+    width = max(7, len(str(config.persons)))
+    number = shard.first_person + np.arange(1, n + 1)
     return Population(
-        person_id=concat("P", zero_padded(np.arange(1, n + 1), width)),
+        person_id=concat("P", zero_padded(number, width)),
         region=region,
         country=country,
         first=first,
@@ -238,6 +255,8 @@ def build_population(
         loyalty_card_id=loyalty_card_id,
         membership=membership,
         addresses=addresses,
+        first_person=shard.first_person,
+        id_width=width,
     )
 
 
@@ -264,7 +283,11 @@ def _birth_days(rng: np.random.Generator, n: int, window: Window) -> IntArray:
 
 
 def _phones(
-    rng: np.random.Generator, region: IntArray, changed_rate: float, window: Window
+    rng: np.random.Generator,
+    region: IntArray,
+    changed_rate: float,
+    window: Window,
+    taken: set[str],
 ) -> tuple[TextArray, BoolArray, TextArray, IntArray]:
     """Current number, whether it changed, the old number and when it changed.
 
@@ -272,7 +295,7 @@ def _phones(
     """
     n = len(region)
     has_old = rng.random(n) < changed_rate
-    numbers = national_numbers(rng, np.concatenate([region, region[has_old]]))
+    numbers = national_numbers(rng, np.concatenate([region, region[has_old]]), taken)
     old = filled(n, "")
     old[has_old] = numbers[n:]
     changed = uniform_between(
@@ -366,6 +389,7 @@ def _emails(
     birth_year: IntArray,
     country: IntArray,
     second_rate: float,
+    taken: set[str],
 ) -> tuple[TextArray, TextArray, BoolArray, TextArray, TextArray]:
     """Primary and (for some) second addresses, all distinct mailboxes."""
     n = len(first)
@@ -382,7 +406,7 @@ def _emails(
         free_domains(rng, country[has_second]),
     )
     locals_all = make_unique(
-        rng, np.concatenate([local, second_local]), np.concatenate([domain, second_domain])
+        rng, np.concatenate([local, second_local]), np.concatenate([domain, second_domain]), taken
     )
     local = locals_all[:n]
     out_second_local = filled(n, "")
@@ -409,10 +433,38 @@ def _registrations(
     return user_id, np.where(registered, registered_ms, window.end_ms).astype(np.int64)
 
 
-def _loyalty_cards(rng: np.random.Generator, loyalty: BoolArray) -> ObjectArray:
+def _loyalty_cards(rng: np.random.Generator, loyalty: BoolArray, shard: Shard) -> ObjectArray:
     """Card numbers of loyalty members ('LC' and ten digits); '' for everyone else."""
     members = np.flatnonzero(loyalty)
     card = np.full(len(loyalty), "", dtype=object)
-    number = unique_random_ints(rng, len(members), 0, 10_000_000_000)
+    number = sharded_unique_ints(rng, len(members), 0, 10_000_000_000, shard.index, shard.count)
     card[members] = concat("LC", zero_padded(number, 10)).astype(object)
     return card
+
+
+def concat_populations(parts: list[Population]) -> Population:
+    """The shards' populations as one, in shard order (household indexes made global)."""
+    if len(parts) == 1:
+        return parts[0]
+    households = [part.household + part.first_person for part in parts]
+    values: dict[str, object] = {}
+    for item in dataclasses.fields(Population):
+        if item.name == "household":
+            values[item.name] = np.concatenate(households)
+        elif item.name == "first_person":
+            values[item.name] = 0
+        elif item.name == "id_width":
+            values[item.name] = parts[0].id_width
+        elif item.name in ("membership", "addresses"):
+            kind = type(getattr(parts[0], item.name))
+            values[item.name] = kind(
+                **{
+                    inner.name: np.concatenate(
+                        [getattr(getattr(p, item.name), inner.name) for p in parts]
+                    )
+                    for inner in dataclasses.fields(kind)
+                }
+            )
+        else:
+            values[item.name] = np.concatenate([getattr(part, item.name) for part in parts])
+    return Population(**values)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from onefold.generator.arrays import (
     choose_in_groups,
     concat,
     duplicated,
+    in_set,
     pick,
     random_chars,
     text,
@@ -87,12 +88,21 @@ PHONE_FORMATS: dict[str, tuple[tuple[Token, ...], ...]] = {
 US = 0  # index of the US in reference.COUNTRIES
 
 
-def national_numbers(rng: np.random.Generator, region: IntArray) -> TextArray:
-    """One valid, distinct national number per row, drawn from the region's plan."""
+def national_numbers(
+    rng: np.random.Generator, region: IntArray, taken: set[str] | None = None
+) -> TextArray:
+    """One valid, distinct national number per row, drawn from the region's plan.
+
+    `taken` holds the numbers (E.164) of earlier shards, which none of these repeats;
+    it receives these.
+    """
     numbers = _draw_numbers(rng, region)
+    taken = set() if taken is None else taken
     while True:
-        clash = duplicated(e164(lookups().region_country[region], numbers))
+        full = e164(lookups().region_country[region], numbers)
+        clash = duplicated(full) | in_set(full, taken)
         if not clash.any():
+            taken.update(full.tolist())
             return numbers
         numbers[clash] = _draw_numbers(rng, region[clash])
 

@@ -37,8 +37,7 @@ def record_owners(table: LandedTable, people: Population) -> pd.DataFrame:
 def persons(people: Population) -> pd.DataFrame:
     """Each person as they really are: true name, clean primary email and phone."""
     lk = lookups()
-    n = people.size
-    width = max(7, len(str(n)))
+    width = people.id_width
     second = concat(people.second_local, "@", people.second_domain)
     old_phone = e164(people.country, people.old_phone)
     columns = {
@@ -50,7 +49,9 @@ def persons(people: Population) -> pd.DataFrame:
         "jurisdiction": to_object(lk.region_jurisdiction[people.region]),
         "email": to_object(concat(people.email_local, "@", people.email_domain)),
         "phone": to_object(e164(people.country, people.phone)),
-        "household_id": to_object(concat("H", zero_padded(people.household + 1, width))),
+        "household_id": to_object(
+            concat("H", zero_padded(people.first_person + people.household + 1, width))
+        ),
         "second_email": to_object(second, ~people.has_second_email),
         "previous_phone": to_object(old_phone, ~people.has_old_phone),
     }
@@ -75,6 +76,7 @@ def generation_run(config: GeneratorConfig, row_counts: dict[str, int]) -> pd.Da
             "persons": pd.Series([config.persons], dtype="int64"),
             "end_date": pd.Series([config.end_date.isoformat()], dtype="str"),
             "days": pd.Series([config.days], dtype="int64"),
+            "shard_persons": pd.Series([config.shard_persons], dtype="int64"),
             "generator_version": pd.Series([GENERATOR_VERSION], dtype="str"),
             "noise_rates": pd.Series([config.noise.as_json()], dtype="str"),
             "row_counts": pd.Series([json.dumps(row_counts, sort_keys=True)], dtype="str"),

@@ -17,6 +17,7 @@ from onefold.generator.arrays import (
     null_where,
     run_ends,
     run_starts,
+    sharded_unique_ints,
 )
 from onefold.generator.clock import (
     DEFAULT_MIX,
@@ -34,16 +35,27 @@ from onefold.generator.config import GeneratorConfig
 from onefold.generator.lookups import lookups
 from onefold.generator.noise import FieldNoise, NoiseLog
 from onefold.generator.persons import Population
+from onefold.generator.shards import Shard
 
 
 @dataclass(frozen=True)
 class World:
-    """The configuration, time window, people and noise ledger of one generation run."""
+    """The configuration, time window, people and noise ledger of one shard of a run.
+
+    `shard` says which people these are; `campaigns` are the email campaigns of the
+    whole run (None: the shard draws them itself, as shard 0 does).
+    """
 
     config: GeneratorConfig
     window: Window
     people: Population
     log: NoiseLog
+    shard: Shard
+    campaigns: tuple[IntArray, TextArray, IntArray] | None = None
+
+    def unique_ints(self, rng: np.random.Generator, n: int, low: int, high: int) -> IntArray:
+        """`n` distinct integers in [low, high) that no other shard draws (record keys)."""
+        return sharded_unique_ints(rng, n, low, high, self.shard.index, self.shard.count)
 
     def field_noise(self, rng: np.random.Generator, table: str, keys: ObjectArray) -> FieldNoise:
         """Identifier noise for one raw table whose rows have these record keys."""

@@ -28,7 +28,13 @@ from onefold.generator.arrays import (
     uuid4_objects,
 )
 from onefold.generator.catalog import catalog
-from onefold.generator.clock import MS_PER_DAY, MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND
+from onefold.generator.clock import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    MS_PER_SECOND,
+    Window,
+)
 from onefold.generator.emails import render_email_field
 from onefold.generator.sources.common import RowClock, World
 from onefold.generator.table import RawTable
@@ -51,11 +57,11 @@ class Unsubscribes:
     uses_second: BoolArray
 
 
-def build_email_events(world: World, rng: np.random.Generator) -> tuple[RawTable, Unsubscribes]:
-    """`email_events`: one row per webhook event."""
-    people, window = world.people, world.window
-    subscriber = np.flatnonzero(people.membership.subscriber).astype(np.int64)
-    s = len(subscriber)
+Campaigns = tuple[IntArray, TextArray, IntArray]  # send instant, campaign_id, theme
+
+
+def draw_campaigns(rng: np.random.Generator, window: Window) -> Campaigns:
+    """One campaign every CAMPAIGN_INTERVAL_DAYS, each sent to the whole list."""
     campaigns = max(1, window.days // CAMPAIGN_INTERVAL_DAYS)
     campaign_at = (
         window.start_ms
@@ -65,6 +71,17 @@ def build_email_events(world: World, rng: np.random.Generator) -> tuple[RawTable
     campaign_at = np.minimum(campaign_at, window.end_ms - 2 * MS_PER_HOUR)
     campaign_id = concat("cmp_", random_chars(rng, campaigns, 10, LOWER_ALNUM))
     theme = rng.integers(0, len(ref.CAMPAIGN_THEMES), campaigns)
+    return np.asarray(campaign_at, dtype=np.int64), campaign_id, theme
+
+
+def build_email_events(world: World, rng: np.random.Generator) -> tuple[RawTable, Unsubscribes]:
+    """`email_events`: one row per webhook event."""
+    people, window = world.people, world.window
+    subscriber = np.flatnonzero(people.membership.subscriber).astype(np.int64)
+    s = len(subscriber)
+    drawn = draw_campaigns(rng, window)  # drawn in every shard: the stream stays the same
+    campaign_at, campaign_id, theme = world.campaigns or drawn
+    campaigns = len(campaign_at)
     subscribed = np.where(
         rng.random(s) < 0.5,
         window.start_ms - 1,

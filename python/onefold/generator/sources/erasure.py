@@ -13,7 +13,6 @@ from onefold.generator.arrays import (
     concat,
     int_text,
     to_object,
-    unique_random_ints,
     weighted_choice,
 )
 from onefold.generator.clock import MS_PER_DAY, uniform_between
@@ -41,7 +40,7 @@ def build_erasure_requests(
     kind = np.where((kind == 3) & ~is_customer, 0, kind)
     start = window.start_ms + window.days * MS_PER_DAY // 10
     at = uniform_between(rng, np.full(k, start), np.full(k, window.end_ms - 1))
-    request_id = to_object(concat("ER-", int_text(unique_random_ints(rng, k, 10**9, 10**10))))
+    request_id = to_object(concat("ER-", int_text(world.unique_ints(rng, k, 10**9, 10**10))))
     noise = world.field_noise(rng, "erasure_requests", request_id)
     email = render_email_field(
         noise,

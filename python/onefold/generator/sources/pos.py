@@ -22,7 +22,6 @@ from onefold.generator.arrays import (
     null_where,
     run_starts,
     to_object,
-    unique_random_ints,
     zero_padded,
 )
 from onefold.generator.catalog import catalog
@@ -67,7 +66,7 @@ def build_pos_transactions(world: World, rng: np.random.Generator) -> RawTable:
     phone_given = sign_up | (rng.random(n) < phone_share)
     items = 1 + rng.poisson(1.0, n)
     amount = _amounts(rng, currency_of(people, person), items)
-    transaction_id = to_object(concat("POS-", int_text(unique_random_ints(rng, n, 10**11, 10**12))))
+    transaction_id = to_object(concat("POS-", int_text(world.unique_ints(rng, n, 10**11, 10**12))))
 
     noise = world.field_noise(rng, "pos_transactions", transaction_id)
     clock = RowClock(rng, people, person)

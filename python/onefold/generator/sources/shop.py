@@ -20,7 +20,6 @@ from onefold.generator.arrays import (
     int_text,
     null_where,
     to_object,
-    unique_random_ints,
     weighted_choice,
 )
 from onefold.generator.catalog import catalog
@@ -74,7 +73,7 @@ def build_customers(world: World, rng: np.random.Generator) -> tuple[RawTable, C
     people, window = world.people, world.window
     person = np.flatnonzero(people.membership.shop_customer).astype(np.int64)
     k = len(person)
-    customer_id = int_text(unique_random_ints(rng, k, 7_000_000_000_000, 7_100_000_000_000))
+    customer_id = int_text(world.unique_ints(rng, k, 7_000_000_000_000, 7_100_000_000_000))
     rows = versioned_rows(rng, window, k, 0.35, 3 * 365, 0.7, 5)
     customer, updated = rows.entity, rows.updated_ms
     uses_second = people.addresses.shop[person]
@@ -200,7 +199,7 @@ def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) 
     return _Draft(
         person=person,
         guest=guest,
-        order_id=int_text(unique_random_ints(rng, n, 5_000_000_000_000, 6_000_000_000_000)),
+        order_id=int_text(world.unique_ints(rng, n, 5_000_000_000_000, 6_000_000_000_000)),
         created=created,
         order_number=int_text(1001 + np.argsort(np.argsort(created, kind="stable"), kind="stable")),
         currency=currency,

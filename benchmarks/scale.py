@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ import click
 
 from onefold.testing.dbt import locations
 from onefold.testing.floor import raw_sources, scan_floor
-from onefold.testing.measure import dbt_build, measure
+from onefold.testing.measure import Measurement, dbt_build, measure
 from onefold.testing.memory import sampled_peak
 from onefold.testing.postgres import PostgresServer, create_database, throwaway_postgres
 from onefold.testing.warehouse import connect_with
@@ -47,8 +48,8 @@ class ScaleResult:
     persons: int
     raw_rows: int
     new_day_rows: int
-    generate_seconds: float
-    generate_peak_rss_gib: float
+    generate_seconds: float | None  # None: the raw data was copied (--raw-from)
+    generate_peak_rss_gib: float | None
     floor_seconds: float
     full_seconds: float
     full_dbt_peak_rss_gib: float
@@ -116,21 +117,29 @@ def load_new_day(env: dict[str, str]) -> None:
         warehouse.close()
 
 
-def run_one(target: str, persons: int, seed: int, workdir: Path) -> ScaleResult:
+def run_one(
+    target: str, persons: int, seed: int, workdir: Path, raw_from: Path | None = None
+) -> ScaleResult:
     target_path = workdir / "target"
     with fresh_warehouse(target, workdir) as (env, server):
         command_env = {**env, **locations(target_path)}
-        generated = measure(
-            [sys.executable, "-m", "onefold.cli", "generate", "--persons", str(persons),
-             "--seed", str(seed), "--end-date", END_DATE.isoformat(), "--json"],
-            command_env,
-        )  # fmt: skip
-        if generated.returncode != 0:
-            raise RuntimeError(f"onefold generate failed:\n{generated.stdout}\n{generated.stderr}")
+        if raw_from is not None:
+            # A DuckDB file an earlier `onefold generate --persons N --seed S` wrote:
+            # copying it skips generating the same bytes again.
+            shutil.copyfile(raw_from, env["ONEFOLD_DUCKDB_PATH"])
+            generated: Measurement | None = None
+        else:
+            generated = measure(
+                [sys.executable, "-m", "onefold.cli", "generate", "--persons", str(persons),
+                 "--seed", str(seed), "--end-date", END_DATE.isoformat(), "--json"],
+                command_env,
+            )  # fmt: skip
+            if generated.returncode != 0:
+                raise RuntimeError(
+                    f"onefold generate failed:\n{generated.stdout}\n{generated.stderr}"
+                )
         kept, held = hold_back_new_day(env)
-        click.echo(
-            f"{target} {persons:,}: generated in {generated.seconds:.1f}s; building", err=True
-        )
+        click.echo(f"{target} {persons:,}: raw data ready; full build", err=True)
 
         sampler = sampled_peak(server.postmaster_pid()) if server else nullcontext(None)
         with sampler as full_db:
@@ -154,8 +163,8 @@ def run_one(target: str, persons: int, seed: int, workdir: Path) -> ScaleResult:
         persons=persons,
         raw_rows=kept + held,
         new_day_rows=held,
-        generate_seconds=generated.seconds,
-        generate_peak_rss_gib=generated.peak_rss_gib,
+        generate_seconds=generated.seconds if generated else None,
+        generate_peak_rss_gib=generated.peak_rss_gib if generated else None,
         floor_seconds=floor.seconds,
         full_seconds=full.seconds,
         full_dbt_peak_rss_gib=full.peak_rss_gib,
@@ -164,6 +173,12 @@ def run_one(target: str, persons: int, seed: int, workdir: Path) -> ScaleResult:
         incremental_dbt_peak_rss_gib=incremental.peak_rss_gib,
         incremental_database_peak_gib=incremental_db.peak_gib if incremental_db else None,
     )
+
+
+def generation_text(result: ScaleResult) -> str:
+    if result.generate_seconds is None or result.generate_peak_rss_gib is None:
+        return "copied (--raw-from)"
+    return f"{result.generate_seconds:.1f} s, {result.generate_peak_rss_gib:.2f} GiB"
 
 
 def markdown(results: list[ScaleResult]) -> str:
@@ -179,7 +194,7 @@ def markdown(results: list[ScaleResult]) -> str:
     for r in results:
         lines.append(
             f"| {r.target} | {r.persons:,} | {r.raw_rows:,} ({r.new_day_rows:,}) "
-            f"| {r.generate_seconds:.1f} s, {r.generate_peak_rss_gib:.2f} GiB "
+            f"| {generation_text(r)} "
             f"| {r.floor_seconds:.1f} s | {r.full_seconds:.1f} s ({r.full_to_floor:.1f}x) "
             f"| {r.full_dbt_peak_rss_gib:.2f} / {gib(r.full_database_peak_gib)} "
             f"| {r.incremental_seconds:.1f} s ({100 * r.incremental_share:.0f} %) "
@@ -208,13 +223,13 @@ def markdown(results: list[ScaleResult]) -> str:
     help="Also write the results as JSON to this file.",
 )
 def main(persons: tuple[int, ...], target: tuple[str, ...], seed: int, workdir: Path | None,
-         json_path: Path | None) -> None:  # fmt: skip
+         raw_from: Path | None, json_path: Path | None) -> None:  # fmt: skip
     machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
     results = []
     for name in target:
         for size in persons:
             with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-                results.append(run_one(name, size, seed, Path(tmp)))
+                results.append(run_one(name, size, seed, Path(tmp), raw_from))
             if json_path:
                 json_path.write_text(json.dumps([asdict(r) for r in results], indent=2))
     click.echo(f"machine: {machine}")

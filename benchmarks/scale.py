@@ -33,8 +33,8 @@ from onefold.testing.dbt import locations
 from onefold.testing.floor import raw_sources, scan_floor
 from onefold.testing.measure import Measurement, dbt_build, measure
 from onefold.testing.memory import sampled_peak
-from onefold.testing.postgres import PostgresServer, create_database, throwaway_postgres
-from onefold.testing.warehouse import connect_with
+from onefold.testing.postgres import PostgresServer, throwaway_postgres
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import quote_ident
 
 END_DATE = dt.date(2026, 11, 1)
@@ -72,14 +72,10 @@ def fresh_warehouse(
     target: str, workdir: Path
 ) -> Iterator[tuple[dict[str, str], PostgresServer | None]]:
     if target == "duckdb":
-        yield (
-            {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(workdir / "scale.duckdb")},
-            None,
-        )
+        yield target_environment(target, workdir, "onefold_scale"), None
         return
     with throwaway_postgres() as server:
-        database = create_database(server, "onefold_scale")
-        yield {"ONEFOLD_TARGET": "postgres", **database.environment()}, server
+        yield target_environment(target, workdir, "onefold_scale", lambda: server), server
 
 
 def hold_back_new_day(env: dict[str, str]) -> tuple[int, int]:

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 from onefold.testing.dbt import run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -278,14 +277,9 @@ def built(
 ) -> Iterator[Built]:
     """The first load built in full (models and tests), then the later loads run."""
     root = tmp_path_factory.mktemp(f"bad-input-{request.param}")
-    if request.param == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "bad.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {
-            "ONEFOLD_TARGET": "postgres",
-            **create_database(server, "onefold_bad_input").environment(),
-        }
+    env = target_environment(
+        request.param, root, "onefold_bad_input", lambda: request.getfixturevalue("postgres_server")
+    )
     built = Built(request.param, env, root / "target")
     built.load(FIRST_LOAD)
     # run, then test: a failing data test does not stop the models after it being built.

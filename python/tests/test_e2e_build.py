@@ -17,8 +17,7 @@ from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.project import DbtProject
 from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.testing.dbt import environment, locate_project, locations, run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -63,12 +62,9 @@ def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     root = tmp_path_factory.mktemp(f"e2e-{request.param}")
-    if request.param == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "onefold.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        database = create_database(server, "onefold_e2e")
-        env = {"ONEFOLD_TARGET": "postgres", **database.environment()}
+    env = target_environment(
+        request.param, root, "onefold_e2e", lambda: request.getfixturevalue("postgres_server")
+    )
     yield _build(request.param, env, root / "target")
 
 

@@ -37,8 +37,7 @@ from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.testing.dbt import PACKAGE_DIR, environment, locations
 from onefold.testing.loader_fixtures import load_loader_fixtures
 from onefold.testing.measure import executable
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -136,11 +135,15 @@ def host(
 ) -> Iterator[Host]:
     root = tmp_path_factory.mktemp(f"erasure-host-{request.param}")
     env = {SALT_ENV: SALT, "ONEFOLD_TARGET": request.param}
-    if request.param == "duckdb":
-        env["ONEFOLD_DUCKDB_PATH"] = str(root / "onefold.duckdb")
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env.update(create_database(server, "onefold_erasure_host").environment())
+    env.update(
+        target_environment(
+            request.param,
+            root,
+            "onefold_erasure_host",
+            lambda: request.getfixturevalue("postgres_server"),
+        )
+    )
+    if request.param == "postgres":
         env["PGOPTIONS"] = f"-c {POSTGRES_SETTING}={SALT}"
     warehouse = connect_with(env)
     try:

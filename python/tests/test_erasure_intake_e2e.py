@@ -30,8 +30,7 @@ from onefold.erasure.session_salt import POSTGRES_SETTING, SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.testing.dbt import environment, locations, project_args
 from onefold.testing.measure import executable
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -101,11 +100,15 @@ def world(
 ) -> Iterator[World]:
     root = tmp_path_factory.mktemp(f"erasure-intake-{request.param}")
     env = {SALT_ENV: SALT, "ONEFOLD_TARGET": request.param, **locations(root / "target")}
-    if request.param == "duckdb":
-        env["ONEFOLD_DUCKDB_PATH"] = str(root / "onefold.duckdb")
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env.update(create_database(server, "onefold_erasure_intake_e2e").environment())
+    env.update(
+        target_environment(
+            request.param,
+            root,
+            "onefold_erasure_intake_e2e",
+            lambda: request.getfixturevalue("postgres_server"),
+        )
+    )
+    if request.param == "postgres":
         env["PGOPTIONS"] = f"-c {POSTGRES_SETTING}={SALT}"  # dbt's connections only
     warehouse = connect_with(env)
     try:

@@ -25,8 +25,7 @@ from onefold.cli import main
 from onefold.erasure.salt import POSTGRES_SETTING
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.testing.dbt import PACKAGE_DIR, DbtResult, environment, locate_project, run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -112,11 +111,15 @@ def built(
 ) -> Iterator[Built]:
     root = tmp_path_factory.mktemp(f"integration-{request.param}")
     env = {SALT_ENV: SALT, "ONEFOLD_TARGET": request.param}
-    if request.param == "duckdb":
-        env["ONEFOLD_DUCKDB_PATH"] = str(root / "onefold.duckdb")
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env.update(create_database(server, "onefold_integration").environment())
+    env.update(
+        target_environment(
+            request.param,
+            root,
+            "onefold_integration",
+            lambda: request.getfixturevalue("postgres_server"),
+        )
+    )
+    if request.param == "postgres":
         env["PGOPTIONS"] = f"-c {POSTGRES_SETTING}={SALT}"
     seeded = run_dbt(["seed"], env, root / "seed-target", project_dir=PROJECT_DIR)
     assert seeded.results, "dbt seed loaded nothing"

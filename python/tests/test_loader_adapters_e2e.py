@@ -18,9 +18,8 @@ import pytest
 
 from onefold.testing.dbt import PACKAGE_DIR, run_dbt
 from onefold.testing.loader_fixtures import fixture_rows, load_loader_fixtures
-from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -58,14 +57,9 @@ def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     root = tmp_path_factory.mktemp(f"loaders-{request.param}")
-    if request.param == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "loaders.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {
-            "ONEFOLD_TARGET": "postgres",
-            **create_database(server, "onefold_loaders").environment(),
-        }
+    env = target_environment(
+        request.param, root, "onefold_loaders", lambda: request.getfixturevalue("postgres_server")
+    )
     warehouse = connect_with(env)
     try:
         # The sources without a loader (pos, email, consent, privacy) stay native and empty.

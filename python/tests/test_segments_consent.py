@@ -19,9 +19,8 @@ from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.sync import run_sync
 from onefold.sync.config import SyncConfig, parse_sync
 from onefold.testing.dbt import DbtFailure, environment, locate_project, run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.sync import SECRET, SECRET_ENV
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 from onefold.warehouse import Warehouse
 
@@ -186,11 +185,9 @@ def scenario(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Scenario]:
     root = tmp_path_factory.mktemp(f"segments-{request.param}")
-    if request.param == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "onefold.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_seg").environment()}
+    env = target_environment(
+        request.param, root, "onefold_seg", lambda: request.getfixturevalue("postgres_server")
+    )
     scenario = Scenario(request.param, env, root / "target")
     warehouse = scenario.connect()
     try:

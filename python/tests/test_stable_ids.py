@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from onefold.testing.dbt import run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
 pytestmark = pytest.mark.e2e
@@ -120,11 +119,9 @@ class Scenario:
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scenario]:
-    if request.param == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "ids.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_ids").environment()}
+    env = target_environment(
+        request.param, tmp_path, "onefold_ids", lambda: request.getfixturevalue("postgres_server")
+    )
     run_dbt(["seed"], env, tmp_path / "target")
     yield Scenario(request.param, env, tmp_path / "target")
 

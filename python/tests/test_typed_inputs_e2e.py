@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from onefold.testing.dbt import PACKAGE_DIR, run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.raw import write_raw_tables
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -213,14 +212,9 @@ def staged(
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any], Path, dict[str, str]]]:
     """(staged from text, staged from typed columns, dbt target path, environment)."""
     root = tmp_path_factory.mktemp(f"typed-{request.param}")
-    if request.param == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(root / "typed.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {
-            "ONEFOLD_TARGET": "postgres",
-            **create_database(server, "onefold_typed").environment(),
-        }
+    env = target_environment(
+        request.param, root, "onefold_typed", lambda: request.getfixturevalue("postgres_server")
+    )
     warehouse = connect_with(env)
     try:
         write_raw_tables(warehouse, ROWS, LOADED_AT)

@@ -1,10 +1,12 @@
-"""Open the warehouse a test or benchmark environment points at."""
+"""Point a test or benchmark at a fresh warehouse, and open what an environment names."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from onefold.testing.dbt import environment
+from onefold.testing.postgres import PostgresServer, create_database
 from onefold.warehouse import Warehouse, connect
 
 
@@ -12,3 +14,22 @@ def connect_with(env: Mapping[str, str]) -> Warehouse:
     """`onefold.warehouse.connect` for the target and settings in `env` (ONEFOLD_*)."""
     with environment(env):
         return connect(env["ONEFOLD_TARGET"])
+
+
+def target_environment(
+    target: str,
+    directory: Path,
+    name: str,
+    postgres: Callable[[], PostgresServer] | None = None,
+) -> dict[str, str]:
+    """The ONEFOLD_* environment of an empty warehouse called `name` on `target`.
+
+    DuckDB: a new file `directory/<name>.duckdb`. PostgreSQL: database `name`, created
+    (dropped first if it exists) on the server `postgres()` returns; it is only called
+    for PostgreSQL, so a test can pass `lambda: request.getfixturevalue("postgres_server")`.
+    """
+    if target == "duckdb":
+        return {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(directory / f"{name}.duckdb")}
+    if target != "postgres" or postgres is None:
+        raise ValueError(f"no warehouse for target {target!r} (PostgreSQL needs a server)")
+    return {"ONEFOLD_TARGET": "postgres", **create_database(postgres(), name).environment()}

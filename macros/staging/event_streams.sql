@@ -163,3 +163,19 @@ changed_rows as (
 
 )
 {%- endmacro %}
+
+
+{#-
+    Pre-hook of an incremental event staging table: staged rows whose raw delivery is
+    gone (a source or `onefold erase --sweep` deleted it) go too, before the run looks
+    for keys without a staged row; so another delivery of the key is staged if one is
+    left, as in a full build. One anti-join of the staged keys with the raw ones.
+-#}
+{% macro delete_vanished_event_rows(raw_relation, raw_key, staged_key) %}
+    {%- if not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {{ return('delete from ' ~ this ~ ' as staged_row where not exists (select 1 from ('
+        ~ onefold.select_as_text(raw_relation) ~ ') as raw_row where trim(raw_row.' ~ raw_key
+        ~ ') = staged_row.' ~ staged_key ~ ' and raw_row._loaded_at = staged_row.loaded_at)') }}
+{% endmacro %}

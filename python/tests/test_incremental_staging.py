@@ -4,7 +4,8 @@ Day one's raw events are staged; then the rest arrives together with the awkward
 deliveries an event stream gets: a late repeat of an event already staged (the first
 delivery stays), a back-dated earlier copy of a staged event, loaded before it and
 older than the lookback window (it is the first delivery now, and replaces it), a new
-event with an old load time, and a clean copy of a key that day one quarantined. The
+event with an old load time, a clean copy of a key that day one quarantined, and raw
+rows deleted (a staged event's only delivery; the first of two deliveries). The
 incremental run must give the tables `dbt build --full-refresh` gives. A row edited in
 place after day one (its load time unchanged, outside the lookback window) shows the
 run did not read its staged rows again: only the full refresh sees the edit. On
@@ -97,9 +98,14 @@ def test_incremental_event_staging_equals_full_refresh(
     web = data.raw["web_events"].frame.reset_index(drop=True)
     email = data.raw["email_events"].frame.reset_index(drop=True)
     assert pd.api.types.is_datetime64_any_dtype(web["_loaded_at"])
-    old = web[(web["_loaded_at"] < CUTOFF - dt.timedelta(days=10)) & (web["type"] == "track")]
-    assert len(old) >= 3
-    late_repeat, back_dated, edited = old.index[:3]
+    delivered_once = web["message_id"].map(web["message_id"].value_counts()) == 1
+    old = web[
+        (web["_loaded_at"] < CUTOFF - dt.timedelta(days=10))
+        & (web["type"] == "track")
+        & delivered_once
+    ]
+    assert len(old) >= 5
+    late_repeat, back_dated, edited, vanished, first_gone = old.index[:5]
     old_loaded = web.loc[back_dated, "_loaded_at"]
 
     # Day one: what was loaded before the cut, and a key staging must quarantine.
@@ -109,6 +115,13 @@ def test_incremental_event_staging_equals_full_refresh(
         type="track",
         original_timestamp="not a date",
         _loaded_at=CUTOFF - dt.timedelta(days=1),
+    )
+    # A key delivered twice, well before the cut: the first delivery is staged.
+    web = copy_of(
+        web,
+        first_gone,
+        event="Second Delivery",
+        _loaded_at=web.loc[first_gone, "_loaded_at"] + dt.timedelta(days=1),
     )
     day_one_web = web[web["_loaded_at"] < CUTOFF]
     day_one_email = email[email["_loaded_at"] < CUTOFF]
@@ -121,7 +134,9 @@ def test_incremental_event_staging_equals_full_refresh(
     run_dbt(["build", *SELECT, "--vars", VARS], env, tmp_path / "target")
 
     # Day two: the rest, and the awkward deliveries.
-    day_two_web = web.copy()
+    # Deleted from raw (a source delete, `onefold erase --sweep`): a staged event whose
+    # only delivery is gone, and the first of two deliveries (the second is kept now).
+    day_two_web = web.drop(index=[vanished, first_gone])
     # The row edited in place: not a new delivery, so the incremental run does not see it.
     day_two_web.loc[edited, "event"] = "Edited In Place"
     day_two_web = copy_of(
@@ -174,6 +189,8 @@ def test_incremental_event_staging_equals_full_refresh(
     assert names[web.loc[back_dated, "message_id"]] == "Back Dated First Delivery"
     assert "new-but-back-dated" in events.index
     assert "quarantined-first" in events.index
+    assert web.loc[vanished, "message_id"] not in events.index
+    assert names[web.loc[first_gone, "message_id"]] == "Second Delivery"
     assert "email-back-dated" in set(incremental["stg_email__events"]["email_event_id"])
 
     # Only a full refresh reads the staged rows again.

@@ -8,6 +8,7 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    pre_hook="{{ onefold.delete_vanished_event_rows(onefold.input_relation('web', 'web_events'), 'message_id', 'event_id') }}",
 ) }}
 {#- Resolved while dbt parses too (the incremental branch is not rendered then), so the
     DAG has what that branch reads: the raw input (a ref() behind an adapter or a

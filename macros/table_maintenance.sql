@@ -12,7 +12,8 @@
       what changed; without an index every run scans the whole table. Created once
       (`if not exists`); a full refresh recreates the table, and the index with it.
 
-    Views and ephemeral models get nothing; DuckDB needs neither (it keeps statistics as
+    Var onefold__postgres_table_maintenance: false switches both off (to compare build
+    times, or where a DBA manages statistics). Views and ephemeral models get nothing; DuckDB needs neither (it keeps statistics as
     it writes, and its hash joins do not use indexes).
 -#}
 {% macro table_maintenance() %}
@@ -24,7 +25,7 @@
 {% endmacro %}
 
 {% macro postgres__table_maintenance() %}
-    {%- if not execute or model is not mapping -%}
+    {%- if not execute or model is not mapping or not var('onefold__postgres_table_maintenance') -%}
         {{ return('') }}
     {%- endif -%}
     {%- set materialized = model.get('config', {}).get('materialized') -%}

@@ -7,6 +7,7 @@
   still works while the suppression list is empty, and fails clearly once it is not.
   Unset, the demo salt `make demo` wrote beside the DuckDB file is used, if there is one
   (`session_salt.read_demo_salt`).
+- DuckDB's spill directory: the plugin's `temp_directory` config (profiles.yml).
 - `onefold_sql_problem(statement)`: the error DuckDB reports when binding `statement`,
   or NULL. Jinja cannot catch a failed query, so without this the on-run-start checks
   could only surface DuckDB's bare error; with it they say which segment is wrong (the
@@ -23,12 +24,20 @@ from duckdb.func import FunctionNullHandling
 from duckdb.sqltypes import VARCHAR
 
 from onefold.erasure.session_salt import set_salt_from_environment
+from onefold.warehouse import set_temp_directory
 
 SQL_PROBLEM_FUNCTION = "onefold_sql_problem"
 
 
 class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self.temp_directory = plugin_config.get("temp_directory")
+
     def configure_connection(self, conn: Any) -> None:
+        # The spill directory, once per connection (profiles.yml says why not per cursor).
+        temp_directory = self.temp_directory
+        if temp_directory:
+            set_temp_directory(conn, str(temp_directory))
         set_salt_from_environment(conn, self._database())
         register_sql_problem(conn)
 

@@ -168,6 +168,12 @@ def target_from_profile(name: str, data: Mapping[str, Any], profile: str) -> Tar
         raise ConfigError(f"target {name!r} of profile {profile!r} has no schema.")
     if kind == "duckdb":
         settings = {str(k): str(v) for k, v in (data.get("settings") or {}).items()}
+        # The spill directory Onefold's dbt-duckdb plugin sets (profiles.yml).
+        for plugin in data.get("plugins") or []:
+            if isinstance(plugin, Mapping) and plugin.get("module") == "onefold.duckdb_plugin":
+                temp_directory = (plugin.get("config") or {}).get("temp_directory")
+                if temp_directory:
+                    settings["temp_directory"] = str(temp_directory)
         duckdb = DuckDBSettings(path=Path(str(data.get("path", ":memory:"))), config=settings)
         return Target(name=name, type=kind, schema=str(schema), duckdb=duckdb)
     postgres = PostgresSettings.model_validate(

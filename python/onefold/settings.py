@@ -34,17 +34,43 @@ class ProjectSettings(BaseSettings):
     truth_schema: str = "raw_truth"
 
 
+#: Defaults of DuckDB's resource settings; the repo's profiles.yml spells the same ones
+#: (python/tests/test_warehouse.py checks that they agree).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "50%"
+DEFAULT_DUCKDB_THREADS = 2
+
+
 class DuckDBSettings(BaseSettings):
     """`ONEFOLD_DUCKDB_PATH`: the DuckDB file (relative paths resolve from the cwd);
     `ONEFOLD_DUCKDB_LOCK_WAIT_SECONDS`: how long a sync waits for another process to let
-    go of the file before a state write [30]."""
+    go of the file before a state write [30].
+
+    DuckDB's resources, the same variables the repo's profiles.yml gives dbt:
+    `ONEFOLD_DUCKDB_MEMORY_LIMIT` (DuckDB's `memory_limit`: `4GB`, or a share of the
+    machine's memory like `50%`) [50%], `ONEFOLD_DUCKDB_THREADS` (worker threads of
+    one query) [2], `ONEFOLD_DUCKDB_TEMP_DIRECTORY` (where DuckDB spills what does not
+    fit in memory) [the database file's path + `.tmp`, DuckDB's own default]."""
 
     model_config = SettingsConfigDict(env_prefix="ONEFOLD_DUCKDB_")
 
     path: Path = DEFAULT_DUCKDB_PATH
     lock_wait_seconds: float = Field(default=30.0, ge=0)
-    #: DuckDB settings applied at connect (a profile's `settings:`, e.g. TimeZone)
+    memory_limit: str = Field(default=DEFAULT_DUCKDB_MEMORY_LIMIT, min_length=1)
+    threads: int = Field(default=DEFAULT_DUCKDB_THREADS, ge=1)
+    temp_directory: Path | None = None
+    #: DuckDB settings applied at connect (a profile's `settings:`, e.g. TimeZone); they
+    #: override the resource settings above
     config: dict[str, str] = Field(default_factory=dict)
+
+    def resources(self) -> dict[str, str]:
+        """memory_limit, threads and temp_directory as DuckDB `SET`s them."""
+        settings = {"memory_limit": self.memory_limit, "threads": str(self.threads)}
+        temp_directory = self.temp_directory
+        if temp_directory is None and str(self.path) != ":memory:":
+            temp_directory = Path(f"{self.path}.tmp")
+        if temp_directory is not None:
+            settings["temp_directory"] = str(temp_directory)
+        return settings
 
 
 class PostgresSettings(BaseSettings):

@@ -11,6 +11,7 @@ import io
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
@@ -75,6 +76,17 @@ class Warehouse(Protocol):
 def quote_ident(name: str) -> str:
     """Double-quote an identifier; both targets follow the SQL standard here."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def set_temp_directory(connection: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Point DuckDB's spilling at `path`, unless it already is: DuckDB refuses to set
+    temp_directory again, even to the same path, once something spilled there (a second
+    connection to a file this process has open shares its database instance)."""
+    wanted = str(path)
+    ((current,),) = connection.execute("select current_setting('temp_directory')").fetchall()
+    if current == wanted:
+        return
+    connection.execute("set temp_directory = '" + wanted.replace("'", "''") + "'")
 
 
 class DuckDBWarehouse:
@@ -145,9 +157,13 @@ class DuckDBWarehouse:
         )
 
     def _configure(self) -> None:
-        # The profile's `settings:` (after connecting: some need an extension DuckDB
-        # loads on first use, which a connect-time config cannot), then UTC regardless.
-        for name, value in self.settings.config.items():
+        # Memory, threads and spill directory (ONEFOLD_DUCKDB_*, as in profiles.yml), the
+        # profile's `settings:` (after connecting: some need an extension DuckDB loads
+        # on first use, which a connect-time config cannot), then UTC regardless.
+        for name, value in {**self.settings.resources(), **self.settings.config}.items():
+            if name == "temp_directory":
+                set_temp_directory(self.connection, value)
+                continue
             literal = "'" + str(value).replace("'", "''") + "'"
             self.connection.execute(f"set {quote_ident(name)} = {literal}")
         self.connection.execute("set TimeZone = 'UTC'")

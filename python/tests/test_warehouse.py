@@ -98,3 +98,56 @@ def test_a_released_duckdb_file_is_free_and_attached_again_for_a_write(tmp_path:
         assert "Only one process may write it at a time" in str(raised.value)
     finally:
         warehouse.close()
+
+
+def _duckdb_resources(warehouse: Warehouse) -> tuple[object, ...]:
+    return tuple(
+        warehouse.query(
+            "select current_setting('memory_limit'), current_setting('threads'), "
+            "current_setting('temp_directory')"
+        )[0]
+    )
+
+
+def test_duckdb_memory_threads_and_temp_directory_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a user sets for dbt (profiles.yml) bounds the package's own connections too.
+    spill = tmp_path / "spill"
+    monkeypatch.setenv("ONEFOLD_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("ONEFOLD_DUCKDB_THREADS", "1")
+    monkeypatch.setenv("ONEFOLD_DUCKDB_TEMP_DIRECTORY", str(spill))
+    opened = DuckDBWarehouse(DuckDBSettings(path=tmp_path / "w.duckdb"))
+    try:
+        assert _duckdb_resources(opened) == ("953.6 MiB", 1, str(spill))
+    finally:
+        opened.close()
+
+
+def test_the_profile_and_the_package_give_duckdb_the_same_resources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onefold.project import render_target
+
+    repo = Path(__file__).resolve().parents[2]
+    path = tmp_path / "w.duckdb"
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(path))
+    for name in ("MEMORY_LIMIT", "THREADS", "TEMP_DIRECTORY"):
+        monkeypatch.delenv(f"ONEFOLD_DUCKDB_{name}", raising=False)
+    target = render_target(repo, "onefold", "duckdb")
+    assert target.duckdb is not None
+    # dbt's connection gets the profile's `settings:`; the package's, its defaults.
+    assert {
+        name: target.duckdb.config[name] for name in ("memory_limit", "threads", "temp_directory")
+    } == DuckDBSettings(path=path).resources()
+    from_profile = DuckDBWarehouse(target.duckdb)
+    try:
+        resources = _duckdb_resources(from_profile)
+    finally:
+        from_profile.close()
+    from_environment = DuckDBWarehouse()
+    try:
+        assert _duckdb_resources(from_environment) == resources
+    finally:
+        from_environment.close()
+    assert resources[1:] == (2, f"{path}.tmp")

@@ -1,8 +1,32 @@
+{#-
+    Incremental: a run flags again only the raw rows of the keys that new, back-dated
+    or recent rows touch (onefold.event_rows_to_restage) and replaces those keys' rows,
+    so the table holds what a full build over base_web__events would (docs/staging.md).
+-#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_vanished_event_rows(onefold.input_relation('web', 'web_events'), 'message_id', 'event_id') }}",
+) }}
+{#- Resolved while dbt parses too (the incremental branch is not rendered then), so the
+    DAG has what that branch reads: the raw input (a ref() behind an adapter or a
+    relation var) and the seed the suppression screen reads. -#}
+{%- set raw_events = onefold.input_relation('web', 'web_events') %}
+-- depends_on: {{ ref('country_calling_codes') }}
+
 with
+
+{% if is_incremental() -%}
+{{ onefold.event_rows_to_restage(raw_events, 'message_id', 'event_id') }},
+
+{{ onefold.web_events_flags('changed_rows') }},
+{% endif %}
 
 base_events as (
 
-    select * from {{ ref('base_web__events') }}
+    select * from {% if is_incremental() %}flagged{% else %}{{ ref('base_web__events') }}{% endif %}
     where quarantine_reason is null and not is_duplicate and not is_suppressed
 
 ),

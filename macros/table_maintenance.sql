@@ -1,0 +1,52 @@
+{#-
+    After a model is built (a post-hook of every Onefold model, dbt_project.yml): on
+    PostgreSQL, fresh statistics and an index on an incremental model's unique key.
+
+    - ANALYZE: PostgreSQL plans the next model's joins from table statistics, and a
+      table that CREATE TABLE AS or an incremental run just wrote has none (autovacuum
+      gets to it a minute or more later, mid-build or never): the planner then guesses
+      a few hundred rows, and picks nested loops over millions. ANALYZE samples a
+      fixed number of rows (300 x default_statistics_target), about a second at any size.
+    - An index on the unique key of an incremental model: each later run deletes the
+      rows it replaces by that key (delete+insert) and the models that read it look up
+      what changed; without an index every run scans the whole table. Created once
+      (`if not exists`); a full refresh recreates the table, and the index with it.
+
+    Var onefold__postgres_table_maintenance: false switches both off (to compare build
+    times, or where a DBA manages statistics). Views and ephemeral models get nothing; DuckDB needs neither (it keeps statistics as
+    it writes, and its hash joins do not use indexes).
+-#}
+{% macro table_maintenance() %}
+    {{ return(adapter.dispatch('table_maintenance', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__table_maintenance() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro postgres__table_maintenance() %}
+    {%- if not execute or model is not mapping or not var('onefold__postgres_table_maintenance') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set materialized = model.get('config', {}).get('materialized') -%}
+    {%- if materialized not in ['table', 'incremental'] -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set statements = [] -%}
+    {%- set unique_key = model.get('config', {}).get('unique_key') -%}
+    {%- if materialized == 'incremental' and unique_key -%}
+        {%- set columns = [unique_key] if unique_key is string else unique_key -%}
+        {%- set quoted = [] -%}
+        {%- for column in columns -%}
+            {#- A unique_key string may list columns: 'customer_id, attribute'. -#}
+            {%- for name in column.split(',') -%}
+                {%- do quoted.append(adapter.quote(name | trim)) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- do statements.append('create index if not exists '
+            ~ adapter.quote((this.identifier | lower)[:40] ~ '__unique_key')
+            ~ ' on ' ~ this ~ ' (' ~ (quoted | join(', ')) ~ ')') -%}
+    {%- endif -%}
+    {%- do statements.append('analyze ' ~ this) -%}
+    {{ return(statements | join(';\n')) }}
+{% endmacro %}

@@ -22,8 +22,7 @@ import pytest
 
 from onefold.generator import GeneratorConfig, generate
 from onefold.testing.dbt import run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -89,11 +88,9 @@ def copy_of(frame: pd.DataFrame, index: object, **changes: object) -> pd.DataFra
 def test_incremental_event_staging_equals_full_refresh(
     target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if target == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "stg.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_stg").environment()}
+    env = target_environment(
+        target, tmp_path, "onefold_stg", lambda: request.getfixturevalue("postgres_server")
+    )
     data = generate(GeneratorConfig(persons=200, seed=11, end_date=END_DATE))
     web = data.raw["web_events"].frame.reset_index(drop=True)
     email = data.raw["email_events"].frame.reset_index(drop=True)

@@ -106,6 +106,7 @@ class TableScan:
     columns: tuple[str, ...]
     skipped: tuple[str, ...] = ()
     text_bytes: int = 0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class Verification:
     files: list[FileScan] = field(default_factory=list)
     #: why the byte scan read what it read (targeted: when the file was last rewritten)
     byte_scan: str = ""
+    byte_scan_seconds: float = 0.0
 
     @property
     def columns_skipped(self) -> int:
@@ -167,12 +169,14 @@ class Verification:
             "files_scanned": self.files_scanned,
             "file_bytes_scanned": self.file_bytes_scanned,
             "byte_scan": self.byte_scan,
+            "byte_scan_seconds": round(self.byte_scan_seconds, 2),
             "tables": [
                 {
                     "table": f"{t.schema}.{t.table}",
                     "columns": list(t.columns),
                     "skipped": list(t.skipped),
                     "text_bytes": t.text_bytes,
+                    "seconds": round(t.seconds, 2),
                 }
                 for t in self.tables
             ],
@@ -704,10 +708,12 @@ def verify(
                 continue
             result.tables_scanned += 1
             result.columns_scanned += len(planned.columns)
+            table_started = time.perf_counter()
             rows, text_bytes = scan_table_bytes(
                 warehouse, config, planned.schema, planned.table, planned.columns
             )
-            result.tables.append(replace(planned, text_bytes=text_bytes))
+            seconds = time.perf_counter() - table_started
+            result.tables.append(replace(planned, text_bytes=text_bytes, seconds=seconds))
             found: dict[str, tuple[int, list[str]]] = {}
             for column, form, count in rows:
                 values, forms = found.get(str(column), (0, []))
@@ -725,9 +731,11 @@ def verify(
             paths, result.files, result.byte_scan = byte_scan_plan(warehouse, config, scope)
             result.files_scanned = len(result.files)
             by_file: dict[str, tuple[int, list[str]]] = {}
+            bytes_started = time.perf_counter()
             for name, form, count in scan_file_bytes(warehouse, config, salt, shapes, paths):
                 values, forms = by_file.get(name, (0, []))
                 by_file[name] = (values + count, [*forms, form])
+            result.byte_scan_seconds = time.perf_counter() - bytes_started
             for name, (values, forms) in sorted(by_file.items()):
                 result.residuals.append(
                     Residual("file", name, "bytes", values, tuple(sorted(set(forms))))

@@ -3,9 +3,10 @@
 Generates the demo data (`--persons`, default 100,000), runs `dbt build`, picks the
 customer with the most identifier values (an email among them), then times, each as its
 own `onefold erase` process (start-up included): the dry run, the erase (`--execute`,
-which ends by rewriting the DuckDB file) and the residual scan (`--verify`, tables and
-the file's bytes). Finally it times `dbt build` again with the
-suppression list no longer empty, to show what the staging filter costs.
+which ends by rewriting the DuckDB file) and the residual scan (`--verify`: the columns
+that can hold identifiers and the file's unreferenced blocks; with `--full-scan`, also
+`--verify --full-scan`: every text column and every byte). Finally it times `dbt build`
+again with the suppression list no longer empty, to show what the staging filter costs.
 
     .venv/bin/python benchmarks/erasure.py --persons 100000
     .venv/bin/python benchmarks/erasure.py --persons 10000 --no-rebuild
@@ -51,7 +52,10 @@ def onefold_erase(env: dict[str, str], *args: str) -> tuple[float, float, Any]:
 @click.option(
     "--reuse", is_flag=True, help="Keep the workdir's built warehouse (erase its next person)."
 )
-def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bool) -> None:
+@click.option("--full-scan", is_flag=True, help="Time `--verify --full-scan` as well.")
+def main(
+    persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bool, full_scan: bool
+) -> None:
     root = workdir or Path(tempfile.mkdtemp(prefix="onefold-erasure-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     env = {
@@ -98,11 +102,14 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
     print(f"person: {customer_id}, {values} identifier values, {records} records")
     rows = []
     request_id = f"BENCH-{int(time.time())}"
-    for label, args in (
+    steps = [
         ("dry run", ["--email", str(email)]),
         ("erase (--execute)", ["--execute", "--request-id", request_id, "--email", str(email)]),
         ("verify (--verify)", ["--verify", request_id]),
-    ):
+    ]
+    if full_scan:
+        steps.append(("verify (--verify --full-scan)", ["--verify", request_id, "--full-scan"]))
+    for label, args in steps:
         seconds, rss, result = onefold_erase(env, *args)
         rows.append((label, seconds, rss))
         detail = ""
@@ -117,10 +124,17 @@ def main(persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bo
                 f" {(storage.get('bytes_after') or 0) / 1e6:,.0f} MB)"
             )
         if label.startswith("verify"):
+            files = ", ".join(
+                f"{f['file']} {f['bytes_scanned'] / 1e6:,.1f} of {f['file_bytes'] / 1e6:,.1f} MB"
+                f" ({f['part']})"
+                for f in result.get("files", [])
+            )
             detail = (
-                f" clean={result['clean']}, {result['tables_scanned']} tables, "
-                f"{result['columns_scanned']} columns, {result['files_scanned']} file(s) "
-                "byte-scanned"
+                f" clean={result['clean']}, {result.get('scope', 'full')}: "
+                f"{result['tables_scanned']} tables, {result['columns_scanned']} columns "
+                f"({result.get('columns_skipped', 0)} skipped), "
+                f"{result.get('text_bytes_scanned', 0) / 1e6:,.1f} MB of text; bytes: "
+                f"{files or 'none'}"
             )
         print(f"{label}: {seconds:.1f}s, peak {rss:.2f} GiB{detail}")
     total = rows[1][1] + rows[2][1]

@@ -526,11 +526,23 @@ def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world
     code, verification = world.cli("--json", "--verify", "E2E-1")
     assert code == 0, verification
     assert verification["clean"], verification["residuals"]
+    # Targeted: every table with a column that can hold an identifier, not every column;
+    # the report says what was read.
+    assert verification["scope"] == "targeted"
     assert verification["tables_scanned"] > 40
+    assert verification["columns_skipped"] > 0 and verification["text_bytes_scanned"] > 0
+    read = {t["table"]: t["columns"] for t in verification["tables"]}
+    assert {"context", "properties", "traits"} <= set(read["raw.web_events"])  # JSON text
+    assert "email" in read["onefold_marts.customers"]
     if world.target == "duckdb":
         # The erased rows' bytes are gone from the file, not just unlinked.
         assert outcome["storage"]["action"] == "rewrite", outcome["storage"]
         assert verification["files_scanned"] == 1
+        # The file was rewritten after the last erasure statement: what the rewrite could
+        # not have cleaned is the blocks no live table uses (and the WAL), so that is read.
+        (file,) = verification["files"]
+        assert file["part"] == "unreferenced"
+        assert file["bytes_scanned"] < file["file_bytes"]
         path = Path(world.env["ONEFOLD_DUCKDB_PATH"])
         assert not path.with_name(path.name + ".wal").exists()
         data = path.read_bytes().lower()
@@ -713,8 +725,10 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
         warehouse.close()
     _builds_without_the_salt_fail(world)
     if world.target == "duckdb":  # one scan per target is enough for the time budget
-        code, verification = world.cli("--json", "--verify", "E2E-1")
+        code, verification = world.cli("--json", "--verify", "E2E-1", "--full-scan")
         assert code == 1
+        assert verification["scope"] == "full" and verification["columns_skipped"] == 0
+        assert [f["part"] for f in verification["files"]] == ["whole"]
         # The replayed rows are in the raw tables, and so in the file's bytes.
         locations = {r["location"].split(".")[0] for r in verification["residuals"]}
         assert locations == {"raw", "file"}, verification["residuals"]

@@ -423,3 +423,121 @@ def test_byte_scan_finds_spellings_glued_between_other_values(tmp_path: Path) ->
         "019ffbeb-cd41-4fe4-a633-c63d0076607b",
         "johannes564@web.de",
     ]
+
+
+def test_the_targeted_scan_reads_the_columns_that_can_hold_identifiers(
+    config: ErasureConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Declared columns, identifier-named columns, free text and JSON are read; a column
+    of single tokens nothing names as an identifier is skipped (the full scan reads it)."""
+    from onefold.erasure.verify import FULL, TARGETED, plan_scan
+
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(tmp_path / "plan.duckdb"))
+    warehouse = DuckDBWarehouse()
+    warehouse.execute("create schema raw")
+    warehouse.execute("create schema raw_truth")
+    warehouse.execute("create schema m")
+    # raw.shop_orders is declared (email); `notes` holds free text, `status` one token each.
+    warehouse.execute(
+        "create table raw.shop_orders (order_id varchar, email varchar, status varchar, "
+        "notes varchar, amount decimal(10, 2))"
+    )
+    warehouse.execute(
+        "insert into raw.shop_orders values ('o1', 'ann@example.com', 'paid', "
+        "'call ann@example.com', 1), ('o2', null, 'open', null, 2)"
+    )
+    warehouse.execute(
+        "create table m.customers (customer_id varchar, trait_phone varchar, "
+        "segment varchar, payload json, contact varchar)"
+    )
+    warehouse.execute(
+        "insert into m.customers values ('cus_1', '+14155550123', 'vip', '{\"a\": 1}', "
+        "'bob@example.com')"
+    )
+    warehouse.execute("create table raw_truth.persons (email varchar)")
+    plan = {(t.schema, t.table): t for t in plan_scan(warehouse, config, TARGETED)}
+    assert set(plan) == {("m", "customers"), ("raw", "shop_orders")}  # raw_truth excluded
+    orders = plan[("raw", "shop_orders")]
+    assert (orders.columns, orders.skipped) == (("order_id", "email", "notes"), ("status",))
+    customers = plan[("m", "customers")]
+    # `contact` holds an email: an '@' is reason enough to read a column.
+    assert customers.columns == ("customer_id", "trait_phone", "payload", "contact")
+    assert customers.skipped == ("segment",)
+    full = {(t.schema, t.table): t for t in plan_scan(warehouse, config, FULL)}
+    assert full[("raw", "shop_orders")].columns == (
+        "order_id",
+        "email",
+        "status",
+        "notes",
+    )
+    assert all(not t.skipped for t in full.values())
+    warehouse.close()
+
+
+def test_the_byte_scan_reads_free_blocks_and_skips_live_ones(
+    config: ErasureConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dropped table's bytes stay in the file's free blocks: the scan of unreferenced
+    blocks finds them; a live table's blocks are left to the table scan."""
+    from onefold.erasure.suppression import spelling_form, spelling_shapes
+    from onefold.erasure.verify import byte_hits, file_strings, unreferenced_ranges
+
+    path = tmp_path / "blocks.duckdb"
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(path))
+    warehouse = DuckDBWarehouse()
+    # Plain bytes: DuckDB's default string compression (FSST) would hide them from any
+    # byte scan, which is why the rewrite, not the scan, is what removes them.
+    warehouse.execute("set force_compression = 'uncompressed'")
+    filler = "select 'filler-' || i as v from range(200000) as r(i)"
+    warehouse.execute(
+        f"create table gone as select 'gone.person' || i || '@example.com' as v "
+        f"from range(50) as r(i) union all {filler}"
+    )
+    warehouse.execute(
+        f"create table live as select 'live.person' || i || '@example.com' as v "
+        f"from range(50) as r(i) union all {filler}"
+    )
+    warehouse.execute("checkpoint")
+    warehouse.execute("drop table gone")
+    warehouse.execute("checkpoint")
+    ranges = unreferenced_ranges(warehouse, path)
+    warehouse.close()
+    size = path.stat().st_size
+    assert ranges and sum(length for _, length in ranges) < size
+    salt = Salt("0123456789abcdef-secret")
+    values = ["gone.person7@example.com", "live.person7@example.com"]
+    rows = [("email", spelling_form("email", v), salt.hash(v)) for v in values]
+    shapes = spelling_shapes(rows)  # type: ignore[arg-type]
+    whole = byte_hits(file_strings(path), salt, shapes)
+    assert sorted(whole.values()) == values  # the dropped table's bytes are still there
+    free = byte_hits(file_strings(path, ranges), salt, shapes)
+    assert sorted(free.values()) == ["gone.person7@example.com"]
+
+
+def test_the_rewrite_is_recorded_and_a_later_erasure_statement_voids_it(
+    config: ErasureConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onefold.erasure.reclaim import rewrite_duckdb_file
+    from onefold.erasure.verify import last_rewrite
+
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(tmp_path / "rewrite.duckdb"))
+    warehouse = DuckDBWarehouse()
+    warehouse.execute("create schema p")
+    warehouse.execute("create table p.erasure_steps (step_name varchar, finished_at timestamp)")
+    warehouse.execute("insert into p.erasure_steps values ('raw:x', '2026-01-01 10:00:00')")
+    assert last_rewrite(warehouse, config) is None  # never rewritten: scan the whole file
+    rewrite_duckdb_file(warehouse, "p")
+    warehouse = DuckDBWarehouse()
+    rewritten = last_rewrite(warehouse, config)
+    assert rewritten is not None and rewritten > dt.datetime(2026, 1, 1, 10)
+    warehouse.execute(
+        "insert into p.erasure_steps values ('raw:y', ?)", [rewritten + dt.timedelta(seconds=1)]
+    )
+    assert last_rewrite(warehouse, config) is None  # deleted since: its bytes may be free
+    warehouse.close()
+
+
+def test_full_scan_goes_with_verify() -> None:
+    result = CliRunner().invoke(erase, ["--full-scan"])
+    assert result.exit_code == 2
+    assert "--full-scan goes with --verify" in " ".join(result.output.split())

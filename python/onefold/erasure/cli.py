@@ -3,7 +3,8 @@
     onefold erase --email ann@example.com                 # dry run: what would go, where
     onefold erase --email ann@example.com --execute       # erase (GDPR unless --regulation)
     onefold erase --execute                               # pending intake rows + retries
-    onefold erase --verify cli-20261101-3f2a9c1d0e        # residual scan
+    onefold erase --verify cli-20261101-3f2a9c1d0e        # residual scan (targeted)
+    onefold erase --verify cli-… --full-scan               # every text column, every byte
     onefold erase --receipt cli-20261101-3f2a9c1d0e       # the proof
 
 Exit codes: 0 ok (also: dry run, nothing found, already erased), 1 a destination failed
@@ -92,7 +93,18 @@ def _crash_hook() -> Callable[[int], None] | None:
     is_flag=True,
     help="Find raw rows re-loaded after their person was erased (delete them with --execute).",
 )
-@click.option("--verify", "verify_id", metavar="REQUEST_ID", help="Scan for residuals.")
+@click.option(
+    "--verify",
+    "verify_id",
+    metavar="REQUEST_ID",
+    help="Scan for residuals: the columns that can hold identifiers (declared, identifier-"
+    "named, free text and JSON) and, on DuckDB, the file's bytes no live table uses.",
+)
+@click.option(
+    "--full-scan",
+    is_flag=True,
+    help="With --verify: read every text column of every table and every byte of the file.",
+)
 @click.option("--receipt", "receipt_id", metavar="REQUEST_ID", help="Show a request's receipt.")
 @click.option(
     "--syncs",
@@ -118,6 +130,7 @@ def erase(
     execute: bool,
     sweep: bool,
     verify_id: str | None,
+    full_scan: bool,
     receipt_id: str | None,
     syncs_path: Path | None,
     show_values: bool,
@@ -138,11 +151,13 @@ def erase(
     )
     if (verify_id or receipt_id) and (named or execute or sweep or (verify_id and receipt_id)):
         raise ConfigError("use --verify or --receipt alone (without identifiers or --execute).")
+    if full_scan and not verify_id:
+        raise ConfigError("--full-scan goes with --verify REQUEST_ID.")
     if sweep and named:
         raise ConfigError("--sweep covers every erased person: give it no identifiers.")
     located = project.locate()
     if verify_id:
-        sys.exit(_verify(located, verify_id, as_json))
+        sys.exit(_verify(located, verify_id, full_scan, as_json))
     if receipt_id:
         _receipt(located, receipt_id, as_json)
         return
@@ -255,7 +270,7 @@ def _erase(
             if changed:
                 # The resolved keys lived in erasure_work while the requests ran.
                 changed.append(config.privacy_table("erasure_work"))
-            reclaimed = reclaim(warehouse, changed)
+            reclaimed = reclaim(warehouse, changed, config.privacy_schema)
     finally:
         with contextlib.suppress(Exception):  # the connection may be what failed
             paused.close()
@@ -384,21 +399,28 @@ def _print_outcome(outcome: Any, show_values: bool, show_sql: bool) -> None:
         )
 
 
-def _verify(project: DbtProject, request_id: str, as_json: bool) -> int:
+def _verify(project: DbtProject, request_id: str, full_scan: bool, as_json: bool) -> int:
     from onefold.erasure.config import load_config
-    from onefold.erasure.verify import verify
+    from onefold.erasure.verify import FULL, TARGETED, verify
 
     warehouse, salt = _connect(project, salted=True)
     try:
-        result = verify(warehouse, load_config(warehouse, project), request_id, salt=salt)
+        result = verify(
+            warehouse,
+            load_config(warehouse, project),
+            request_id,
+            salt=salt,
+            scope=FULL if full_scan else TARGETED,
+        )
     finally:
         warehouse.close()
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
-    elif result.clean:
+        return 0 if result.clean else 1
+    if result.clean:
         console.print(
-            f"[green]{escape(request_id)}: zero residuals[/] ({result.tables_scanned} tables, "
-            f"{result.columns_scanned} columns, {result.hashes} hashes, {result.seconds:.1f}s)",
+            f"[green]{escape(request_id)}: zero residuals[/] ({result.hashes} hashes, "
+            f"{result.seconds:.1f}s)",
             highlight=False,
         )
     else:
@@ -413,6 +435,25 @@ def _verify(project: DbtProject, request_id: str, as_json: bool) -> int:
                 f"({', '.join(residual.forms)})",
                 highlight=False,
             )
+    skipped = (
+        f", {result.columns_skipped} single-token column(s) skipped (--full-scan reads them)"
+        if result.columns_skipped
+        else ""
+    )
+    console.print(
+        f"  scanned ({result.scope}): {result.tables_scanned} tables, "
+        f"{result.columns_scanned} text columns, {result.text_bytes / 1e6:,.1f} MB of text"
+        f"{skipped}",
+        highlight=False,
+    )
+    for file in result.files:
+        console.print(
+            f"  bytes of {escape(file.name)}: {file.bytes_scanned / 1e6:,.1f} of "
+            f"{file.file_bytes / 1e6:,.1f} MB ({file.part})",
+            highlight=False,
+        )
+    if result.byte_scan:
+        console.print(f"  byte scan: {escape(result.byte_scan)}", highlight=False)
     return 0 if result.clean else 1
 
 

@@ -49,7 +49,7 @@ CUSTOMER, RECORD, IDENTIFIER, NODE, SYNC_RECORD, SUPPRESSION = (
 )
 
 _TEXT_TYPES = ("text", "varchar", "character varying", "character")
-_NODE_COLUMNS = ("node_id", "record_node_id", "left_node_id", "right_node_id")
+NODE_COLUMNS = ("node_id", "record_node_id", "left_node_id", "right_node_id")
 
 
 @dataclass(frozen=True)
@@ -315,7 +315,7 @@ def derived_predicate(
                 "cast(erasure_row.identifier_value as varchar), "
                 f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail')}"
             )
-    for name in _NODE_COLUMNS:
+    for name in NODE_COLUMNS:
         if name in names:
             parts.append(f"cast(erasure_row.{name} as varchar) in {keys(NODE)}")
     for kind in config.identifier_types:

@@ -10,6 +10,9 @@ checkpoint), on PostgreSQL as dead tuples in the table's pages. `onefold erase
   the old file; the write-ahead log goes with it. Only live rows are written, so no
   erased value is left in any byte of the warehouse file. This costs one copy of the
   database per run (not per request): a run processes every pending request first.
+  The fresh file records when it was written (`<privacy>.erasure_storage_rewrites`):
+  `--verify` then byte-scans only what a rewrite cannot have cleaned (blocks no live
+  table uses, and the write-ahead log), as long as no erasure statement ran since.
 - PostgreSQL: `VACUUM` on every table a step changed, which makes the dead tuples'
   space free for reuse and removes them from indexes. The bytes stay in the data files
   until the space is overwritten, in the WAL until its segments are recycled, and in
@@ -18,6 +21,7 @@ checkpoint), on PostgreSQL as dead tuples in the table's pages. `onefold erase
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Iterable
@@ -28,6 +32,8 @@ from onefold.sql import literal, relation
 from onefold.warehouse import DuckDBWarehouse, Warehouse, quote_ident
 
 REWRITE_ALIAS = "onefold_rewrite"
+#: in the privacy schema: when `onefold erase` last wrote the DuckDB file afresh
+REWRITES_TABLE = "erasure_storage_rewrites"
 
 
 @dataclass
@@ -60,15 +66,18 @@ def table_relation(name: str) -> str:
     return relation(schema, table) if schema else quote_ident(table)
 
 
-def reclaim(warehouse: Warehouse, changed_tables: Iterable[str]) -> Reclaimed:
+def reclaim(
+    warehouse: Warehouse, changed_tables: Iterable[str], privacy_schema: str | None = None
+) -> Reclaimed:
     """Make the erased rows' bytes unreachable. Closes a DuckDB warehouse (its file is
-    replaced); PostgreSQL's connection stays open."""
+    replaced, recording the rewrite in `privacy_schema` when given); PostgreSQL's
+    connection stays open."""
     tables = sorted(set(changed_tables))
     started = time.perf_counter()
     if not tables:
         return Reclaimed(warehouse.target, "none")
     if isinstance(warehouse, DuckDBWarehouse):
-        result = rewrite_duckdb_file(warehouse)
+        result = rewrite_duckdb_file(warehouse, privacy_schema)
     else:
         for table in tables:
             # VACUUM cannot run in a transaction; the connection is in autocommit.
@@ -79,17 +88,30 @@ def reclaim(warehouse: Warehouse, changed_tables: Iterable[str]) -> Reclaimed:
     return result
 
 
-def rewrite_duckdb_file(warehouse: DuckDBWarehouse) -> Reclaimed:
-    """Copy the database into a fresh file and put it in place of the old one."""
+def rewrite_duckdb_file(warehouse: DuckDBWarehouse, privacy_schema: str | None = None) -> Reclaimed:
+    """Copy the database into a fresh file and put it in place of the old one; the fresh
+    file records the rewrite in `<privacy_schema>.erasure_storage_rewrites` (every
+    erasure statement finished before it started: `verify.last_rewrite`)."""
     path = warehouse.settings.path.resolve()
     fresh = path.with_name(path.name + ".rewrite")
     fresh.unlink(missing_ok=True)
     database = str(warehouse.query("select current_database()")[0][0])
     before = path.stat().st_size
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     warehouse.execute("checkpoint")
     warehouse.execute(f"attach {literal(str(fresh))} as {REWRITE_ALIAS}")
     try:
         warehouse.execute(f"copy from database {quote_ident(database)} to {REWRITE_ALIAS}")
+        if privacy_schema is not None:
+            rewrites = f"{REWRITE_ALIAS}.{relation(privacy_schema, REWRITES_TABLE)}"
+            warehouse.execute(
+                f"create schema if not exists {REWRITE_ALIAS}.{quote_ident(privacy_schema)}"
+            )
+            warehouse.execute(
+                f"create table if not exists {rewrites} "
+                "(rewritten_at timestamp, bytes_before bigint)"
+            )
+            warehouse.execute(f"insert into {rewrites} values (?, ?)", [started_at, before])
     finally:
         warehouse.execute(f"detach {REWRITE_ALIAS}")
     warehouse.close()

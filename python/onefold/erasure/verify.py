@@ -1,4 +1,18 @@
-"""`onefold erase --verify <request>`: scan the whole warehouse for what was erased.
+"""`onefold erase --verify <request>`: scan the warehouse for what was erased.
+
+Two scopes. The default, targeted scan reads the columns that can hold an identifier:
+the columns the erasure declarations name (identifier, free-text and redacted columns of
+the raw tables, identifier columns of the staging tables), the columns erase itself keys
+a person's rows on (customer ids, match keys, normalized and raw values, graph nodes,
+columns named after an identifier type such as `email` or `trait_phone`), and every
+free-text or JSON column: typed JSON/nested, or a text column any of whose values is not
+a single token (whitespace, quotes, braces, URL punctuation) or holds an `@`. It skips
+text columns whose every value is one token with no `@` and no declaration or name that
+says identifier (statuses, codes, other ids). On DuckDB it byte-scans only what the last
+storage rewrite could not have cleaned: the write-ahead log and the file's blocks no
+live table segment references (free blocks) — when the file was rewritten after the
+last erasure statement; otherwise the whole file. `--full-scan` (scope "full") reads
+every text column of every table and every byte of the file, as before.
 
 The receipt holds no erased value, so the scan cannot search for the values. It works
 the other way round: it takes every value of every text-like column of every base
@@ -22,13 +36,13 @@ import datetime as dt
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from onefold.erasure.config import ErasureConfig
-from onefold.erasure.plan import base_table_schemas, catalog
-from onefold.erasure.reclaim import wal_file
+from onefold.erasure.config import ErasureConfig, relation_parts
+from onefold.erasure.plan import NODE_COLUMNS, Column, base_table_schemas, catalog
+from onefold.erasure.reclaim import REWRITES_TABLE, wal_file
 from onefold.erasure.requests import utc_now
 from onefold.erasure.salt import Salt
 from onefold.erasure.store import Store, fill_temp_table
@@ -38,12 +52,35 @@ from onefold.sql import literal, relation
 from onefold.warehouse import DuckDBWarehouse, Warehouse, quote_ident
 
 HASHES_TABLE = "erasure_verify_hashes"
+TARGETED, FULL = "targeted", "full"
+SCOPES = (TARGETED, FULL)
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
 _TEXTUAL = ("varchar", "text", "character", "json", "uuid", "struct", "map", "array", "list")
 # Characters that separate tokens in JSON, URLs, user agents and free text.
 _SEPARATORS = r"""[][\s"'<>(){},;:=&?/\\|]+"""
 _NEEDS_SPLIT = r"""[][\s"'<>(){},;:=&?/\\|]"""
 _PHONE_RUN = r"\+?[0-9][0-9 ().-]{5,}[0-9]"
+# A value with one of these is free text (or an email): the targeted scan reads its column.
+_FREE_TEXT = r"""[][\s"'<>(){},;:=&?/\\|@+]"""
+_NESTED = ("json", "struct", "map", "[]", "list", "array", "union")
+# Columns erase keys a person's rows on (plan.derived_predicate) and the ones that hold a
+# raw, normalized or attributed identifier value elsewhere in Onefold's models.
+_IDENTIFIER_COLUMNS = frozenset(
+    {
+        "customer_id",
+        "previous_customer_id",
+        "record_key",
+        "match_key",
+        "normalized_value",
+        "identifier_value",
+        "raw_value",
+        "attribute_value",
+        "value_key",
+        "item_key",
+        "item_detail",
+        *NODE_COLUMNS,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +96,30 @@ class Residual:
         return f"{self.schema}.{self.table}.{self.column}"
 
 
+@dataclass(frozen=True)
+class TableScan:
+    """One table's part of the scan: the text columns read, and those left out (targeted
+    scope: single-token columns no declaration or name marks as an identifier)."""
+
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+    text_bytes: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What the byte scan read of one file: `whole` file, or its `unreferenced` blocks
+    (free blocks, not part of any live table segment or metadata)."""
+
+    name: str
+    part: str  # whole | unreferenced
+    bytes_scanned: int
+    file_bytes: int
+
+
 @dataclass
 class Verification:
     request_id: str
@@ -69,6 +130,24 @@ class Verification:
     hashes: int = 0
     seconds: float = 0.0
     verified_at: dt.datetime | None = None
+    scope: str = TARGETED
+    tables: list[TableScan] = field(default_factory=list)
+    files: list[FileScan] = field(default_factory=list)
+    #: why the byte scan read what it read (targeted: when the file was last rewritten)
+    byte_scan: str = ""
+    byte_scan_seconds: float = 0.0
+
+    @property
+    def columns_skipped(self) -> int:
+        return sum(len(t.skipped) for t in self.tables)
+
+    @property
+    def text_bytes(self) -> int:
+        return sum(t.text_bytes for t in self.tables)
+
+    @property
+    def file_bytes_scanned(self) -> int:
+        return sum(f.bytes_scanned for f in self.files)
 
     @property
     def clean(self) -> bool:
@@ -82,9 +161,34 @@ class Verification:
                 {"location": r.location, "values": r.values, "forms": list(r.forms)}
                 for r in self.residuals
             ],
+            "scope": self.scope,
             "tables_scanned": self.tables_scanned,
             "columns_scanned": self.columns_scanned,
+            "columns_skipped": self.columns_skipped,
+            "text_bytes_scanned": self.text_bytes,
             "files_scanned": self.files_scanned,
+            "file_bytes_scanned": self.file_bytes_scanned,
+            "byte_scan": self.byte_scan,
+            "byte_scan_seconds": round(self.byte_scan_seconds, 2),
+            "tables": [
+                {
+                    "table": f"{t.schema}.{t.table}",
+                    "columns": list(t.columns),
+                    "skipped": list(t.skipped),
+                    "text_bytes": t.text_bytes,
+                    "seconds": round(t.seconds, 2),
+                }
+                for t in self.tables
+            ],
+            "files": [
+                {
+                    "file": f.name,
+                    "part": f.part,
+                    "bytes_scanned": f.bytes_scanned,
+                    "file_bytes": f.file_bytes,
+                }
+                for f in self.files
+            ],
             "hashes": self.hashes,
             "seconds": round(self.seconds, 2),
             "verified_at": self.verified_at.isoformat(sep=" ") if self.verified_at else None,
@@ -165,11 +269,8 @@ def load_hashes(warehouse: Warehouse, hashes: Sequence[tuple[str, str, str]]) ->
     )
 
 
-def keys_query(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
-    """(column_name, k): every candidate match key of every text column of the table.
-
-    Values and tokens are deduplicated before anything is normalized; cheap tests
-    (length, '@') guard the normalizers, which run on few tokens."""
+def _key_ctes(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
+    """CTEs down to verify_keys (column_name, k); verify_all holds every value read."""
     dialect = _Dialect(config.target_type)
     table_relation = relation(schema, table)
     values = "\n    union all ".join(
@@ -180,8 +281,9 @@ def keys_query(config: ErasureConfig, schema: str, table: str, columns: Sequence
     match_key = config.function("identifier_match_key")
     code = literal(config.default_calling_code)
     return f"""
-with verify_values as (
-    select distinct column_name, v from ({values}) as all_values
+verify_all as ({values}),
+verify_values as (
+    select distinct column_name, v from verify_all
 ),
 verify_tokens as (
     select distinct column_name, token from ({dialect.tokens("verify_values")}) as split_values
@@ -198,9 +300,18 @@ verify_keys as (
     union all
     select column_name, {match_key}('phone', token, {code}) from verify_tokens
     where length(token) between 7 and 20 and {dialect.phone_like("token")}
-)
-select distinct column_name, k from verify_keys where k is not null
-"""
+)"""
+
+
+def keys_query(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
+    """(column_name, k): every candidate match key of every text column of the table.
+
+    Values and tokens are deduplicated before anything is normalized; cheap tests
+    (length, '@') guard the normalizers, which run on few tokens."""
+    return (
+        f"with {_key_ctes(config, schema, table, columns)}\n"
+        "select distinct column_name, k from verify_keys where k is not null"
+    )
 
 
 def scan_table(
@@ -208,18 +319,131 @@ def scan_table(
 ) -> list[tuple[str, str, int]]:
     """(column, type:form, distinct values) for every column holding erased identifiers.
     Needs load_hashes() first, on a connection that carries the salt."""
+    return scan_table_bytes(warehouse, config, schema, table, columns)[0]
+
+
+def scan_table_bytes(
+    warehouse: Warehouse, config: ErasureConfig, schema: str, table: str, columns: Sequence[str]
+) -> tuple[list[tuple[str, str, int]], int]:
+    """scan_table's rows, and the bytes of text it read (every value of the columns)."""
     suppression_hash = config.function("suppression_hash")
+    length = "strlen(v)" if config.target_type == "duckdb" else "octet_length(v)"
     rows = warehouse.query(
-        f"with verify_candidates as ({keys_query(config, schema, table, columns)}), "
+        f"with {_key_ctes(config, schema, table, columns)}, "
+        "verify_candidates as (select distinct column_name, k from verify_keys "
+        "where k is not null), "
         "verify_hits as (select column_name, k from verify_candidates "
         f"where {suppression_hash}(k) in (select suppression_hash from {HASHES_TABLE})) "
         "select verify_hits.column_name, "
         "hashes.identifier_type || ':' || hashes.identifier_form, count(distinct verify_hits.k) "
         f"from verify_hits inner join {HASHES_TABLE} as hashes "
         f"on {suppression_hash}(verify_hits.k) = hashes.suppression_hash "
-        "group by verify_hits.column_name, hashes.identifier_type || ':' || hashes.identifier_form"
+        "group by verify_hits.column_name, hashes.identifier_type || ':' || hashes.identifier_form "
+        f"union all select null, null, coalesce(sum({length}), 0) from verify_all"
     )
-    return [(str(column), str(form), int(count)) for column, form, count in rows]
+    found = [(str(c), str(form), int(count)) for c, form, count in rows if c is not None]
+    text_bytes = sum(int(count) for c, _, count in rows if c is None)
+    return found, text_bytes
+
+
+def _is_text(column: Column) -> bool:
+    return any(t in column.data_type for t in _TEXTUAL)
+
+
+def _is_nested(column: Column) -> bool:
+    return any(t in column.data_type for t in _NESTED)
+
+
+def _references(sql: str, column: str) -> bool:
+    """Whether rendered declaration SQL over `erasure_row` reads `column`."""
+    name = re.escape(column)
+    pattern = rf'erasure_row\s*\.\s*(?:"{name}"|{name}(?![\w$]))'
+    return re.search(pattern, sql, re.IGNORECASE) is not None
+
+
+def declared_columns(config: ErasureConfig) -> dict[tuple[str, str], tuple[str, set[str]]]:
+    """(schema, table) -> (the declarations' SQL over its rows, columns named outright):
+    identifier, free-text and record key SQL and redacted columns of each raw table, the
+    identifier and record key columns of each staging table."""
+    declared: dict[tuple[str, str], tuple[str, set[str]]] = {}
+    for source in config.sources.values():
+        parts = relation_parts(source.relation)
+        if parts is None:
+            continue
+        sql = " ".join(
+            [source.record_key_sql, *source.free_text_sql]
+            + [f"{i.type_sql} {i.value_sql} {i.match_key_sql}" for i in source.identifiers]
+        )
+        key = (parts[-2], parts[-1])
+        previous_sql, previous = declared.get(key, ("", set()))
+        declared[key] = (f"{previous_sql} {sql}", previous | set(source.redact))
+    for staged in config.staging_tables:
+        key = (staged.schema, staged.table)
+        previous_sql, previous = declared.get(key, ("", set()))
+        names = {staged.record_key} | {column for column, _ in staged.identifiers}
+        declared[key] = (previous_sql, previous | names)
+    return declared
+
+
+def identifier_named(config: ErasureConfig, column: str) -> bool:
+    """A column erase keys rows on, or named after an identifier type (`email`,
+    `trait_phone`, `email_sha256`, `anonymous_id`)."""
+    return column in _IDENTIFIER_COLUMNS or any(
+        kind in column for kind in (*config.identifier_types, "email", "phone")
+    )
+
+
+def free_text_columns(
+    warehouse: Warehouse, schema: str, table: str, columns: Sequence[str]
+) -> list[str]:
+    """The columns of `columns` any value of which is not a single token (whitespace,
+    quotes, braces, URL punctuation) or holds an '@' or '+': one pass over the table."""
+    if not columns:
+        return []
+    pattern = literal(_FREE_TEXT)
+    if warehouse.target == "duckdb":
+        tests = [f"regexp_matches(cast({quote_ident(c)} as varchar), {pattern})" for c in columns]
+    else:
+        tests = [f"(cast({quote_ident(c)} as varchar) ~ {pattern})" for c in columns]
+    select = ", ".join(f"coalesce(bool_or({test}), false)" for test in tests)
+    (flags,) = warehouse.query(f"select {select} from {relation(schema, table)}")
+    return [column for column, flag in zip(columns, flags, strict=True) if flag]
+
+
+def plan_scan(warehouse: Warehouse, config: ErasureConfig, scope: str) -> list[TableScan]:
+    """The text columns to read, table by table (see the module's docstring)."""
+    if scope not in SCOPES:
+        raise ConfigError(f"verify scope {scope!r}: use one of {', '.join(SCOPES)}.")
+    declared = declared_columns(config)
+    plan = []
+    tables = catalog(warehouse, scanned_schemas(warehouse, config))
+    for (schema, table), columns in sorted(tables.items()):
+        text = [c for c in columns if _is_text(c)]
+        if not text:
+            continue
+        if scope == FULL:
+            plan.append(TableScan(schema, table, tuple(c.name for c in text)))
+            continue
+        sql, named = declared.get((schema, table), ("", set()))
+        chosen = {
+            c.name
+            for c in text
+            if c.name in named
+            or _is_nested(c)
+            or identifier_named(config, c.name)
+            or (sql and _references(sql, c.name))
+        }
+        rest = [c.name for c in text if c.name not in chosen]
+        chosen |= set(free_text_columns(warehouse, schema, table, rest))
+        plan.append(
+            TableScan(
+                schema,
+                table,
+                tuple(c.name for c in text if c.name in chosen),
+                tuple(c.name for c in text if c.name not in chosen),
+            )
+        )
+    return plan
 
 
 # Printable runs in the database file: what `strings` or `grep` would find there.
@@ -235,17 +459,91 @@ _UUID_START = re.compile(r"(?=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 _AT = re.compile("@")
 
 
-def file_strings(path: Path) -> Iterator[list[str]]:
-    """The runs of six or more printable bytes of a file, lower-cased, one list per
-    chunk read (runs that cross a read boundary are read again with the next chunk), so
-    a file of any size is scanned in bounded memory."""
+def file_strings(
+    path: Path, ranges: Sequence[tuple[int, int]] | None = None
+) -> Iterator[list[str]]:
+    """The runs of six or more printable bytes of a file (or of its byte `ranges`,
+    (offset, length) each), lower-cased, one list per chunk read (runs that cross a read
+    boundary are read again with the next chunk), so a file of any size is scanned in
+    bounded memory."""
     overlap = 4096
     with path.open("rb") as handle:
-        tail = b""
-        while chunk := handle.read(_READ_SIZE):
-            data = tail + chunk
-            yield [m.group().decode("ascii").lower() for m in _PRINTABLE_RUN.finditer(data)]
-            tail = data[-overlap:]
+        for offset, length in ranges if ranges is not None else [(0, -1)]:
+            handle.seek(offset)
+            left = length
+            tail = b""
+            while left != 0:
+                chunk = handle.read(_READ_SIZE if left < 0 else min(_READ_SIZE, left))
+                if not chunk:
+                    break
+                if left > 0:
+                    left -= len(chunk)
+                data = tail + chunk
+                yield [m.group().decode("ascii").lower() for m in _PRINTABLE_RUN.finditer(data)]
+                tail = data[-overlap:]
+
+
+# DuckDB's file: three 4 KiB headers, then blocks of `block_size` bytes, block n at
+# HEADER_BYTES + n * block_size.
+HEADER_BYTES = 3 * 4096
+
+
+def unreferenced_ranges(warehouse: DuckDBWarehouse, path: Path) -> list[tuple[int, int]]:
+    """(offset, length) of every run of blocks of the database file that no live table
+    segment and no metadata block references: free blocks, where deleted rows' and dropped
+    tables' bytes stay until reused, plus anything past the last block. A block whose use
+    this cannot see (an index's) counts as unreferenced: read, never skipped."""
+    (block_size,) = warehouse.query(
+        "select block_size from pragma_database_size() where database_name = current_database()"
+    )[0]
+    tables = warehouse.query(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database()"
+    )
+    metadata = warehouse.query("select block_id from pragma_metadata_info()")
+    used: set[int] = {int(b) for (b,) in metadata}
+    for schema, table in tables:
+        name = literal(f"{quote_ident(str(schema))}.{quote_ident(str(table))}")
+        used |= {
+            int(b)
+            for (b,) in warehouse.query(
+                f"select distinct block_id from pragma_storage_info({name}) where block_id >= 0"
+            )
+        }
+    size = path.stat().st_size
+    blocks = max(0, (size - HEADER_BYTES) // int(block_size))
+    ranges: list[tuple[int, int]] = []
+    for block in range(blocks):
+        if block in used:
+            continue
+        offset = HEADER_BYTES + block * int(block_size)
+        if ranges and ranges[-1][0] + ranges[-1][1] == offset:
+            ranges[-1] = (ranges[-1][0], ranges[-1][1] + int(block_size))
+        else:
+            ranges.append((offset, int(block_size)))
+    tail = HEADER_BYTES + blocks * int(block_size)
+    if size > tail:
+        ranges.append((tail, size - tail))
+    return ranges
+
+
+def last_rewrite(warehouse: Warehouse, config: ErasureConfig) -> dt.datetime | None:
+    """When `onefold erase` last rewrote the DuckDB file, if that was after the last
+    statement any erasure (or sweep) journaled; None otherwise."""
+    schema = config.privacy_schema
+    if not warehouse.table_exists(schema, REWRITES_TABLE):
+        return None
+    (rewritten,) = warehouse.query(
+        f"select max(rewritten_at) from {relation(schema, REWRITES_TABLE)}"
+    )[0]
+    if rewritten is None:
+        return None
+    (changed,) = warehouse.query(
+        f"select max(finished_at) from {config.privacy_table('erasure_steps')}"
+    )[0]
+    if changed is not None and changed > rewritten:
+        return None
+    return rewritten  # type: ignore[no-any-return]
 
 
 def byte_hits(
@@ -292,18 +590,18 @@ def scan_file_bytes(
     config: ErasureConfig,
     salt: Salt,
     shapes: Sequence[SpellingShape],
-    paths: Sequence[Path],
+    paths: Sequence[tuple[Path, Sequence[tuple[int, int]] | None]],
 ) -> list[tuple[str, str, int]]:
-    """(file, type:form, values) for each file whose bytes hold one of the request's
-    spellings in readable form. A value also held by a table of an excluded schema (the
-    demo's ground truth) is that table's, not a residual."""
+    """(file, type:form, values) for each file whose bytes (all, or the given ranges)
+    hold one of the request's spellings in readable form. A value also held by a table
+    of an excluded schema (the demo's ground truth) is that table's, not a residual."""
     found: list[tuple[str, str, int]] = []
     kinds = {shape.suppression_hash: shape.identifier_type for shape in shapes}
     excluded = textual_columns(warehouse, list(config.verify_exclude_schemas))
-    for path in paths:
+    for path, ranges in paths:
         if not path.exists():
             continue
-        hits = byte_hits(file_strings(path), salt, shapes)
+        hits = byte_hits(file_strings(path, ranges), salt, shapes)
         counts: dict[str, int] = {}
         for digest, window in hits.items():
             if _held_by(warehouse, excluded, window):
@@ -336,16 +634,55 @@ def database_files(warehouse: DuckDBWarehouse) -> list[Path]:
     return [path, wal_file(path)]
 
 
+def byte_scan_plan(
+    warehouse: DuckDBWarehouse, config: ErasureConfig, scope: str
+) -> tuple[list[tuple[Path, list[tuple[int, int]] | None]], list[FileScan], str]:
+    """What of the database file and its WAL to read: everything (full scope, or no
+    rewrite since the last erasure statement), else the WAL and the unreferenced blocks."""
+    path, wal = database_files(warehouse)
+    rewritten = last_rewrite(warehouse, config) if scope == TARGETED else None
+    if rewritten is None:
+        why = (
+            "whole file: --full-scan"
+            if scope == FULL
+            else "whole file: not rewritten by onefold erase since the last erasure statement"
+        )
+        ranges: list[tuple[int, int]] | None = None
+    else:
+        why = (
+            "free blocks and write-ahead log: the file was rewritten at "
+            f"{rewritten:%Y-%m-%d %H:%M:%S} UTC, after the last erasure statement, so the "
+            "erased rows' old bytes can only be in blocks no live table uses; live rows are "
+            "the table scan's"
+        )
+        ranges = unreferenced_ranges(warehouse, path) if path.exists() else []
+    plan: list[tuple[Path, list[tuple[int, int]] | None]] = []
+    files: list[FileScan] = []
+    for file, file_ranges in ((path, ranges), (wal, None)):
+        if not file.exists():
+            continue
+        size = file.stat().st_size
+        plan.append((file, file_ranges))
+        scanned = size if file_ranges is None else sum(length for _, length in file_ranges)
+        part = "whole" if file_ranges is None else "unreferenced"
+        files.append(FileScan(file.name, part, scanned, size))
+    return plan, files, why
+
+
 def verify(
     warehouse: Warehouse,
     config: ErasureConfig,
     request_id: str,
     record: bool = True,
     salt: Salt | None = None,
+    scope: str = TARGETED,
 ) -> Verification:
-    """Scan every table for the request's erased identifiers, and on DuckDB the bytes of
-    the database file (with `salt`). `warehouse` must carry the salt
+    """Scan the tables for the request's erased identifiers (the columns that can hold
+    them, or with scope FULL every text column), and on DuckDB the bytes of the database
+    file (with `salt`). `warehouse` must carry the salt
     (`onefold.erasure.salt.connect_salted`)."""
+    if scope not in SCOPES:
+        raise ConfigError(f"verify scope {scope!r}: use one of {', '.join(SCOPES)}.")
     store = Store(warehouse, config)
     receipt = store.receipt(request_id)
     if receipt is None:
@@ -353,7 +690,7 @@ def verify(
             f"no erasure request {request_id!r}: run `onefold erase --execute` for it first."
         )
     hashes = store.request_hashes(request_id)
-    result = Verification(request_id, hashes=len(hashes))
+    result = Verification(request_id, hashes=len(hashes), scope=scope)
     started = time.perf_counter()
     fingerprint = warehouse.query(f"select {config.function('salt_fingerprint')}()")[0][0]
     fingerprints = store.salt_fingerprints(request_id)
@@ -365,28 +702,40 @@ def verify(
     if hashes:
         tune_session(warehouse)
         load_hashes(warehouse, hashes)
-        tables = textual_columns(warehouse, scanned_schemas(warehouse, config))
-        for (schema, table), columns in sorted(tables.items()):
+        for planned in plan_scan(warehouse, config, scope):
+            if not planned.columns:
+                result.tables.append(planned)
+                continue
             result.tables_scanned += 1
-            result.columns_scanned += len(columns)
+            result.columns_scanned += len(planned.columns)
+            table_started = time.perf_counter()
+            rows, text_bytes = scan_table_bytes(
+                warehouse, config, planned.schema, planned.table, planned.columns
+            )
+            seconds = time.perf_counter() - table_started
+            result.tables.append(replace(planned, text_bytes=text_bytes, seconds=seconds))
             found: dict[str, tuple[int, list[str]]] = {}
-            for column, form, count in scan_table(warehouse, config, schema, table, columns):
+            for column, form, count in rows:
                 values, forms = found.get(str(column), (0, []))
                 found[str(column)] = (values + int(count), [*forms, str(form)])
             for column, (values, forms) in sorted(found.items()):
                 result.residuals.append(
-                    Residual(schema, table, column, values, tuple(sorted(set(forms))))
+                    Residual(
+                        planned.schema, planned.table, column, values, tuple(sorted(set(forms)))
+                    )
                 )
         shapes = spelling_shapes(hashes)
         if isinstance(warehouse, DuckDBWarehouse) and salt is not None and shapes:
             # Bytes too: a deleted row stays in the file's free blocks until they are
             # reused (erase --execute rewrites the file; this proves it).
-            paths = database_files(warehouse)
-            result.files_scanned = sum(1 for path in paths if path.exists())
+            paths, result.files, result.byte_scan = byte_scan_plan(warehouse, config, scope)
+            result.files_scanned = len(result.files)
             by_file: dict[str, tuple[int, list[str]]] = {}
+            bytes_started = time.perf_counter()
             for name, form, count in scan_file_bytes(warehouse, config, salt, shapes, paths):
                 values, forms = by_file.get(name, (0, []))
                 by_file[name] = (values + count, [*forms, form])
+            result.byte_scan_seconds = time.perf_counter() - bytes_started
             for name, (values, forms) in sorted(by_file.items()):
                 result.residuals.append(
                     Residual("file", name, "bytes", values, tuple(sorted(set(forms))))

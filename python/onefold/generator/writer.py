@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from onefold.warehouse import Warehouse
+from onefold.warehouse import DuckDBWarehouse, Warehouse
 
 RAW_SCHEMA = "raw"
 TRUTH_SCHEMA = "raw_truth"
@@ -75,12 +75,16 @@ def bounded_writes(warehouse: Warehouse) -> Iterator[None]:
         changes["memory_limit"] = f"{DUCKDB_MEMORY_CAP}B"
     for name, value in changes.items():
         warehouse.execute(f"set {name} = '{value}'")
+    # What to give back: the connection's configured value where Onefold set one (its
+    # text, e.g. '50%', not DuckDB's rounded reading of it), else DuckDB's default.
+    configured = warehouse.settings.resources() if isinstance(warehouse, DuckDBWarehouse) else {}
     try:
         yield
     finally:
         for name in changes:
-            # `reset` restores a default exactly (its text is rounded); a value someone
-            # set is set again.
+            if name in configured:
+                warehouse.execute(f"set {name} = '{configured[name]}'")
+                continue
             warehouse.execute(f"reset {name}")
             now = warehouse.query("select value from duckdb_settings() where name = ?", [name])
             if now[0][0] != before[name]:

@@ -22,7 +22,7 @@
 {#- Pre-hook of an incremental downstream model: delete the rows of the affected
     customers. Nothing on a full build. -#}
 {% macro delete_affected_customers(customer_column='customer_id') -%}
-    {%- if is_incremental() -%}
+    {%- if this is not none and is_incremental() -%}
         delete from {{ this }}
         where {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
     {%- endif -%}
@@ -32,7 +32,7 @@
 {#- A filter on `customer_column`: only affected customers on an incremental run,
     every customer on a full build. -#}
 {% macro affected_customers_only(customer_column) -%}
-    {%- if is_incremental() -%}
+    {%- if this is not none and is_incremental() -%}
         {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
     {%- else -%}
         1 = 1

@@ -237,8 +237,8 @@ traits as (
     left join seen
         on customer_ids.customer_id = seen.customer_id
     {%- if has_orders %}
-    left join order_traits
-        on customer_ids.customer_id = order_traits.customer_id
+        left join order_traits
+            on customer_ids.customer_id = order_traits.customer_id
     {%- endif %}
     {%- if has_web %}
         left join session_traits

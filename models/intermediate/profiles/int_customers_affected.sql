@@ -12,6 +12,17 @@
     the history ever held is listed (reason full_recompute).
 -#}
 {{ onefold.identity_model_dependencies() }}
+-- depends_on: {{ ref('customer_records') }}
+-- depends_on: {{ ref('int_downstream_watermarks') }}
+-- depends_on: {{ ref('int_identifiers') }}
+-- depends_on: {{ ref('int_consent_signals') }}
+{%- if onefold.source_enabled('web') %}
+-- depends_on: {{ ref('web_sessions') }}
+-- depends_on: {{ ref('stg_web__events') }}
+{%- endif %}
+{%- if onefold.source_enabled('email') %}
+-- depends_on: {{ ref('email_activity') }}
+{%- endif %}
 {%- set state = onefold.downstream_state_relation() %}
 {%- set full = state is none or flags.FULL_REFRESH %}
 {%- set inputs = onefold.downstream_loaded_inputs() %}
@@ -22,62 +33,15 @@
 
 with
 
-history as (
-
-    select * from {{ ref('int_customer_id_history') }}
-
-),
-
-customer_records as (
-
-    select * from {{ ref('customer_records') }}
-
-),
-
-marks as (
-
-    select * from {{ ref('int_downstream_watermarks') }}
-
-),
-
-identifiers as (
-
-    select * from {{ ref('int_identifiers') }}
-
-),
-
-signals as (
-
-    select * from {{ ref('int_consent_signals') }}
-
-),
-
-{%- if has_web %}
-
-    sessions as (
-
-        select * from {{ ref('web_sessions') }}
-
-    ),
-
-    web_events as (
-
-        select * from {{ ref('stg_web__events') }}
-
-    ),
-{%- endif %}
-{%- if has_email %}
-
-    email_activity as (
-
-        select * from {{ ref('email_activity') }}
-
-    ),
-{%- endif %}
-
 {%- if full %}
 
     -- noqa: disable=LT02
+    history as (
+
+        select * from {{ ref('int_customer_id_history') }}
+
+    ),
+
     affected as (
 
         select distinct
@@ -88,6 +52,59 @@ signals as (
     )
     -- noqa: enable=LT02
 {%- else %}
+
+    history as (
+
+        select * from {{ ref('int_customer_id_history') }}
+
+    ),
+
+    customer_records as (
+
+        select * from {{ ref('customer_records') }}
+
+    ),
+
+    marks as (
+
+        select * from {{ ref('int_downstream_watermarks') }}
+
+    ),
+
+    identifiers as (
+
+        select * from {{ ref('int_identifiers') }}
+
+    ),
+
+    signals as (
+
+        select * from {{ ref('int_consent_signals') }}
+
+    ),
+
+    {%- if has_web %}
+
+        sessions as (
+
+            select * from {{ ref('web_sessions') }}
+
+        ),
+
+        web_events as (
+
+            select * from {{ ref('stg_web__events') }}
+
+        ),
+    {%- endif %}
+    {%- if has_email %}
+
+        email_activity as (
+
+            select * from {{ ref('email_activity') }}
+
+        ),
+    {%- endif %}
 
     previous as (
 

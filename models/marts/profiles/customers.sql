@@ -146,7 +146,8 @@ traits as (
         cast(null as decimal(5, 4)) as store_order_share,
         cast(null as {{ dbt.type_string() }}) as preferred_channel
         {%- endif %}
-    from customer_traits
+    from
+        customer_traits
     {%- if has_orders %}
     left join rfm
         on customer_traits.customer_id = rfm.customer_id

@@ -82,7 +82,10 @@ def test_downstream_loads_equal_full_refresh(
         env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "down.duckdb")}
     else:
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_down").environment()}
+        env = {
+            "ONEFOLD_TARGET": "postgres",
+            **create_database(server, "onefold_down").environment(),
+        }
     data = generate(GeneratorConfig(persons=250, seed=11, end_date=END_DATE))
     target_path = tmp_path / "target"
     # Deleted upstream before the last load: records that disappear, customers that
@@ -119,8 +122,7 @@ def test_downstream_loads_equal_full_refresh(
     run_dbt(["build", *SELECT, "--full-refresh", "--vars", now_vars(None)], env, target_path)
     full = snapshot(env)
     assert (
-        scalar(env, "select count(*) from onefold_intermediate.int_customers_affected")
-        >= customers
+        scalar(env, "select count(*) from onefold_intermediate.int_customers_affected") >= customers
     ), "a full refresh recomputes every customer"
     for table in MARTS:
         assert len(full[table]) > 0, table

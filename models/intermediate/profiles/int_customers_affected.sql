@@ -146,11 +146,15 @@ with
 
     blocked_changes as (
 
-        select coalesce(current_blocked.state_key, previous_blocked.state_key) as state_key
-        from (select state_key from marks where state_kind = 'blocked') as current_blocked
-        full outer join (select state_key from previous where state_kind = 'blocked') as previous_blocked
-            on current_blocked.state_key = previous_blocked.state_key
-        where current_blocked.state_key is null or previous_blocked.state_key is null
+        select
+            coalesce(current_blocked.identifier_type, previous_blocked.identifier_type) as identifier_type,
+            coalesce(current_blocked.match_key, previous_blocked.match_key) as match_key
+        from (select * from marks where state_kind = 'blocked') as current_blocked
+        full outer join (select * from previous where state_kind = 'blocked') as previous_blocked
+            on
+                current_blocked.identifier_type = previous_blocked.identifier_type
+                and current_blocked.match_key = previous_blocked.match_key
+        where current_blocked.match_key is null or previous_blocked.match_key is null
 
     ),
 
@@ -197,7 +201,9 @@ with
             'blocked_value_changed' as reason
         from identifiers
         inner join blocked_changes
-            on identifiers.identifier_type || ':' || identifiers.match_key = blocked_changes.state_key
+            on
+                identifiers.identifier_type = blocked_changes.identifier_type
+                and identifiers.match_key = blocked_changes.match_key
         inner join customer_records
             on
                 identifiers.source = customer_records.source

@@ -33,6 +33,8 @@ marks as (
     select
         cast('history' as {{ dbt.type_string() }}) as state_kind,
         cast(null as {{ dbt.type_string() }}) as state_key,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as match_key,
         max(coalesce(valid_to, valid_from)) as state_at
     from history
     {%- for input in inputs if input.has_loaded_at %}
@@ -42,6 +44,8 @@ marks as (
         select
             'loaded' as state_kind,
             '{{ input.name }}' as state_key,
+            null as identifier_type,
+            null as match_key,
             max(cast(loaded_at as {{ dbt.type_timestamp() }})) as state_at
         from {{ input.relation }}
     {%- endfor %}
@@ -51,6 +55,8 @@ marks as (
     select
         'signals_loaded' as state_kind,
         loaded_from as state_key,
+        null as identifier_type,
+        null as match_key,
         max(loaded_at) as state_at
     from signals
     group by loaded_from
@@ -59,7 +65,9 @@ marks as (
 
     select
         'now' as state_kind,
-        cast(null as {{ dbt.type_string() }}) as state_key,
+        null as state_key,
+        null as identifier_type,
+        null as match_key,
         {{ onefold.reporting_now() }} as state_at
 
     union all
@@ -67,13 +75,18 @@ marks as (
     select
         'config' as state_kind,
         '{{ onefold.downstream_config_fingerprint() }}' as state_key,
+        null as identifier_type,
+        null as match_key,
         cast(null as {{ dbt.type_timestamp() }}) as state_at
 
     union all
 
+    -- Blocked values in their own columns, so erasure finds a person's among them.
     select distinct
         'blocked' as state_kind,
-        identifier_type || ':' || match_key as state_key,
+        null as state_key,
+        identifier_type,
+        match_key,
         cast(null as {{ dbt.type_timestamp() }}) as state_at
     from blocked
 

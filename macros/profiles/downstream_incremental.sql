@@ -7,32 +7,52 @@
     onefold.affected_customers_only().
 -#}
 
-{#- The model int_downstream_state as a relation, or none when it was never built. It
-    is read without ref(): it depends on every incremental downstream model, so a ref
-    from int_customers_affected would be a cycle. -#}
-{% macro downstream_state_relation() -%}
+{#- The package's model `name` as an existing relation, or none when it was never
+    built. Read without ref(): int_downstream_state depends on every incremental
+    downstream model, so a ref from int_customers_affected would be a cycle, and the
+    downstream models only peek at int_downstream_watermarks. -#}
+{% macro downstream_model_relation(name) -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'int_downstream_state' and node.package_name == onefold.package_name() -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name and node.package_name == onefold.package_name() -%}
         {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
     {%- endfor -%}
     {{ return(none) }}
 {%- endmacro %}
 
 
+{% macro downstream_state_relation() -%}
+    {{ return(onefold.downstream_model_relation('int_downstream_state')) }}
+{%- endmacro %}
+
+
+{#- True when int_customers_affected was computed in this dbt invocation (its marks
+    carry the invocation id). A downstream model run without it (`dbt run -s
+    consent_history`) cannot trust a stale list and recomputes every customer. -#}
+{% macro downstream_affected_is_current() -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set marks = onefold.downstream_model_relation('int_downstream_watermarks') -%}
+    {%- if marks is none -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query("select count(*) from " ~ marks ~ " where state_kind = 'invocation' and state_key = '" ~ invocation_id ~ "'") -%}
+    {{ return(found.rows[0][0] > 0) }}
+{%- endmacro %}
+
+
 {#- Pre-hook of an incremental downstream model: delete the rows of the affected
-    customers. Nothing on a full build. -#}
+    customers (every row when the list is not this run's). Nothing on a full build. -#}
 {% macro delete_affected_customers(customer_column='customer_id') -%}
     {%- if this is not none and is_incremental() -%}
         delete from {{ this }}
-        where {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
+        {%- if onefold.downstream_affected_is_current() %}
+            where {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- A filter on `customer_column`: only affected customers on an incremental run,
-    every customer on a full build. -#}
+{#- A filter on `customer_column`: only affected customers on an incremental run whose
+    list is this run's, every customer otherwise. -#}
 {% macro affected_customers_only(customer_column) -%}
-    {%- if this is not none and is_incremental() -%}
+    {%- if this is not none and is_incremental() and onefold.downstream_affected_is_current() -%}
         {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
     {%- else -%}
         1 = 1

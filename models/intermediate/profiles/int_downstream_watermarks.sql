@@ -72,6 +72,16 @@ marks as (
 
     union all
 
+    -- The dbt invocation that computed these marks and int_customers_affected.
+    select
+        'invocation' as state_kind,
+        '{{ invocation_id }}' as state_key,
+        null as identifier_type,
+        null as match_key,
+        cast(null as {{ dbt.type_timestamp() }}) as state_at
+
+    union all
+
     select
         'config' as state_kind,
         '{{ onefold.downstream_config_fingerprint() }}' as state_key,

@@ -61,7 +61,9 @@ purposes as (
             consent_events.is_granted,
             consent_events.consent_source,
             consent_events.jurisdiction,
-            consent_events.occurred_at
+            consent_events.occurred_at,
+            'consent_events' as loaded_from,
+            consent_events.loaded_at
         from consent_events
         inner join purposes
             on consent_events.purpose = purposes.purpose
@@ -82,7 +84,9 @@ purposes as (
             false as is_granted,
             consent_events.consent_source,
             consent_events.jurisdiction,
-            consent_events.occurred_at
+            consent_events.occurred_at,
+            'consent_events' as loaded_from,
+            consent_events.loaded_at
         from consent_events
         cross join purposes
         where consent_events.is_gpc and purposes.is_denied_by_gpc
@@ -107,7 +111,9 @@ purposes as (
             false as is_granted,
             'email_platform' as consent_source,
             cast(null as {{ dbt.type_string() }}) as jurisdiction,
-            occurred_at
+            occurred_at,
+            'email_events' as loaded_from,
+            loaded_at
         from email_events
         where
             email is not null
@@ -143,7 +149,9 @@ signals as (
         cast(null as {{ dbt.type_boolean() }}) as is_granted,
         cast(null as {{ dbt.type_string() }}) as consent_source,
         cast(null as {{ dbt.type_string() }}) as jurisdiction,
-        cast(null as {{ dbt.type_timestamp() }}) as occurred_at
+        cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(null as {{ dbt.type_string() }}) as loaded_from,
+        cast(null as {{ dbt.type_timestamp() }}) as loaded_at
     where 1 = 0
     {%- endif %}
 
@@ -176,7 +184,9 @@ resolved as (
         keyed.consent_source,
         keyed.jurisdiction,
         keyed.is_granted,
-        keyed.occurred_at
+        keyed.occurred_at,
+        keyed.loaded_from,
+        keyed.loaded_at
     from keyed
     left join identity_map
         on

@@ -3,24 +3,37 @@
     customer was first observed (where their consent history starts). Jurisdiction:
     the latest one a consent signal of theirs carried, else their golden country.
 -#}
+{#- Replaced per customer: the pre-hook deletes the affected customers' rows, the
+    model inserts them recomputed (docs/profiles.md, "Incremental runs"). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_affected_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_affected') }}
 
 with
 
 traits as (
 
     select * from {{ ref('int_customer_traits') }}
+    where is_seen and {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 
 ranked_attributes as (
 
     select * from {{ ref('int_customer_attributes_ranked') }}
+    where {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 
 signals as (
 
     select * from {{ ref('int_consent_signals') }}
+    where {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 

@@ -7,12 +7,23 @@
 {{ onefold.identity_model_dependencies() }}
 {%- set attributes = var('onefold__golden_attributes') -%}
 {%- set declarations = onefold.identifier_declarations() %}
+{#- Replaced per customer: the pre-hook deletes the affected customers' rows, the
+    model inserts them recomputed (docs/profiles.md, "Incremental runs"). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_affected_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_affected') }}
 
 with
 
 customer_records as (
 
     select * from {{ ref('customer_records') }}
+    where {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 

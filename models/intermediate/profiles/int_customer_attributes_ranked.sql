@@ -18,12 +18,23 @@
             ~ (rule_columns.keys() | sort | join(', ')) ~ ".") }}
     {%- endfor -%}
 {%- endfor %}
+{#- Replaced per customer: the pre-hook deletes the affected customers' rows, the
+    model inserts them recomputed (docs/profiles.md, "Incremental runs"). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_affected_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_affected') }}
 
 with
 
 candidates as (
 
     select * from {{ ref('int_customer_attribute_candidates') }}
+    where {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 

@@ -1,8 +1,20 @@
 {#-
-    One row per customer with every computed trait. Definitions are in the README
-    ("Traits"); "now" is onefold__now (default: today), money is in
-    onefold__reporting_currency.
+    One row per customer: the per-customer aggregates the traits are computed from
+    (the customers mart adds the scores ranked over everyone and the day counts against
+    "now"). Definitions are in the README ("Traits"); "now" is onefold__now (default:
+    today), money is in onefold__reporting_currency. Replaced per customer: the
+    pre-hook deletes the affected customers' rows, the model inserts them recomputed
+    (docs/profiles.md, "Incremental runs"); the 30- and 90-day counts move with "now",
+    and int_customers_affected lists the customers whose counts the move can change.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_affected_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_affected') }}
 {%- set now = onefold.reporting_now() %}
 {#- Traits of a disabled source are null (unknown), not zero; segments that need them
     are refused by the segment check (macros/segments/segment_config.sql). -#}
@@ -15,6 +27,7 @@ with
 customer_records as (
 
     select * from {{ ref('customer_records') }}
+    where {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 
@@ -55,14 +68,29 @@ identifiers as (
     ),
 {%- endif %}
 
+customer_ids as (
+
+    select
+        customer_id,
+        min(customer_created_at) as customer_created_at,
+        count(*) as records_count
+    from customer_records
+    group by customer_id
+
+),
+
 record_times as (
 
     select
-        source,
-        record_key,
-        min(observed_at) as observed_at
+        identifiers.source,
+        identifiers.record_key,
+        min(identifiers.observed_at) as observed_at
     from identifiers
-    group by source, record_key
+    inner join customer_records
+        on
+            identifiers.source = customer_records.source
+            and identifiers.record_key = customer_records.record_key
+    group by identifiers.source, identifiers.record_key
 
 ),
 
@@ -108,19 +136,6 @@ seen as (
             sum(case when channel = 'store' then 1 else 0 end) as store_orders_count
         from customer_orders
         group by customer_id
-
-    ),
-
-    rfm as (
-
-    -- Quintiles over customers with at least one order; 5 is best. Ties are broken by
-    -- customer_id so the scores are the same on every run and warehouse.
-        select
-            customer_id,
-            ntile(5) over (order by last_order_at, customer_id) as recency_score,
-            ntile(5) over (order by orders_count, customer_id) as frequency_score,
-            ntile(5) over (order by lifetime_value, customer_id) as monetary_score
-        from order_traits
 
     ),
 {%- endif %}
@@ -181,112 +196,59 @@ seen as (
 
 traits as (
 
+    -- Columns are null for a customer with no identifier observation (is_seen false),
+    -- as the customers mart had them when it joined on observed customers only.
     select
-        seen.customer_id,
+        customer_ids.customer_id,
+        customer_ids.records_count,
+        customer_ids.customer_created_at,
+        seen.customer_id is not null as is_seen,
         seen.first_seen_at,
         seen.last_seen_at,
         {%- if has_orders %}
-            cast(coalesce(order_traits.orders_count, 0) as {{ dbt.type_bigint() }}) as orders_count,
-            cast(coalesce(order_traits.lifetime_value, 0) as decimal(18, 2)) as lifetime_value,
-            cast(
-                case
-                    when order_traits.orders_count > 0
-                        then order_traits.lifetime_value / order_traits.orders_count
-                end as decimal(18, 2)
-            ) as average_order_value,
+            order_traits.orders_count,
+            order_traits.lifetime_value,
             order_traits.last_order_at,
+            order_traits.online_orders_count,
+            order_traits.store_orders_count,
         {%- else %}
         cast(null as {{ dbt.type_bigint() }}) as orders_count,
         cast(null as decimal(18, 2)) as lifetime_value,
-        cast(null as decimal(18, 2)) as average_order_value,
         cast(null as {{ dbt.type_timestamp() }}) as last_order_at,
+        cast(null as {{ dbt.type_bigint() }}) as online_orders_count,
+        cast(null as {{ dbt.type_bigint() }}) as store_orders_count,
         {%- endif %}
         {%- if has_web %}
-        -- Abandoned: cart activity with no order after it.
-            {%- set no_order_since = "order_traits.last_order_at is null or cart_traits.last_cart_activity_at > order_traits.last_order_at" if has_orders else "true" %}
-            case
-                when ({{ no_order_since }})
-                    then cart_traits.last_cart_activity_at
-            end as cart_abandoned_at,
+            cart_traits.last_cart_activity_at,
+            session_traits.web_sessions_30d_count,
         {%- else %}
-        cast(null as {{ dbt.type_timestamp() }}) as cart_abandoned_at,
-        {%- endif %}
-        {%- if has_orders %}
-            cast({{ dbt.datediff('order_traits.last_order_at', now, 'day') }} as integer) as days_since_last_order,
-        {%- else %}
-        cast(null as integer) as days_since_last_order,
-        {%- endif %}
-        {%- if has_web %}
-            cast(
-                case
-                    when ({{ no_order_since }})
-                        then {{ dbt.datediff('cart_traits.last_cart_activity_at', now, 'day') }}
-                end as integer
-            ) as days_since_cart_abandoned,
-        {%- else %}
-        cast(null as integer) as days_since_cart_abandoned,
-        {%- endif %}
-        {%- if has_orders %}
-            cast(rfm.recency_score as integer) as recency_score,
-            cast(rfm.frequency_score as integer) as frequency_score,
-            cast(rfm.monetary_score as integer) as monetary_score,
-        {%- else %}
-        cast(null as integer) as recency_score,
-        cast(null as integer) as frequency_score,
-        cast(null as integer) as monetary_score,
-        {%- endif %}
-        {%- if has_web %}
-            cast(coalesce(session_traits.web_sessions_30d_count, 0) as {{ dbt.type_bigint() }}) as web_sessions_30d_count,
-        {%- else %}
+        cast(null as {{ dbt.type_timestamp() }}) as last_cart_activity_at,
         cast(null as {{ dbt.type_bigint() }}) as web_sessions_30d_count,
         {%- endif %}
         {%- if has_email %}
-            cast(coalesce(email_traits.email_opens_90d_count, 0) as {{ dbt.type_bigint() }}) as email_opens_90d_count,
-            cast(coalesce(email_traits.email_clicks_90d_count, 0) as {{ dbt.type_bigint() }}) as email_clicks_90d_count,
+            email_traits.email_opens_90d_count,
+            email_traits.email_clicks_90d_count
         {%- else %}
         cast(null as {{ dbt.type_bigint() }}) as email_opens_90d_count,
-        cast(null as {{ dbt.type_bigint() }}) as email_clicks_90d_count,
-        {%- endif %}
-        {%- if has_orders %}
-            cast(
-                case
-                    when order_traits.orders_count > 0
-                        then 1.0 * order_traits.online_orders_count / order_traits.orders_count
-                end as decimal(5, 4)
-            ) as online_order_share,
-            cast(
-                case
-                    when order_traits.orders_count > 0
-                        then 1.0 * order_traits.store_orders_count / order_traits.orders_count
-                end as decimal(5, 4)
-            ) as store_order_share,
-            case
-                when coalesce(order_traits.orders_count, 0) = 0 then null
-                when order_traits.online_orders_count >= order_traits.store_orders_count then 'online'
-                else 'store'
-            end as preferred_channel
-        {%- else %}
-        cast(null as decimal(5, 4)) as online_order_share,
-        cast(null as decimal(5, 4)) as store_order_share,
-        cast(null as {{ dbt.type_string() }}) as preferred_channel
+        cast(null as {{ dbt.type_bigint() }}) as email_clicks_90d_count
         {%- endif %}
     from
-        seen
+        customer_ids
+    left join seen
+        on customer_ids.customer_id = seen.customer_id
     {%- if has_orders %}
-    left join order_traits
-        on seen.customer_id = order_traits.customer_id
-    left join rfm
-        on seen.customer_id = rfm.customer_id
+        left join order_traits
+            on customer_ids.customer_id = order_traits.customer_id
     {%- endif %}
     {%- if has_web %}
         left join session_traits
-            on seen.customer_id = session_traits.customer_id
+            on customer_ids.customer_id = session_traits.customer_id
         left join cart_traits
-            on seen.customer_id = cart_traits.customer_id
+            on customer_ids.customer_id = cart_traits.customer_id
     {%- endif %}
     {%- if has_email %}
         left join email_traits
-            on seen.customer_id = email_traits.customer_id
+            on customer_ids.customer_id = email_traits.customer_id
     {%- endif %}
 
 )

@@ -4,7 +4,17 @@
     jurisdiction's default; each signal under any of their identifiers may change it.
     Signals at the same instant apply grants before denials, so a denial wins a tie.
 -#}
-{{ config(alias=onefold.mart_alias()) }}
+{#- Replaced per customer: the pre-hook deletes the affected customers' rows, the
+    model inserts them recomputed (docs/profiles.md, "Incremental runs"). -#}
+{{ config(
+    alias=onefold.mart_alias(),
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_affected_customers() }}",
+) }}
+-- depends_on: {{ ref('int_customers_affected') }}
 {%- set policy = var('onefold__consent_conflict_policy') -%}
 {%- if policy not in ['most_recent', 'deny_wins'] -%}
     {{ exceptions.raise_compiler_error(
@@ -16,13 +26,14 @@ with
 signals as (
 
     select * from {{ ref('int_consent_signals') }}
-    where customer_id is not null
+    where customer_id is not null and {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 
 baselines as (
 
     select * from {{ ref('int_customer_consent_baselines') }}
+    where {{ onefold.affected_customers_only('customer_id') }}
 
 ),
 

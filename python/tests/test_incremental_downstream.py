@@ -18,8 +18,7 @@ import pytest
 
 from onefold.generator import GeneratorConfig, generate
 from onefold.testing.dbt import run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -78,14 +77,9 @@ def scalar(env: dict[str, str], sql: str) -> int:
 def test_downstream_loads_equal_full_refresh(
     target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if target == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "down.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {
-            "ONEFOLD_TARGET": "postgres",
-            **create_database(server, "onefold_down").environment(),
-        }
+    env = target_environment(
+        target, tmp_path, "onefold_down", lambda: request.getfixturevalue("postgres_server")
+    )
     data = generate(GeneratorConfig(persons=250, seed=11, end_date=END_DATE))
     target_path = tmp_path / "target"
     # Deleted upstream before the last load: records that disappear, customers that

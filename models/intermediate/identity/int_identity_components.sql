@@ -7,10 +7,9 @@
     pre_hook="{{ onefold.identity_scope_delete('components') }}",
 ) }}
 -- depends_on: {{ ref('int_identity_scope') }}
+{%- set edges = ref('int_identity_edges_resolved') %}
 {%- if onefold.identity_scoped() %}
-{{ onefold.connected_components(
-    '(select resolved.left_node_id, resolved.right_node_id from ' ~ ref('int_identity_edges_resolved')
-    ~ ' as resolved where ' ~ onefold.identity_in_scope('resolved.left_node_id', true) ~ ') as scoped_resolved_edges') }}
-{%- else %}
-{{ onefold.connected_components(ref('int_identity_edges_resolved')) }}
+    {%- set edges = '(select resolved.left_node_id, resolved.right_node_id from ' ~ edges ~ ' as resolved where '
+        ~ onefold.identity_in_scope('resolved.left_node_id', true) ~ ') as scoped_resolved_edges' %}
 {%- endif %}
+{{ onefold.connected_components(edges) }}

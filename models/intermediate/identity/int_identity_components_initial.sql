@@ -7,10 +7,9 @@
     pre_hook="{{ onefold.identity_scope_delete('components') }}",
 ) }}
 -- depends_on: {{ ref('int_identity_scope') }}
+{%- set edges = ref('int_identity_edges_candidate') %}
 {%- if onefold.identity_scoped() %}
-{{ onefold.connected_components(
-    '(select candidate.left_node_id, candidate.right_node_id from ' ~ ref('int_identity_edges_candidate')
-    ~ ' as candidate where ' ~ onefold.identity_in_scope('candidate.left_node_id', true) ~ ') as scoped_candidate_edges') }}
-{%- else %}
-{{ onefold.connected_components(ref('int_identity_edges_candidate')) }}
+    {%- set edges = '(select candidate.left_node_id, candidate.right_node_id from ' ~ edges ~ ' as candidate where '
+        ~ onefold.identity_in_scope('candidate.left_node_id', true) ~ ') as scoped_candidate_edges' %}
 {%- endif %}
+{{ onefold.connected_components(edges) }}

@@ -35,6 +35,8 @@ current_records as (
     group by candidate.left_node_id
 
 ),
+
+-- noqa: disable=LT02
 {%- if scoped %}
 
 previous_records as (
@@ -144,5 +146,6 @@ scoped as (
 
 )
 {%- endif %}
+-- noqa: enable=LT02
 
 select * from scoped

@@ -205,8 +205,8 @@ def test_daily_incremental_identity_equals_full_refresh(
             full["assignments"], on=["source", "record_key"], how="outer", suffixes=("", "_full")
         )
         assert pairs["customer_id"].notna().all() and pairs["customer_id_full"].notna().all()
-        for mine, theirs in pairs[["customer_id", "customer_id_full"]].drop_duplicates().itertuples(
-            index=False
+        for mine, theirs in (
+            pairs[["customer_id", "customer_id_full"]].drop_duplicates().itertuples(index=False)
         ):
             assert renamed.setdefault(mine, theirs) == theirs, (day, mine, theirs)
         assert len(set(renamed.values())) == len(renamed), "the same partition into customers"

@@ -4,7 +4,9 @@
     naming each such cluster and the values that hold it together, so the user can
     block the shared value, raise the limit, or switch to splitting.
 -#}
-{% macro fail_on_oversized_clusters(edges_relation, components_relation, max_size) %}
+{#- `edges_filter`: a condition on `edges` that limits the check to part of the graph
+    (the run's scope on an incremental run; whole components). -#}
+{% macro fail_on_oversized_clusters(edges_relation, components_relation, max_size, edges_filter='1 = 1') %}
     {#- Compiling without a build (sqlfluff, dbt compile on an empty warehouse): nothing to check. -#}
     {%- if load_relation(edges_relation) is none or load_relation(components_relation) is none -%}
         {{ return('') }}
@@ -15,7 +17,7 @@
             from {{ edges_relation }} as edges
             inner join {{ components_relation }} as components
                 on edges.left_node_id = components.node_id
-            where edges.rule != 'record'
+            where edges.rule != 'record' and {{ edges_filter }}
             group by components.component_id
             having count(distinct edges.right_node_id) > {{ max_size }}
         ),

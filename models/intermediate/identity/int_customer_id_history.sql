@@ -14,12 +14,15 @@
 {%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 -- The change log reads this table's state from before the run, so it must run first.
 -- depends_on: {{ ref('int_identity_changes_detected') }}
+-- Incremental runs compare only the records of the run's scope: no other record moved.
+-- depends_on: {{ ref('int_identity_scope') }}
 
 with
 
 assigned as (
 
     select * from {{ ref('int_customer_ids_assigned') }}
+    where {{ onefold.identity_in_scope('record_node_id') }}
 
 ),
 
@@ -29,7 +32,9 @@ current_rows as (
 
 {% if is_incremental() %}
     select * from {{ this }}
-    where valid_to is null
+    where
+        valid_to is null
+        and {{ onefold.identity_in_scope('record_node_id') }}
 {% else %}
     select
         record_node_id,

@@ -8,7 +8,20 @@
       - new ids are 'cus_' + 24 hex chars of SHA-256 of the component's smallest record
         key, so a first build or a deliberate reset gives the same ids for the same
         data; if that id was ever used before, the run's start time is mixed in.
+    Incremental: the records of the run's scope are assigned again (the claims of a
+    previous id involve only the components its records are in, all in scope); the
+    others keep their id, and their previous_customer_id becomes that id.
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ onefold.identity_assigned_settle() }}",
+        "{{ onefold.identity_scope_delete('records') }}",
+    ],
+) }}
+-- depends_on: {{ ref('int_identity_scope') }}
 {%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 
 with
@@ -26,7 +39,9 @@ records as (
         source,
         record_key
     from {{ ref('int_identity_edges_resolved') }}
-    where rule = 'record'
+    where
+        rule = 'record'
+        and {{ onefold.identity_in_scope('left_node_id') }}
 
 ),
 
@@ -60,11 +75,6 @@ previous as (
 
 ),
 
-ids_ever_used as (
-
-    select distinct customer_id from history
-
-),
 
 overlap as (
 
@@ -134,6 +144,16 @@ minted as (
             component_anchors.component_id = survivors.component_id
             and survivors.survivor_rank = 1
     where survivors.customer_id is null
+
+),
+
+ids_ever_used as (
+
+    -- The natural ids minted now that the history already knows.
+    select distinct history.customer_id
+    from history
+    inner join minted
+        on history.customer_id = minted.natural_id
 
 ),
 

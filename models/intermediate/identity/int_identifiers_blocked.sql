@@ -1,4 +1,19 @@
 {%- set identifier_types = var('onefold__identifier_types') -%}
+{%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' -%}
+{%- set regex_rows = none -%}
+{%- if execute and not in_unit_test and load_relation(ref('identity_blocklist')) is not none -%}
+    {%- set regex_rows = run_query(
+        "select identifier_type, pattern, reason from " ~ ref('identity_blocklist')
+        ~ " where match_type = 'regex' order by identifier_type, pattern").rows -%}
+{%- endif -%}
+{%- set hub_types = [] -%}
+{%- set counted_types = [] -%}
+{%- for type_name, type_config in identifier_types.items() if type_config.get('hub_thresholds') -%}
+    {%- do hub_types.append(type_name) -%}
+    {%- for other_type in type_config.hub_thresholds if other_type not in counted_types -%}
+        {%- do counted_types.append(other_type) -%}
+    {%- endfor -%}
+{%- endfor -%}
 
 with
 
@@ -64,16 +79,45 @@ exact_matches as (
 
 pattern_matches as (
 
-    select
-        identifier_values.identifier_type,
-        identifier_values.match_key,
-        blocklist.reason
-    from identifier_values
-    inner join blocklist
-        on
-            blocklist.match_type = 'regex'
-            and blocklist.identifier_type in ('*', identifier_values.identifier_type)
-    where {{ onefold.regex_search('identifier_values.normalized_value', 'blocklist.pattern') }}
+    {#-
+        Each regex is written into the query as a constant: a pattern read from a column
+        is compiled again for every row (minutes at a million people). A unit test, or a
+        compile before the seed exists, matches through the join instead.
+    #}
+    {%- if regex_rows is not none %}
+        {%- for row in regex_rows %}
+            select
+                identifier_type,
+                match_key,
+                '{{ row[2] | replace("'", "''") }}' as reason
+            from identifier_values
+            where
+                {%- if row[0] != '*' %}
+                    identifier_type = '{{ row[0] | replace("'", "''") }}' and
+                {%- endif %}
+                {{ onefold.regex_search('normalized_value', "'" ~ (row[1] | replace("'", "''")) ~ "'") }}
+
+            union all
+        {%- endfor %}
+
+        select
+            identifier_type,
+            match_key,
+            cast(null as {{ dbt.type_string() }}) as reason
+        from identifier_values
+        where 1 = 0
+    {%- else %}
+        select
+            identifier_values.identifier_type,
+            identifier_values.match_key,
+            blocklist.reason
+        from identifier_values
+        inner join blocklist
+            on
+                blocklist.match_type = 'regex'
+                and blocklist.identifier_type in ('*', identifier_values.identifier_type)
+        where {{ onefold.regex_search('identifier_values.normalized_value', 'blocklist.pattern') }}
+    {%- endif %}
 
 ),
 
@@ -101,12 +145,24 @@ cooccurring as (
         carrier.match_key,
         other.identifier_type as other_type,
         count(distinct other.match_key) as other_values
+    -- Only the pairs of types a hub threshold names: the others cannot make a hub.
     from identifiers as carrier
     inner join identifiers as other
         on
-            carrier.source = other.source
+            carrier.identifier_type in ('{{ hub_types | join("', '") }}')
+            and other.identifier_type in ('{{ counted_types | join("', '") }}')
+            and carrier.source = other.source
             and carrier.record_key = other.record_key
             and carrier.identifier_type != other.identifier_type
+    where
+        {%- for type_name, type_config in identifier_types.items() if type_config.get('hub_thresholds') %}
+            (
+                carrier.identifier_type = '{{ type_name }}'
+                and other.identifier_type in ('{{ type_config.hub_thresholds.keys() | join("', '") }}')
+            )
+            or
+        {%- endfor %}
+        1 = 0
     group by carrier.identifier_type, carrier.match_key, other.identifier_type
 
 ),

@@ -6,7 +6,10 @@
       reassigned  records moved between two customers that both still exist;
       retired     a previous customer has no records left (deleted or erased upstream).
     `cause` names the identifier type that joined a merge, or the rule that cut a split.
+    Incremental runs look only at the run's scope: every record of a customer that can
+    change is in it (docs/identity.md, "Incremental runs").
 -#}
+-- depends_on: {{ ref('int_identity_scope') }}
 {%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 
 with
@@ -14,12 +17,14 @@ with
 assigned as (
 
     select * from {{ ref('int_customer_ids_assigned') }}
+    where {{ onefold.identity_in_scope('record_node_id') }}
 
 ),
 
 edges as (
 
     select * from {{ ref('int_identity_edges_classified') }}
+    where {{ onefold.identity_in_scope('left_node_id') }}
 
 ),
 
@@ -35,7 +40,9 @@ previous_customers as (
         customer_id,
         count(*) as record_count
     from history
-    where valid_to is null
+    where
+        valid_to is null
+        and {{ onefold.identity_in_scope('record_node_id') }}
     group by customer_id
 
 ),

@@ -33,15 +33,27 @@
     {%- set oversized_rule = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 {%- endif -%}
 {%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' -%}
+{%- set scoped = not in_unit_test and onefold.identity_scoped() -%}
 {%- if execute and oversized_action == 'fail' and not in_unit_test -%}
-    {{ onefold.fail_on_oversized_clusters(ref('int_identity_edges_candidate'), ref('int_identity_components_initial'), max_cluster_size) }}
+    {{ onefold.fail_on_oversized_clusters(
+        ref('int_identity_edges_candidate'), ref('int_identity_components_initial'), max_cluster_size,
+        onefold.identity_in_scope('edges.left_node_id', scoped)) }}
 {%- endif %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_scope_delete('records', 'left_node_id') }}",
+) }}
+-- Incremental: only the edges of the run's scope (a union of whole components).
+-- depends_on: {{ ref('int_identity_scope') }}
 
 with
 
 edges as (
 
     select * from {{ ref('int_identity_edges_candidate') }}
+    where {{ onefold.identity_in_scope('left_node_id', scoped) }}
 
 ),
 

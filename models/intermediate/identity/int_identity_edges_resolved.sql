@@ -1,3 +1,5 @@
+-- The kept edges: a view over int_identity_edges_classified, which is incremental.
+{{ config(materialized='view') }}
 with
 
 classified as (

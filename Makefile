@@ -53,7 +53,7 @@ e2e: install deps  ## generate + dbt build (demo/, integration_tests/) on DuckDB
 # One pytest session for lint, unit and end-to-end tests: xdist keeps both cores busy
 # while the builds wait on dbt start-up and PostgreSQL, and pytest's summary ends it.
 test: install deps  ## Everything CI checks: lint, unit and end-to-end tests
-	$(BIN)/pytest -n 2 --dist loadscope
+	$(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 deps: install  ## Install the package into the demo and integration projects (local: ..)
 	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet

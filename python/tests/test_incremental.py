@@ -16,8 +16,7 @@ import pytest
 
 from onefold.generator import GeneratorConfig, generate
 from onefold.testing.dbt import run_dbt
-from onefold.testing.postgres import PostgresServer, create_database
-from onefold.testing.warehouse import connect_with
+from onefold.testing.warehouse import connect_with, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -57,11 +56,9 @@ MODELS_AND_SEEDS = ("--resource-type", "seed", "--resource-type", "model")
 def test_incremental_build_equals_full_refresh(
     target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if target == "duckdb":
-        env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "inc.duckdb")}
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        env = {"ONEFOLD_TARGET": "postgres", **create_database(server, "onefold_inc").environment()}
+    env = target_environment(
+        target, tmp_path, "onefold_inc", lambda: request.getfixturevalue("postgres_server")
+    )
     data = generate(GeneratorConfig(persons=600, seed=5, end_date=END_DATE))
     target_path = tmp_path / "target"
 
@@ -169,25 +166,9 @@ def scope_size(env: dict[str, str]) -> tuple[int, int]:
 def test_daily_incremental_identity_equals_full_refresh(
     target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if target == "duckdb":
-        incremental_env = {
-            "ONEFOLD_TARGET": "duckdb",
-            "ONEFOLD_DUCKDB_PATH": str(tmp_path / "daily_inc.duckdb"),
-        }
-        full_env = {
-            "ONEFOLD_TARGET": "duckdb",
-            "ONEFOLD_DUCKDB_PATH": str(tmp_path / "daily_full.duckdb"),
-        }
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        incremental_env = {
-            "ONEFOLD_TARGET": "postgres",
-            **create_database(server, "onefold_daily_inc").environment(),
-        }
-        full_env = {
-            "ONEFOLD_TARGET": "postgres",
-            **create_database(server, "onefold_daily_full").environment(),
-        }
+    server = lambda: request.getfixturevalue("postgres_server")  # noqa: E731
+    incremental_env = target_environment(target, tmp_path, "onefold_daily_inc", server)
+    full_env = target_environment(target, tmp_path, "onefold_daily_full", server)
     data = generate(GeneratorConfig(persons=300, seed=11, end_date=END_DATE))
     raw = {table: landed.frame for table, landed in data.raw.items()}
     build = ["build", *MODELS_AND_SEEDS, *IDENTITY_MODELS, "--vars", VARS]

@@ -212,6 +212,13 @@ def markdown(results: list[ScaleResult]) -> str:
     help="Where the warehouse files go (default: a temporary directory).",
 )
 @click.option(
+    "--raw-from",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="DuckDB only: copy this file, written by `onefold generate` with the same --persons "
+    "and --seed, instead of generating the same bytes again.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -220,6 +227,9 @@ def markdown(results: list[ScaleResult]) -> str:
 )
 def main(persons: tuple[int, ...], target: tuple[str, ...], seed: int, workdir: Path | None,
          raw_from: Path | None, json_path: Path | None) -> None:  # fmt: skip
+    if raw_from is not None and (set(target) != {"duckdb"} or len(persons) != 1):
+        raise click.UsageError("--raw-from copies one DuckDB file: use it with one --persons "
+                               "and --target duckdb only")  # fmt: skip
     machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
     results = []
     for name in target:

@@ -16,7 +16,7 @@ import pytest
 
 from onefold.generator import GeneratorConfig, generate
 from onefold.testing.dbt import run_dbt
-from onefold.testing.warehouse import connect_with, target_environment
+from onefold.testing.warehouse import connect_with, snapshot, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +35,8 @@ MARTS = {
 VARS = "{onefold__now: '2026-11-01'}"
 
 
-def snapshot(target: str, env: dict[str, str]) -> dict[str, pd.DataFrame]:
-    warehouse = connect_with(env)
-    try:
-        frames = {}
-        for table, order in MARTS.items():
-            frame = warehouse.query_df(f"select * from onefold_marts.{table} order by {order}")
-            frames[table] = frame.reset_index(drop=True)
-        return frames
-    finally:
-        warehouse.close()
+def marts(env: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return snapshot(env, "onefold_marts", MARTS)
 
 
 # The comparison is of the marts: the data and unit tests run in the other e2e builds,
@@ -74,7 +66,7 @@ def test_incremental_build_equals_full_refresh(
         warehouse.close()
     assert late_rows > 0
     run_dbt(["build", *MODELS_AND_SEEDS, "--vars", VARS], env, target_path)
-    before = snapshot(target, env)
+    before = marts(env)
 
     warehouse = connect_with(env)
     try:
@@ -83,11 +75,11 @@ def test_incremental_build_equals_full_refresh(
     finally:
         warehouse.close()
     run_dbt(["build", *MODELS_AND_SEEDS, "--vars", VARS], env, target_path)
-    incremental = snapshot(target, env)
+    incremental = marts(env)
     assert len(incremental["orders"]) > len(before["orders"]), "the new day added orders"
 
     run_dbt(["build", *MODELS_AND_SEEDS, "--full-refresh", "--vars", VARS], env, target_path)
-    full = snapshot(target, env)
+    full = marts(env)
     for table in MARTS:
         pd.testing.assert_frame_equal(
             incremental[table], full[table], check_dtype=False, obj=f"{target} {table}"

@@ -18,7 +18,7 @@ import pytest
 
 from onefold.generator import GeneratorConfig, generate
 from onefold.testing.dbt import run_dbt
-from onefold.testing.warehouse import connect_with, target_environment
+from onefold.testing.warehouse import connect_with, snapshot, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -52,17 +52,8 @@ def now_vars(cut: dt.datetime | None) -> str:
     return f"{{onefold__now: '{day}'}}"
 
 
-def snapshot(env: dict[str, str]) -> dict[str, pd.DataFrame]:
-    warehouse = connect_with(env)
-    try:
-        return {
-            table: warehouse.query_df(
-                f"select * from onefold_marts.{table} order by {order}"
-            ).reset_index(drop=True)
-            for table, order in MARTS.items()
-        }
-    finally:
-        warehouse.close()
+def marts(env: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return snapshot(env, "onefold_marts", MARTS)
 
 
 def scalar(env: dict[str, str], sql: str) -> int:
@@ -107,14 +98,14 @@ def test_downstream_loads_equal_full_refresh(
             affected_counts.append(
                 scalar(env, "select count(*) from onefold_intermediate.int_customers_affected")
             )
-    incremental = snapshot(env)
+    incremental = marts(env)
     customers = len(incremental["customers"])
 
     # The incremental runs recomputed some customers, not all of them.
     assert all(0 < count < customers for count in affected_counts), (affected_counts, customers)
 
     run_dbt(["build", *SELECT, "--full-refresh", "--vars", now_vars(None)], env, target_path)
-    full = snapshot(env)
+    full = marts(env)
     assert (
         scalar(env, "select count(*) from onefold_intermediate.int_customers_affected") >= customers
     ), "a full refresh recomputes every customer"

@@ -22,7 +22,7 @@ import pytest
 
 from onefold.generator import GeneratorConfig, generate
 from onefold.testing.dbt import run_dbt
-from onefold.testing.warehouse import connect_with, target_environment
+from onefold.testing.warehouse import connect_with, snapshot, target_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -33,17 +33,8 @@ SELECT = ("--select", "+stg_web__events", "+stg_email__events", "--resource-type
 TABLES = {"stg_web__events": "event_id", "stg_email__events": "email_event_id"}
 
 
-def snapshot(env: dict[str, str]) -> dict[str, pd.DataFrame]:
-    warehouse = connect_with(env)
-    try:
-        return {
-            table: warehouse.query_df(
-                f"select * from onefold_staging.{table} order by {key}"
-            ).reset_index(drop=True)
-            for table, key in TABLES.items()
-        }
-    finally:
-        warehouse.close()
+def staged(env: dict[str, str]) -> dict[str, pd.DataFrame]:
+    return snapshot(env, "onefold_staging", TABLES)
 
 
 def assert_indexed_and_analyzed(env: dict[str, str]) -> None:
@@ -174,11 +165,11 @@ def test_incremental_event_staging_equals_full_refresh(
     finally:
         warehouse.close()
     run_dbt(["build", *SELECT, "--vars", VARS], env, tmp_path / "target")
-    incremental = snapshot(env)
+    incremental = staged(env)
     if target == "postgres":
         assert_indexed_and_analyzed(env)
     run_dbt(["build", *SELECT, "--full-refresh", "--vars", VARS], env, tmp_path / "target")
-    full = snapshot(env)
+    full = staged(env)
 
     events = incremental["stg_web__events"].set_index("event_id")
     names = events["event_name"]

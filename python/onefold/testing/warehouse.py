@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from onefold.testing.dbt import environment
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.warehouse import Warehouse, connect
@@ -29,7 +31,27 @@ def target_environment(
     for PostgreSQL, so a test can pass `lambda: request.getfixturevalue("postgres_server")`.
     """
     if target == "duckdb":
-        return {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(directory / f"{name}.duckdb")}
+        return {
+            "ONEFOLD_TARGET": "duckdb",
+            "ONEFOLD_DUCKDB_PATH": str(directory / f"{name}.duckdb"),
+        }
     if target != "postgres" or postgres is None:
         raise ValueError(f"no warehouse for target {target!r} (PostgreSQL needs a server)")
     return {"ONEFOLD_TARGET": "postgres", **create_database(postgres(), name).environment()}
+
+
+def snapshot(
+    env: Mapping[str, str], schema: str, tables: Mapping[str, str]
+) -> dict[str, pd.DataFrame]:
+    """Whole tables of `schema`, for comparing two builds: {table: "order by columns"} ->
+    {table: its rows in that order, index reset}."""
+    warehouse = connect_with(env)
+    try:
+        return {
+            table: warehouse.query_df(
+                f"select * from {schema}.{table} order by {order}"
+            ).reset_index(drop=True)
+            for table, order in tables.items()
+        }
+    finally:
+        warehouse.close()

@@ -23,7 +23,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import click
 from onefold.testing.dbt import locations
 from onefold.testing.floor import raw_sources, scan_floor
 from onefold.testing.measure import Measurement, dbt_build, measure
-from onefold.testing.memory import sampled_peak
+from onefold.testing.memory import PeakMemory, sampled_peak
 from onefold.testing.postgres import PostgresServer, throwaway_postgres
 from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import quote_ident
@@ -78,10 +78,15 @@ def fresh_warehouse(
         yield target_environment(target, workdir, "onefold_scale", lambda: server), server
 
 
-def hold_back_new_day(env: dict[str, str]) -> tuple[int, int]:
-    """Move the rows loaded from CUTOFF on into raw_pending; (rows kept, rows held)."""
+def database_peak(server: PostgresServer | None) -> AbstractContextManager[PeakMemory | None]:
+    """The PostgreSQL server's sampled memory; nothing on DuckDB (it runs inside dbt)."""
+    return sampled_peak(server.postmaster_pid()) if server else nullcontext(None)
+
+
+def hold_back_new_day(env: dict[str, str]) -> int:
+    """Move the rows loaded from CUTOFF on into raw_pending; how many were moved."""
     warehouse = connect_with(env)
-    kept = held = 0
+    held = 0
     try:
         warehouse.execute(f"create schema if not exists {PENDING_SCHEMA}")
         for source in raw_sources():
@@ -94,10 +99,9 @@ def hold_back_new_day(env: dict[str, str]) -> tuple[int, int]:
             )
             warehouse.execute(f"delete from {raw} where _loaded_at >= {cutoff}")
             held += int(warehouse.query(f"select count(*) from {pending}")[0][0])
-            kept += int(warehouse.query(f"select count(*) from {raw}")[0][0])
     finally:
         warehouse.close()
-    return kept, held
+    return held
 
 
 def load_new_day(env: dict[str, str]) -> None:
@@ -134,11 +138,10 @@ def run_one(
                 raise RuntimeError(
                     f"onefold generate failed:\n{generated.stdout}\n{generated.stderr}"
                 )
-        kept, held = hold_back_new_day(env)
+        held = hold_back_new_day(env)
         click.echo(f"{target} {persons:,}: raw data ready; full build", err=True)
 
-        sampler = sampled_peak(server.postmaster_pid()) if server else nullcontext(None)
-        with sampler as full_db:
+        with database_peak(server) as full_db:
             full = dbt_build(env, target_path)
         warehouse = connect_with(env)
         try:
@@ -150,14 +153,13 @@ def run_one(
         click.echo(f"  full build {full.seconds:.1f}s, floor {floor.seconds:.1f}s", err=True)
 
         load_new_day(env)
-        sampler = sampled_peak(server.postmaster_pid()) if server else nullcontext(None)
-        with sampler as incremental_db:
+        with database_peak(server) as incremental_db:
             incremental = dbt_build(env, target_path)
         click.echo(f"  incremental build {incremental.seconds:.1f}s", err=True)
     return ScaleResult(
         target=target,
         persons=persons,
-        raw_rows=kept + held,
+        raw_rows=floor.rows + held,  # the floor scanned every row but the held-back day
         new_day_rows=held,
         generate_seconds=generated.seconds if generated else None,
         generate_peak_rss_gib=generated.peak_rss_gib if generated else None,

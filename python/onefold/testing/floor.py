@@ -14,13 +14,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from onefold.testing.dbt import PACKAGE_DIR
+from onefold.testing.raw import declared_raw_tables
 from onefold.warehouse import Warehouse, quote_ident
-
-# Onefold's own tables (erasure requests' intake is a source too, but a tiny one).
-_NOT_RAW = {"onefold_privacy"}
 
 
 @dataclass(frozen=True)
@@ -41,19 +37,13 @@ class FloorScan:
 def raw_sources(project_dir: Path = PACKAGE_DIR) -> list[RawSource]:
     """Every declared raw table with its record key and its JSON / free-text columns."""
     found = []
-    for path in sorted((project_dir / "models" / "staging").glob("*/_*__sources.yml")):
-        for source in yaml.safe_load(path.read_text()).get("sources", []):
-            if source["name"] in _NOT_RAW:
-                continue
-            for table in source.get("tables", []):
-                erasure = table.get("meta", {}).get("onefold", {}).get("erasure", {})
-                if "record_key" not in erasure:
-                    continue
-                parsed = [i["json"] for i in erasure.get("identifiers", []) if "json" in i]
-                parsed += erasure.get("free_text", [])
-                found.append(
-                    RawSource(table["name"], erasure["record_key"], tuple(dict.fromkeys(parsed)))
-                )
+    for table in declared_raw_tables(project_dir):
+        erasure = table.get("meta", {}).get("onefold", {}).get("erasure", {})
+        if "record_key" not in erasure:
+            continue
+        parsed = [i["json"] for i in erasure.get("identifiers", []) if "json" in i]
+        parsed += erasure.get("free_text", [])
+        found.append(RawSource(table["name"], erasure["record_key"], tuple(dict.fromkeys(parsed))))
     return found
 
 

@@ -7,7 +7,7 @@ from what staging expects.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +18,22 @@ from onefold.testing.dbt import PACKAGE_DIR
 from onefold.warehouse import Warehouse
 
 
-def source_columns(project_dir: Path = PACKAGE_DIR) -> dict[str, list[str]]:
-    """Raw table name -> its columns, as declared in the sources YAML."""
-    tables: dict[str, list[str]] = {}
+def declared_raw_tables(project_dir: Path = PACKAGE_DIR) -> Iterator[dict[str, Any]]:
+    """Every raw table's entry in the sources YAML (models/staging/*/_*__sources.yml)."""
     for path in sorted((project_dir / "models" / "staging").glob("*/_*__sources.yml")):
         document = yaml.safe_load(path.read_text())
         for source in document.get("sources", []):
             if source["name"] == "onefold_privacy":  # Onefold's own tables, not raw data
                 continue
-            for table in source.get("tables", []):
-                tables[table["name"]] = [column["name"] for column in table.get("columns", [])]
-    return tables
+            yield from source.get("tables", [])
+
+
+def source_columns(project_dir: Path = PACKAGE_DIR) -> dict[str, list[str]]:
+    """Raw table name -> its columns, as declared in the sources YAML."""
+    return {
+        table["name"]: [column["name"] for column in table.get("columns", [])]
+        for table in declared_raw_tables(project_dir)
+    }
 
 
 def write_raw_tables(

@@ -221,6 +221,12 @@ def markdown(results: list[ScaleResult]) -> str:
     "and --seed, instead of generating the same bytes again.",
 )
 @click.option(
+    "--keep",
+    is_flag=True,
+    help="Keep each run's warehouse (under --workdir) after the incremental build, e.g. for "
+    "benchmarks/erasure.py --built-from.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -228,7 +234,7 @@ def markdown(results: list[ScaleResult]) -> str:
     help="Also write the results as JSON to this file.",
 )
 def main(persons: tuple[int, ...], target: tuple[str, ...], seed: int, workdir: Path | None,
-         raw_from: Path | None, json_path: Path | None) -> None:  # fmt: skip
+         raw_from: Path | None, keep: bool, json_path: Path | None) -> None:  # fmt: skip
     if raw_from is not None and (set(target) != {"duckdb"} or len(persons) != 1):
         raise click.UsageError("--raw-from copies one DuckDB file: use it with one --persons "
                                "and --target duckdb only")  # fmt: skip
@@ -236,8 +242,13 @@ def main(persons: tuple[int, ...], target: tuple[str, ...], seed: int, workdir: 
     results = []
     for name in target:
         for size in persons:
-            with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-                results.append(run_one(name, size, seed, Path(tmp), raw_from))
+            if keep:
+                kept = Path(tempfile.mkdtemp(dir=workdir, prefix=f"{name}-{size}-"))
+                results.append(run_one(name, size, seed, kept, raw_from))
+                click.echo(f"  kept the warehouse in {kept}", err=True)
+            else:
+                with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+                    results.append(run_one(name, size, seed, Path(tmp), raw_from))
             if json_path:
                 json_path.write_text(json.dumps([asdict(r) for r in results], indent=2))
     click.echo(f"machine: {machine}")

@@ -1,9 +1,22 @@
-"""An incremental build after a new day of data gives exactly the marts of a full rebuild.
+"""Daily loads built incrementally give exactly what `--full-refresh` gives.
 
-The raw tables are cut at a load time: first the warehouse holds what the loader had
-written by the day before the end date, then the rest arrives (including late events
-that happened earlier) and `dbt build` runs incrementally. Then `dbt build
---full-refresh` rebuilds everything from scratch; every mart must be identical.
+One sequence of loads per warehouse covers identity, the activity marts and everything
+downstream of identity (golden attributes, traits, consent, segments, audiences), so
+the builds are shared instead of repeated per area:
+
+- The raw tables arrive in three loads, cut by `_loaded_at` (rows loaded later include
+  events that happened earlier); the last load also deletes CRM contacts and shop
+  customers upstream. "Now" moves to each load's date, so 30- and 90-day windows move
+  for customers without new data.
+- Warehouse `inc` builds every model incrementally after each load; warehouse `full`
+  gets the same loads and rebuilds the identity models with `--full-refresh` (the
+  reference; the id history survives it). After every load the record -> customer
+  assignments, the identity change log, `identity_map` and `identity_edges` must be the
+  same, and an incremental run recomputes some components and customers, not all.
+- After the last load `inc` is rebuilt with `--full-refresh`: every mart must equal
+  what the incremental runs left.
+
+The event staging tables' awkward deliveries are test_incremental_staging.py.
 """
 
 from __future__ import annotations
@@ -21,7 +34,8 @@ from onefold.testing.warehouse import connect_with, snapshot, target_environment
 pytestmark = pytest.mark.e2e
 
 END_DATE = dt.date(2026, 11, 1)
-CUTOFF = dt.datetime(2026, 10, 31)
+# Each load holds the rows loaded before its cut (None: everything); "now" is its date.
+DAY_CUTOFFS = (dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 20), None)
 MARTS = {
     "orders": "order_id",
     "web_sessions": "session_id",
@@ -31,73 +45,25 @@ MARTS = {
     "customer_attributes": "customer_id, attribute, source, record_key",
     "customer_records": "source, record_key",
     "identity_map": "identifier_type, match_key",
+    "consent_history": "consent_history_id",
+    "consent_current": "customer_id, purpose",
+    "segment_memberships": "segment_membership_id",
+    "activation_audiences": "activation_audience_id",
 }
-VARS = "{onefold__now: '2026-11-01'}"
-
-
-def marts(env: dict[str, str]) -> dict[str, pd.DataFrame]:
-    return snapshot(env, "onefold_marts", MARTS)
-
-
 # The comparison is of the marts: the data and unit tests run in the other e2e builds,
-# and three builds with them cost this test minutes on PostgreSQL.
+# and builds with them cost this test minutes on PostgreSQL.
 MODELS_AND_SEEDS = ("--resource-type", "seed", "--resource-type", "model")
-
-
-@pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_incremental_build_equals_full_refresh(
-    target: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    env = target_environment(
-        target, tmp_path, "onefold_inc", lambda: request.getfixturevalue("postgres_server")
-    )
-    data = generate(GeneratorConfig(persons=600, seed=5, end_date=END_DATE))
-    target_path = tmp_path / "target"
-
-    warehouse = connect_with(env)
-    try:
-        late_rows = 0
-        for table, landed in data.raw.items():
-            frame = landed.frame
-            early = frame[frame["_loaded_at"] < CUTOFF]
-            late_rows += len(frame) - len(early)
-            warehouse.write_df("raw", table, early.reset_index(drop=True))
-    finally:
-        warehouse.close()
-    assert late_rows > 0
-    run_dbt(["build", *MODELS_AND_SEEDS, "--vars", VARS], env, target_path)
-    before = marts(env)
-
-    warehouse = connect_with(env)
-    try:
-        for table, landed in data.raw.items():
-            warehouse.write_df("raw", table, landed.frame)
-    finally:
-        warehouse.close()
-    run_dbt(["build", *MODELS_AND_SEEDS, "--vars", VARS], env, target_path)
-    incremental = marts(env)
-    assert len(incremental["orders"]) > len(before["orders"]), "the new day added orders"
-
-    run_dbt(["build", *MODELS_AND_SEEDS, "--full-refresh", "--vars", VARS], env, target_path)
-    full = marts(env)
-    for table in MARTS:
-        pd.testing.assert_frame_equal(
-            incremental[table], full[table], check_dtype=False, obj=f"{target} {table}"
-        )
-
-
-# --- Identity over a sequence of daily loads ----------------------------------------------
-# Two warehouses get the same loads: one builds incrementally every day, the other with
-# --full-refresh (the reference; the id history survives it). After every day the
-# record -> customer assignments and the identity change log must be the same.
-
-DAY_CUTOFFS = (dt.datetime(2026, 10, 1), dt.datetime(2026, 10, 20), None)
 IDENTITY_MODELS = (
     "--select",
     "+customer_records +identity_changes +identity_map +identity_edges +identity_blocked_values",
 )
 # Source deletes on the last day: CRM contacts and shop customers gone upstream.
 DELETED = {"crm_contacts": "contact_id", "shop_customers": "customer_id"}
+
+
+def now_vars(cutoff: dt.datetime | None) -> list[str]:
+    day = (cutoff.date() if cutoff else END_DATE).isoformat()
+    return ["--vars", f"{{onefold__now: '{day}'}}"]
 
 
 def identity_snapshot(env: dict[str, str]) -> dict[str, pd.DataFrame]:
@@ -143,19 +109,50 @@ def load_day(env: dict[str, str], raw: dict[str, pd.DataFrame], cutoff: dt.datet
         warehouse.close()
 
 
-def scope_size(env: dict[str, str]) -> tuple[int, int]:
-    """Records the last run recomputed, and records in the graph."""
+def count(env: dict[str, str], sql: str) -> int:
     warehouse = connect_with(env)
     try:
-        scoped = warehouse.query("select count(*) from onefold_intermediate.int_identity_scope")
-        records = warehouse.query("select count(*) from onefold_marts.customer_records")
-        return int(scoped[0][0]), int(records[0][0])
+        return int(warehouse.query(sql)[0][0])
     finally:
         warehouse.close()
 
 
+def assert_same_identity(
+    target: str,
+    day: int,
+    incremental: dict[str, pd.DataFrame],
+    full: dict[str, pd.DataFrame],
+    renamed: dict[str, str],
+) -> None:
+    """Same partition into customers, and the same identity tables once the ids that
+    were minted differently are mapped (`renamed` accumulates over the days).
+
+    A new id whose natural form was used before mixes in the run's start time, which
+    differs between the two warehouses: such ids are matched by the records they hold."""
+    pairs = incremental["assignments"].merge(
+        full["assignments"], on=["source", "record_key"], how="outer", suffixes=("", "_full")
+    )
+    assert pairs["customer_id"].notna().all() and pairs["customer_id_full"].notna().all()
+    for mine, theirs in (
+        pairs[["customer_id", "customer_id_full"]].drop_duplicates().itertuples(index=False)
+    ):
+        assert renamed.setdefault(mine, theirs) == theirs, (day, mine, theirs)
+    assert len(set(renamed.values())) == len(renamed), "the same partition into customers"
+    for name, frame in incremental.items():
+        for column in ("customer_id", "previous_customer_id"):
+            if column in frame:
+                frame[column] = frame[column].map(lambda v: renamed.get(v, v))
+        order = list(frame.columns)
+        pd.testing.assert_frame_equal(
+            frame.sort_values(order).reset_index(drop=True),
+            full[name].sort_values(order).reset_index(drop=True),
+            check_dtype=False,
+            obj=f"{target} day {day} {name}",
+        )
+
+
 @pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_daily_incremental_identity_equals_full_refresh(
+def test_daily_incremental_loads_equal_full_refresh(
     target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     server = lambda: request.getfixturevalue("postgres_server")  # noqa: E731
@@ -163,42 +160,58 @@ def test_daily_incremental_identity_equals_full_refresh(
     full_env = target_environment(target, tmp_path, "onefold_daily_full", server)
     data = generate(GeneratorConfig(persons=300, seed=11, end_date=END_DATE))
     raw = {table: landed.frame for table, landed in data.raw.items()}
-    build = ["build", *MODELS_AND_SEEDS, *IDENTITY_MODELS, "--vars", VARS]
+    incremental_target, full_target = tmp_path / "target_inc", tmp_path / "target_full"
 
-    # A new id whose natural form was used before mixes in the run's start time, which
-    # differs between the two warehouses: such ids are matched by the records they hold.
     renamed: dict[str, str] = {}
+    orders = []
     for day, cutoff in enumerate(DAY_CUTOFFS):
-        for env, extra in ((incremental_env, []), (full_env, ["--full-refresh"] if day else [])):
-            load_day(env, raw, cutoff)
-            run_dbt([*build, *extra], env, tmp_path / f"target_{id(env)}")
-        incremental = identity_snapshot(incremental_env)
-        full = identity_snapshot(full_env)
-        pairs = incremental["assignments"].merge(
-            full["assignments"], on=["source", "record_key"], how="outer", suffixes=("", "_full")
+        load_day(incremental_env, raw, cutoff)
+        run_dbt(
+            ["build", *MODELS_AND_SEEDS, *now_vars(cutoff)], incremental_env, incremental_target
         )
-        assert pairs["customer_id"].notna().all() and pairs["customer_id_full"].notna().all()
-        for mine, theirs in (
-            pairs[["customer_id", "customer_id_full"]].drop_duplicates().itertuples(index=False)
-        ):
-            assert renamed.setdefault(mine, theirs) == theirs, (day, mine, theirs)
-        assert len(set(renamed.values())) == len(renamed), "the same partition into customers"
-        for name, frame in incremental.items():
-            for column in ("customer_id", "previous_customer_id"):
-                if column in frame:
-                    frame[column] = frame[column].map(lambda v: renamed.get(v, v))
-            order = list(frame.columns)
-            pd.testing.assert_frame_equal(
-                frame.sort_values(order).reset_index(drop=True),
-                full[name].sort_values(order).reset_index(drop=True),
-                check_dtype=False,
-                obj=f"{target} day {day} {name}",
-            )
+        load_day(full_env, raw, cutoff)
+        refresh = ["--full-refresh"] if day else []
+        run_dbt(
+            ["build", *MODELS_AND_SEEDS, *IDENTITY_MODELS, *refresh, *now_vars(cutoff)],
+            full_env,
+            full_target,
+        )
+        full = identity_snapshot(full_env)
+        assert_same_identity(target, day, identity_snapshot(incremental_env), full, renamed)
+        orders.append(count(incremental_env, "select count(*) from onefold_marts.orders"))
         if day:
-            # A day recomputes the components it touched, not the whole graph.
-            scoped, records = scope_size(incremental_env)
-            assert 0 < scoped < records, (scoped, records)
+            # A day recomputes the components and customers it touched, not all of them.
+            scoped = count(
+                incremental_env, "select count(*) from onefold_intermediate.int_identity_scope"
+            )
+            records = count(incremental_env, "select count(*) from onefold_marts.customer_records")
+            assert 0 < scoped < records, (day, scoped, records)
+            affected = count(
+                incremental_env, "select count(*) from onefold_intermediate.int_customers_affected"
+            )
+            customers = count(incremental_env, "select count(*) from onefold_marts.customers")
+            assert 0 < affected < customers, (day, affected, customers)
     renamed_ids = sum(mine != theirs for mine, theirs in renamed.items())
     assert renamed_ids <= 3, f"{renamed_ids} ids differ: only re-minted ids may"
     changes = set(full["changes"]["change_type"])
     assert {"created", "merged", "split", "retired"} <= changes, changes
+    assert orders[0] < orders[1] < orders[2], f"each load added orders: {orders}"
+
+    # The reference for everything downstream: a full refresh of the same warehouse.
+    incremental = snapshot(incremental_env, "onefold_marts", MARTS)
+    customers = len(incremental["customers"])
+    run_dbt(
+        ["build", *MODELS_AND_SEEDS, "--full-refresh", *now_vars(None)],
+        incremental_env,
+        incremental_target,
+    )
+    assert (
+        count(incremental_env, "select count(*) from onefold_intermediate.int_customers_affected")
+        >= customers
+    ), "a full refresh recomputes every customer"
+    full_marts = snapshot(incremental_env, "onefold_marts", MARTS)
+    for table in MARTS:
+        assert len(full_marts[table]) > 0, table
+        pd.testing.assert_frame_equal(
+            incremental[table], full_marts[table], check_dtype=False, obj=f"{target} {table}"
+        )

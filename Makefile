@@ -48,12 +48,14 @@ unit: install  ## pytest without the end-to-end builds and lint
 	$(BIN)/pytest -m "not e2e and not lint" -n 2
 
 e2e: install deps  ## generate + dbt build (demo/, integration_tests/) on DuckDB and a throwaway PostgreSQL
-	$(BIN)/pytest -m e2e -n 2 --dist loadscope
+	$(BIN)/pytest -m e2e -n 2 --dist loadscope --no-loadscope-reorder
 
 # One pytest session for lint, unit and end-to-end tests: xdist keeps both cores busy
 # while the builds wait on dbt start-up and PostgreSQL, and pytest's summary ends it.
+# A worker takes one module at a time in collection order, which python/tests/conftest.py
+# sets to longest first (xdist's own reorder would put the long few-test modules last).
 test: install deps  ## Everything CI checks: lint, unit and end-to-end tests
-	$(BIN)/pytest -n 2 --dist loadscope --durations=25
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=25
 
 deps: install  ## Install the package into the demo and integration projects (local: ..)
 	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet

@@ -11,6 +11,39 @@ from onefold.testing.postgres import PostgresServer, postgres_for_tests
 from onefold.testing.sync import SECRET, SyncWorld, open_world, world_environment
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 
+# `make test` runs `pytest -n 2 --dist loadscope --no-loadscope-reorder`: xdist hands
+# a worker one module at a time, in collection order. (Its default order, most tests
+# first, put the few-test modules that build warehouses last, and one worker ran them
+# alone at the end.) Longest first, so the workers finish together: these modules in
+# this order (the slowest in CI's last runs), then the other modules that build
+# warehouses or lint, then the quick unit modules, which fill in at the end.
+SLOWEST_MODULES = (
+    "test_erasure_postgres_e2e.py",
+    "test_erasure_e2e.py",
+    "test_e2e_build.py",
+    "test_erasure_host_e2e.py",
+    "test_stable_ids.py",
+    "test_incremental.py",
+    "test_lint.py",
+    "test_segments_consent.py",
+    "test_bad_input_e2e.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the modules longest first (see SLOWEST_MODULES); a module's tests keep
+    their order and stay together."""
+    slow = {item.path.name for item in items if item.get_closest_marker("e2e")}
+    slow |= {item.path.name for item in items if item.get_closest_marker("lint")}
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        if name in SLOWEST_MODULES:
+            return SLOWEST_MODULES.index(name)
+        return len(SLOWEST_MODULES) + (0 if name in slow else 1)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:

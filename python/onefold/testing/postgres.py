@@ -13,7 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,11 +87,21 @@ def existing_server() -> PostgresServer | None:
     )
 
 
+# The test suite's cluster lives for one run and holds test-sized data: no JIT (the
+# builds' queries run for milliseconds; compiling them costs more than they run) and no
+# WAL for tables created and filled in one transaction. The benchmarks keep the defaults.
+TEST_SETTINGS = {"jit": "off", "wal_level": "minimal", "max_wal_senders": "0"}
+
+
 @contextmanager
 def throwaway_postgres(
-    bin_dir: Path = DEFAULT_BIN_DIR, database: str = "onefold"
+    bin_dir: Path = DEFAULT_BIN_DIR,
+    database: str = "onefold",
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[PostgresServer]:
-    """Start a fresh cluster, create `database`, yield it, then stop and delete it."""
+    """Start a fresh cluster, create `database`, yield it, then stop and delete it.
+
+    `settings` are server parameters (`-c name=value`) on top of the no-durability ones."""
     if not (bin_dir / "initdb").exists():
         raise ConfigError(
             f"no PostgreSQL server binaries in {bin_dir}: install postgresql-15 "
@@ -123,6 +133,7 @@ def throwaway_postgres(
             f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
+        options += "".join(f" -c {name}={value}" for name, value in (settings or {}).items())
         _run(
             [
                 str(bin_dir / "pg_ctl"),
@@ -170,12 +181,12 @@ def throwaway_postgres(
 
 @contextmanager
 def postgres_for_tests() -> Iterator[PostgresServer]:
-    """The server named by ONEFOLD_PG_* when set, else a throwaway one."""
+    """The server named by ONEFOLD_PG_* when set, else a throwaway one (TEST_SETTINGS)."""
     server = existing_server()
     if server is not None:
         yield server
         return
-    with throwaway_postgres() as started:
+    with throwaway_postgres(settings=TEST_SETTINGS) as started:
         yield started
 
 

@@ -332,6 +332,11 @@ def test_the_residual_scan_finds_raw_normalized_hashed_and_embedded_values(
         ("plain", "email:match_key"),
         ("plain", "user_id:match_key"),
     }
+    # ...from the scan's cache: each token is normalized and hashed once per scan.
+    cached = warehouse.query(
+        "select token, count(*) from erasure_verify_normalized group by token order by token"
+    )
+    assert cached == [("+1 415 555 0123", 1), ("Ann@Example.COM", 1)]
     warehouse.close()
 
 

@@ -47,6 +47,9 @@ CUSTOMER, RECORD, IDENTIFIER, NODE, SYNC_RECORD, SUPPRESSION = (
     "sync_record",
     "suppression",
 )
+#: erasure_keys only (found while a request runs, never stored): another person's record
+#: whose raw row names an erased person in free text (mentions_statements)
+MENTION = "mention"
 
 _TEXT_TYPES = ("text", "varchar", "character varying", "character")
 NODE_COLUMNS = ("node_id", "record_node_id", "left_node_id", "right_node_id")
@@ -69,8 +72,9 @@ class Statement:
         return " ".join(self.sql.split()) + suffix
 
 
-def keys(kind: str, column: str = "item_key", group: str | None = None) -> str:
-    where = f"item_kind = {literal(kind)}"
+def keys(kind: str | tuple[str, ...], column: str = "item_key", group: str | None = None) -> str:
+    kinds = (kind,) if isinstance(kind, str) else kind
+    where = f"item_kind in ({', '.join(literal(k) for k in kinds)})"
     if group is not None:
         where += f" and item_group = {literal(group)}"
     return f"(select {column} from {KEYS_TABLE} where {where})"
@@ -122,11 +126,45 @@ def sweep_statements(config: ErasureConfig) -> list[Statement]:
             f"(select suppression_hash from {suppressions})"
             for identifier in source.identifiers
         ]
-        checks += source.free_text_sql  # emails and phone numbers anywhere in free text
+        free_text = free_text_predicate(source)
+        if free_text is not None:
+            checks.append(free_text)
         if not checks:
             continue
         predicate = "(" + "\n    or ".join(checks) + ")"
         statements.append(_source_statement(source, "sweep", predicate))
+    return statements
+
+
+def free_text_predicate(source: SourceConfig) -> str | None:
+    """The source's rows (alias `erasure_row`) that name an erased person (a hash on the
+    suppression list) in a declared free-text column: emails and '+' phone numbers
+    anywhere in the text, as staging screens them (dbt macro free_text_matches). The
+    session must carry the salt. None when the source declares no free text."""
+    if not source.free_text_sql:
+        return None
+    return "(" + "\n    or ".join(source.free_text_sql) + ")"
+
+
+def mentions_statements(config: ErasureConfig) -> list[str]:
+    """Statements adding to `erasure_keys`, as MENTION items, the records whose raw row
+    names an erased person only in free text (another person's page URL, a property):
+    a full build screens such rows out of staging (and so out of everything built from
+    it), but incremental staging tables and marts keep what they staged before the
+    person was erased, until `--sweep` deletes the raw row. The staging and derived
+    statements delete these records too, as a rebuild would. Run after the suppress
+    step (the person's hashes are on the list then); the raw rows stay (the sweep's)."""
+    statements = []
+    for source in config.sources.values():
+        predicate = free_text_predicate(source)
+        if predicate is None:
+            continue
+        statements.append(
+            f"insert into {KEYS_TABLE} (item_kind, item_group, item_key, item_detail) "
+            f"select distinct {literal(MENTION)}, {literal(source.record_source)}, "
+            f"{source.record_key_sql}, '' from {source.relation} as erasure_row "
+            f"where {predicate}"
+        )
     return statements
 
 
@@ -265,7 +303,8 @@ def staging_statements(
         if (table.schema, table.table) not in present:
             continue  # not built yet, or a view on this target
         record_key = f"cast(erasure_row.{quote_ident(table.record_key)} as varchar)"
-        parts = [f"{record_key} in {keys(RECORD, group=table.record_source)}"]
+        # The person's records, and records naming them only in free text (MENTION).
+        parts = [f"{record_key} in {keys((RECORD, MENTION), group=table.record_source)}"]
         parts += [
             f"{match_key}({literal(kind)}, cast(erasure_row.{quote_ident(column)} as varchar), "
             f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail', kind)}"
@@ -288,7 +327,8 @@ def derived_predicate(
             parts.append(f"erasure_row.{name} in {keys(CUSTOMER)}")
     if "source" in names and "record_key" in names:
         part = (
-            f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind = {literal(RECORD)} "
+            f"exists (select 1 from {KEYS_TABLE} as k "
+            f"where k.item_kind in ({literal(RECORD)}, {literal(MENTION)}) "
             "and k.item_group = erasure_row.source and k.item_key = erasure_row.record_key)"
         )
         if kept_sources:

@@ -10,6 +10,13 @@ again with the suppression list no longer empty, to show what the staging filter
 
     .venv/bin/python benchmarks/erasure.py --persons 100000
     .venv/bin/python benchmarks/erasure.py --persons 10000 --no-rebuild
+
+`--built-from DIR` times the erase and verify on a warehouse built already, in place:
+DIR holds one DuckDB file and dbt's `target/` of its build (`benchmarks/scale.py --keep`
+leaves such a directory); nothing is generated or built, and the file is changed (the
+person is erased from it).
+
+    .venv/bin/python benchmarks/erasure.py --built-from /tmp/b1m/duckdb-1000000-xxxx --no-rebuild
 """
 
 from __future__ import annotations
@@ -44,6 +51,22 @@ def onefold_erase(env: dict[str, str], *args: str) -> tuple[float, float, Any]:
     return measurement.seconds, measurement.peak_rss_gib, json.loads(measurement.stdout)
 
 
+def load() -> str:
+    """The 1, 5 and 15 minute load averages: timings on a shared machine are relative."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def built_warehouse(directory: Path) -> Path:
+    """The one DuckDB file of a built warehouse's directory."""
+    files = sorted(directory.glob("*.duckdb"))
+    if len(files) != 1 or not (directory / "target" / "manifest.json").exists():
+        raise click.UsageError(
+            f"--built-from {directory}: expected one .duckdb file and target/manifest.json "
+            f"there, found {[f.name for f in files]}"
+        )
+    return files[0]
+
+
 @click.command()
 @click.option("--persons", type=int, default=100_000, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
@@ -53,20 +76,39 @@ def onefold_erase(env: dict[str, str], *args: str) -> tuple[float, float, Any]:
     "--reuse", is_flag=True, help="Keep the workdir's built warehouse (erase its next person)."
 )
 @click.option("--full-scan", is_flag=True, help="Time `--verify --full-scan` as well.")
+@click.option(
+    "--built-from",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A directory with a built DuckDB warehouse (one .duckdb file) and its dbt target/ "
+    "(benchmarks/scale.py --keep): erase and verify there, without generating or building.",
+)
 def main(
-    persons: int, seed: int, workdir: Path | None, rebuild: bool, reuse: bool, full_scan: bool
+    persons: int,
+    seed: int,
+    workdir: Path | None,
+    rebuild: bool,
+    reuse: bool,
+    full_scan: bool,
+    built_from: Path | None,
 ) -> None:
-    root = workdir or Path(tempfile.mkdtemp(prefix="onefold-erasure-bench-"))
+    root = built_from or workdir or Path(tempfile.mkdtemp(prefix="onefold-erasure-bench-"))
     root.mkdir(parents=True, exist_ok=True)
+    database = built_warehouse(built_from) if built_from else root / "bench.duckdb"
     env = {
         "ONEFOLD_TARGET": "duckdb",
-        "ONEFOLD_DUCKDB_PATH": str(root / "bench.duckdb"),
+        "ONEFOLD_DUCKDB_PATH": str(database),
         SALT_ENV: SALT,
         # `onefold erase` finds the demo project and this build's manifest as dbt would.
         **locations(root / "target"),
     }
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {root}")
-    if not (reuse and (root / "bench.duckdb").exists()):
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {root}; "
+        f"load {load()}"
+    )
+    if built_from:
+        print(f"built warehouse: {database} ({database.stat().st_size / 1e6:,.0f} MB)")
+    elif not (reuse and database.exists()):
         warehouse = connect_with(env)
         try:
             started = time.perf_counter()
@@ -138,7 +180,7 @@ def main(
             )
         print(f"{label}: {seconds:.1f}s, peak {rss:.2f} GiB{detail}")
     total = rows[1][1] + rows[2][1]
-    print(f"erase + verify: {total:.1f}s")
+    print(f"erase + verify: {total:.1f}s (load {load()})")
     if rebuild:
         build = dbt_build(env, root / "target")
         print(

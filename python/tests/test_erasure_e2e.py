@@ -584,7 +584,7 @@ def test_a_second_run_is_a_no_op(world: World) -> None:
     assert _fingerprint(world) == before
 
 
-def _insert_free_text_rows(warehouse: Warehouse, person: Person) -> int:
+def _insert_free_text_rows(warehouse: Warehouse, person: Person, prefix: str = "free-text") -> int:
     """Rows that name the erased person only in free text, under ids of nobody: a page
     URL (URL-encoded), a JSON property, broken JSON traits, an email click URL."""
     email = person.email
@@ -593,13 +593,13 @@ def _insert_free_text_rows(warehouse: Warehouse, person: Person) -> int:
     loaded = dt.datetime(2026, 11, 2, 9, 5)
     web = [
         (
-            "free-text-url",
+            f"{prefix}-url",
             json.dumps({"page": {"url": f"https://shop.example/welcome?email={encoded}"}}),
             None,
             None,
         ),
-        ("free-text-property", None, json.dumps({"note": f"contact {email.upper()} later"}), None),
-        ("free-text-broken-json", None, None, '{"first_name": "A", "email": "' + email),
+        (f"{prefix}-property", None, json.dumps({"note": f"contact {email.upper()} later"}), None),
+        (f"{prefix}-broken-json", None, None, '{"first_name": "A", "email": "' + email),
     ]
     insert_rows(
         warehouse,
@@ -648,7 +648,7 @@ def _insert_free_text_rows(warehouse: Warehouse, person: Person) -> int:
         ],
         [
             [
-                "free-text-click",
+                f"{prefix}-click",
                 "someone.else.entirely@example.net",
                 "c-1",
                 "click",
@@ -773,6 +773,52 @@ def _builds_without_the_salt_fail(world: World) -> None:
                 plain.execute("select count(*) from onefold_staging.stg_web__events_quarantine")
         finally:
             plain.close()
+
+
+def test_staged_rows_naming_the_person_only_in_free_text_go_with_the_erasure(
+    world: World,
+) -> None:
+    """Other people's events that name the person only in free text (a page URL, a
+    property, a click URL) and were staged before the erasure: a full build screens them
+    out, but the incremental staging tables and activity marts keep what they staged, so
+    erase deletes them there too (their raw rows stay until --sweep)."""
+    warehouse = world.connect()
+    try:
+        person = _people(warehouse, 4)[3]  # nobody another test erases
+        inserted = _insert_free_text_rows(warehouse, person, prefix="mention")
+    finally:
+        warehouse.close()
+    staged_models = ["stg_web__events", "stg_email__events", "web_activity", "email_activity"]
+    dbt(["run", "--select", *staged_models], world.env, world.target_path)  # incremental
+    checks = {
+        "onefold_staging.stg_web__events": "event_id",
+        "onefold_staging.stg_email__events": "email_event_id",
+        "onefold_marts.web_activity": "record_key",
+        "onefold_marts.email_activity": "record_key",
+    }
+
+    def mentions() -> dict[str, int]:
+        warehouse = world.connect()
+        try:
+            return {
+                table: int(
+                    warehouse.query(f"select count(*) from {table} where {key} like 'mention-%'")[
+                        0
+                    ][0]
+                )
+                for table, key in checks.items()
+            }
+        finally:
+            warehouse.close()
+
+    before = mentions()
+    assert all(before.values()), before  # staged before the person was erased
+    code, result = world.cli("--json", "--execute", "--email", person.email)
+    assert code == 0 and result[0]["status"] == "completed", result
+    assert mentions() == dict.fromkeys(checks, 0)
+    # The raw rows are another person's: the sweep takes them.
+    code, result = world.cli("--json", "--sweep", "--execute")
+    assert code == 0 and sum(s["rows"] for s in result[0]["statements"]) == inserted, result
 
 
 def test_a_run_killed_midway_completes_when_started_again(world: World) -> None:

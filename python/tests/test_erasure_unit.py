@@ -332,6 +332,11 @@ def test_the_residual_scan_finds_raw_normalized_hashed_and_embedded_values(
         ("plain", "email:match_key"),
         ("plain", "user_id:match_key"),
     }
+    # ...from the scan's cache: each token is normalized and hashed once per scan.
+    cached = warehouse.query(
+        "select token, count(*) from erasure_verify_normalized group by token order by token"
+    )
+    assert cached == [("+1 415 555 0123", 1), ("Ann@Example.COM", 1)]
     warehouse.close()
 
 
@@ -541,3 +546,29 @@ def test_full_scan_goes_with_verify() -> None:
     result = CliRunner().invoke(erase, ["--full-scan"])
     assert result.exit_code == 2
     assert "--full-scan goes with --verify" in " ".join(result.output.split())
+
+
+def test_the_rewrite_refuses_to_start_without_room_for_the_fresh_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fresh file needs about the old one's size beside it: without that room the
+    rewrite stops before writing anything (a full disk would stop every writer on it)."""
+    import shutil
+
+    from onefold.erasure import reclaim
+    from onefold.errors import WarehouseError
+
+    path = tmp_path / "full.duckdb"
+    monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(path))
+    warehouse = DuckDBWarehouse()
+    warehouse.execute("create table t as select 'x' || i as v from range(1000) as r(i)")
+    warehouse.execute("checkpoint")
+    size = path.stat().st_size
+    monkeypatch.setattr(
+        reclaim.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**12, 10**12, size - 1)
+    )
+    with pytest.raises(WarehouseError, match="storage not reclaimed"):
+        reclaim.rewrite_duckdb_file(warehouse, "p")
+    assert not path.with_name(path.name + ".rewrite").exists()
+    assert warehouse.query("select count(*) from t")[0][0] == 1000  # still open, untouched
+    warehouse.close()

@@ -37,7 +37,7 @@ from onefold.cli_common import (
     reports_errors,
 )
 from onefold.erasure.session_salt import SALT_ENV
-from onefold.errors import ConfigError
+from onefold.errors import ConfigError, WarehouseError
 
 if TYPE_CHECKING:
     from onefold.project import DbtProject
@@ -264,13 +264,17 @@ def _erase(
         # rewrites the file and closes this connection.)
         paused.close()
         reclaimed = None
+        storage_error = None
         if execute:
             # Once per run, after every request: the erased rows' bytes go too.
             changed = changed_tables(outcomes)
             if changed:
                 # The resolved keys lived in erasure_work while the requests ran.
                 changed.append(config.privacy_table("erasure_work"))
-            reclaimed = reclaim(warehouse, changed, config.privacy_schema)
+            try:
+                reclaimed = reclaim(warehouse, changed, config.privacy_schema)
+            except WarehouseError as exc:  # no room for the fresh file: the erasure stands
+                storage_error = str(exc)
     finally:
         with contextlib.suppress(Exception):  # the connection may be what failed
             paused.close()
@@ -286,6 +290,8 @@ def _erase(
                     step.statement,
                 )
     storage = reclaimed.as_dict() if reclaimed and reclaimed.action != "none" else None
+    if storage_error is not None:
+        storage = {"action": "none", "error": storage_error}
     if as_json:
         documents = [o.as_dict(show_values) for o in outcomes]
         for document in documents:
@@ -305,7 +311,9 @@ def _erase(
                 f"storage: vacuumed {len(reclaimed.tables)} table(s) the erasure changed "
                 f"({reclaimed.seconds:.1f}s)"
             )
-    return max((o.exit_code for o in outcomes), default=0)
+        if storage_error is not None:
+            console.print(storage_error)
+    return max([*(o.exit_code for o in outcomes), 1 if storage_error else 0])
 
 
 def _syncs_paused(

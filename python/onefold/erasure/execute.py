@@ -522,6 +522,10 @@ class Eraser:
         for statement in raw:
             run_step(statement)
         if only_raw is None:
+            # Other people's records naming an erased person in free text: found again on
+            # every (resumed) run, as the raw rows stay until --sweep.
+            for mentions in plan.mentions_statements(self.config):
+                self.warehouse.execute(mentions)
             for statement in plan.derived_statements(self.warehouse, self.config):
                 run_step(statement)
         destinations = self._propagate(request_id, sync_records, scrub, run_step)

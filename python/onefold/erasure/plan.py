@@ -47,6 +47,9 @@ CUSTOMER, RECORD, IDENTIFIER, NODE, SYNC_RECORD, SUPPRESSION = (
     "sync_record",
     "suppression",
 )
+#: erasure_keys only (found while a request runs, never stored): another person's record
+#: whose raw row names an erased person in free text (mentions_statements)
+MENTION = "mention"
 
 _TEXT_TYPES = ("text", "varchar", "character varying", "character")
 NODE_COLUMNS = ("node_id", "record_node_id", "left_node_id", "right_node_id")
@@ -69,8 +72,9 @@ class Statement:
         return " ".join(self.sql.split()) + suffix
 
 
-def keys(kind: str, column: str = "item_key", group: str | None = None) -> str:
-    where = f"item_kind = {literal(kind)}"
+def keys(kind: str | tuple[str, ...], column: str = "item_key", group: str | None = None) -> str:
+    kinds = (kind,) if isinstance(kind, str) else kind
+    where = f"item_kind in ({', '.join(literal(k) for k in kinds)})"
     if group is not None:
         where += f" and item_group = {literal(group)}"
     return f"(select {column} from {KEYS_TABLE} where {where})"
@@ -118,15 +122,53 @@ def sweep_statements(config: ErasureConfig) -> list[Statement]:
     statements = []
     for source in config.sources.values():
         checks = [
-            f"{suppression_hash}({identifier.match_key_sql}) in "
-            f"(select suppression_hash from {suppressions})"
+            in_keys(
+                identifier.value_sql,
+                f"{suppression_hash}({identifier.match_key_sql})",
+                source.relation,
+                f"(select suppression_hash from {suppressions})",
+            )
             for identifier in source.identifiers
         ]
-        checks += source.free_text_sql  # emails and phone numbers anywhere in free text
+        free_text = free_text_predicate(source)
+        if free_text is not None:
+            checks.append(free_text)
         if not checks:
             continue
         predicate = "(" + "\n    or ".join(checks) + ")"
         statements.append(_source_statement(source, "sweep", predicate))
+    return statements
+
+
+def free_text_predicate(source: SourceConfig) -> str | None:
+    """The source's rows (alias `erasure_row`) that name an erased person (a hash on the
+    suppression list) in a declared free-text column: emails and '+' phone numbers
+    anywhere in the text, as staging screens them (dbt macro free_text_matches). The
+    session must carry the salt. None when the source declares no free text."""
+    if not source.free_text_sql:
+        return None
+    return "(" + "\n    or ".join(source.free_text_sql) + ")"
+
+
+def mentions_statements(config: ErasureConfig) -> list[str]:
+    """Statements adding to `erasure_keys`, as MENTION items, the records whose raw row
+    names an erased person only in free text (another person's page URL, a property):
+    a full build screens such rows out of staging (and so out of everything built from
+    it), but incremental staging tables and marts keep what they staged before the
+    person was erased, until `--sweep` deletes the raw row. The staging and derived
+    statements delete these records too, as a rebuild would. Run after the suppress
+    step (the person's hashes are on the list then); the raw rows stay (the sweep's)."""
+    statements = []
+    for source in config.sources.values():
+        predicate = free_text_predicate(source)
+        if predicate is None:
+            continue
+        statements.append(
+            f"insert into {KEYS_TABLE} (item_kind, item_group, item_key, item_detail) "
+            f"select distinct {literal(MENTION)}, {literal(source.record_source)}, "
+            f"{source.record_key_sql}, '' from {source.relation} as erasure_row "
+            f"where {predicate}"
+        )
     return statements
 
 
@@ -154,10 +196,33 @@ def _source_statement(source: SourceConfig, phase: str, predicate: str) -> State
 def _raw_predicate(source: SourceConfig) -> str:
     parts = [f"{source.record_key_sql} in {keys(RECORD, group=source.record_source)}"]
     parts += [
-        f"{identifier.match_key_sql} in {keys(IDENTIFIER, 'item_detail')}"
+        in_keys(
+            identifier.value_sql,
+            identifier.match_key_sql,
+            source.relation,
+            keys(IDENTIFIER, "item_detail"),
+        )
         for identifier in source.identifiers
     ]
     return "(" + "\n    or ".join(parts) + ")"
+
+
+def in_keys(value_sql: str, key_sql: str, table: str, keys_sql: str) -> str:
+    """`key_sql in keys_sql` for the rows of `table` (alias erasure_row), where `key_sql`
+    normalizes `value_sql`: written so that each distinct value is normalized once, not
+    each row (`value_sql in (the distinct values whose key is in keys_sql)`, the same
+    rows). The normalizer is an inlined macro on DuckDB that repeats its argument some
+    twenty times: a JSON-held identifier was parsed that often per row (10k persons:
+    11 s of a raw web events delete, 2 s this way). When the key reads more of the row
+    than `value_sql` (a country column), it stays row by row."""
+    distinct = key_sql.replace(value_sql, "erasure_distinct.distinct_value")
+    if value_sql not in key_sql or "erasure_row" in distinct:
+        return f"{key_sql} in {keys_sql}"
+    return (
+        f"{value_sql} in (select erasure_distinct.distinct_value from (select distinct "
+        f"{value_sql} as distinct_value from {table} as erasure_row) as erasure_distinct "
+        f"where {distinct} in {keys_sql})"
+    )
 
 
 @dataclass(frozen=True)
@@ -235,7 +300,7 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
         if schema not in derived or (schema, table) in staged:
             continue
         model = models.get((schema, table), table)
-        predicate = derived_predicate(config, columns, keep.get(model, []))
+        predicate = derived_predicate(config, columns, keep.get(model, []), relation(schema, table))
         if predicate is not None:
             statements.append(_derived_delete(schema, table, predicate))
     return statements
@@ -265,22 +330,34 @@ def staging_statements(
         if (table.schema, table.table) not in present:
             continue  # not built yet, or a view on this target
         record_key = f"cast(erasure_row.{quote_ident(table.record_key)} as varchar)"
-        parts = [f"{record_key} in {keys(RECORD, group=table.record_source)}"]
-        parts += [
-            f"{match_key}({literal(kind)}, cast(erasure_row.{quote_ident(column)} as varchar), "
-            f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail', kind)}"
-            for column, kind in table.identifiers
-        ]
+        # The person's records, and records naming them only in free text (MENTION).
+        parts = [f"{record_key} in {keys((RECORD, MENTION), group=table.record_source)}"]
+        target = relation(table.schema, table.table)
+        for column, kind in table.identifiers:
+            value = f"cast(erasure_row.{quote_ident(column)} as varchar)"
+            code = literal(config.default_calling_code)
+            parts.append(
+                in_keys(
+                    value,
+                    f"{match_key}({literal(kind)}, {value}, {code})",
+                    target,
+                    keys(IDENTIFIER, "item_detail", kind),
+                )
+            )
         predicate = "(" + "\n    or ".join(parts) + ")"
         statements.append(_derived_delete(table.schema, table.table, predicate))
     return statements
 
 
 def derived_predicate(
-    config: ErasureConfig, columns: Sequence[Column], kept_sources: Sequence[str] = ()
+    config: ErasureConfig,
+    columns: Sequence[Column],
+    kept_sources: Sequence[str] = (),
+    target: str | None = None,
 ) -> str | None:
     """The rows of a table that belong to the person, from its column names; None when
-    no column keys a row to a person."""
+    no column keys a row to a person. `target`: the table (each distinct value of a
+    column named after an identifier type is then normalized once, see in_keys)."""
     names = {column.name: column for column in columns}
     parts: list[str] = []
     for name in ("customer_id", "previous_customer_id"):
@@ -288,7 +365,8 @@ def derived_predicate(
             parts.append(f"erasure_row.{name} in {keys(CUSTOMER)}")
     if "source" in names and "record_key" in names:
         part = (
-            f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind = {literal(RECORD)} "
+            f"exists (select 1 from {KEYS_TABLE} as k "
+            f"where k.item_kind in ({literal(RECORD)}, {literal(MENTION)}) "
             "and k.item_group = erasure_row.source and k.item_key = erasure_row.record_key)"
         )
         if kept_sources:
@@ -324,10 +402,13 @@ def derived_predicate(
             continue
         if not any(column.data_type.startswith(t) for t in _TEXT_TYPES):
             continue
-        parts.append(
-            f"{config.function('identifier_match_key')}({literal(kind)}, erasure_row.{kind}, "
-            f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail', kind)}"
+        value = f"erasure_row.{kind}"
+        key = (
+            f"{config.function('identifier_match_key')}({literal(kind)}, {value}, "
+            f"{literal(config.default_calling_code)})"
         )
+        kind_keys = keys(IDENTIFIER, "item_detail", kind)
+        parts.append(in_keys(value, key, target, kind_keys) if target else f"{key} in {kind_keys}")
     if not parts:
         return None
     return "(" + "\n    or ".join(parts) + ")"

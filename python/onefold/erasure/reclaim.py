@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onefold.errors import WarehouseError
 from onefold.sql import literal, relation
 from onefold.warehouse import DuckDBWarehouse, Warehouse, quote_ident
 
@@ -97,6 +99,7 @@ def rewrite_duckdb_file(warehouse: DuckDBWarehouse, privacy_schema: str | None =
     fresh.unlink(missing_ok=True)
     database = str(warehouse.query("select current_database()")[0][0])
     before = path.stat().st_size
+    check_room_for_rewrite(path, before)
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     warehouse.execute("checkpoint")
     warehouse.execute(f"attach {literal(str(fresh))} as {REWRITE_ALIAS}")
@@ -118,6 +121,22 @@ def rewrite_duckdb_file(warehouse: DuckDBWarehouse, privacy_schema: str | None =
     os.replace(fresh, path)
     wal_file(path).unlink(missing_ok=True)
     return Reclaimed("duckdb", "rewrite", bytes_before=before, bytes_after=path.stat().st_size)
+
+
+def check_room_for_rewrite(path: Path, size: int) -> None:
+    """The fresh file needs about as much room as the old one, beside it, until it
+    replaces it: refuse before writing anything rather than fill the disk (which would
+    stop every other writer on it) and fail half-way."""
+    free = shutil.disk_usage(path.parent).free
+    if free < size:
+        raise WarehouseError(
+            f"storage not reclaimed: rewriting {path.name} needs about {size / 1e9:,.1f} GB "
+            f"free beside it and there are {free / 1e9:,.1f} GB. The erasure itself is done "
+            "(rows deleted, journaled); the erased rows' bytes stay in the file's free "
+            "blocks until it is rewritten, and `onefold erase --verify` reads the whole "
+            "file meanwhile. Free the space and run the next erasure, or copy the database "
+            "yourself (`COPY FROM DATABASE`, docs/erasure.md, storage)."
+        )
 
 
 def wal_file(path: Path) -> Path:

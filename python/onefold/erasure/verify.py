@@ -52,6 +52,8 @@ from onefold.sql import literal, relation
 from onefold.warehouse import DuckDBWarehouse, Warehouse, quote_ident
 
 HASHES_TABLE = "erasure_verify_hashes"
+#: the scan's cache of normalized tokens, and one table's tokens while it is scanned
+NORMALIZED_TABLE, TOKENS_TABLE = "erasure_verify_normalized", "erasure_verify_tokens"
 TARGETED, FULL = "targeted", "full"
 SCOPES = (TARGETED, FULL)
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
@@ -264,13 +266,17 @@ def textual_columns(
 
 
 def load_hashes(warehouse: Warehouse, hashes: Sequence[tuple[str, str, str]]) -> None:
+    """The request's hashes, and an empty cache of normalized tokens (what a token
+    normalizes to depends on nothing but the token: each is normalized and hashed once
+    per scan, however many tables hold it)."""
     fill_temp_table(
         warehouse, HASHES_TABLE, ("identifier_type", "identifier_form", "suppression_hash"), hashes
     )
+    fill_temp_table(warehouse, NORMALIZED_TABLE, ("token", "k"), [])
 
 
-def _key_ctes(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
-    """CTEs down to verify_keys (column_name, k); verify_all holds every value read."""
+def _token_ctes(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
+    """CTEs down to verify_tokens (column_name, token); verify_all holds every value read."""
     dialect = _Dialect(config.target_type)
     table_relation = relation(schema, table)
     values = "\n    union all ".join(
@@ -278,8 +284,6 @@ def _key_ctes(config: ErasureConfig, schema: str, table: str, columns: Sequence[
         f"from {table_relation} where {quote_ident(column)} is not null"
         for column in columns
     )
-    match_key = config.function("identifier_match_key")
-    code = literal(config.default_calling_code)
     return f"""
 verify_all as ({values}),
 verify_values as (
@@ -288,18 +292,33 @@ verify_values as (
 verify_tokens as (
     select distinct column_name, token from ({dialect.tokens("verify_values")}) as split_values
     where token is not null and token != ''
-),
+)"""
+
+
+def _normalized_keys(config: ErasureConfig, tokens: str) -> str:
+    """(column_name, token, k): each token of `tokens` (column_name, token) read as an
+    email or a phone number, where it could be one, with the graph's normalization."""
+    dialect = _Dialect(config.target_type)
+    match_key = config.function("identifier_match_key")
+    code = literal(config.default_calling_code)
+    return (
+        f"select column_name, token, {match_key}('email', token, {code}) as k from {tokens} "
+        "where token like '%@%' "
+        f"union all select column_name, token, {match_key}('phone', token, {code}) from {tokens} "
+        f"where length(token) between 7 and 20 and {dialect.phone_like('token')}"
+    )
+
+
+def _key_ctes(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
+    """CTEs down to verify_keys (column_name, k); verify_all holds every value read."""
+    return f"""{_token_ctes(config, schema, table, columns)},
 verify_keys as (
     select column_name, token as k from verify_tokens
     union all
     select column_name, lower(token) from verify_tokens
     where length(token) = 64 and token != lower(token)
     union all
-    select column_name, {match_key}('email', token, {code}) from verify_tokens
-    where token like '%@%'
-    union all
-    select column_name, {match_key}('phone', token, {code}) from verify_tokens
-    where length(token) between 7 and 20 and {dialect.phone_like("token")}
+    select column_name, k from ({_normalized_keys(config, "verify_tokens")}) as normalized
 )"""
 
 
@@ -325,22 +344,55 @@ def scan_table(
 def scan_table_bytes(
     warehouse: Warehouse, config: ErasureConfig, schema: str, table: str, columns: Sequence[str]
 ) -> tuple[list[tuple[str, str, int]], int]:
-    """scan_table's rows, and the bytes of text it read (every value of the columns)."""
+    """scan_table's rows, and the bytes of text it read (every value of the columns).
+
+    Three statements: the table's distinct tokens into a session table (and the bytes
+    read); the tokens no table before had that could be an email or a phone number,
+    normalized and hashed once, into the scan's cache (NORMALIZED_TABLE: token, and the
+    key it normalizes to when that key is erased, else null); then every token as it is
+    (and a 64-hex token lower-cased) hashed, plus the cached erased keys, matched with
+    the request's hashes. Identity tables repeat the same values (record keys, match
+    keys, normalized values) in about ten tables: normalizing them was most of the scan."""
     suppression_hash = config.function("suppression_hash")
     length = "strlen(v)" if config.target_type == "duckdb" else "octet_length(v)"
+    tokens = TOKENS_TABLE
+    hashes = f"(select suppression_hash from {HASHES_TABLE})"
+    warehouse.execute(f"drop table if exists {tokens}")
+    warehouse.execute(
+        f"create temp table {tokens} as with {_token_ctes(config, schema, table, columns)} "
+        "select column_name, token, cast(null as bigint) as text_bytes from verify_tokens "
+        f"union all select null, null, coalesce(sum({length}), 0) from verify_all"
+    )
+    dialect = _Dialect(config.target_type)
+    warehouse.execute(
+        f"insert into {NORMALIZED_TABLE} (token, k) "
+        "with verify_new_tokens as ("
+        f"select distinct cast(null as varchar) as column_name, token from {tokens} as t "
+        "where t.column_name is not null "
+        f"and (t.token like '%@%' or (length(t.token) between 7 and 20 "
+        f"and {dialect.phone_like('t.token')})) "
+        f"and not exists (select 1 from {NORMALIZED_TABLE} as c where c.token = t.token)) "
+        f"select distinct token, case when {suppression_hash}(k) in {hashes} then k end "
+        f"from ({_normalized_keys(config, 'verify_new_tokens')}) as normalized"
+    )
     rows = warehouse.query(
-        f"with {_key_ctes(config, schema, table, columns)}, "
-        "verify_candidates as (select distinct column_name, k from verify_keys "
-        "where k is not null), "
-        "verify_hits as (select column_name, k from verify_candidates "
-        f"where {suppression_hash}(k) in (select suppression_hash from {HASHES_TABLE})) "
+        "with verify_candidates as ("
+        f"select distinct column_name, token as k from {tokens} where column_name is not null "
+        f"union select column_name, lower(token) from {tokens} "
+        "where column_name is not null and length(token) = 64 and token != lower(token)), "
+        "verify_hits as ("
+        f"select column_name, k from verify_candidates where {suppression_hash}(k) in {hashes} "
+        f"union select t.column_name, c.k from {tokens} as t "
+        f"inner join {NORMALIZED_TABLE} as c on c.token = t.token "
+        "where t.column_name is not null and c.k is not null) "
         "select verify_hits.column_name, "
         "hashes.identifier_type || ':' || hashes.identifier_form, count(distinct verify_hits.k) "
         f"from verify_hits inner join {HASHES_TABLE} as hashes "
         f"on {suppression_hash}(verify_hits.k) = hashes.suppression_hash "
         "group by verify_hits.column_name, hashes.identifier_type || ':' || hashes.identifier_form "
-        f"union all select null, null, coalesce(sum({length}), 0) from verify_all"
+        f"union all select null, null, text_bytes from {tokens} where column_name is null"
     )
+    warehouse.execute(f"drop table {tokens}")
     found = [(str(c), str(form), int(count)) for c, form, count in rows if c is not None]
     text_bytes = sum(int(count) for c, _, count in rows if c is None)
     return found, text_bytes

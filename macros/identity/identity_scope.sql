@@ -1,13 +1,23 @@
 {#-
-    Incremental identity (docs/identity.md, "Incremental runs"). A run recomputes the
-    identity graph only inside its scope (int_identity_scope): the records whose edges
-    changed since the last run, and every record of each first-pass component such a
-    record was in, or that holds a value such a record carries. The rest of the graph
-    keeps its components, cuts and ids.
+    Incremental identity (docs/identity.md, "Incremental runs").
 
-    The state that tells what changed is int_identity_records_fingerprinted, written
-    last in a run. Without it (first build, or a warehouse built before incremental
-    identity existed), or with --full-refresh, every identity model is rebuilt whole.
+    A run reads again only the staged records that are new, changed or gone
+    (int_identity_records_changed, against the load times int_identity_records_loaded
+    kept), recomputes the values they carry (int_identifier_values) and the candidate
+    edges of the records they touch (int_identity_records_relinked), and recomputes the
+    identity graph only inside its scope (int_identity_scope): the records whose edges
+    changed, and every record of each first-pass component such a record was in, or
+    that holds a value such a record carries. The rest keeps its rows, components, cuts
+    and ids.
+
+    The models append what they recompute after a pre-hook below deleted it; those
+    whose rows are unique name that key as unique_key, so that on PostgreSQL
+    table_maintenance() indexes it for the next run's deletes and lookups.
+
+    The state that tells what changed is written last in a run
+    (int_identity_records_fingerprinted, then int_identity_records_loaded). Without it
+    (first build, or a warehouse built before it existed), or with --full-refresh,
+    every identity model is rebuilt whole.
 -#}
 
 {#- The previous run's state table, or none. Read by relation lookup, not ref(): the

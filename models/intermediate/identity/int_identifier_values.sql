@@ -15,6 +15,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    unique_key=['identifier_type', 'match_key'],
     on_schema_change='fail',
     pre_hook="{{ onefold.identity_values_delete() }}",
 ) }}

@@ -11,6 +11,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    unique_key=['left_node_id', 'right_node_id'],
     on_schema_change='fail',
     pre_hook="{{ onefold.identity_scope_delete('records', 'left_node_id', 'int_identity_records_relinked') }}",
 ) }}

@@ -10,6 +10,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    unique_key=['source', 'record_key'],
     on_schema_change='fail',
     pre_hook="{{ onefold.identity_records_delete() }}",
 ) }}

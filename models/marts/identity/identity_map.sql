@@ -7,6 +7,7 @@
     alias=onefold.mart_alias(),
     materialized='incremental',
     incremental_strategy='append',
+    unique_key=['identifier_type', 'match_key'],
     on_schema_change='fail',
     pre_hook="{{ onefold.identity_mart_delete() }}",
 ) }}

@@ -28,7 +28,12 @@ usable as (
 
     select * from {{ ref('int_identifiers_usable') }}
     {%- if onefold.identity_scoped() %}
-        where (source, record_key) in (select source, record_key from {{ ref('int_identity_records_relinked') }})
+        where (source, record_key) in (
+            select
+                relinked.source,
+                relinked.record_key
+            from {{ ref('int_identity_records_relinked') }} as relinked
+        )
     {%- endif %}
 
 ),

@@ -82,7 +82,7 @@ compared as (
         or previous.record_key is null
         or staged.loaded_at is null
         or staged.loaded_at != previous.loaded_at
-        or previous.input_fingerprint != (select input_fingerprint from fingerprint)
+        or previous.input_fingerprint != (select fingerprint.input_fingerprint from fingerprint)
 
 ),
 {%- else %}

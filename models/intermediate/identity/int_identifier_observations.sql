@@ -1,6 +1,19 @@
+{#-
+    Incremental per record (docs/identity.md, "Incremental runs"): a pre-hook deletes
+    the rows of the records int_identity_records_changed lists, the model reads those
+    records again from staging.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_records_delete() }}",
+) }}
 {{ onefold.identity_model_dependencies() }}
+-- depends_on: {{ ref('int_identity_records_changed') }}
 {%- set declarations = onefold.identifier_declarations() -%}
 {%- set composite_config = var('onefold__composite_keys') %}
+{%- set scoped = onefold.identity_scoped() %}
 
 with
 
@@ -21,7 +34,13 @@ observations as (
                 {%- endif %}
                 cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
             from {{ declaration.relation }}
-            where {{ identifier.column }} is not null
+            where
+                {{ identifier.column }} is not null
+                {%- if scoped %}
+                    and {{ onefold.identity_record_changed(
+                        "'" ~ declaration.source ~ "'",
+                        'cast(' ~ declaration.record_key ~ ' as ' ~ dbt.type_string() ~ ')') }}
+                {%- endif %}
 
             union all
         {%- endfor %}
@@ -40,6 +59,11 @@ observations as (
                 {%- for part in parts %}
                     {{ composite.columns[part.name] }} is not null{% if not loop.last %} and{% endif %}
                 {%- endfor %}
+                {%- if scoped %}
+                    and {{ onefold.identity_record_changed(
+                        "'" ~ declaration.source ~ "'",
+                        'cast(' ~ declaration.record_key ~ ' as ' ~ dbt.type_string() ~ ')') }}
+                {%- endif %}
 
             union all
         {%- endfor %}

@@ -1,9 +1,24 @@
+{#- Incremental per record, like int_identifier_observations. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    unique_key=['source', 'record_key', 'identifier_type', 'match_key'],
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_records_delete() }}",
+) }}
+-- depends_on: {{ ref('int_identity_records_changed') }}
+{%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' %}
+
 with
 
 normalized as (
 
     select * from {{ ref('int_identifiers_normalized') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        {%- if not in_unit_test and onefold.identity_scoped() %}
+            and {{ onefold.identity_record_changed() }}
+        {%- endif %}
 
 ),
 

@@ -1,236 +1,25 @@
-{%- set identifier_types = var('onefold__identifier_types') -%}
-{%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' -%}
-{%- set regex_rows = none -%}
-{%- if execute and not in_unit_test and load_relation(ref('identity_blocklist')) is not none -%}
-    {%- set regex_rows = run_query(
-        "select identifier_type, pattern, reason from " ~ ref('identity_blocklist')
-        ~ " where match_type = 'regex' order by identifier_type, pattern").rows -%}
-{%- endif -%}
-{%- set hub_types = [] -%}
-{%- set counted_types = [] -%}
-{%- for type_name, type_config in identifier_types.items() if type_config.get('hub_thresholds') -%}
-    {%- do hub_types.append(type_name) -%}
-    {%- for other_type in type_config.hub_thresholds if other_type not in counted_types -%}
-        {%- do counted_types.append(other_type) -%}
-    {%- endfor -%}
-{%- endfor -%}
-
+-- The blocked values: a view over int_identifier_values, which is incremental.
+{{ config(materialized='view') }}
 with
-
-identifiers as (
-
-    select * from {{ ref('int_identifiers') }}
-
-),
-
-blocklist as (
-
-    select * from {{ ref('identity_blocklist') }}
-
-),
 
 identifier_values as (
 
-    select
-        identifier_type,
-        match_key,
-        min(normalized_value) as normalized_value,
-        count(*) as records_touched
-    from identifiers
-    group by identifier_type, match_key
-
-),
-
-exact_values as (
-
-    -- Each exact entry in its plain and its hashed form, so values that arrived as a
-    -- SHA-256 digest are blocked too.
-    select
-        identifier_type,
-        lower(pattern) as blocked_value,
-        reason
-    from blocklist
-    where match_type = 'exact'
-
-    union all
-
-    select
-        identifier_type,
-        {{ onefold.sha256_hex('lower(pattern)') }} as blocked_value,
-        reason
-    from blocklist
-    where match_type = 'exact'
-
-),
-
-exact_matches as (
-
-    select
-        identifier_values.identifier_type,
-        identifier_values.match_key,
-        exact_values.reason
-    from identifier_values
-    inner join exact_values
-        on
-            exact_values.identifier_type in ('*', identifier_values.identifier_type)
-            and identifier_values.normalized_value = exact_values.blocked_value
-
-),
-
-pattern_matches as (
-
-    {#-
-        Each regex is written into the query as a constant: a pattern read from a column
-        is compiled again for every row (minutes at a million people). A unit test, or a
-        compile before the seed exists, matches through the join instead.
-    #}
-    {%- if regex_rows is not none %}
-        {%- for row in regex_rows %}
-            select
-                identifier_type,
-                match_key,
-                '{{ row[2] | replace("'", "''") }}' as reason
-            from identifier_values
-            where
-                {%- if row[0] != '*' %}
-                    identifier_type = '{{ row[0] | replace("'", "''") }}' and
-                {%- endif %}
-                {{ onefold.regex_search('normalized_value', "'" ~ (row[1] | replace("'", "''")) ~ "'") }}
-
-            union all
-        {%- endfor %}
-
-        select
-            identifier_type,
-            match_key,
-            cast(null as {{ dbt.type_string() }}) as reason
-        from identifier_values
-        where 1 = 0
-    {%- else %}
-        select
-            identifier_values.identifier_type,
-            identifier_values.match_key,
-            blocklist.reason
-        from identifier_values
-        inner join blocklist
-            on
-                blocklist.match_type = 'regex'
-                and blocklist.identifier_type in ('*', identifier_values.identifier_type)
-        where {{ onefold.regex_search('identifier_values.normalized_value', 'blocklist.pattern') }}
-    {%- endif %}
-
-),
-
-listed as (
-
-    select
-        identifier_type,
-        match_key,
-        'blocklist' as block_rule,
-        min(reason) as block_reason
-    from (
-        select * from exact_matches
-        union all
-        select * from pattern_matches
-    ) as matches
-    group by identifier_type, match_key
-
-),
-
-cooccurring as (
-
-    -- For each value, how many distinct values of each other type share a record with it.
-    select
-        carrier.identifier_type,
-        carrier.match_key,
-        other.identifier_type as other_type,
-        count(distinct other.match_key) as other_values
-    -- Only the pairs of types a hub threshold names: the others cannot make a hub.
-    from identifiers as carrier
-    inner join identifiers as other
-        on
-            carrier.identifier_type in ('{{ hub_types | join("', '") }}')
-            and other.identifier_type in ('{{ counted_types | join("', '") }}')
-            and carrier.source = other.source
-            and carrier.record_key = other.record_key
-            and carrier.identifier_type != other.identifier_type
-    where
-        {%- for type_name, type_config in identifier_types.items() if type_config.get('hub_thresholds') %}
-            (
-                carrier.identifier_type = '{{ type_name }}'
-                and other.identifier_type in ('{{ type_config.hub_thresholds.keys() | join("', '") }}')
-            )
-            or
-        {%- endfor %}
-        1 = 0
-    group by carrier.identifier_type, carrier.match_key, other.identifier_type
-
-),
-
-hub_candidates as (
-
-    select
-        identifier_type,
-        match_key,
-        other_type,
-        other_values,
-        case
-            {%- for type_name, type_config in identifier_types.items() %}
-                {%- for other_type, threshold in type_config.get('hub_thresholds', {}).items() %}
-                    when identifier_type = '{{ type_name }}' and other_type = '{{ other_type }}' then {{ threshold }}
-                {%- endfor %}
-            {%- endfor %}
-        end as threshold
-    from cooccurring
-
-),
-
-hubs as (
-
-    select
-        identifier_type,
-        match_key,
-        'hub' as block_rule,
-        min(
-            'shared by ' || cast(other_values as {{ dbt.type_string() }}) || ' distinct '
-            || other_type || ' values (threshold ' || cast(threshold as {{ dbt.type_string() }}) || ')'
-        ) as block_reason
-    from hub_candidates
-    where other_values > threshold
-    group by identifier_type, match_key
+    select * from {{ ref('int_identifier_values') }}
 
 ),
 
 blocked as (
 
-    -- A value on the blocklist is reported as such even when it is also a hub.
-    select * from listed
-    union all
-    select hubs.*
-    from hubs
-    left join listed
-        on
-            hubs.identifier_type = listed.identifier_type
-            and hubs.match_key = listed.match_key
-    where listed.match_key is null
-
-),
-
-described as (
-
     select
-        blocked.identifier_type,
-        blocked.match_key,
-        identifier_values.normalized_value,
-        blocked.block_rule,
-        blocked.block_reason,
-        identifier_values.records_touched
-    from blocked
-    inner join identifier_values
-        on
-            blocked.identifier_type = identifier_values.identifier_type
-            and blocked.match_key = identifier_values.match_key
+        identifier_type,
+        match_key,
+        normalized_value,
+        block_rule,
+        block_reason,
+        records_touched
+    from identifier_values
+    where block_rule is not null
 
 )
 
-select * from described
+select * from blocked

@@ -1,10 +1,22 @@
-{%- set identifier_types = var('onefold__identifier_types') -%}
+{#- Incremental per record, like int_identifier_observations. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_records_delete() }}",
+) }}
+-- depends_on: {{ ref('int_identity_records_changed') }}
+{%- set identifier_types = var('onefold__identifier_types') %}
+{%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' %}
 
 with
 
 observations as (
 
     select * from {{ ref('int_identifier_observations') }}
+    {%- if not in_unit_test and onefold.identity_scoped() %}
+        where {{ onefold.identity_record_changed() }}
+    {%- endif %}
 
 ),
 

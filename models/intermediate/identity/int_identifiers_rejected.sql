@@ -1,3 +1,5 @@
+-- A view: only data tests read it, and its input is incremental.
+{{ config(materialized='view') }}
 with
 
 rejected as (

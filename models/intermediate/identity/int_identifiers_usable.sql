@@ -1,4 +1,6 @@
 -- The identifiers that may link records and feed golden attributes: valid, not blocked.
+-- A view: int_identifiers and int_identifier_values are incremental.
+{{ config(materialized='view') }}
 with
 
 identifiers as (

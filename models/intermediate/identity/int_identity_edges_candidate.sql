@@ -3,7 +3,19 @@
     identifier value it carries, plus a self-loop per record so a record with no
     linking identifier still becomes a (single-record) customer. Only usable values
     (valid, not blocked) take part.
+
+    Incremental per record (docs/identity.md, "Incremental runs"): a pre-hook deletes
+    the edges of the records int_identity_records_relinked lists, the model computes
+    theirs again.
 -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    unique_key=['left_node_id', 'right_node_id'],
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_scope_delete('records', 'left_node_id', 'int_identity_records_relinked') }}",
+) }}
+-- depends_on: {{ ref('int_identity_records_relinked') }}
 {%- set identifier_types = var('onefold__identifier_types') -%}
 {%- set linking_types = [] -%}
 {%- for type_name, type_config in identifier_types.items() if type_config.get('links') -%}
@@ -15,6 +27,14 @@ with
 usable as (
 
     select * from {{ ref('int_identifiers_usable') }}
+    {%- if onefold.identity_scoped() %}
+        where (source, record_key) in (
+            select
+                relinked.source,
+                relinked.record_key
+            from {{ ref('int_identity_records_relinked') }} as relinked
+        )
+    {%- endif %}
 
 ),
 

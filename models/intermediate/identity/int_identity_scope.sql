@@ -14,8 +14,9 @@
     On a whole rebuild (first build, --full-refresh) every current record is in scope.
     edge_count and edge_hash are null for records that are gone.
 -#}
+-- depends_on: {{ ref('int_identity_records_relinked') }}
 {%- set previous = onefold.identity_state_relation() %}
-{%- set scoped = previous is not none and not flags.FULL_REFRESH %}
+{%- set scoped = not onefold.identity_full_rebuild() %}
 
 with
 
@@ -25,19 +26,28 @@ candidate as (
 
 ),
 
+-- noqa: disable=LT02
+{%- if scoped %}
+
+relinked as (
+
+    select * from {{ ref('int_identity_records_relinked') }}
+
+),
+
 current_records as (
 
+    -- Only the records whose edges were computed again can have a new fingerprint.
     select
         candidate.left_node_id as record_node_id,
         count(*) as edge_count,
         bit_xor({{ onefold.identity_edge_hash('candidate') }}) as edge_hash
     from candidate
+    inner join relinked
+        on candidate.left_node_id = relinked.record_node_id
     group by candidate.left_node_id
 
 ),
-
--- noqa: disable=LT02
-{%- if scoped %}
 
 previous_records as (
 
@@ -45,22 +55,47 @@ previous_records as (
 
 ),
 
-seeds as (
+compared as (
 
     select
-        coalesce(current_records.record_node_id, previous_records.record_node_id) as record_node_id,
+        relinked.record_node_id,
         current_records.edge_count,
         current_records.edge_hash,
         previous_records.initial_component_id
-    from current_records
-    full outer join previous_records
-        on current_records.record_node_id = previous_records.record_node_id
+    from relinked
+    left join current_records
+        on relinked.record_node_id = current_records.record_node_id
+    left join previous_records
+        on relinked.record_node_id = previous_records.record_node_id
     where
-        current_records.record_node_id is null
-        or previous_records.record_node_id is null
-        or current_records.edge_count != previous_records.edge_count
-        or current_records.edge_hash != previous_records.edge_hash
-        or previous_records.config_fingerprint != {{ onefold.identity_config_fingerprint() }}
+        (current_records.record_node_id is not null or previous_records.record_node_id is not null)
+        and (
+            current_records.record_node_id is null
+            or previous_records.record_node_id is null
+            or current_records.edge_count != previous_records.edge_count
+            or current_records.edge_hash != previous_records.edge_hash
+        )
+
+),
+
+seeds as (
+
+    select * from compared
+
+    union all
+
+    -- A changed configuration: every record (not already a seed) is one.
+    select
+        previous_records.record_node_id,
+        previous_records.edge_count,
+        previous_records.edge_hash,
+        previous_records.initial_component_id
+    from previous_records
+    left join compared
+        on previous_records.record_node_id = compared.record_node_id
+    where
+        previous_records.config_fingerprint != {{ onefold.identity_config_fingerprint() }}
+        and compared.record_node_id is null
 
 ),
 
@@ -124,15 +159,14 @@ scoped as (
 
     union all
 
+    -- Not seeds: their edges are the previous run's.
     select
         previous_records.record_node_id,
-        current_records.edge_count,
-        current_records.edge_hash
+        previous_records.edge_count,
+        previous_records.edge_hash
     from previous_records
     inner join affected_components
         on previous_records.initial_component_id = affected_components.initial_component_id
-    left join current_records
-        on previous_records.record_node_id = current_records.record_node_id
     left join seeds
         on previous_records.record_node_id = seeds.record_node_id
     where seeds.record_node_id is null
@@ -142,7 +176,12 @@ scoped as (
 
 scoped as (
 
-    select * from current_records
+    select
+        candidate.left_node_id as record_node_id,
+        count(*) as edge_count,
+        bit_xor({{ onefold.identity_edge_hash('candidate') }}) as edge_hash
+    from candidate
+    group by candidate.left_node_id
 
 )
 {%- endif %}

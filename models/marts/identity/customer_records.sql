@@ -1,7 +1,7 @@
 {{ config(alias=onefold.mart_alias()) }}
 -- Published once the identity state of the run is saved (selecting +customer_records
 -- runs the whole identity graph, incremental state included).
--- depends_on: {{ ref('int_identity_records_fingerprinted') }}
+-- depends_on: {{ ref('int_identity_records_loaded') }}
 with
 
 assigned as (

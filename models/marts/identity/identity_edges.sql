@@ -1,9 +1,31 @@
-{{ config(alias=onefold.mart_alias()) }}
+{#-
+    Incremental (docs/identity.md, "Incremental runs"): a pre-hook deletes the rows of
+    the customers the run touched and of the values it computed again; the model
+    inserts the edges of the scope's records and of those values.
+-#}
+{{ config(
+    alias=onefold.mart_alias(),
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_mart_delete() }}",
+) }}
+-- depends_on: {{ ref('int_identity_scope') }}
+-- depends_on: {{ ref('int_customer_id_history') }}
+{%- set scoped = onefold.identity_scoped() %}
+
 with
 
 edges as (
 
     select * from {{ ref('int_identity_edges_classified') }}
+    {%- if scoped %}
+        where
+            {{ onefold.identity_in_scope('left_node_id', true) }}
+            or (identifier_type, match_key) in (
+                select identifier_type, match_key from ({{ onefold.identity_values_recomputed() }}) as recomputed
+            )
+    {%- endif %}
 
 ),
 
@@ -15,12 +37,7 @@ assigned as (
 
 identifier_values as (
 
-    select
-        identifier_type,
-        match_key,
-        min(normalized_value) as normalized_value
-    from {{ ref('int_identifiers') }}
-    group by identifier_type, match_key
+    select * from {{ ref('int_identifier_values') }}
 
 ),
 

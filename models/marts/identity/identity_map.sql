@@ -1,4 +1,20 @@
-{{ config(alias=onefold.mart_alias()) }}
+{#-
+    Incremental (docs/identity.md, "Incremental runs"): a pre-hook deletes the rows of
+    the customers the run touched and of the values it computed again; the model
+    inserts the values the scope's records link and the values computed again.
+-#}
+{{ config(
+    alias=onefold.mart_alias(),
+    materialized='incremental',
+    incremental_strategy='append',
+    unique_key=['identifier_type', 'match_key'],
+    on_schema_change='fail',
+    pre_hook="{{ onefold.identity_mart_delete() }}",
+) }}
+-- depends_on: {{ ref('int_identity_scope') }}
+-- depends_on: {{ ref('int_customer_id_history') }}
+{%- set scoped = onefold.identity_scoped() %}
+
 with
 
 edges as (
@@ -19,22 +35,44 @@ assigned as (
 
 ),
 
-identifiers as (
+identifier_values as (
 
-    select * from {{ ref('int_identifiers') }}
+    select * from {{ ref('int_identifier_values') }}
 
 ),
+
+-- noqa: disable=LT02
+{%- if scoped %}
+
+target_nodes as (
+
+    -- The values of the scope's records, and the values computed again.
+    select right_node_id as node_id
+    from edges
+    where {{ onefold.identity_in_scope('left_node_id', true) }}
+
+    union
+
+    select node_id from ({{ onefold.identity_values_recomputed() }}) as recomputed
+
+),
+{%- endif %}
+-- noqa: enable=LT02
 
 identifier_nodes as (
 
     select
-        right_node_id as node_id,
-        identifier_type,
-        match_key,
-        count(distinct source || '|' || record_key) as record_count
+        edges.right_node_id as node_id,
+        edges.identifier_type,
+        edges.match_key,
+        count(distinct edges.source || '|' || edges.record_key) as record_count
     from edges
-    where rule != 'record'
-    group by right_node_id, identifier_type, match_key
+    {%- if scoped %}
+        inner join target_nodes
+            on edges.right_node_id = target_nodes.node_id
+    {%- endif %}
+    where edges.rule != 'record'
+    group by edges.right_node_id, edges.identifier_type, edges.match_key
 
 ),
 
@@ -44,20 +82,6 @@ component_customers as (
         component_id,
         customer_id
     from assigned
-
-),
-
-identifier_values as (
-
-    select
-        identifier_type,
-        match_key,
-        min(normalized_value) as normalized_value,
-        max(case when is_prehashed then 1 else 0 end) = 1 as has_hashed_observations,
-        min(observed_at) as first_observed_at,
-        max(observed_at) as last_observed_at
-    from identifiers
-    group by identifier_type, match_key
 
 ),
 

@@ -114,3 +114,19 @@
     {%- endfor -%}
     {{ return(inputs) }}
 {%- endmacro %}
+
+
+{#- The configuration of every per-customer incremental model, in one place: appended
+    rows, a pre-hook that first deletes the affected customers' rows, and the dependency
+    on int_customers_affected that the pre-hook and affected_customers_only() read.
+    Extra keyword arguments (alias) are passed on to config(). -#}
+{% macro per_customer_incremental() -%}
+    {{- config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ onefold.delete_affected_customers() }}",
+        **kwargs) -}}
+-- depends_on: {{ ref('int_customers_affected') }}
+{%- endmacro %}

@@ -37,13 +37,25 @@
 {%- endmacro %}
 
 
+{#- The customers an incremental downstream model recomputes, as a query of
+    customer_id: int_customers_affected, or `scope` when given (a wider list, such as
+    activation_audiences' onefold.audience_customers()). -#}
+{% macro recomputed_customers(scope=none) -%}
+    {%- if scope is none -%}
+        select affected.customer_id from {{ ref('int_customers_affected') }} as affected
+    {%- else -%}
+        {{ scope }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- Pre-hook of an incremental downstream model: delete the rows of the affected
     customers (every row when the list is not this run's). Nothing on a full build. -#}
-{% macro delete_affected_customers(customer_column='customer_id') -%}
+{% macro delete_affected_customers(customer_column='customer_id', scope=none) -%}
     {%- if this is not none and is_incremental() -%}
         delete from {{ this }}
         {%- if onefold.downstream_affected_is_current() %}
-            where {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
+            where {{ customer_column }} in ({{ onefold.recomputed_customers(scope) }})
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -51,9 +63,9 @@
 
 {#- A filter on `customer_column`: only affected customers on an incremental run whose
     list is this run's, every customer otherwise. -#}
-{% macro affected_customers_only(customer_column) -%}
+{% macro affected_customers_only(customer_column, scope=none) -%}
     {%- if this is not none and is_incremental() and onefold.downstream_affected_is_current() -%}
-        {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
+        {{ customer_column }} in ({{ onefold.recomputed_customers(scope) }})
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -117,16 +129,19 @@
 
 
 {#- The configuration of every per-customer incremental model, in one place: appended
-    rows, a pre-hook that first deletes the affected customers' rows, and the dependency
-    on int_customers_affected that the pre-hook and affected_customers_only() read.
-    Extra keyword arguments (alias) are passed on to config(). -#}
-{% macro per_customer_incremental() -%}
+    rows, a pre-hook that first deletes the recomputed customers' rows, and the
+    dependency on int_customers_affected that the pre-hook and affected_customers_only()
+    read. `scope_macro` names a package macro listing a wider set of customers than
+    int_customers_affected (activation_audiences: audience_customers). Extra keyword
+    arguments (alias) are passed on to config(). -#}
+{% macro per_customer_incremental(scope_macro=none) -%}
+    {%- set scope = '' if scope_macro is none else 'scope=onefold.' ~ scope_macro ~ '()' -%}
     {{- config(
         materialized='incremental',
         unique_key='customer_id',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ onefold.delete_affected_customers() }}",
+        pre_hook='{{ onefold.delete_affected_customers(' ~ scope ~ ') }}',
         **kwargs) -}}
 -- depends_on: {{ ref('int_customers_affected') }}
 {%- endmacro %}

@@ -4,11 +4,26 @@
     report, bounce) that denies email marketing for its address. Each is resolved to
     the customer its identifier belongs to through identity_map; customer_id is null
     when the identifier is not (yet) known to the identity graph.
+
+    Incremental (docs/profiles.md, "Incremental runs"): a run computes the signals of
+    the staged rows loaded after the newest one already here (per loaded_from), and
+    resolves again the stored signals whose identifier now maps to another customer (or
+    none); its pre-hook first deletes the signals of staged rows that are gone or were
+    loaded again. A first build, --full-refresh or a changed configuration
+    (onefold.downstream_config_fingerprint) computes every signal.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='signal_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_stale_consent_signals() }}",
+) }}
 {%- set email_signals = var('onefold__consent_email_signals') -%}
 
 {%- set has_consent = onefold.source_enabled('consent') %}
 {%- set has_email = onefold.source_enabled('email') %}
+{%- set partial = onefold.consent_signals_are_partial() %}
 
 with
 
@@ -17,6 +32,9 @@ with
     consent_events as (
 
         select * from {{ ref('stg_consent__events') }}
+        {%- if partial %}
+            where loaded_at > {{ onefold.consent_signals_loaded_mark('consent_events') }}
+        {%- endif %}
 
     ),
 {%- endif %}
@@ -25,6 +43,9 @@ with
     email_events as (
 
         select * from {{ ref('stg_email__events') }}
+        {%- if partial %}
+            where loaded_at > {{ onefold.consent_signals_loaded_mark('email_events') }}
+        {%- endif %}
 
     ),
 {%- endif %}
@@ -192,6 +213,37 @@ resolved as (
         on
             keyed.identifier_type = identity_map.identifier_type
             and keyed.match_key = identity_map.match_key
+    {%- if partial %}
+
+        union all
+
+        -- Stored signals whose identifier now belongs to another customer, or to none.
+        select
+            stored.signal_id,
+            identity_map.customer_id,
+            stored.signal_type,
+            stored.basis,
+            stored.identifier_type,
+            stored.match_key,
+            stored.purpose,
+            stored.consent_source,
+            stored.jurisdiction,
+            stored.is_granted,
+            stored.occurred_at,
+            stored.loaded_from,
+            stored.loaded_at
+        from {{ this }} as stored
+        left join identity_map
+            on
+                stored.identifier_type = identity_map.identifier_type
+                and stored.match_key = identity_map.match_key
+        where
+            stored.customer_id is distinct from identity_map.customer_id
+            and not exists (
+                select 1 from keyed
+                where keyed.signal_id = stored.signal_id
+            )
+    {%- endif %}
 
 )
 

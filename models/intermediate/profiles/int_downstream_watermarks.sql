@@ -5,7 +5,6 @@
     blocked identifier value. int_downstream_state keeps them once every incremental
     downstream model is built; the next run's int_customers_affected compares against it.
 -#}
-{{ onefold.identity_model_dependencies() }}
 {%- set inputs = onefold.downstream_loaded_inputs() %}
 
 with
@@ -19,6 +18,12 @@ history as (
 signals as (
 
     select * from {{ ref('int_consent_signals') }}
+
+),
+
+records as (
+
+    select * from {{ ref('int_downstream_records') }}
 
 ),
 
@@ -46,8 +51,9 @@ marks as (
             '{{ input.name }}' as state_key,
             null as identifier_type,
             null as match_key,
-            max(cast(loaded_at as {{ dbt.type_timestamp() }})) as state_at
-        from {{ input.relation }}
+            max(loaded_at) as state_at
+        from records
+        where model_name = '{{ input.name }}'
     {%- endfor %}
 
     union all

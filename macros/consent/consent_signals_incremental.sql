@@ -4,20 +4,6 @@
     as elsewhere downstream.
 -#}
 
-{#- True on an incremental run whose configuration is the one the last completed
-    downstream run used (int_downstream_state's config mark): only new staged rows
-    and re-resolved signals are computed. False on a first build, --full-refresh or a
-    changed configuration: every signal is. -#}
-{% macro consent_signals_are_partial() -%}
-    {%- if not execute or this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
-    {%- set state = onefold.downstream_state_relation() -%}
-    {%- if state is none -%}{{ return(false) }}{%- endif -%}
-    {%- set found = run_query("select count(*) from " ~ state ~ " where state_kind = 'config' and state_key = '"
-        ~ onefold.downstream_config_fingerprint() ~ "'") -%}
-    {{ return(found.rows[0][0] > 0) }}
-{%- endmacro %}
-
-
 {#- The newest load time among the stored signals from `loaded_from`. -#}
 {% macro consent_signals_loaded_mark(loaded_from) -%}
     coalesce(
@@ -34,7 +20,7 @@
 {% macro delete_stale_consent_signals() -%}
     {%- if this is not none and is_incremental() -%}
         delete from {{ this }}
-        {%- if onefold.consent_signals_are_partial() %}
+        {%- if onefold.downstream_partial_run() %}
             where
                 {%- for loaded_from, model, key in [
                     ('consent_events', 'stg_consent__events', 'consent_event_id'),

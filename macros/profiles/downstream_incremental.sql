@@ -49,6 +49,21 @@
 {%- endmacro %}
 
 
+{#- True on an incremental run of the current model whose configuration is the one
+    the last completed downstream run used (int_downstream_state's config mark): the
+    models that keep rows per staged record (int_downstream_records,
+    int_consent_signals) then process only what was loaded since. False on a first
+    build, --full-refresh or a changed configuration: they process everything. -#}
+{% macro downstream_partial_run() -%}
+    {%- if not execute or this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- set state = onefold.downstream_state_relation() -%}
+    {%- if state is none -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query("select count(*) from " ~ state ~ " where state_kind = 'config' and state_key = '"
+        ~ onefold.downstream_config_fingerprint() ~ "'") -%}
+    {{ return(found.rows[0][0] > 0) }}
+{%- endmacro %}
+
+
 {#- Pre-hook of an incremental downstream model: delete the rows of the affected
     customers (every row when the list is not this run's). Nothing on a full build. -#}
 {% macro delete_affected_customers(customer_column='customer_id', scope=none) -%}
@@ -144,4 +159,22 @@
         pre_hook='{{ onefold.delete_affected_customers(' ~ scope ~ ') }}',
         **kwargs) -}}
 -- depends_on: {{ ref('int_customers_affected') }}
+{%- endmacro %}
+
+
+{#- Pre-hook of int_downstream_records: every row unless the run is partial
+    (downstream_partial_run), else the rows of records customer_records no longer
+    holds (deleted upstream, erased). -#}
+{% macro delete_gone_downstream_records() -%}
+    {%- if this is not none and is_incremental() -%}
+        delete from {{ this }} as gone
+        {%- if onefold.downstream_partial_run() %}
+            where not exists (
+                select 1 from {{ ref('customer_records') }} as kept
+                where
+                    kept.source = gone.source
+                    and kept.record_key = gone.record_key
+            )
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

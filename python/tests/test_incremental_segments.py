@@ -2,7 +2,8 @@
 "now" moving, stay exact: after each run `segment_memberships` holds exactly the
 customers whose `customers` row satisfies each demo segment's predicate, the history
 records exactly the entries and exits since the previous run, and after the last load
-`activation_audiences` and `customers` equal a `--full-refresh`.
+`activation_audiences`, `customers` and the incremental `int_consent_signals` equal a
+`--full-refresh`.
 
 `segment_memberships` is the open spells of `segment_membership_history`, which
 `--full-refresh` does not rebuild, so the predicates are checked directly rather than
@@ -38,6 +39,7 @@ SELECT = (
     "+int_downstream_state",
 )
 MARTS = "onefold_marts"
+INTERMEDIATE = "onefold_intermediate"
 
 
 def day_of(cut: dt.datetime | None) -> dt.date:
@@ -120,8 +122,8 @@ def test_segments_and_audiences_follow_loads_and_time(
                 rows(
                     env,
                     "select changes.segment_name, changes.customer_id "
-                    "from onefold_intermediate.int_segment_changes as changes "
-                    "left join onefold_intermediate.int_customers_affected as affected "
+                    f"from {INTERMEDIATE}.int_segment_changes as changes "
+                    f"left join {INTERMEDIATE}.int_customers_affected as affected "
                     "on changes.customer_id = affected.customer_id "
                     "where affected.customer_id is null",
                 )
@@ -134,14 +136,15 @@ def test_segments_and_audiences_follow_loads_and_time(
         "customers": "customer_id",
         "segment_memberships": "segment_membership_id",
     }
-    incremental = snapshot(env, MARTS, tables)
+    signals = {"int_consent_signals": "signal_id"}
+    incremental = snapshot(env, MARTS, tables) | snapshot(env, INTERMEDIATE, signals)
     run_dbt(
         ["build", *SELECT, "--full-refresh", "--vars", f"{{onefold__now: '{END_DATE}'}}"],
         env,
         target_path,
     )
-    full = snapshot(env, MARTS, tables)
-    for table in tables:
+    full = snapshot(env, MARTS, tables) | snapshot(env, INTERMEDIATE, signals)
+    for table in [*tables, *signals]:
         assert len(full[table]) > 0, table
         pd.testing.assert_frame_equal(
             incremental[table], full[table], check_dtype=False, obj=f"{target} {table}"

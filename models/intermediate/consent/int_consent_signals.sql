@@ -23,7 +23,7 @@
 
 {%- set has_consent = onefold.source_enabled('consent') %}
 {%- set has_email = onefold.source_enabled('email') %}
-{%- set partial = onefold.consent_signals_are_partial() %}
+{%- set partial = onefold.downstream_partial_run() %}
 
 with
 

@@ -7,11 +7,27 @@
     the value is empty). int_downstream_watermarks takes the newest load per model
     from it, int_customers_affected the records loaded since the last run, and
     int_customer_attribute_candidates the attribute values.
+
+    Incremental: a run reads the staged rows loaded after the newest one already here
+    for that model (a model without loaded_at: all of them), replacing each record's
+    row; its pre-hook deletes the records identity no longer has (deleted upstream or
+    erased). A first build, --full-refresh or a changed configuration
+    (onefold.downstream_config_fingerprint: the attributes and declarations decide the
+    columns) reads everything.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['source', 'record_key'],
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ onefold.delete_gone_downstream_records() }}",
+) }}
 {{ onefold.identity_model_dependencies() }}
+-- depends_on: {{ ref('customer_records') }}
 {%- set attributes = var('onefold__golden_attributes') %}
 {%- set inputs = onefold.downstream_loaded_inputs() %}
 {%- set declarations = onefold.identifier_declarations() %}
+{%- set partial = onefold.downstream_partial_run() %}
 
 with
 
@@ -47,6 +63,12 @@ records as (
                 {%- endif %}
             {%- endfor %}
         from {{ declaration.relation }}
+        {%- if partial and has_loaded_at %}
+            where cast(loaded_at as {{ dbt.type_timestamp() }}) > coalesce(
+                (select max(stored.loaded_at) from {{ this }} as stored where stored.model_name = '{{ declaration.model }}'),
+                cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            )
+        {%- endif %}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 

@@ -5,10 +5,10 @@
     the customer its identifier belongs to through identity_map; customer_id is null
     when the identifier is not (yet) known to the identity graph.
 
-    Incremental (docs/profiles.md, "Incremental runs"): a run computes the signals of
-    the staged rows loaded after the newest one already here (per loaded_from), and
-    resolves again the stored signals whose identifier now maps to another customer (or
-    none); its pre-hook first deletes the signals of staged rows that are gone or were
+    Incremental (docs/profiles.md, "Incremental runs"): a run computes the signals not
+    stored yet with their load time (new staged rows, rows loaded again, however late),
+    and resolves again the stored signals whose identifier now maps to another customer
+    (or none); its pre-hook first deletes the signals whose staged row is gone or was
     loaded again. A first build, --full-refresh or a changed configuration
     (onefold.downstream_config_fingerprint) computes every signal.
 -#}
@@ -32,9 +32,6 @@ with
     consent_events as (
 
         select * from {{ ref('stg_consent__events') }}
-        {%- if partial %}
-            where loaded_at > {{ onefold.consent_signals_loaded_mark('consent_events') }}
-        {%- endif %}
 
     ),
 {%- endif %}
@@ -43,9 +40,6 @@ with
     email_events as (
 
         select * from {{ ref('stg_email__events') }}
-        {%- if partial %}
-            where loaded_at > {{ onefold.consent_signals_loaded_mark('email_events') }}
-        {%- endif %}
 
     ),
 {%- endif %}
@@ -178,17 +172,34 @@ signals as (
 
 ),
 
+unprocessed as (
+
+    -- Incrementally, only the signals not stored yet with this load time (new staged
+    -- rows, rows loaded again, however late): match keys are computed for them alone.
+    select signals.*
+    from signals
+    {%- if partial %}
+        where not exists (
+            select 1 from {{ this }} as stored
+            where
+                stored.signal_id = signals.signal_id
+                and stored.loaded_at = signals.loaded_at
+        )
+    {%- endif %}
+
+),
+
 keyed as (
 
     select
-        signals.*,
+        unprocessed.*,
         {{ onefold.identifier_match_key(
-            'signals.identifier_type',
-            'signals.identifier_value',
+            'unprocessed.identifier_type',
+            'unprocessed.identifier_value',
             "coalesce(calling_codes.calling_code, '" ~ var('onefold__default_phone_calling_code') ~ "')") }} as match_key
-    from signals
+    from unprocessed
     left join calling_codes
-        on {{ onefold.jurisdiction_country('signals.jurisdiction') }} = calling_codes.country_code
+        on {{ onefold.jurisdiction_country('unprocessed.jurisdiction') }} = calling_codes.country_code
 
 ),
 

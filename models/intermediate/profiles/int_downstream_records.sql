@@ -8,9 +8,9 @@
     from it, int_customers_affected the records loaded since the last run, and
     int_customer_attribute_candidates the attribute values.
 
-    Incremental: a run reads the staged rows loaded after the newest one already here
-    for that model (a model without loaded_at: all of them), replacing each record's
-    row; its pre-hook deletes the records identity no longer has (deleted upstream or
+    Incremental: a run adds the staged rows not stored yet with their load time (new
+    records, new versions, however late; a model without loaded_at: all of them),
+    replacing each record's row; its pre-hook deletes the records identity no longer has (deleted upstream or
     erased). A first build, --full-refresh or a changed configuration
     (onefold.downstream_config_fingerprint: the attributes and declarations decide the
     columns) reads everything.
@@ -53,20 +53,26 @@ records as (
             {%- else %}
                 cast(null as {{ dbt.type_timestamp() }}) as loaded_at,
             {%- endif %}
-            cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-            {%- for attribute in attributes %},
-                {%- if attribute in declaration.attributes %}
-                    {%- set value = 'trim(cast(' ~ declaration.attributes[attribute] ~ ' as ' ~ dbt.type_string() ~ '))' %}
-                    case when {{ value }} != '' then {{ value }} end as {{ attribute }}
+            {%- for attribute in attributes %}
+                {%- set column = declaration.attributes.get(attribute) %}
+                {%- if column %}
+                    case
+                        when trim(cast({{ column }} as {{ dbt.type_string() }})) != ''
+                            then trim(cast({{ column }} as {{ dbt.type_string() }}))
+                    end as {{ attribute }},
                 {%- else %}
-                    cast(null as {{ dbt.type_string() }}) as {{ attribute }}
+                    cast(null as {{ dbt.type_string() }}) as {{ attribute }},
                 {%- endif %}
             {%- endfor %}
-        from {{ declaration.relation }}
+            cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
+        from {{ declaration.relation }}{% if partial and has_loaded_at %} as staged{% endif %}
         {%- if partial and has_loaded_at %}
-            where cast(loaded_at as {{ dbt.type_timestamp() }}) > coalesce(
-                (select max(stored.loaded_at) from {{ this }} as stored where stored.model_name = '{{ declaration.model }}'),
-                cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            where not exists (
+                select 1 from {{ this }} as stored
+                where
+                    stored.source = '{{ declaration.source }}'
+                    and stored.record_key = cast(staged.{{ declaration.record_key }} as {{ dbt.type_string() }})
+                    and stored.loaded_at = cast(staged.loaded_at as {{ dbt.type_timestamp() }})
             )
         {%- endif %}
         {% if not loop.last %}union all{% endif %}

@@ -5,7 +5,6 @@
     blocked identifier value. int_downstream_state keeps them once every incremental
     downstream model is built; the next run's int_customers_affected compares against it.
 -#}
-{%- set inputs = onefold.downstream_loaded_inputs() %}
 
 with
 
@@ -42,19 +41,19 @@ marks as (
         cast(null as {{ dbt.type_string() }}) as match_key,
         max(coalesce(valid_to, valid_from)) as state_at
     from history
-    {%- for input in inputs if input.has_loaded_at %}
 
-        union all
+    union all
 
-        select
-            'loaded' as state_kind,
-            '{{ input.name }}' as state_key,
-            null as identifier_type,
-            null as match_key,
-            max(loaded_at) as state_at
-        from records
-        where model_name = '{{ input.name }}'
-    {%- endfor %}
+    -- The newest load of each identity model with a loaded_at column.
+    select
+        'loaded' as state_kind,
+        model_name as state_key,
+        null as identifier_type,
+        null as match_key,
+        max(loaded_at) as state_at
+    from records
+    where loaded_at is not null
+    group by model_name
 
     union all
 

@@ -37,13 +37,40 @@
 {%- endmacro %}
 
 
+{#- The customers an incremental downstream model recomputes, as a query of
+    customer_id: int_customers_affected, or `scope` when given (a wider list, such as
+    activation_audiences' onefold.audience_customers()). -#}
+{% macro recomputed_customers(scope=none) -%}
+    {%- if scope is none -%}
+        select affected.customer_id from {{ ref('int_customers_affected') }} as affected
+    {%- else -%}
+        {{ scope }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- True on an incremental run of the current model whose configuration is the one
+    the last completed downstream run used (int_downstream_state's config mark): the
+    models that keep rows per staged record (int_downstream_records,
+    int_consent_signals) then process only what was loaded since. False on a first
+    build, --full-refresh or a changed configuration: they process everything. -#}
+{% macro downstream_partial_run() -%}
+    {%- if not execute or this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- set state = onefold.downstream_state_relation() -%}
+    {%- if state is none -%}{{ return(false) }}{%- endif -%}
+    {%- set found = run_query("select count(*) from " ~ state ~ " where state_kind = 'config' and state_key = '"
+        ~ onefold.downstream_config_fingerprint() ~ "'") -%}
+    {{ return(found.rows[0][0] > 0) }}
+{%- endmacro %}
+
+
 {#- Pre-hook of an incremental downstream model: delete the rows of the affected
     customers (every row when the list is not this run's). Nothing on a full build. -#}
-{% macro delete_affected_customers(customer_column='customer_id') -%}
+{% macro delete_affected_customers(customer_column='customer_id', scope=none) -%}
     {%- if this is not none and is_incremental() -%}
         delete from {{ this }}
         {%- if onefold.downstream_affected_is_current() %}
-            where {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
+            where {{ customer_column }} in ({{ onefold.recomputed_customers(scope) }})
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -51,9 +78,9 @@
 
 {#- A filter on `customer_column`: only affected customers on an incremental run whose
     list is this run's, every customer otherwise. -#}
-{% macro affected_customers_only(customer_column) -%}
+{% macro affected_customers_only(customer_column, scope=none) -%}
     {%- if this is not none and is_incremental() and onefold.downstream_affected_is_current() -%}
-        {{ customer_column }} in (select affected.customer_id from {{ ref('int_customers_affected') }} as affected)
+        {{ customer_column }} in ({{ onefold.recomputed_customers(scope) }})
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -113,4 +140,41 @@
         }) -%}
     {%- endfor -%}
     {{ return(inputs) }}
+{%- endmacro %}
+
+
+{#- The configuration of every per-customer incremental model, in one place: appended
+    rows, a pre-hook that first deletes the recomputed customers' rows, and the
+    dependency on int_customers_affected that the pre-hook and affected_customers_only()
+    read. `scope_macro` names a package macro listing a wider set of customers than
+    int_customers_affected (activation_audiences: audience_customers). Extra keyword
+    arguments (alias) are passed on to config(). -#}
+{% macro per_customer_incremental(scope_macro=none) -%}
+    {%- set scope = '' if scope_macro is none else 'scope=onefold.' ~ scope_macro ~ '()' -%}
+    {{- config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook='{{ onefold.delete_affected_customers(' ~ scope ~ ') }}',
+        **kwargs) -}}
+-- depends_on: {{ ref('int_customers_affected') }}
+{%- endmacro %}
+
+
+{#- Pre-hook of int_downstream_records: every row unless the run is partial
+    (downstream_partial_run), else the rows of records customer_records no longer
+    holds (deleted upstream, erased). -#}
+{% macro delete_gone_downstream_records() -%}
+    {%- if this is not none and is_incremental() -%}
+        delete from {{ this }} as gone
+        {%- if onefold.downstream_partial_run() %}
+            where not exists (
+                select 1 from {{ ref('customer_records') }} as kept
+                where
+                    kept.source = gone.source
+                    and kept.record_key = gone.record_key
+            )
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

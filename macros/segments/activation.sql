@@ -49,3 +49,21 @@
         case when {{ destination_column }} in ({{ onefold.sql_text_list(destinations) }}) then {{ identifier_column }} end
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    The customers whose activation_audiences rows a run recomputes (docs/
+    consent-and-segments.md, "Incremental runs"), as a query of customer_id: those
+    whose segment membership changed (int_segment_changes), those whose golden email
+    or phone or consent was recomputed (int_customers_affected), and those under an
+    erasure request.
+-#}
+{% macro audience_customers() -%}
+    select changes.customer_id from {{ ref('int_segment_changes') }} as changes
+    union
+    select affected.customer_id from {{ ref('int_customers_affected') }} as affected
+    {%- if onefold.source_enabled('privacy') %}
+    union
+    select requested.customer_id from {{ ref('int_erasure_request_customers') }} as requested
+    {%- endif %}
+{%- endmacro %}

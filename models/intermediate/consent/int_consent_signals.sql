@@ -4,11 +4,26 @@
     report, bounce) that denies email marketing for its address. Each is resolved to
     the customer its identifier belongs to through identity_map; customer_id is null
     when the identifier is not (yet) known to the identity graph.
+
+    Incremental (docs/profiles.md, "Incremental runs"): a run computes the signals not
+    stored yet with their load time (new staged rows, rows loaded again, however late),
+    and resolves again the stored signals whose identifier now maps to another customer
+    (or none); its pre-hook first deletes the signals whose staged row is gone or was
+    loaded again. A first build, --full-refresh or a changed configuration
+    (onefold.downstream_config_fingerprint) computes every signal.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='signal_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ onefold.delete_stale_consent_signals() }}",
+) }}
 {%- set email_signals = var('onefold__consent_email_signals') -%}
 
 {%- set has_consent = onefold.source_enabled('consent') %}
 {%- set has_email = onefold.source_enabled('email') %}
+{%- set partial = onefold.downstream_partial_run() %}
 
 with
 
@@ -157,17 +172,34 @@ signals as (
 
 ),
 
+unprocessed as (
+
+    -- Incrementally, only the signals not stored yet with this load time (new staged
+    -- rows, rows loaded again, however late): match keys are computed for them alone.
+    select signals.*
+    from signals
+    {%- if partial %}
+        where not exists (
+            select 1 from {{ this }} as stored
+            where
+                stored.signal_id = signals.signal_id
+                and stored.loaded_at = signals.loaded_at
+        )
+    {%- endif %}
+
+),
+
 keyed as (
 
     select
-        signals.*,
+        unprocessed.*,
         {{ onefold.identifier_match_key(
-            'signals.identifier_type',
-            'signals.identifier_value',
+            'unprocessed.identifier_type',
+            'unprocessed.identifier_value',
             "coalesce(calling_codes.calling_code, '" ~ var('onefold__default_phone_calling_code') ~ "')") }} as match_key
-    from signals
+    from unprocessed
     left join calling_codes
-        on {{ onefold.jurisdiction_country('signals.jurisdiction') }} = calling_codes.country_code
+        on {{ onefold.jurisdiction_country('unprocessed.jurisdiction') }} = calling_codes.country_code
 
 ),
 
@@ -192,6 +224,37 @@ resolved as (
         on
             keyed.identifier_type = identity_map.identifier_type
             and keyed.match_key = identity_map.match_key
+    {%- if partial %}
+
+        union all
+
+        -- Stored signals whose identifier now belongs to another customer, or to none.
+        select
+            stored.signal_id,
+            identity_map.customer_id,
+            stored.signal_type,
+            stored.basis,
+            stored.identifier_type,
+            stored.match_key,
+            stored.purpose,
+            stored.consent_source,
+            stored.jurisdiction,
+            stored.is_granted,
+            stored.occurred_at,
+            stored.loaded_from,
+            stored.loaded_at
+        from {{ this }} as stored
+        left join identity_map
+            on
+                stored.identifier_type = identity_map.identifier_type
+                and stored.match_key = identity_map.match_key
+        where
+            stored.customer_id is distinct from identity_map.customer_id
+            and not exists (
+                select 1 from keyed
+                where keyed.signal_id = stored.signal_id
+            )
+    {%- endif %}
 
 )
 

@@ -4,19 +4,18 @@
     `from_identifier` take the normalized, unblocked, plain (not pre-hashed) identifier
     values of that type instead, so the golden email is one the resolver also trusts.
 -#}
-{{ onefold.identity_model_dependencies() }}
 {%- set attributes = var('onefold__golden_attributes') -%}
-{%- set declarations = onefold.identifier_declarations() %}
+{#- Attributes some identity model maps a column to (their values come from
+    int_downstream_records, the one read of the staging models). -#}
+{%- set mapped = [] %}
+{%- for declaration in onefold.identifier_declarations() %}
+    {%- for attribute in declaration.attributes if attribute not in mapped %}
+        {%- do mapped.append(attribute) %}
+    {%- endfor %}
+{%- endfor %}
 {#- Replaced per customer: the pre-hook deletes the affected customers' rows, the
     model inserts them recomputed (docs/profiles.md, "Incremental runs"). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='customer_id',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ onefold.delete_affected_customers() }}",
-) }}
--- depends_on: {{ ref('int_customers_affected') }}
+{{ onefold.per_customer_incremental() }}
 
 with
 
@@ -33,27 +32,26 @@ identifiers as (
 
 ),
 
+records as (
+
+    select * from {{ ref('int_downstream_records') }}
+
+),
+
 declared as (
 
-    {%- for declaration in declarations %}
-        {%- for attribute, column in declaration.attributes.items() %}
-            {%- if attribute not in attributes %}
-            {{ exceptions.raise_compiler_error(
-                "Model '" ~ declaration.model ~ "' maps column '" ~ column ~ "' to attribute '"
-                ~ attribute ~ "', which is not in onefold__golden_attributes.") }}
-        {%- endif %}
+    {%- for attribute in attributes if attribute in mapped %}
 
-            select
-                '{{ declaration.source }}' as source,
-                cast({{ declaration.record_key }} as {{ dbt.type_string() }}) as record_key,
-                '{{ attribute }}' as attribute,
-                trim(cast({{ column }} as {{ dbt.type_string() }})) as attribute_value,
-                cast({{ declaration.observed_at }} as {{ dbt.type_timestamp() }}) as observed_at
-            from {{ declaration.relation }}
-            where {{ column }} is not null and trim(cast({{ column }} as {{ dbt.type_string() }})) != ''
+        select
+            source,
+            record_key,
+            '{{ attribute }}' as attribute,
+            {{ attribute }} as attribute_value,
+            observed_at
+        from records
+        where {{ attribute }} is not null
 
-            union all
-        {%- endfor %}
+        union all
     {%- endfor %}
 
     {%- for attribute, config in attributes.items() if config.get('from_identifier') %}

@@ -20,14 +20,7 @@
 {%- endfor %}
 {#- Replaced per customer: the pre-hook deletes the affected customers' rows, the
     model inserts them recomputed (docs/profiles.md, "Incremental runs"). -#}
-{{ config(
-    materialized='incremental',
-    unique_key='customer_id',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ onefold.delete_affected_customers() }}",
-) }}
--- depends_on: {{ ref('int_customers_affected') }}
+{{ onefold.per_customer_incremental() }}
 
 with
 

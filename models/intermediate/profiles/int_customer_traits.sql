@@ -7,14 +7,7 @@
     (docs/profiles.md, "Incremental runs"); the 30- and 90-day counts move with "now",
     and int_customers_affected lists the customers whose counts the move can change.
 -#}
-{{ config(
-    materialized='incremental',
-    unique_key='customer_id',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ onefold.delete_affected_customers() }}",
-) }}
--- depends_on: {{ ref('int_customers_affected') }}
+{{ onefold.per_customer_incremental() }}
 {%- set now = onefold.reporting_now() %}
 {#- Traits of a disabled source are null (unknown), not zero; segments that need them
     are refused by the segment check (macros/segments/segment_config.sql). -#}

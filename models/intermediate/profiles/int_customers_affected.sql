@@ -14,6 +14,7 @@
 {{ onefold.identity_model_dependencies() }}
 -- depends_on: {{ ref('customer_records') }}
 -- depends_on: {{ ref('int_downstream_watermarks') }}
+-- depends_on: {{ ref('int_downstream_records') }}
 -- depends_on: {{ ref('int_identifiers') }}
 -- depends_on: {{ ref('int_consent_signals') }}
 {%- if onefold.source_enabled('web') %}
@@ -68,6 +69,12 @@ with
     marks as (
 
         select * from {{ ref('int_downstream_watermarks') }}
+
+    ),
+
+    records as (
+
+        select * from {{ ref('int_downstream_records') }}
 
     ),
 
@@ -180,17 +187,19 @@ with
             select
                 customer_records.customer_id,
                 'records_loaded' as reason
-            from {{ input.relation }} as loaded
+            from records as loaded
             inner join customer_records
                 on
-                    customer_records.source = '{{ input.source }}'
-                    and customer_records.record_key = cast(loaded.{{ input.record_key }} as {{ dbt.type_string() }})
-            {%- if input.has_loaded_at %}
-                where cast(loaded.loaded_at as {{ dbt.type_timestamp() }}) > coalesce((
-                    select max(state_at) from previous_marks
-                    where state_kind = 'loaded' and state_key = '{{ input.name }}'
-                ), {{ epoch }})
-            {%- endif %}
+                    loaded.source = customer_records.source
+                    and loaded.record_key = customer_records.record_key
+            where
+                loaded.model_name = '{{ input.name }}'
+                {%- if input.has_loaded_at %}
+                    and loaded.loaded_at > coalesce((
+                        select max(state_at) from previous_marks
+                        where state_kind = 'loaded' and state_key = '{{ input.name }}'
+                    ), {{ epoch }})
+                {%- endif %}
         {%- endfor %}
 
         union all

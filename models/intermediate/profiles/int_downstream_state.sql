@@ -11,6 +11,7 @@
 -- depends_on: {{ ref('int_customer_consent_baselines') }}
 -- depends_on: {{ ref('consent_history') }}
 -- depends_on: {{ ref('consent_current') }}
+-- depends_on: {{ ref('activation_audiences') }}
 
 with
 

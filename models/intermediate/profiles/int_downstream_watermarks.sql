@@ -5,8 +5,6 @@
     blocked identifier value. int_downstream_state keeps them once every incremental
     downstream model is built; the next run's int_customers_affected compares against it.
 -#}
-{{ onefold.identity_model_dependencies() }}
-{%- set inputs = onefold.downstream_loaded_inputs() %}
 
 with
 
@@ -19,6 +17,12 @@ history as (
 signals as (
 
     select * from {{ ref('int_consent_signals') }}
+
+),
+
+records as (
+
+    select * from {{ ref('int_downstream_records') }}
 
 ),
 
@@ -37,18 +41,19 @@ marks as (
         cast(null as {{ dbt.type_string() }}) as match_key,
         max(coalesce(valid_to, valid_from)) as state_at
     from history
-    {%- for input in inputs if input.has_loaded_at %}
 
-        union all
+    union all
 
-        select
-            'loaded' as state_kind,
-            '{{ input.name }}' as state_key,
-            null as identifier_type,
-            null as match_key,
-            max(cast(loaded_at as {{ dbt.type_timestamp() }})) as state_at
-        from {{ input.relation }}
-    {%- endfor %}
+    -- The newest load of each identity model with a loaded_at column.
+    select
+        'loaded' as state_kind,
+        model_name as state_key,
+        null as identifier_type,
+        null as match_key,
+        max(loaded_at) as state_at
+    from records
+    where loaded_at is not null
+    group by model_name
 
     union all
 

@@ -3,15 +3,19 @@
     identifiers that destination matches on (hashed where it expects hashes). Only
     customers whose current consent grants every purpose the segment and the
     destination require, who are not under an erasure request, and who have at least
-    one identifier the destination matches on.
+    one identifier the destination matches on. Replaced per customer: only the
+    customers onefold.audience_customers() lists (membership changed, golden
+    identifiers or consent recomputed, erasure request) are deleted and inserted again.
 -#}
-{{ config(alias=onefold.mart_alias()) }}
+{{ onefold.per_customer_incremental(scope_macro='audience_customers', alias=onefold.mart_alias()) }}
+-- depends_on: {{ ref('int_segment_changes') }}
 
 with
 
 memberships as (
 
     select * from {{ ref('segment_memberships') }}
+    where {{ onefold.affected_customers_only('customer_id', scope=onefold.audience_customers()) }}
 
 ),
 

@@ -3,15 +3,7 @@
     customer: the pre-hook deletes the affected customers' rows, the model inserts them
     recomputed (docs/profiles.md, "Incremental runs").
 -#}
-{{ config(
-    alias=onefold.mart_alias(),
-    materialized='incremental',
-    unique_key='customer_id',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ onefold.delete_affected_customers() }}",
-) }}
--- depends_on: {{ ref('int_customers_affected') }}
+{{ onefold.per_customer_incremental(alias=onefold.mart_alias()) }}
 
 with
 

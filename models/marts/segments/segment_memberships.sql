@@ -1,35 +1,16 @@
 {#-
     One row per segment and current member: every customer satisfying the segment's
-    predicate (onefold__segments) at this run.
+    predicate (onefold__segments) at this run. A view of the open spells of
+    segment_membership_history, which each run updates with the membership changes
+    only (int_segment_changes; docs/consent-and-segments.md, "Incremental runs").
 -#}
-{{ config(alias=onefold.mart_alias()) }}
+{{ config(alias=onefold.mart_alias(), materialized='view') }}
 
 with
 
-customers as (
+history as (
 
-    select * from {{ ref('customers') }}
-
-),
-
-memberships as (
-
-    {%- if not var('onefold__segments') %}
-        -- No segments declared: no members (and no dependency on the predicates).
-        select
-            cast(null as {{ dbt.type_string() }}) as segment_name,
-            customer_id
-        from customers
-        where false
-    {%- endif %}
-    {%- for name, segment in var('onefold__segments').items() %}
-        select
-            cast('{{ name }}' as {{ dbt.type_string() }}) as segment_name,
-            customer_id
-        from customers
-        where ({{ segment.predicate }})
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    select * from {{ ref('segment_membership_history') }}
 
 ),
 
@@ -38,9 +19,10 @@ final as (
     select
         cast(segment_name || ':' || customer_id as {{ dbt.type_string() }}) as segment_membership_id,
         segment_name,
-        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        customer_id,
         {{ onefold.run_timestamp() }} as evaluated_at
-    from memberships
+    from history
+    where exited_at is null
 
 )
 

@@ -510,16 +510,24 @@ def test_erase_reaches_every_identifier_and_destination_and_verifies_clean(world
         steps = warehouse.query_df("select * from onefold_privacy.erasure_steps")
     finally:
         warehouse.close()
-    # The event streams' staging tables held copies of the person's raw rows (every
-    # person has web events; not every one has email events). The scan below proves
-    # nothing of theirs is left there.
+    # Every staging model that declares identity records is a table holding copies of
+    # the person's raw rows (every person has web events; not every one has the rest).
+    # The scan below proves nothing of theirs is left there.
     staged = steps[steps["step_name"].str.startswith("derived:onefold_staging.")]
     rows = dict(zip(staged["step_name"], staged["rows_affected"], strict=True))
     assert set(rows) == {
-        "derived:onefold_staging.stg_web__events",
-        "derived:onefold_staging.stg_email__events",
+        f"derived:onefold_staging.{model}"
+        for model in (
+            "stg_web__events",
+            "stg_email__events",
+            "stg_shop__customers",
+            "stg_shop__orders",
+            "stg_crm__contacts",
+            "stg_pos__transactions",
+        )
     }
     assert rows["derived:onefold_staging.stg_web__events"] > 0, rows
+    assert sum(rows.values()) > rows["derived:onefold_staging.stg_web__events"], rows
     stored = receipt.to_json(date_format="iso") + steps.to_json(date_format="iso")
     for _, value, _ in person.identifiers:
         assert value not in stored, "the receipt must not hold erased values"

@@ -1,3 +1,8 @@
+-- A table, like every staging model that declares identity records (docs/staging.md):
+-- its data tests and the identity and profile models each read it, and a view would
+-- parse, flag and screen the raw rows again on every read.
+{{ config(materialized='table') }}
+
 with
 
 base_contacts as (

@@ -27,7 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from onefold.erasure.config import ErasureConfig, SourceConfig
+from onefold.erasure.config import ErasureConfig, SourceConfig, StagingTable
 from onefold.erasure.resolve import (
     SYNC_FAILURES_TABLE,
     SYNC_RUNS_TABLE,
@@ -321,10 +321,16 @@ def _derived_delete(schema: str, table: str, predicate: str) -> Statement:
 def staging_statements(
     config: ErasureConfig, present: Collection[tuple[str, str]]
 ) -> list[Statement]:
-    """Staging models built as tables (the event streams) hold a copy of raw rows until
-    the next build: the person's rows go, by record key or by any declared identifier.
+    """Staging models built as tables hold a copy of raw rows until the next build: the
+    person's rows go, by record key or by any declared identifier. Where the source
+    redacts instead (the row and its amounts stay), the staged row stays too, its
+    identifier columns emptied as the redacted raw row would stage, so staged +
+    quarantined still add up to the raw rows until the next build.
     `present`: the (schema, table) base tables that exist (from catalog())."""
     match_key = config.function("identifier_match_key")
+    redacting = {
+        source.record_source for source in config.sources.values() if source.action == "redact"
+    }
     statements = []
     for table in config.staging_tables:
         if (table.schema, table.table) not in present:
@@ -345,8 +351,24 @@ def staging_statements(
                 )
             )
         predicate = "(" + "\n    or ".join(parts) + ")"
-        statements.append(_derived_delete(table.schema, table.table, predicate))
+        if table.record_source in redacting:
+            statements.append(_staged_redact(table, predicate))
+        else:
+            statements.append(_derived_delete(table.schema, table.table, predicate))
     return statements
+
+
+def _staged_redact(table: StagingTable, predicate: str) -> Statement:
+    target = f"{relation(table.schema, table.table)} as erasure_row"
+    emptied = ", ".join(f"{quote_ident(column)} = null" for column, _ in table.identifiers)
+    return Statement(
+        step=f"derived:{table.schema}.{table.table}",
+        phase="derived",
+        table=f"{table.schema}.{table.table}",
+        action="redact",
+        sql=f"update {target} set {emptied} where {predicate}",
+        count_sql=f"select count(*) from {target} where {predicate}",
+    )
 
 
 def derived_predicate(

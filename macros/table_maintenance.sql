@@ -55,8 +55,10 @@
 {#-
     Before a model is built (a pre-hook of every Onefold model, dbt_project.yml): on
     PostgreSQL, `set` each of var onefold__postgres_session_settings on dbt's session.
-    dbt keeps one connection per thread for the whole run, so the data tests that run
-    after a model on that thread get the settings too.
+    dbt opens a connection per node and closes it after, so a model's settings end with
+    it; data tests have no hooks: the package's own tests that read the staging views
+    (reconciles_with_source) `set` them while they compile, on the connection they then
+    run on. dbt's built-in tests run with the server's settings.
 
     The default turns JIT compilation off: the staging views' plans carry PL/pgSQL
     safe casts and the suppression subplans, whose estimated costs pass

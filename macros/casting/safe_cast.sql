@@ -25,38 +25,8 @@
     end)
 {%- endmacro %}
 
-{#-
-    PostgreSQL: the PL/pgSQL functions (create_safe_cast_functions) catch the cast's
-    error, which costs a subtransaction per call. A value that a strict pattern shows
-    the cast accepts skips them and is cast directly, to the same result; any other value
-    (blank, padded, 29 February, hour 24, another format, garbage) goes to the function.
--#}
 {% macro postgres__safe_cast_utc_timestamp(column) -%}
-    (case
-        when ({{ column }}) ~ '^{{ onefold.strict_iso_date_pattern() }}{{ onefold.strict_iso_time_pattern() }}$'
-            then cast({{ column }} as timestamp)
-        when ({{ column }}) ~ '^{{ onefold.strict_iso_date_pattern() }}{{ onefold.strict_iso_time_pattern() }}{{ onefold.strict_utc_offset_pattern() }}$'
-            then cast({{ column }} as timestamptz) at time zone 'UTC'
-        else {{ target.schema }}.onefold_try_timestamptz({{ column }}) at time zone 'UTC'
-    end)
-{%- endmacro %}
-
-
-{#-
-    Patterns of values PostgreSQL's date and timestamp input always accepts (no anchors):
-    years 1000-2999, a day the month always has (29 February is left to the function),
-    hours 00-23 and an offset within its ±15:59 range. A value without an offset is UTC.
--#}
-{% macro strict_iso_date_pattern() -%}
-    [12][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)
-{%- endmacro %}
-
-{% macro strict_iso_time_pattern() -%}
-    ([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?)?
-{%- endmacro %}
-
-{% macro strict_utc_offset_pattern() -%}
-    (Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)
+    ({{ target.schema }}.onefold_try_timestamptz({{ column }}) at time zone 'UTC')
 {%- endmacro %}
 
 
@@ -72,10 +42,7 @@
 {%- endmacro %}
 
 {% macro postgres__safe_cast_date(column) -%}
-    (case
-        when ({{ column }}) ~ '^{{ onefold.strict_iso_date_pattern() }}$' then cast({{ column }} as date)
-        else {{ target.schema }}.onefold_try_date({{ column }})
-    end)
+    {{ target.schema }}.onefold_try_date({{ column }})
 {%- endmacro %}
 
 
@@ -91,14 +58,8 @@
     try_cast({{ column }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
-{#- PostgreSQL: a plain decimal with fewer whole digits than the type allows (so that
-    rounding cannot overflow it) is cast directly; anything else goes to the function. -#}
 {% macro postgres__safe_cast_decimal(column, precision, scale) -%}
-    cast(case
-        when ({{ column }}) ~ '^[+-]?[0-9]{1,{{ [precision - scale - 1, 1] | max }}}([.][0-9]*)?$'
-            then round(cast({{ column }} as numeric), {{ scale }})
-        else {{ target.schema }}.onefold_try_decimal({{ column }}, {{ precision }}, {{ scale }})
-    end as numeric({{ precision }}, {{ scale }}))
+    cast({{ target.schema }}.onefold_try_decimal({{ column }}, {{ precision }}, {{ scale }}) as numeric({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 

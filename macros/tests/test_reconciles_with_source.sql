@@ -18,6 +18,9 @@
     raw row with every quarantined one.
 -#}
 {% test reconciles_with_source(model, column_name, raw_key, base_model, quarantine_model, source_relation=none) %}
+{#- PostgreSQL: the session settings models get from their pre-hook (JIT off), on the
+    connection this test runs on (macros/table_maintenance.sql). -#}
+{%- if execute and onefold.session_settings() %}{% do run_query(onefold.session_settings()) %}{% endif %}
 
 with
 

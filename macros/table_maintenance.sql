@@ -50,3 +50,37 @@
     {%- do statements.append('analyze ' ~ this) -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
+
+
+{#-
+    Before a model is built (a pre-hook of every Onefold model, dbt_project.yml): on
+    PostgreSQL, `set` each of var onefold__postgres_session_settings on dbt's session.
+    dbt opens a connection per node and closes it after, so a model's settings end with
+    it; data tests have no hooks: the package's own tests that read the staging views
+    (reconciles_with_source) `set` them while they compile, on the connection they then
+    run on. dbt's built-in tests run with the server's settings.
+
+    The default turns JIT compilation off: the staging views' plans carry PL/pgSQL
+    safe casts and the suppression subplans, whose estimated costs pass
+    jit_above_cost even on small tables, and JIT then compiles hundreds of expressions
+    for one statement: int_identifier_observations at 10k persons took 41.5 s with JIT
+    and 9.9 s without (docs/benchmarks.md). `{}` leaves the server's settings alone.
+-#}
+{% macro session_settings() %}
+    {{ return(adapter.dispatch('session_settings', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__session_settings() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro postgres__session_settings() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set statements = [] -%}
+    {%- for name, value in var('onefold__postgres_session_settings').items() -%}
+        {%- do statements.append('set ' ~ name ~ " = '" ~ (value | string | replace("'", "''")) ~ "'") -%}
+    {%- endfor -%}
+    {{ return(statements | join(';\n')) }}
+{% endmacro %}

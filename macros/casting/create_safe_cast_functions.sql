@@ -16,7 +16,7 @@
     create schema if not exists {{ schema }};
 
     create or replace function {{ schema }}.onefold_try_timestamptz(value text)
-    returns timestamptz language plpgsql immutable
+    returns timestamptz language plpgsql immutable strict
     -- Values without an offset mean UTC, whatever the session's time zone is.
     set timezone = 'UTC'
     as $$
@@ -45,7 +45,7 @@
     $$;
 
     create or replace function {{ schema }}.onefold_try_jsonb(value text)
-    returns jsonb language plpgsql immutable as $$
+    returns jsonb language plpgsql immutable strict as $$
     begin
         return value::jsonb;
     exception when others then
@@ -54,7 +54,7 @@
     $$;
 
     create or replace function {{ schema }}.onefold_try_numeric(value text)
-    returns numeric language plpgsql immutable as $$
+    returns numeric language plpgsql immutable strict as $$
     begin
         return value::numeric;
     exception when others then
@@ -65,7 +65,7 @@
     -- A decimal that fits numeric(precision, scale) after rounding, else null: NaN,
     -- Infinity and overflowing values ('1e20', '1e309') are invalid, as on DuckDB.
     create or replace function {{ schema }}.onefold_try_decimal(value text, total_digits integer, fraction_digits integer)
-    returns numeric language plpgsql immutable as $$
+    returns numeric language plpgsql immutable strict as $$
     declare
         parsed numeric;
     begin
@@ -80,7 +80,7 @@
     $$;
 
     create or replace function {{ schema }}.onefold_try_date(value text)
-    returns date language plpgsql immutable as $$
+    returns date language plpgsql immutable strict as $$
     begin
         if value !~ '{{ onefold.iso_date_pattern() }}' then
             return null;
@@ -94,7 +94,7 @@
     -- A date written in `format` (to_date's YYYY, MM, DD), or null: to_date rolls
     -- 31 February over to March, so the date must print back as the value.
     create or replace function {{ schema }}.onefold_try_date_format(value text, format text)
-    returns date language plpgsql immutable as $$
+    returns date language plpgsql immutable strict as $$
     declare
         parsed date;
     begin

@@ -9,7 +9,7 @@
 {#- parsed, validated and flagged CTEs over `source_cte` (rows as select_as_text gives
     them) of raw web events; the caller ends with `select ... from flagged`. -#}
 {% macro web_events_flags(source_cte) -%}
-parsed as (
+parsed as {{ onefold.parse_once() }} (
 
     select
         *,
@@ -61,7 +61,7 @@ flagged as (
 
 {#- The same for raw email platform events. -#}
 {% macro email_events_flags(source_cte) -%}
-parsed as (
+parsed as {{ onefold.parse_once() }} (
 
     select
         *,

@@ -8,15 +8,57 @@
     input as the text staging parses (select_as_text, no filter): the same rows whether
     the input is the package's source, a relation var or a loader adapter, and keys
     that compare as text even when the loader typed them. `source_relation` overrides it.
+
+    Cost: the base model and the quarantine model are views that parse and screen every
+    raw row (safe casts, JSON, the suppression check), so each is read exactly once:
+    the base model's keys and flags, and the quarantine model's keys, are kept
+    (materialized) and every count and key check reads those. The key checks are
+    anti-joins (`not exists`), which both warehouses hash; `not in (subquery)` is not
+    hashed by PostgreSQL once the subquery outgrows work_mem, and then compares every
+    raw row with every quarantined one.
 -#}
 {% test reconciles_with_source(model, column_name, raw_key, base_model, quarantine_model, source_relation=none) %}
-{%- set source_relation = source_relation or base_model %}
+{#- PostgreSQL: the session settings models get from their pre-hook (JIT off), on the
+    connection this test runs on (macros/table_maintenance.sql). -#}
+{%- if execute and onefold.session_settings() %}{% do run_query(onefold.session_settings()) %}{% endif %}
 
 with
 
+-- The one read of the base model: each raw row's key and what staging decided for it.
+base_rows as materialized (
+
+    select
+        {{ raw_key }} as raw_key,
+        is_duplicate,
+        is_suppressed
+    from {{ base_model }}
+
+),
+
+{% if source_relation is not none -%}
+raw_keys as (
+
+    select {{ raw_key }} as raw_key from {{ source_relation }}
+
+),
+{%- else -%}
+raw_keys as (
+
+    select raw_key from base_rows
+
+),
+{%- endif %}
+
+-- The one read of the quarantine model.
+quarantined as materialized (
+
+    select {{ raw_key }} as raw_key from {{ quarantine_model }}
+
+),
+
 raw_rows as (
 
-    select count(*) as row_count from {{ source_relation }}
+    select count(*) as row_count from raw_keys
 
 ),
 
@@ -28,17 +70,16 @@ staged_rows as (
 
 quarantined_rows as (
 
-    select count(*) as row_count from {{ quarantine_model }}
+    select count(*) as row_count from quarantined
 
 ),
 
--- One pass over the base model for both counts (it is a view: each read recomputes it).
 flagged_rows as (
 
     select
         coalesce(sum(case when is_duplicate then 1 else 0 end), 0) as duplicate_count,
         coalesce(sum(case when is_suppressed then 1 else 0 end), 0) as suppressed_count
-    from {{ base_model }}
+    from base_rows
 
 ),
 
@@ -64,19 +105,20 @@ row_balance as (
 lost_keys as (
 
     select
-        'raw key ' || raw.{{ raw_key }} || ' is neither staged, quarantined nor suppressed' as problem
-    from {{ source_relation }} as raw
-    where raw.{{ raw_key }} is not null and trim(raw.{{ raw_key }}) != ''
-        and trim(raw.{{ raw_key }}) not in (
-            select staged.{{ column_name }} from {{ model }} as staged
+        'raw key ' || raw.raw_key || ' is neither staged, quarantined nor suppressed' as problem
+    from raw_keys as raw
+    where raw.raw_key is not null and trim(raw.raw_key) != ''
+        and not exists (
+            select 1 from {{ model }} as staged
+            where staged.{{ column_name }} = trim(raw.raw_key)
         )
-        and raw.{{ raw_key }} not in (
-            select quarantined.{{ raw_key }} from {{ quarantine_model }} as quarantined
-            where quarantined.{{ raw_key }} is not null
+        and not exists (
+            select 1 from quarantined
+            where quarantined.raw_key = raw.raw_key
         )
-        and raw.{{ raw_key }} not in (
-            select suppressed.{{ raw_key }} from {{ base_model }} as suppressed
-            where suppressed.is_suppressed and suppressed.{{ raw_key }} is not null
+        and not exists (
+            select 1 from base_rows as suppressed
+            where suppressed.is_suppressed and suppressed.raw_key = raw.raw_key
         )
 
 )

@@ -6,7 +6,7 @@ source as (
 
 ),
 
-parsed as (
+parsed as {{ onefold.parse_once() }} (
 
     select
         *,

@@ -12,7 +12,13 @@ the builds are shared instead of repeated per area:
   gets the same loads and rebuilds the identity models with `--full-refresh` (the
   reference; the id history survives it). After every load the record -> customer
   assignments, the identity change log, `identity_map` and `identity_edges` must be the
-  same, and an incremental run recomputes some components and customers, not all.
+  same, and so must every column of the incremental identity tables (TABLES); an
+  incremental run recomputes some components and customers, not all.
+- The day without deletes shows from the models' own data that a run reads again only
+  the records loaded since the last run. That day a CRM contact's email is also changed
+  in `inc`'s raw table without a new load time: the incremental run must not see it
+  (`full` gets the untouched row, so the equality checks hold), and at the end a full
+  read of the same tampered row in `full` must.
 - After the last load `inc` is rebuilt with `--full-refresh`: every mart must equal
   what the incremental runs left.
 
@@ -59,6 +65,21 @@ IDENTITY_MODELS = (
 )
 # Source deletes on the last day: CRM contacts and shop customers gone upstream.
 DELETED = {"crm_contacts": "contact_id", "shop_customers": "customer_id"}
+# Every column of the incremental identity tables, against the full rebuild.
+TABLES = {
+    "onefold_intermediate.int_identifiers": "source, record_key, identifier_type, match_key",
+    "onefold_intermediate.int_identifier_values": "identifier_type, match_key",
+    "onefold_intermediate.int_identity_edges_candidate": "left_node_id, right_node_id",
+    "onefold_marts.identity_map": "identifier_type, match_key",
+    "onefold_marts.identity_edges": "source, record_key, identifier_type, match_key",
+    "onefold_marts.identity_blocked_values": "identifier_type, match_key",
+}
+# Written by the run that computed the row, or named after a customer (compared through
+# the assignments, where re-minted ids are matched).
+SKIPPED = {"computed_at", "customer_id"}
+# The day without deletes, on which the reads are checked and `inc`'s raw row tampered.
+READS_DAY = 1
+TAMPERED_EMAIL = "tampered.after.loading@example.org"
 
 
 def now_vars(cutoff: dt.datetime | None) -> list[str]:
@@ -93,20 +114,52 @@ def identity_snapshot(env: dict[str, str]) -> dict[str, pd.DataFrame]:
         warehouse.close()
 
 
+def identity_tables(env: dict[str, str]) -> dict[str, pd.DataFrame]:
+    warehouse = connect_with(env)
+    try:
+        frames = {}
+        for table, order in TABLES.items():
+            frame = warehouse.query_df(f"select * from {table} order by {order}")
+            frame = frame.drop(columns=[c for c in frame.columns if c in SKIPPED])
+            frames[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+        return frames
+    finally:
+        warehouse.close()
+
+
+def deleted_upstream(table: str, frame: pd.DataFrame) -> pd.Series:
+    """The rows the last load deletes: every third record loaded on the first day."""
+    early = frame["_loaded_at"] < DAY_CUTOFFS[0]
+    key = frame[DELETED[table]].astype(str)
+    return early & key.isin(sorted(key[early])[::3])
+
+
 def load_day(env: dict[str, str], raw: dict[str, pd.DataFrame], cutoff: dt.datetime | None) -> None:
     warehouse = connect_with(env)
     try:
         for table, frame in raw.items():
             landed = frame if cutoff is None else frame[frame["_loaded_at"] < cutoff]
             if cutoff is None and table in DELETED:
-                # Every third record loaded on the first day is deleted upstream.
-                early = landed["_loaded_at"] < DAY_CUTOFFS[0]
-                key = landed[DELETED[table]].astype(str)
-                gone = early & key.isin(sorted(key[early])[::3])
-                landed = landed[~gone]
+                landed = landed[~deleted_upstream(table, landed)]
             warehouse.write_df("raw", table, landed.reset_index(drop=True))
     finally:
         warehouse.close()
+
+
+def quiet_contact(frame: pd.DataFrame) -> str:
+    """A CRM contact with an email, delivered once, on the first day, never deleted."""
+    deliveries = frame.groupby("contact_id")["_loaded_at"].agg(["count", "max"])
+    quiet = deliveries[(deliveries["count"] == 1) & (deliveries["max"] < DAY_CUTOFFS[0])].index
+    kept = frame[~deleted_upstream("crm_contacts", frame)]
+    with_email = kept[kept["contact_id"].isin(quiet) & kept["email"].notna()]
+    return str(with_email["contact_id"].iloc[0])
+
+
+def tampered(raw: dict[str, pd.DataFrame], contact: str) -> dict[str, pd.DataFrame]:
+    """The raw tables with the contact's email changed and its load time kept."""
+    contacts = raw["crm_contacts"].copy()
+    contacts.loc[contacts["contact_id"].astype(str) == contact, "email"] = TAMPERED_EMAIL
+    return {**raw, "crm_contacts": contacts}
 
 
 def count(env: dict[str, str], sql: str) -> int:
@@ -115,6 +168,81 @@ def count(env: dict[str, str], sql: str) -> int:
         return int(warehouse.query(sql)[0][0])
     finally:
         warehouse.close()
+
+
+def records(env: dict[str, str], sql: str) -> set[tuple[str, str]]:
+    warehouse = connect_with(env)
+    try:
+        return {(str(source), str(key)) for source, key in warehouse.query(sql)}
+    finally:
+        warehouse.close()
+
+
+def observed_emails(env: dict[str, str], contact: str) -> set[str]:
+    return {
+        value
+        for _, value in records(
+            env,
+            "select record_key, raw_value from onefold_intermediate.int_identifier_observations "
+            f"where source = 'crm_contacts' and record_key = '{contact}' "
+            "and identifier_type = 'email'",
+        )
+    }
+
+
+def assert_reads_only_changed(
+    env: dict[str, str], since: dt.datetime, contact: str, values_before: int
+) -> None:
+    """The run read again exactly the records loaded since the last run (a day without
+    deletes), and wrote only their rows and those of the values they carry."""
+    intermediate = "onefold_intermediate"
+    loaded_since = records(
+        env,
+        f"select source, record_key from {intermediate}.int_identity_records_loaded "
+        f"where loaded_at >= cast('{since.isoformat(sep=' ')}' as timestamp)",
+    )
+    changed = records(
+        env, f"select source, record_key from {intermediate}.int_identity_records_changed"
+    )
+    saved_now = records(
+        env,
+        f"select source, record_key from {intermediate}.int_identity_records_loaded "
+        f"where saved_at = (select max(saved_at) from {intermediate}.int_identity_records_loaded)",
+    )
+    all_records = count(env, f"select count(*) from {intermediate}.int_identity_records_loaded")
+    assert loaded_since and changed == loaded_since == saved_now, (
+        len(changed),
+        len(loaded_since),
+        len(saved_now),
+    )
+    assert len(changed) < all_records / 3, (len(changed), all_records)
+
+    # The observations of the records it did not read are the previous run's: the
+    # tampered row, whose load time did not change, was not read.
+    emails = observed_emails(env, contact)
+    assert emails and TAMPERED_EMAIL not in emails, emails
+
+    # The rows the run wrote are those of the changed records (and of the values they carry).
+    changed_rows = count(
+        env,
+        f"select count(*) from {intermediate}.int_identifier_observations "
+        f"where (source, record_key) in "
+        f"(select source, record_key from {intermediate}.int_identity_records_changed)",
+    )
+    assert changed_rows > 0
+    values_now = count(
+        env,
+        f"select count(*) from {intermediate}.int_identifier_values "
+        f"where computed_at = (select max(computed_at) from {intermediate}.int_identifier_values)",
+    )
+    values_after = count(env, f"select count(*) from {intermediate}.int_identifier_values")
+    assert 0 < values_now < values_after / 3 and values_after >= values_before, (
+        values_now,
+        values_after,
+        values_before,
+    )
+    relinked = count(env, f"select count(*) from {intermediate}.int_identity_records_relinked")
+    assert len(changed) <= relinked < all_records / 3, (relinked, all_records)
 
 
 def assert_same_identity(
@@ -162,10 +290,12 @@ def test_daily_incremental_loads_equal_full_refresh(
     raw = {table: landed.frame for table, landed in data.raw.items()}
     incremental_target, full_target = tmp_path / "target_inc", tmp_path / "target_full"
 
+    contact = quiet_contact(raw["crm_contacts"])
     renamed: dict[str, str] = {}
     orders = []
+    values_before = 0
     for day, cutoff in enumerate(DAY_CUTOFFS):
-        load_day(incremental_env, raw, cutoff)
+        load_day(incremental_env, tampered(raw, contact) if day == READS_DAY else raw, cutoff)
         run_dbt(
             ["build", *MODELS_AND_SEEDS, *now_vars(cutoff)], incremental_env, incremental_target
         )
@@ -178,6 +308,20 @@ def test_daily_incremental_loads_equal_full_refresh(
         )
         full = identity_snapshot(full_env)
         assert_same_identity(target, day, identity_snapshot(incremental_env), full, renamed)
+        incremental_tables = identity_tables(incremental_env)
+        for table, frame in identity_tables(full_env).items():
+            assert len(frame) > 0, (day, table)
+            pd.testing.assert_frame_equal(
+                incremental_tables[table],
+                frame,
+                check_dtype=False,
+                obj=f"{target} day {day} {table}",
+            )
+        if day == READS_DAY:
+            assert_reads_only_changed(incremental_env, DAY_CUTOFFS[day - 1], contact, values_before)
+        values_before = count(
+            incremental_env, "select count(*) from onefold_intermediate.int_identifier_values"
+        )
         orders.append(count(incremental_env, "select count(*) from onefold_marts.orders"))
         if day:
             # A day recomputes the components and customers it touched, not all of them.
@@ -196,6 +340,16 @@ def test_daily_incremental_loads_equal_full_refresh(
     changes = set(full["changes"]["change_type"])
     assert {"created", "merged", "split", "retired"} <= changes, changes
     assert orders[0] < orders[1] < orders[2], f"each load added orders: {orders}"
+
+    # A full read of the row `inc` did not read again sees the tampered email (staging
+    # is views over raw, so these two models are the identity read).
+    load_day(full_env, {"crm_contacts": tampered(raw, contact)["crm_contacts"]}, None)
+    observations = ["int_identity_records_changed", "int_identifier_observations"]
+    run_dbt(
+        ["run", "--select", *observations, "--full-refresh", *now_vars(None)], full_env, full_target
+    )
+    emails = observed_emails(full_env, contact)
+    assert TAMPERED_EMAIL in emails, emails
 
     # The reference for everything downstream: a full refresh of the same warehouse.
     incremental = snapshot(incremental_env, "onefold_marts", MARTS)

@@ -141,6 +141,22 @@
 
 
 {#-
+    The pre-hooks' statement when a run is not scoped: nothing while dbt parses or on a
+    first build, every row on a whole rebuild; none on a scoped run, whose pre-hook then
+    deletes only the rows it recomputes.
+-#}
+{% macro identity_unscoped_delete() %}
+    {%- if not execute or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if onefold.identity_full_rebuild() -%}
+        {{ return('delete from ' ~ this) }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#-
     Pre-hook of the incremental identity models: before the scope's rows are inserted
     again, delete what the previous run wrote for them (all rows on a whole rebuild).
       records     rows keyed by a record (column record_node_id or left_node_id);
@@ -149,12 +165,8 @@
       components  whole components (node_id, component_id) holding a scope record.
 -#}
 {% macro identity_scope_delete(kind, column='record_node_id', scope_model='int_identity_scope') %}
-    {%- if not execute or not is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- if onefold.identity_full_rebuild() -%}
-        {{ return('delete from ' ~ this) }}
-    {%- endif -%}
+    {%- set unscoped = onefold.identity_unscoped_delete() -%}
+    {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
     {%- set scope = 'select record_node_id from ' ~ ref(scope_model) -%}
     {%- if kind == 'records' -%}
         {{ return('delete from ' ~ this ~ ' where ' ~ column ~ ' in (' ~ scope ~ ')') }}
@@ -173,12 +185,8 @@
     whole rebuild.
 -#}
 {% macro identity_records_delete() %}
-    {%- if not execute or not is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- if onefold.identity_full_rebuild() -%}
-        {{ return('delete from ' ~ this) }}
-    {%- endif -%}
+    {%- set unscoped = onefold.identity_unscoped_delete() -%}
+    {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
     {{ return('delete from ' ~ this ~ ' where (source, record_key) in (select source, record_key from '
         ~ ref('int_identity_records_changed') ~ ')') }}
 {% endmacro %}
@@ -191,12 +199,8 @@
     rows on a whole rebuild. The model then computes every value it lacks.
 -#}
 {% macro identity_values_delete() %}
-    {%- if not execute or not is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- if onefold.identity_full_rebuild() -%}
-        {{ return('delete from ' ~ this) }}
-    {%- endif -%}
+    {%- set unscoped = onefold.identity_unscoped_delete() -%}
+    {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
     {%- set identifiers = ref('int_identifiers') -%}
     {%- set statement -%}
         delete from {{ this }}
@@ -262,12 +266,8 @@
     run touches and of the values it computed again (all rows on a whole rebuild); the
     model inserts them recomputed. -#}
 {% macro identity_mart_delete() %}
-    {%- if not execute or not is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- if onefold.identity_full_rebuild() -%}
-        {{ return('delete from ' ~ this) }}
-    {%- endif -%}
+    {%- set unscoped = onefold.identity_unscoped_delete() -%}
+    {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
     {{ return('delete from ' ~ this ~ ' where customer_id in (' ~ onefold.identity_customers_touched()
         ~ ') or (identifier_type, match_key) in (select identifier_type, match_key from ('
         ~ onefold.identity_values_recomputed() ~ ') as recomputed)') }}

@@ -341,10 +341,14 @@ def test_daily_incremental_loads_equal_full_refresh(
     assert {"created", "merged", "split", "retired"} <= changes, changes
     assert orders[0] < orders[1] < orders[2], f"each load added orders: {orders}"
 
-    # A full read of the row `inc` did not read again sees the tampered email (staging
-    # is views over raw, so these two models are the identity read).
+    # A full read of the row `inc` did not read again sees the tampered email (the CRM
+    # staging table, then the two models that are the identity read).
     load_day(full_env, {"crm_contacts": tampered(raw, contact)["crm_contacts"]}, None)
-    observations = ["int_identity_records_changed", "int_identifier_observations"]
+    observations = [
+        "stg_crm__contacts",
+        "int_identity_records_changed",
+        "int_identifier_observations",
+    ]
     run_dbt(
         ["run", "--select", *observations, "--full-refresh", *now_vars(None)], full_env, full_target
     )

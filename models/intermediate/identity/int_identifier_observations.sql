@@ -36,7 +36,7 @@ observations as (
             from {{ declaration.relation }}
             where
                 {{ identifier.column }} is not null
-                {%- if scoped %}
+            {%- if scoped %}
                     and {{ onefold.identity_record_changed(
                         "'" ~ declaration.source ~ "'",
                         'cast(' ~ declaration.record_key ~ ' as ' ~ dbt.type_string() ~ ')') }}
@@ -59,7 +59,7 @@ observations as (
                 {%- for part in parts %}
                     {{ composite.columns[part.name] }} is not null{% if not loop.last %} and{% endif %}
                 {%- endfor %}
-                {%- if scoped %}
+            {%- if scoped %}
                     and {{ onefold.identity_record_changed(
                         "'" ~ declaration.source ~ "'",
                         'cast(' ~ declaration.record_key ~ ' as ' ~ dbt.type_string() ~ ')') }}

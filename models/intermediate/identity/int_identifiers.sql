@@ -16,7 +16,7 @@ normalized as (
     select * from {{ ref('int_identifiers_normalized') }}
     where
         rejection_reason is null
-        {%- if not in_unit_test and onefold.identity_scoped() %}
+    {%- if not in_unit_test and onefold.identity_scoped() %}
             and {{ onefold.identity_record_changed() }}
         {%- endif %}
 

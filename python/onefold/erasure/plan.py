@@ -27,7 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from onefold.erasure.config import ErasureConfig, SourceConfig, StagingTable
+from onefold.erasure.config import ErasureConfig, SourceConfig
 from onefold.erasure.resolve import (
     SYNC_FAILURES_TABLE,
     SYNC_RUNS_TABLE,
@@ -306,15 +306,24 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
     return statements
 
 
-def _derived_delete(schema: str, table: str, predicate: str) -> Statement:
-    target = relation(schema, table)
+def _derived_delete(
+    schema: str, table: str, predicate: str, emptied: Sequence[str] = ()
+) -> Statement:
+    """Delete the matching rows; with `emptied`, keep them and set those columns to null
+    (a staging table of a redacting source)."""
+    target = f"{relation(schema, table)} as erasure_row"
+    if emptied:
+        assignments = ", ".join(f"{quote_ident(column)} = null" for column in emptied)
+        action, sql = "redact", f"update {target} set {assignments} where {predicate}"
+    else:
+        action, sql = "delete", f"delete from {target} where {predicate}"
     return Statement(
         step=f"derived:{schema}.{table}",
         phase="derived",
         table=f"{schema}.{table}",
-        action="delete",
-        sql=f"delete from {target} as erasure_row where {predicate}",
-        count_sql=f"select count(*) from {target} as erasure_row where {predicate}",
+        action=action,
+        sql=sql,
+        count_sql=f"select count(*) from {target} where {predicate}",
     )
 
 
@@ -351,24 +360,12 @@ def staging_statements(
                 )
             )
         predicate = "(" + "\n    or ".join(parts) + ")"
-        if table.record_source in redacting:
-            statements.append(_staged_redact(table, predicate))
-        else:
-            statements.append(_derived_delete(table.schema, table.table, predicate))
+        emptied = [column for column, _ in table.identifiers]
+        redacted = table.record_source in redacting
+        statements.append(
+            _derived_delete(table.schema, table.table, predicate, emptied if redacted else ())
+        )
     return statements
-
-
-def _staged_redact(table: StagingTable, predicate: str) -> Statement:
-    target = f"{relation(table.schema, table.table)} as erasure_row"
-    emptied = ", ".join(f"{quote_ident(column)} = null" for column, _ in table.identifiers)
-    return Statement(
-        step=f"derived:{table.schema}.{table.table}",
-        phase="derived",
-        table=f"{table.schema}.{table.table}",
-        action="redact",
-        sql=f"update {target} set {emptied} where {predicate}",
-        count_sql=f"select count(*) from {target} where {predicate}",
-    )
 
 
 def derived_predicate(

@@ -36,15 +36,16 @@
 {%- endmacro %}
 
 
-{#- The spells still open in segment_membership_history; none on its first build. -#}
-{% macro open_membership_spells() -%}
-    {%- if is_incremental() -%}
+{#- The spells still open in `history` (segment_membership_history's relation); none
+    when it was never built. -#}
+{% macro open_membership_spells(history) -%}
+    {%- if history is not none -%}
         select
             segment_membership_spell_id,
             segment_name,
             customer_id,
             entered_at
-        from {{ this }}
+        from {{ history }}
         where exited_at is null
     {%- else -%}
         select

@@ -43,22 +43,7 @@ evaluated as (
 
 open_spells as (
 
-    {%- if history is not none %}
-        select
-            segment_membership_spell_id,
-            segment_name,
-            customer_id,
-            entered_at
-        from {{ history }}
-        where exited_at is null
-    {%- else %}
-        select
-            cast(null as {{ dbt.type_string() }}) as segment_membership_spell_id,
-            cast(null as {{ dbt.type_string() }}) as segment_name,
-            cast(null as {{ dbt.type_string() }}) as customer_id,
-            cast(null as {{ dbt.type_timestamp() }}) as entered_at
-        where false
-    {%- endif %}
+    {{ onefold.open_membership_spells(history) }}
 
 ),
 

@@ -129,24 +129,3 @@
 {% macro postgres__json_text(json_column, path) -%}
     nullif({{ json_column }} #>> '{ {{- path | join(",") -}} }', '')
 {%- endmacro %}
-
-
-{#-
-    After `as` in a CTE that parses raw values (`parsed as {{ onefold.parse_once() }} (`):
-    its columns are read by several checks further on. PostgreSQL folds a CTE read once
-    into the query that reads it and then evaluates the expression at every mention
-    (it has no common subexpression elimination), so each safe cast ran once per check
-    that reads its result, up to ten times a row; `materialized` runs it once a row.
-    DuckDB has try_cast built in: nothing there.
--#}
-{% macro parse_once() %}
-    {{ return(adapter.dispatch('parse_once', 'onefold')()) }}
-{% endmacro %}
-
-{% macro default__parse_once() %}
-    {{ return('') }}
-{% endmacro %}
-
-{% macro postgres__parse_once() %}
-    {{ return('materialized') }}
-{% endmacro %}

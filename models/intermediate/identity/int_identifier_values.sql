@@ -28,15 +28,6 @@
         "select identifier_type, pattern, reason from " ~ ref('identity_blocklist')
         ~ " where match_type = 'regex' order by identifier_type, pattern").rows -%}
 {%- endif -%}
-{%- set hub_types = [] -%}
-{%- set counted_types = [] -%}
-{%- for type_name, type_config in identifier_types.items() if type_config.get('hub_thresholds') -%}
-    {%- do hub_types.append(type_name) -%}
-    {%- for other_type in type_config.hub_thresholds if other_type not in counted_types -%}
-        {%- do counted_types.append(other_type) -%}
-    {%- endfor -%}
-{%- endfor -%}
-
 {%- set scoped = not in_unit_test and onefold.identity_scoped() %}
 
 with
@@ -48,35 +39,22 @@ identifiers as (
 ),
 
 -- noqa: disable=LT02
-missing as (
+computed_identifiers as (
 
     -- The values to compute: every value on a whole rebuild, else those the pre-hook
-    -- deleted and the new ones.
-    select distinct
-        identifiers.identifier_type,
-        identifiers.match_key
-    from identifiers
+    -- deleted and the new ones (the values this table lacks), with all their rows.
+    select * from identifiers
     {%- if scoped %}
-        left join {{ this }} as stored
-            on
+        where not exists (
+            select 1 from {{ this }} as stored
+            where
                 identifiers.identifier_type = stored.identifier_type
                 and identifiers.match_key = stored.match_key
-        where stored.match_key is null
+        )
     {%- endif %}
 
 ),
 -- noqa: enable=LT02
-
-computed_identifiers as (
-
-    select identifiers.*
-    from identifiers
-    inner join missing
-        on
-            identifiers.identifier_type = missing.identifier_type
-            and identifiers.match_key = missing.match_key
-
-),
 
 blocklist as (
 
@@ -195,51 +173,52 @@ listed as (
 
 ),
 
-cooccurring as (
+hub_type_pairs as (
 
-    -- For each value, how many distinct values of each other type share a record with it.
-    select
-        carrier.identifier_type,
-        carrier.match_key,
-        other.identifier_type as other_type,
-        count(distinct other.match_key) as other_values
-    -- Only the pairs of types a hub threshold names: the others cannot make a hub.
-    from computed_identifiers as carrier
-    inner join identifiers as other
-        on
-            carrier.identifier_type in ('{{ hub_types | join("', '") }}')
-            and other.identifier_type in ('{{ counted_types | join("', '") }}')
-            and carrier.source = other.source
-            and carrier.record_key = other.record_key
-            and carrier.identifier_type != other.identifier_type
-    where
-        {%- for type_name, type_config in identifier_types.items() if type_config.get('hub_thresholds') %}
-            (
-                carrier.identifier_type = '{{ type_name }}'
-                and other.identifier_type in ('{{ type_config.hub_thresholds.keys() | join("', '") }}')
-            )
-            or
+    -- One row per threshold: a value of identifier_type is a hub when records carrying it
+    -- carry more than `threshold` distinct values of other_type. Joined on equality, so
+    -- PostgreSQL hashes the co-occurrence join below (an OR of type conditions there made
+    -- it misjudge the row count and loop over every pair: a minute at 300 people).
+    {%- for type_name, type_config in identifier_types.items() %}
+        {%- for other_type, threshold in type_config.get('hub_thresholds', {}).items() if other_type != type_name %}
+            select
+                cast('{{ type_name }}' as {{ dbt.type_string() }}) as identifier_type,
+                cast('{{ other_type }}' as {{ dbt.type_string() }}) as other_type,
+                cast({{ threshold }} as {{ dbt.type_int() }}) as threshold
+            union all
         {%- endfor %}
-        1 = 0
-    group by carrier.identifier_type, carrier.match_key, other.identifier_type
+    {%- endfor %}
+    select
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as other_type,
+        cast(null as {{ dbt.type_int() }}) as threshold
+    where 1 = 0
 
 ),
 
 hub_candidates as (
 
+    -- For each value, how many distinct values of each other type share a record with it
+    -- (only the pairs of types a hub threshold names: the others cannot make a hub).
     select
-        identifier_type,
-        match_key,
-        other_type,
-        other_values,
-        case
-            {%- for type_name, type_config in identifier_types.items() %}
-                {%- for other_type, threshold in type_config.get('hub_thresholds', {}).items() %}
-                    when identifier_type = '{{ type_name }}' and other_type = '{{ other_type }}' then {{ threshold }}
-                {%- endfor %}
-            {%- endfor %}
-        end as threshold
-    from cooccurring
+        carrier.identifier_type,
+        carrier.match_key,
+        hub_type_pairs.other_type,
+        hub_type_pairs.threshold,
+        count(distinct other.match_key) as other_values
+    from computed_identifiers as carrier
+    inner join hub_type_pairs
+        on carrier.identifier_type = hub_type_pairs.identifier_type
+    inner join identifiers as other
+        on
+            carrier.source = other.source
+            and carrier.record_key = other.record_key
+            and hub_type_pairs.other_type = other.identifier_type
+    group by
+        carrier.identifier_type,
+        carrier.match_key,
+        hub_type_pairs.other_type,
+        hub_type_pairs.threshold
 
 ),
 

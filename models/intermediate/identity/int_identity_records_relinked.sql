@@ -31,7 +31,7 @@ changed as (
 -- noqa: disable=LT02
 {%- if scoped %}
 
-identifier_values as (
+identifier_values as {{ onefold.inline_cte() }} (
 
     select * from {{ ref('int_identifier_values') }}
 
@@ -43,7 +43,7 @@ identifiers as (
 
 ),
 
-candidate as (
+candidate as {{ onefold.inline_cte() }} (
 
     select * from {{ candidate }}
 

@@ -19,8 +19,14 @@ the builds are shared instead of repeated per area:
   in `inc`'s raw table without a new load time: the incremental run must not see it
   (`full` gets the untouched row, so the equality checks hold), and at the end a full
   read of the same tampered row in `full` must.
-- After the last load `inc` is rebuilt with `--full-refresh`: every mart must equal
-  what the incremental runs left.
+- After every load `inc`'s `segment_memberships` holds exactly the customers whose
+  `customers` row satisfies each demo segment's predicate, and the history records
+  exactly the entries and exits of that day; some of them come from time alone
+  (customers no load touched: the time-based pass of docs/consent-and-segments.md).
+  `segment_memberships` is the open spells of `segment_membership_history`, which
+  `--full-refresh` does not rebuild, so the predicates are checked directly.
+- After the last load `inc` is rebuilt with `--full-refresh`: every mart, and the
+  incremental `int_consent_signals`, must equal what the incremental runs left.
 
 The event staging tables' awkward deliveries are test_incremental_staging.py.
 """
@@ -32,9 +38,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from onefold.generator import GeneratorConfig, generate
-from onefold.testing.dbt import run_dbt
+from onefold.testing.dbt import DEMO_PROJECT_DIR, run_dbt
 from onefold.testing.warehouse import connect_with, snapshot, target_environment
 
 pytestmark = pytest.mark.e2e
@@ -178,6 +185,49 @@ def records(env: dict[str, str], sql: str) -> set[tuple[str, str]]:
         warehouse.close()
 
 
+def expected_members(env: dict[str, str]) -> set[tuple[str, str]]:
+    """Each demo segment's predicate evaluated over the whole customers table."""
+    project = yaml.safe_load((DEMO_PROJECT_DIR / "dbt_project.yml").read_text())
+    segments: dict[str, dict[str, str]] = project["vars"]["onefold__segments"]
+    return set().union(
+        *(
+            records(
+                env,
+                f"select '{name}', customer_id from onefold_marts.customers "
+                f"where ({segment['predicate']})",
+            )
+            for name, segment in segments.items()
+        )
+    )
+
+
+def spells_on(env: dict[str, str], column: str, cutoff: dt.datetime | None) -> set[tuple[str, str]]:
+    """The membership spells entered or exited (`column`) on the load's day."""
+    day = (cutoff.date() if cutoff else END_DATE).isoformat()
+    return records(
+        env,
+        "select segment_name, customer_id from onefold_marts.segment_membership_history "
+        f"where cast({column} as date) = cast('{day}' as date)",
+    )
+
+
+def assert_segments_follow(
+    env: dict[str, str], target: str, day: int, cutoff: dt.datetime | None,
+    previous: set[tuple[str, str]],
+) -> set[tuple[str, str]]:  # fmt: skip
+    """Memberships equal the predicates, and the day's entries and exits are the
+    difference from the previous run's; the members, for the next day."""
+    members = expected_members(env)
+    assert members, "the demo segments have members"
+    memberships = records(
+        env, "select segment_name, customer_id from onefold_marts.segment_memberships"
+    )
+    assert memberships == members, f"{target} day {day}: memberships equal the predicates"
+    assert spells_on(env, "entered_at", cutoff) == members - previous, f"entries, day {day}"
+    assert spells_on(env, "exited_at", cutoff) == previous - members, f"exits, day {day}"
+    return members
+
+
 def observed_emails(env: dict[str, str], contact: str) -> set[str]:
     return {
         value
@@ -294,6 +344,8 @@ def test_daily_incremental_loads_equal_full_refresh(
     renamed: dict[str, str] = {}
     orders = []
     values_before = 0
+    members: set[tuple[str, str]] = set()
+    time_only_changes = 0
     for day, cutoff in enumerate(DAY_CUTOFFS):
         load_day(incremental_env, tampered(raw, contact) if day == READS_DAY else raw, cutoff)
         run_dbt(
@@ -306,6 +358,7 @@ def test_daily_incremental_loads_equal_full_refresh(
             full_env,
             full_target,
         )
+        members = assert_segments_follow(incremental_env, target, day, cutoff, members)
         full = identity_snapshot(full_env)
         assert_same_identity(target, day, identity_snapshot(incremental_env), full, renamed)
         incremental_tables = identity_tables(incremental_env)
@@ -328,13 +381,23 @@ def test_daily_incremental_loads_equal_full_refresh(
             scoped = count(
                 incremental_env, "select count(*) from onefold_intermediate.int_identity_scope"
             )
-            records = count(incremental_env, "select count(*) from onefold_marts.customer_records")
-            assert 0 < scoped < records, (day, scoped, records)
+            record_count = count(
+                incremental_env, "select count(*) from onefold_marts.customer_records"
+            )
+            assert 0 < scoped < record_count, (day, scoped, record_count)
             affected = count(
                 incremental_env, "select count(*) from onefold_intermediate.int_customers_affected"
             )
             customers = count(incremental_env, "select count(*) from onefold_marts.customers")
             assert 0 < affected < customers, (day, affected, customers)
+            time_only_changes += count(
+                incremental_env,
+                "select count(*) from onefold_intermediate.int_segment_changes as changes "
+                "left join onefold_intermediate.int_customers_affected as affected "
+                "on changes.customer_id = affected.customer_id "
+                "where affected.customer_id is null",
+            )
+    assert time_only_changes > 0, "some memberships changed with time alone"
     renamed_ids = sum(mine != theirs for mine, theirs in renamed.items())
     assert renamed_ids <= 3, f"{renamed_ids} ids differ: only re-minted ids may"
     changes = set(full["changes"]["change_type"])
@@ -356,7 +419,9 @@ def test_daily_incremental_loads_equal_full_refresh(
     assert TAMPERED_EMAIL in emails, emails
 
     # The reference for everything downstream: a full refresh of the same warehouse.
+    signals = {"int_consent_signals": "signal_id"}
     incremental = snapshot(incremental_env, "onefold_marts", MARTS)
+    incremental |= snapshot(incremental_env, "onefold_intermediate", signals)
     customers = len(incremental["customers"])
     run_dbt(
         ["build", *MODELS_AND_SEEDS, "--full-refresh", *now_vars(None)],
@@ -368,7 +433,8 @@ def test_daily_incremental_loads_equal_full_refresh(
         >= customers
     ), "a full refresh recomputes every customer"
     full_marts = snapshot(incremental_env, "onefold_marts", MARTS)
-    for table in MARTS:
+    full_marts |= snapshot(incremental_env, "onefold_intermediate", signals)
+    for table in [*MARTS, *signals]:
         assert len(full_marts[table]) > 0, table
         pd.testing.assert_frame_equal(
             incremental[table], full_marts[table], check_dtype=False, obj=f"{target} {table}"

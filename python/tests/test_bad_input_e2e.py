@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from onefold.testing.dbt import run_dbt
+from onefold.testing.dbt import WITHOUT_UNIT_TESTS, run_dbt
 from onefold.testing.raw import write_raw_tables
 from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
@@ -30,7 +30,6 @@ FUTURE_LOADED_AT = dt.datetime(2099, 1, 1)
 SPECIAL_TIMESTAMPS = ["yesterday", "today", "now", "tomorrow", "epoch", "infinity", "-infinity"]
 BAD_NUMBERS = ["NaN", "Infinity", "-Infinity", "1e309", "1e20", "99999999999999999"]
 ONE_MEGABYTE = "x" * 1_000_000
-NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -284,8 +283,7 @@ def built(
     built = Built(request.param, env, root / "target")
     built.load(FIRST_LOAD)
     # run, then test: a failing data test does not stop the models after it being built.
-    # The unit tests do not read the data: they run in test_e2e_build's build.
-    built.run(["seed"], ["run"], ["test", *NO_UNIT_TESTS])
+    built.run(["seed"], ["run"], ["test", *WITHOUT_UNIT_TESTS])
     yield built
 
 
@@ -293,7 +291,7 @@ def built(
 def reloaded(built: Built) -> Built:
     """The late, future and next rows loaded and built incrementally (tests included)."""
     built.load(combine(FIRST_LOAD, SECOND_LOAD))
-    built.run(["build", *NO_UNIT_TESTS])
+    built.run(["build", *WITHOUT_UNIT_TESTS])
     built.load(combine(FIRST_LOAD, SECOND_LOAD, THIRD_LOAD))
     built.run(["run", "--select", "staging", "marts.activity"])
     return built

@@ -36,7 +36,7 @@ from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.sync.state import LOCKS_TABLE, utc_now
-from onefold.testing.dbt import environment, locations, project_args
+from onefold.testing.dbt import WITHOUT_UNIT_TESTS, environment, locations, project_args
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
@@ -305,12 +305,11 @@ def world(
     finally:
         warehouse.close()
     # PostgreSQL builds without data tests: they run in test_e2e_build, and cost a
-    # minute here; DuckDB runs them, but not the unit tests (data-independent: they run
-    # in test_e2e_build's build).
+    # minute here; DuckDB runs them.
     tests = (
-        ["--exclude-resource-type", "unit_test"]
+        WITHOUT_UNIT_TESTS
         if request.param == "duckdb"
-        else ["--resource-type", "seed", "--resource-type", "model"]
+        else ("--resource-type", "seed", "--resource-type", "model")
     )
     dbt(["build", *tests], env, root / "target")
     with webhook_server(WEBHOOK_SECRET) as hook:
@@ -725,7 +724,7 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
     # downstream are built again too: PostgreSQL drops them with the table they read.
     dbt(
         ["build", "--select", "staging", "staging+,config.materialized:view",
-         "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"],
+         "--indirect-selection", "cautious", *WITHOUT_UNIT_TESTS],
         world.env,
         world.target_path,
     )  # fmt: skip

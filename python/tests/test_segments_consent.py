@@ -18,7 +18,7 @@ import pytest
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.sync import run_sync
 from onefold.sync.config import SyncConfig, parse_sync
-from onefold.testing.dbt import DbtFailure, environment, locate_project, run_dbt
+from onefold.testing.dbt import WITHOUT_UNIT_TESTS, DbtFailure, environment, locate_project, run_dbt
 from onefold.testing.sync import SECRET, SECRET_ENV
 from onefold.testing.warehouse import connect_with, target_environment
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
@@ -49,13 +49,11 @@ class Scenario:
         return connect_with(self.env)
 
     def build(self, now: str, *extra: str) -> None:
-        # The unit tests do not read the data: they run in test_e2e_build's build.
         run_dbt(
-            ["build", *extra, "--exclude-resource-type", "unit_test",
-             "--vars", f"{{onefold__now: '{now}'}}"],
+            ["build", *extra, *WITHOUT_UNIT_TESTS, "--vars", f"{{onefold__now: '{now}'}}"],
             self.env,
             self.target_path,
-        )  # fmt: skip
+        )
 
     def sync_loyalists(self) -> None:
         """Mirror the store_loyalists audience of ad_platforms to the local webhook."""

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 PACKAGE_DIR = Path(__file__).resolve().parents[3]
 # The demo project that installs the package (`local: ..`); tests build the demo world.
 DEMO_PROJECT_DIR = PACKAGE_DIR / "demo"
+# For builds whose test is not about the package's unit tests: those do not read the
+# data, and run in test_e2e_build's build on each target (and in the host project's).
+WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 class DbtFailure(AssertionError):

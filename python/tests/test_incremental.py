@@ -89,9 +89,13 @@ READS_DAY = 1
 TAMPERED_EMAIL = "tampered.after.loading@example.org"
 
 
+def day_of(cutoff: dt.datetime | None) -> str:
+    """A load's date, its run's "now" (the last load: END_DATE)."""
+    return (cutoff.date() if cutoff else END_DATE).isoformat()
+
+
 def now_vars(cutoff: dt.datetime | None) -> list[str]:
-    day = (cutoff.date() if cutoff else END_DATE).isoformat()
-    return ["--vars", f"{{onefold__now: '{day}'}}"]
+    return ["--vars", f"{{onefold__now: '{day_of(cutoff)}'}}"]
 
 
 def identity_snapshot(env: dict[str, str]) -> dict[str, pd.DataFrame]:
@@ -203,11 +207,10 @@ def expected_members(env: dict[str, str]) -> set[tuple[str, str]]:
 
 def spells_on(env: dict[str, str], column: str, cutoff: dt.datetime | None) -> set[tuple[str, str]]:
     """The membership spells entered or exited (`column`) on the load's day."""
-    day = (cutoff.date() if cutoff else END_DATE).isoformat()
     return records(
         env,
         "select segment_name, customer_id from onefold_marts.segment_membership_history "
-        f"where cast({column} as date) = cast('{day}' as date)",
+        f"where cast({column} as date) = cast('{day_of(cutoff)}' as date)",
     )
 
 

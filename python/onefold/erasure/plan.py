@@ -360,11 +360,11 @@ def staging_statements(
                 )
             )
         predicate = "(" + "\n    or ".join(parts) + ")"
-        emptied = [column for column, _ in table.identifiers]
-        redacted = table.record_source in redacting
-        statements.append(
-            _derived_delete(table.schema, table.table, predicate, emptied if redacted else ())
+        # A redacting source's staged rows stay, with their identifier columns emptied.
+        emptied = (
+            [column for column, _ in table.identifiers] if table.record_source in redacting else []
         )
+        statements.append(_derived_delete(table.schema, table.table, predicate, emptied))
     return statements
 
 

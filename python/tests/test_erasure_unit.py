@@ -548,11 +548,12 @@ def test_full_scan_goes_with_verify() -> None:
     assert "--full-scan goes with --verify" in " ".join(result.output.split())
 
 
-def test_the_rewrite_refuses_to_start_without_room_for_the_fresh_file(
+def test_the_rewrite_needs_room_for_the_live_blocks_not_the_whole_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fresh file needs about the old one's size beside it: without that room the
-    rewrite stops before writing anything (a full disk would stop every writer on it)."""
+    """The fresh file holds the old one's blocks in use: without room for those (and a
+    tenth more) the rewrite stops before writing anything, since a full disk would stop
+    every writer on it; the free blocks of a file dbt rebuilt many times need no room."""
     import shutil
 
     from onefold.erasure import reclaim
@@ -561,14 +562,27 @@ def test_the_rewrite_refuses_to_start_without_room_for_the_fresh_file(
     path = tmp_path / "full.duckdb"
     monkeypatch.setenv("ONEFOLD_DUCKDB_PATH", str(path))
     warehouse = DuckDBWarehouse()
-    warehouse.execute("create table t as select 'x' || i as v from range(1000) as r(i)")
+    warehouse.execute("create table t as select 'x' || i as v from range(200000) as r(i)")
+    warehouse.execute("create table dropped as select v || v as w from t, range(5)")
+    warehouse.execute("checkpoint")
+    warehouse.execute("drop table dropped")
     warehouse.execute("checkpoint")
     size = path.stat().st_size
-    monkeypatch.setattr(
-        reclaim.shutil, "disk_usage", lambda _: shutil._ntuple_diskusage(10**12, 10**12, size - 1)
-    )
-    with pytest.raises(WarehouseError, match="storage not reclaimed"):
+    live = reclaim.live_bytes(warehouse)
+    assert live < size / 2  # most of the file is the dropped table's free blocks
+
+    def free_space(free: int) -> None:
+        usage = shutil._ntuple_diskusage(10**12, 10**12, free)
+        monkeypatch.setattr(reclaim.shutil, "disk_usage", lambda _: usage)
+
+    free_space(live + live // 10 - 1)
+    with pytest.raises(WarehouseError, match="storage not reclaimed") as refused:
         reclaim.rewrite_duckdb_file(warehouse, "p")
+    assert f"{live / 1e9:,.1f} GB of it in use" in str(refused.value)
     assert not path.with_name(path.name + ".rewrite").exists()
-    assert warehouse.query("select count(*) from t")[0][0] == 1000  # still open, untouched
-    warehouse.close()
+    assert warehouse.query("select count(*) from t")[0][0] == 200000  # still open, untouched
+
+    free_space(live + live // 10)  # less than the file's size: enough
+    rewritten = reclaim.rewrite_duckdb_file(warehouse, "p")
+    assert rewritten.bytes_after is not None and rewritten.bytes_after < size
+    assert DuckDBWarehouse().query("select count(*) from t")[0][0] == 200000

@@ -98,10 +98,10 @@ def rewrite_duckdb_file(warehouse: DuckDBWarehouse, privacy_schema: str | None =
     fresh = path.with_name(path.name + ".rewrite")
     fresh.unlink(missing_ok=True)
     database = str(warehouse.query("select current_database()")[0][0])
-    before = path.stat().st_size
-    check_room_for_rewrite(path, before)
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     warehouse.execute("checkpoint")
+    before = path.stat().st_size
+    check_room_for_rewrite(path, live_bytes(warehouse), before)
     warehouse.execute(f"attach {literal(str(fresh))} as {REWRITE_ALIAS}")
     try:
         warehouse.execute(f"copy from database {quote_ident(database)} to {REWRITE_ALIAS}")
@@ -123,15 +123,29 @@ def rewrite_duckdb_file(warehouse: DuckDBWarehouse, privacy_schema: str | None =
     return Reclaimed("duckdb", "rewrite", bytes_before=before, bytes_after=path.stat().st_size)
 
 
-def check_room_for_rewrite(path: Path, size: int) -> None:
-    """The fresh file needs about as much room as the old one, beside it, until it
-    replaces it: refuse before writing anything rather than fill the disk (which would
-    stop every other writer on it) and fail half-way."""
+def live_bytes(warehouse: DuckDBWarehouse) -> int:
+    """The bytes of the database file's blocks in use (after a checkpoint): what the
+    fresh file will hold. Free blocks, often most of a file dbt rebuilt many times, are
+    not copied."""
+    (used,) = warehouse.query(
+        "select used_blocks * block_size from pragma_database_size() "
+        "where database_name = current_database()"
+    )[0]
+    return int(used)
+
+
+def check_room_for_rewrite(path: Path, live: int, size: int) -> None:
+    """The fresh file needs room for the old one's live blocks (`live` bytes of its
+    `size`), and a tenth more for its own metadata, beside it until it replaces it:
+    refuse before writing anything rather than fill the disk (which would stop every
+    other writer on it) and fail half-way."""
+    needed = live + live // 10
     free = shutil.disk_usage(path.parent).free
-    if free < size:
+    if free < needed:
         raise WarehouseError(
-            f"storage not reclaimed: rewriting {path.name} needs about {size / 1e9:,.1f} GB "
-            f"free beside it and there are {free / 1e9:,.1f} GB. The erasure itself is done "
+            f"storage not reclaimed: rewriting {path.name} ({size / 1e9:,.1f} GB, "
+            f"{live / 1e9:,.1f} GB of it in use) needs about {needed / 1e9:,.1f} GB free "
+            f"beside it and there are {free / 1e9:,.1f} GB. The erasure itself is done "
             "(rows deleted, journaled); the erased rows' bytes stay in the file's free "
             "blocks until it is rewritten, and `onefold erase --verify` reads the whole "
             "file meanwhile. Free the space and run the next erasure, or copy the database "

@@ -70,8 +70,8 @@
 {#-
     What the identifiers of a staged record depend on beyond the record itself, as one
     SQL number: the identity configuration above, the declarations (which column holds
-    which identifier), the normalization settings, and the contents of the calling-code
-    and blocklist seeds. Stored with every record's load time
+    which identifier), the normalization settings and the normalizers' version, and the
+    contents of the calling-code and blocklist seeds. Stored with every record's load time
     (int_identity_records_loaded): when it changes, every record counts as changed and
     the run recomputes everything (observations to ids) through the incremental path.
 -#}
@@ -87,6 +87,7 @@
         tojson(var('onefold__email_providers_with_plus_tags')),
         tojson(var('onefold__email_providers_ignoring_dots')),
         var('onefold__default_phone_calling_code') | string,
+        'normalizers ' ~ onefold.normalizers_version(),
     ] -%}
     {%- set calling_codes = "(select coalesce(bit_xor(" ~ onefold.node_id(
         "country_code || '|' || calling_code") ~ "), 0) from " ~ ref('country_calling_codes') ~ ")" -%}

@@ -6,6 +6,18 @@
 -#}
 
 {#-
+    The version of the built-in normalizers' rules, part of the identity input
+    fingerprint: raise it with any change that gives a value another normalized form,
+    so the first run of an upgraded package recomputes every record's identifiers
+    instead of mixing old and new keys. 2: names fold inner spaces; composite parts
+    escaped.
+-#}
+{% macro normalizers_version() -%}
+    2
+{%- endmacro %}
+
+
+{#-
     The normalized value of an identifier of type `type_name` (a key of
     onefold__identifier_types): composite keys part by part, values that arrived as a
     SHA-256 digest kept as that digest (types with accepts_hashed), else the type's
@@ -235,13 +247,14 @@
 {%- endmacro %}
 
 
-{#- Names: lower-case ASCII letters, accents folded, punctuation dropped, spaces single. -#}
+{#- Names, for matching: lower-case ASCII letters only, accents folded; spaces, hyphens,
+    apostrophes and other punctuation dropped, so 'Black well', 'Blackwell' and
+    'Black-Well' meet (O'Brien and OBrien too). Display values keep their spelling:
+    golden attributes read the staged columns, not this. -#}
 {% macro normalize_name(value) -%}
-    nullif(trim({{ onefold.regex_replace_all(
-        onefold.regex_replace_all(
-            "translate(lower(trim(" ~ value ~ ")), 'àáâãäåçèéêëìíîïñòóôõöøùúûüýÿß', 'aaaaaaceeeeiiiinoooooouuuuyys')",
-            "[^a-z ]", ""),
-        " +", " ") }}), '')
+    nullif({{ onefold.regex_replace_all(
+        "translate(lower(trim(" ~ value ~ ")), 'àáâãäåçèéêëìíîïñòóôõöøùúûüýÿß', 'aaaaaaceeeeiiiinoooooouuuuyys')",
+        "[^a-z]", "") }}, '')
 {%- endmacro %}
 
 
@@ -307,11 +320,13 @@
 {#-
     Composite keys travel as their raw parts joined with '|' (trimmed, in the order of
     onefold__composite_keys) and are normalized part by part in
-    int_identifiers_normalized, like every other identifier.
+    int_identifiers_normalized, like every other identifier. Each part is escaped first
+    ('%' as '%25', then '|' as '%7C'), raw and normalized alike, so a part that holds a
+    '|' cannot shift the parts after it: the separator only ever separates.
 -#}
 {% macro composite_key_raw_value(parts, columns) -%}
     {%- for part in parts -%}
-        trim(cast({{ columns[part.name] }} as {{ dbt.type_string() }}))
+        {{ onefold.composite_part_escaped('trim(cast(' ~ columns[part.name] ~ ' as ' ~ dbt.type_string() ~ '))') }}
         {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor -%}
 {%- endmacro %}
@@ -320,7 +335,18 @@
 {#- The normalized composite key from its raw '|'-joined parts; null when any part is. -#}
 {% macro normalize_composite_key(parts, raw_value) -%}
     {%- for part in parts -%}
-        {{ onefold.normalize_identifier(part.normalizer, dbt.split_part(raw_value, "'|'", loop.index)) }}
+        {{ onefold.composite_part_escaped(onefold.normalize_identifier(
+            part.normalizer, onefold.composite_part_unescaped(dbt.split_part(raw_value, "'|'", loop.index)))) }}
         {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor -%}
+{%- endmacro %}
+
+
+{#- A composite key part with '%' and '|' escaped, and the part back from that. -#}
+{% macro composite_part_escaped(part) -%}
+    replace(replace({{ part }}, '%', '%25'), '|', '%7C')
+{%- endmacro %}
+
+{% macro composite_part_unescaped(part) -%}
+    replace(replace({{ part }}, '%7C', '|'), '%25', '%')
 {%- endmacro %}

@@ -150,12 +150,21 @@ def run_one(
             )
         finally:
             warehouse.close()
-        click.echo(f"  full build {full.seconds:.1f}s, floor {floor.seconds:.1f}s", err=True)
+        # Each figure as soon as it is measured: a run stopped later keeps them in its log.
+        click.echo(
+            f"  full build {full.seconds:.1f}s (dbt peak {full.peak_rss_gib:.2f} GiB), "
+            f"floor {floor.seconds:.1f}s",
+            err=True,
+        )
 
         load_new_day(env)
         with database_peak(server) as incremental_db:
             incremental = dbt_build(env, target_path)
-        click.echo(f"  incremental build {incremental.seconds:.1f}s", err=True)
+        click.echo(
+            f"  incremental build {incremental.seconds:.1f}s "
+            f"(dbt peak {incremental.peak_rss_gib:.2f} GiB)",
+            err=True,
+        )
     return ScaleResult(
         target=target,
         persons=persons,

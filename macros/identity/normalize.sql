@@ -9,8 +9,8 @@
     The version of the built-in normalizers' rules, part of the identity input
     fingerprint: raise it with any change that gives a value another normalized form,
     so the first run of an upgraded package recomputes every record's identifiers
-    instead of mixing old and new keys. 2: names fold inner spaces; composite parts
-    escaped.
+    instead of mixing old and new keys. 2: names fold inner spaces, composite parts
+    escaped, phones read by libphonenumber's rules.
 -#}
 {% macro normalizers_version() -%}
     2
@@ -217,33 +217,15 @@
 
 
 {#-
-    Phone to E.164 ('+' and 8 to 15 digits). Accepts +CC, 00CC, national numbers with a
-    trunk 0 and bare national numbers; `calling_code` (SQL text, e.g. '44') fills in the
-    country when the number has none. NANP numbers (+1) must have a 10-digit national
-    number whose area code and exchange start with 2-9. Anything else is null.
+    Phone to E.164 by libphonenumber's rules (python/onefold/phones.py): `+CC`, the
+    region's international prefix, trunk prefixes and carrier codes as libphonenumber
+    reads them, extensions dropped; `calling_code` (SQL text, e.g. '44', the record's
+    country) picks the region for numbers written without a country. Null unless the
+    number's length is possible for its country. macros/identity/phone_functions.sql
+    creates the function on PostgreSQL; on DuckDB it is libphonenumber itself.
 -#}
 {% macro normalize_phone(value, calling_code) -%}
-    {%- set trimmed = 'trim(' ~ value ~ ')' -%}
-    {%- set digits = onefold.regex_replace_all(trimmed, '[^0-9]', '') -%}
-    {%- set international -%}
-        case
-            when {{ trimmed }} like '+%' then {{ digits }}
-            when {{ digits }} like '00%' then substr({{ digits }}, 3)
-            when {{ digits }} like '0%' then {{ calling_code }} || substr({{ digits }}, 2)
-            when {{ calling_code }} = '1' and length({{ digits }}) = 11 and {{ digits }} like '1%'
-                then {{ digits }}
-            else {{ calling_code }} || {{ digits }}
-        end
-    {%- endset -%}
-    case
-        -- Only digits, spaces and the usual punctuation; letters mean it is not a phone.
-        when not {{ onefold.regex_full_match(trimmed, "[+]?[0-9 ().\\-/]+") }} then null
-        when length({{ international }}) not between 8 and 15 then null
-        when {{ international }} like '1%'
-            and not {{ onefold.regex_full_match(international, '1[2-9][0-9]{2}[2-9][0-9]{6}') }}
-            then null
-        else '+' || {{ international }}
-    end
+    {{ onefold.phone_function() }}({{ value }}, cast({{ calling_code }} as {{ dbt.type_string() }}))
 {%- endmacro %}
 
 

@@ -12,6 +12,8 @@
   or NULL. Jinja cannot catch a failed query, so without this the on-run-start checks
   could only surface DuckDB's bare error; with it they say which segment is wrong (the
   PostgreSQL build has a PL/pgSQL function of the same name).
+- `onefold_phone_e164(value, calling_code)`: the phone normalizer (onefold.phones), run
+  by libphonenumber itself (PostgreSQL runs a PL/pgSQL port of it).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from duckdb.func import FunctionNullHandling
 from duckdb.sqltypes import VARCHAR
 
 from onefold.erasure.session_salt import set_salt_from_environment
+from onefold.phones import register_phone_function
 from onefold.warehouse import set_temp_directory
 
 SQL_PROBLEM_FUNCTION = "onefold_sql_problem"
@@ -40,6 +43,7 @@ class Plugin(BasePlugin):
             set_temp_directory(conn, str(temp_directory))
         set_salt_from_environment(conn, self._database())
         register_sql_problem(conn)
+        register_phone_function(conn)
 
     def configure_cursor(self, cursor: Any) -> None:
         set_salt_from_environment(cursor, self._database())

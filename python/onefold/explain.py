@@ -12,9 +12,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
-
 from onefold.errors import OnefoldError
+from onefold.phones import e164_in_region
 from onefold.project import DbtProject, locate
 from onefold.sql import placeholders
 from onefold.warehouse import Warehouse
@@ -90,12 +89,9 @@ def lookup_candidates(value: str) -> list[str]:
         if domain == "gmail.com":
             local = local.replace(".", "")
         candidates.add(f"{local}@{domain}")
-    try:
-        parsed = phonenumbers.parse(stripped, "US")
-        if phonenumbers.is_possible_number(parsed):
-            candidates.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    except phonenumbers.NumberParseException:
-        pass
+    phone = e164_in_region(stripped, "US")
+    if phone is not None:
+        candidates.add(phone)
     hashed = {hashlib.sha256(c.encode()).hexdigest() for c in candidates}
     return sorted(candidates | hashed)
 

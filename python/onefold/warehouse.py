@@ -25,6 +25,7 @@ from onefold.erasure.session_salt import (
     warehouse_options,
 )
 from onefold.errors import ConfigError, WarehouseError
+from onefold.phones import register_phone_function
 from onefold.settings import TARGETS, DuckDBSettings, PostgresSettings, Target
 
 if TYPE_CHECKING:
@@ -170,6 +171,8 @@ class DuckDBWarehouse:
         # Staging views screen erased people with the salt once the suppression list is
         # not empty; a reader of staging needs it like dbt does (the demo's: beside `path`).
         set_salt_from_environment(self.connection, self.settings.path)
+        # The phone normalizer the identity macros call (the dbt plugin registers it too).
+        register_phone_function(self.connection)
 
     def _attach(self) -> None:
         catalog = quote_ident(str(self.catalog))

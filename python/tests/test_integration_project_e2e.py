@@ -184,7 +184,7 @@ def test_a_host_run_of_its_own_model_renders_no_onefold_hook(built: Built) -> No
     build_hooks = onefold_hooks(built.build)
     assert onefold_hooks(host) == dict.fromkeys(build_hooks, "")
     # In the full build they rendered their SQL (the check above can fail).
-    assert build_hooks["operation.onefold.onefold-on-run-start-3"], build_hooks
+    assert build_hooks["operation.onefold.onefold-on-run-start-4"], build_hooks  # erasure objects
 
 
 def test_explain_from_the_host_project_shows_one_customer_across_three_sources(

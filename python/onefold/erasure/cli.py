@@ -413,13 +413,15 @@ def _verify(project: DbtProject, request_id: str, full_scan: bool, as_json: bool
 
     warehouse, salt = _connect(project, salted=True)
     try:
-        result = verify(
-            warehouse,
-            load_config(warehouse, project),
-            request_id,
-            salt=salt,
-            scope=FULL if full_scan else TARGETED,
-        )
+        with cli_common.progress("verify", as_json) as step:
+            result = verify(
+                warehouse,
+                load_config(warehouse, project),
+                request_id,
+                salt=salt,
+                scope=FULL if full_scan else TARGETED,
+                progress=step,
+            )
     finally:
         warehouse.close()
     if as_json:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -728,11 +728,14 @@ def verify(
     record: bool = True,
     salt: Salt | None = None,
     scope: str = TARGETED,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Verification:
     """Scan the tables for the request's erased identifiers (the columns that can hold
     them, or with scope FULL every text column), and on DuckDB the bytes of the database
     file (with `salt`). `warehouse` must carry the salt
-    (`onefold.erasure.salt.connect_salted`)."""
+    (`onefold.erasure.salt.connect_salted`). `progress(what, done, total)` hears each
+    table before it is read, then the byte scan."""
+    step = progress or (lambda what, done, total: None)
     if scope not in SCOPES:
         raise ConfigError(f"verify scope {scope!r}: use one of {', '.join(SCOPES)}.")
     store = Store(warehouse, config)
@@ -754,7 +757,9 @@ def verify(
     if hashes:
         tune_session(warehouse)
         load_hashes(warehouse, hashes)
-        for planned in plan_scan(warehouse, config, scope):
+        planned_tables = plan_scan(warehouse, config, scope)
+        for done, planned in enumerate(planned_tables):
+            step(f"{planned.schema}.{planned.table}", done, len(planned_tables) + 1)
             if not planned.columns:
                 result.tables.append(planned)
                 continue
@@ -780,6 +785,7 @@ def verify(
         if isinstance(warehouse, DuckDBWarehouse) and salt is not None and shapes:
             # Bytes too: a deleted row stays in the file's free blocks until they are
             # reused (erase --execute rewrites the file; this proves it).
+            step("bytes of the database file", len(planned_tables), len(planned_tables) + 1)
             paths, result.files, result.byte_scan = byte_scan_plan(warehouse, config, scope)
             result.files_scanned = len(result.files)
             by_file: dict[str, tuple[int, list[str]]] = {}

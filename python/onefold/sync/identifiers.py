@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
+from onefold.phones import e164_in_region
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -121,16 +121,10 @@ def normalize_email_for_google(value: str) -> str | None:
 
 
 def normalize_phone_e164(value: str, default_region: str | None = None) -> str | None:
-    """E.164 ('+' and digits). Numbers without '+' need `default_region` (ISO alpha-2);
-    None when the number cannot be a phone number."""
-    region = default_region.upper() if default_region else None
-    try:
-        parsed = phonenumbers.parse(value.strip(), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    """E.164 ('+' and digits) by Onefold's phone rule (`onefold.phones`, the one the
+    identity graph matches on). Numbers without '+' need `default_region` (ISO
+    alpha-2); None when the number cannot be a phone number of its country."""
+    return e164_in_region(value, default_region)
 
 
 def normalize_phone_for_meta(value: str, default_region: str | None = None) -> str | None:

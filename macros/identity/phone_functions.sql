@@ -1,0 +1,246 @@
+{#-
+    onefold_phone_e164(value, calling_code): a phone number to E.164 by libphonenumber's
+    rules, null when it is no number of its country (possible length, national pattern)
+    (python/onefold/phones.py says which rules, and why one function).
+
+    DuckDB runs the Python function itself, registered on every connection by Onefold's
+    dbt plugin and Onefold's own connections: nothing to create here. PostgreSQL runs
+    this PL/pgSQL port of libphonenumber's `parse` over the numbering plans of
+    phone_numbering_plans() (generated from the same library), created by an
+    on-run-start hook: the table `onefold_phone_plans` and the functions, in the target
+    schema. python/tests/test_phones.py compares the two on every region and notation.
+-#}
+{% macro phone_function() -%}
+    {{ return(adapter.dispatch('phone_function', 'onefold')()) }}
+{%- endmacro %}
+
+{% macro default__phone_function() -%}
+    onefold_phone_e164
+{%- endmacro %}
+
+{% macro postgres__phone_function() -%}
+    {{ target.schema }}.onefold_phone_e164
+{%- endmacro %}
+
+
+{% macro create_phone_functions() %}
+    {{ return(adapter.dispatch('create_phone_functions', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__create_phone_functions() %}
+    select 1
+{% endmacro %}
+
+{#- libphonenumber's extension notations (its _EXTN_PATTERN, ASCII and the common
+    Unicode spellings), at the end of the number. -#}
+{% macro phone_extension_pattern() -%}
+    (?:;ext=[0-9]{1,20}|[ \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|доб|anexo)[:.]?[ \t,-]*[0-9]{1,20}#?|[ \t,]*(?:[x#~]|int)[:.]?[ \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[ \t]*(?:,{2}|;)[:.]?[ \t,-]*[0-9]{1,15}#?|[ \t]*,+[:.]?[ \t,-]*[0-9]{1,9}#?)
+{%- endmacro %}
+
+{% macro postgres__create_phone_functions() %}
+    {%- set schema = target.schema -%}
+    {%- set punctuation = '-x ()./~*\\[\\]' -%}
+    create schema if not exists {{ schema }};
+
+    -- Cascade: the functions below take its row type; they are created again after it.
+    drop table if exists {{ schema }}.onefold_phone_plans cascade;
+    create table {{ schema }}.onefold_phone_plans (
+        calling_code text primary key,
+        international_prefix text not null,
+        national_prefix_for_parsing text not null,
+        national_prefix_groups integer not null,
+        national_prefix_transform_rule text not null,
+        national_number_pattern text not null,
+        possible_lengths integer[] not null,
+        local_only_lengths integer[] not null
+    );
+    insert into {{ schema }}.onefold_phone_plans values
+    {%- for plan in onefold.phone_numbering_plans() %}
+        ('{{ plan[0] }}', '{{ plan[1] }}', '{{ plan[2] }}', {{ plan[3] }}, '{{ plan[4] | replace('$', '\\') }}',
+         '{{ plan[5] }}', array[{{ plan[6] | join(', ') }}]::integer[], array[{{ plan[7] | join(', ') }}]::integer[])
+        {%- if not loop.last %},{% endif %}
+    {%- endfor %};
+
+    -- libphonenumber's _test_number_length: how a national number's length fits the plan.
+    create or replace function {{ schema }}.onefold_phone_length_fit(
+        nsn text, possible integer[], local_only integer[]
+    ) returns text language sql immutable parallel safe as $$
+        select case
+            when possible[1] = -1 then 'invalid_length'
+            when length(nsn) = any(local_only) then 'local_only'
+            when possible[1] = length(nsn) then 'possible'
+            when possible[1] > length(nsn) then 'too_short'
+            when possible[array_upper(possible, 1)] < length(nsn) then 'too_long'
+            when length(nsn) = any(possible[2:]) then 'possible'
+            else 'invalid_length'
+        end
+    $$;
+
+    -- libphonenumber's _maybe_strip_national_prefix_carrier_code: the trunk prefix (and
+    -- carrier code) stripped, or transformed by the plan's rule, unless that turns a
+    -- number that fits the national pattern into one that does not.
+    create or replace function {{ schema }}.onefold_phone_strip_national_prefix(
+        nsn text, plan {{ schema }}.onefold_phone_plans
+    ) returns text language plpgsql immutable parallel safe as $$
+    declare
+        prefix text := plan.national_prefix_for_parsing;
+        national text := '^(?:' || plan.national_number_pattern || ')$';
+        groups text[];
+        matched text;
+        stripped text;
+    begin
+        if nsn = '' or prefix = '' then
+            return nsn;
+        end if;
+        groups := regexp_match(nsn, '^(?:' || prefix || ')');
+        if groups is null then
+            return nsn;
+        end if;
+        if plan.national_prefix_transform_rule = '' or plan.national_prefix_groups = 0
+            or groups[plan.national_prefix_groups] is null then
+            matched := substring(nsn from '^(' || prefix || ')');
+            stripped := substr(nsn, coalesce(length(matched), 0) + 1);
+        else
+            stripped := regexp_replace(nsn, '^(?:' || prefix || ')', plan.national_prefix_transform_rule);
+        end if;
+        if nsn ~ national and stripped !~ national then
+            return nsn;
+        end if;
+        return stripped;
+    end;
+    $$;
+
+    -- libphonenumber's _normalize: keypad digits for letters when there are three or
+    -- more, else digits only.
+    create or replace function {{ schema }}.onefold_phone_digits(number text)
+    returns text language sql immutable parallel safe as $$
+        select regexp_replace(
+            case when number ~ '[A-Za-z].*[A-Za-z].*[A-Za-z]'
+                then translate(upper(number), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '22233344455566677778889999')
+                else number
+            end,
+            '[^0-9]', '', 'g')
+    $$;
+
+    -- libphonenumber's parse(value, main region of calling_code), kept when its length
+    -- is possible for its country and it fits the national number pattern: '+',
+    -- calling code and national significant number.
+    create or replace function {{ schema }}.onefold_phone_parse(value text, calling_code text)
+    returns text language plpgsql stable parallel safe as $$
+    declare
+        viable text := '^(?:[0-9]{2}|[+]*(?:[{{ punctuation }}]*[0-9]){3,}[{{ punctuation }}A-Za-z0-9]*(?:{{ onefold.phone_extension_pattern() }})?)$';
+        number text;
+        before_extension text;
+        full_number text;
+        idd_prefix text;
+        after_idd text;
+        national text;
+        potential text;
+        code text;
+        source text := 'default';
+        default_plan {{ schema }}.onefold_phone_plans;
+        plan {{ schema }}.onefold_phone_plans;
+    begin
+        if value is null or position(';phone-context=' in value) > 0 then
+            return null;
+        end if;
+        select * into default_plan from {{ schema }}.onefold_phone_plans as plans
+        where plans.calling_code = btrim(onefold_phone_parse.calling_code);
+        -- _extract_possible_number: from the first '+' or digit, without trailing
+        -- punctuation and a second number.
+        number := substring(value from '[+0-9].*$');
+        if number is null then
+            return null;
+        end if;
+        number := regexp_replace(number, '(_|[^#[:alnum:]])+$', '');
+        number := regexp_replace(number, '[\\/] *x.*$', '');
+        if position(';isub=' in number) > 1 then
+            number := left(number, position(';isub=' in number) - 1);
+        end if;
+        if length(number) < 2 or number !~* viable then
+            return null;
+        end if;
+        if default_plan.calling_code is null and number !~ '^[+]' then
+            return null;
+        end if;
+        -- The extension, when what comes before it is a number.
+        before_extension := substring(number from '(?i)^(.*?){{ onefold.phone_extension_pattern() }}$');
+        if before_extension is not null and length(before_extension) >= 2
+            and before_extension ~* viable then
+            number := before_extension;
+        end if;
+        -- The calling code: after '+', after the region's international prefix, or the
+        -- region's own written without '+'.
+        if number ~ '^[+]' then
+            full_number := {{ schema }}.onefold_phone_digits(regexp_replace(number, '^[+]+', ''));
+            source := 'plus';
+        else
+            full_number := {{ schema }}.onefold_phone_digits(number);
+            idd_prefix := substring(full_number from '^(' || default_plan.international_prefix || ')');
+            if default_plan.international_prefix <> '' and idd_prefix is not null then
+                after_idd := substr(full_number, length(idd_prefix) + 1);
+                if left(after_idd, 1) <> '0' then
+                    full_number := after_idd;
+                    source := 'idd';
+                end if;
+            end if;
+        end if;
+        if source <> 'default' then
+            if length(full_number) <= 2 or left(full_number, 1) = '0' then
+                return null;
+            end if;
+            select * into plan from {{ schema }}.onefold_phone_plans as plans
+            where plans.calling_code in (left(full_number, 1), left(full_number, 2), left(full_number, 3))
+            order by length(plans.calling_code)
+            limit 1;
+            if plan.calling_code is null then
+                return null;
+            end if;
+            code := plan.calling_code;
+            national := substr(full_number, length(code) + 1);
+        else
+            plan := default_plan;
+            code := default_plan.calling_code;
+            national := full_number;
+            if full_number like code || '%' then
+                potential := {{ schema }}.onefold_phone_strip_national_prefix(substr(full_number, length(code) + 1), plan);
+                if (full_number !~ ('^(?:' || plan.national_number_pattern || ')$')
+                        and potential ~ ('^(?:' || plan.national_number_pattern || ')$'))
+                    or {{ schema }}.onefold_phone_length_fit(full_number, plan.possible_lengths, plan.local_only_lengths) = 'too_long' then
+                    national := potential;
+                end if;
+            end if;
+        end if;
+        if length(national) < 2 then
+            return null;
+        end if;
+        potential := {{ schema }}.onefold_phone_strip_national_prefix(national, plan);
+        if {{ schema }}.onefold_phone_length_fit(potential, plan.possible_lengths, plan.local_only_lengths)
+            not in ('too_short', 'local_only', 'invalid_length') then
+            national := potential;
+        end if;
+        if length(national) not between 2 and 17
+            or {{ schema }}.onefold_phone_length_fit(national, plan.possible_lengths, plan.local_only_lengths)
+                not in ('possible', 'local_only')
+            or national !~ ('^(?:' || plan.national_number_pattern || ')$') then
+            return null;
+        end if;
+        return '+' || code || national;
+    end;
+    $$;
+
+    -- The number read with the region's rules; a number written with '00' that they
+    -- cannot read is read as international (phones.py: the one leniency).
+    create or replace function {{ schema }}.onefold_phone_e164(value text, calling_code text)
+    returns text language plpgsql stable parallel safe as $$
+    declare
+        trimmed text := regexp_replace(value, '^\s+|\s+$', '', 'g');
+        parsed text := {{ schema }}.onefold_phone_parse(value, calling_code);
+    begin
+        if parsed is null and trimmed like '00%' then
+            parsed := {{ schema }}.onefold_phone_parse('+' || substr(trimmed, 3), null);
+        end if;
+        return parsed;
+    end;
+    $$;
+{% endmacro %}

@@ -207,22 +207,58 @@ def _print_summary(report: SummaryReport) -> None:
 
 @main.command()
 @project_options
+@click.option(
+    "--truth",
+    "truth_relation",
+    metavar="SCHEMA.TABLE",
+    default=None,
+    help="Who owns each record: a relation with one row per record (default: the demo "
+    "generator's <truth schema>.record_owners).",
+)
+@click.option(
+    "--truth-source",
+    default="source",
+    show_default=True,
+    help="Its column naming the record's source as customer_records.source does.",
+)
+@click.option(
+    "--truth-record-key", default="record_key", show_default=True, help="Its record key column."
+)
+@click.option("--truth-person", default="person_id", show_default=True, help="Its person column.")
 @json_option
 @reports_errors
-def evaluate(project: ProjectOptions, as_json: bool) -> None:
-    """Pairwise precision, recall and F1 of record -> customer against the ground truth."""
+def evaluate(
+    project: ProjectOptions,
+    truth_relation: str | None,
+    truth_source: str,
+    truth_record_key: str,
+    truth_person: str,
+    as_json: bool,
+) -> None:
+    """Pairwise precision, recall and F1 of record -> customer against a ground truth,
+    overall and per source."""
     import json
 
+    from rich.table import Table
+
+    from onefold.evaluate import Truth
     from onefold.evaluate import evaluate as run_evaluation
 
+    truth = (
+        Truth(truth_relation, truth_source, truth_record_key, truth_person)
+        if truth_relation
+        else None
+    )
     with project.open(read_only=True) as (located, warehouse):
-        result = run_evaluation(warehouse, located)
+        result = run_evaluation(warehouse, located, truth)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
+    console.print(f"Truth               {escape(result.truth)}", highlight=False)
     console.print(
         f"Records evaluated   {result.records_evaluated:>12,}"
-        f"   (unassigned: {result.records_unassigned:,})"
+        f"   (unassigned: {result.records_unassigned:,}; not in any identity source: "
+        f"{result.records_not_found:,})"
     )
     console.print(f"Persons (truth)     {result.persons:>12,}")
     console.print(f"Customers (found)   {result.customers:>12,}")
@@ -239,6 +275,17 @@ def evaluate(project: ProjectOptions, as_json: bool) -> None:
         + ", ".join(f"{bucket}: {count:,}" for bucket, count in result.cluster_sizes.items()),
         soft_wrap=True,
     )
+    by_source = Table("source", "records", "precision", "recall", "F1", box=None)
+    for name, scores in result.by_source.items():
+        by_source.add_row(
+            escape(name),
+            f"{scores.records:,}",
+            f"{scores.precision:.4f}",
+            f"{scores.recall:.4f}",
+            f"{scores.f1:.4f}",
+        )
+    console.print("By source (pairs with a record of the source):")
+    console.print(by_source)
 
 
 @main.command()

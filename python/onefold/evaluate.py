@@ -1,21 +1,65 @@
-"""Identity quality against the generator's ground truth.
+"""Identity quality against a ground truth: the generator's, or any you hold.
 
-Evaluated: every record that staging accepted from the sources that feed the identity
-graph (`int_identity_source_records`); rows staging quarantined are not the resolver's
-to assign and are reported by `onefold summary` instead. Pairwise metrics over records:
-two records form a predicted pair when they share a customer_id, and a true pair when
-the same simulated person owns both. Records the resolver did not assign (all
-identifiers rejected or blocked) count as singletons.
+The truth is a relation with one row per record: its source (as Onefold names it in
+`customer_records.source`), its record key and the person who owns it. By default the
+demo generator's `<truth schema>.record_owners` (source_table, record_key, person_id);
+`Truth` names any other relation and its three columns (`onefold evaluate --truth`).
+
+Evaluated: every truth record that staging accepted from the sources that feed the
+identity graph (`int_identity_source_records`); rows staging quarantined are not the
+resolver's to assign and are reported by `onefold summary` instead. Truth records no
+identity source holds are counted (`records_not_found`), not scored. Pairwise metrics
+over records: two records form a predicted pair when they share a customer_id, and a
+true pair when the same person owns both. Records the resolver did not assign (all
+identifiers rejected or blocked) count as singletons. Per source: the pairs with at
+least one record of that source.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from onefold.erasure.config import relation_parts
 from onefold.errors import ConfigError
 from onefold.project import DbtProject, locate
-from onefold.warehouse import Warehouse
+from onefold.warehouse import Warehouse, quote_ident
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Who owns each record: `relation` (`schema.table`) and its columns."""
+
+    relation: str
+    source: str = "source"
+    record_key: str = "record_key"
+    person_id: str = "person_id"
+
+
+@dataclass(frozen=True)
+class PairScores:
+    """Pairwise scores over some records (every record, or one source's pairs)."""
+
+    records: int
+    true_pairs: int
+    predicted_pairs: int
+    correct_pairs: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
 @dataclass(frozen=True)
@@ -31,6 +75,10 @@ class Evaluation:
     over_merged_persons: int
     under_merged_persons: int
     cluster_sizes: dict[str, int]
+    #: the truth relation read, and its records no identity source holds
+    truth: str = ""
+    records_not_found: int = 0
+    by_source: dict[str, PairScores] = field(default_factory=dict)
 
     @property
     def precision(self) -> float:
@@ -48,6 +96,7 @@ class Evaluation:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(precision=self.precision, recall=self.recall, f1=self.f1)
+        data["by_source"] = {name: scores.as_dict() for name, scores in self.by_source.items()}
         return data
 
 
@@ -67,33 +116,90 @@ def _bucket_sql(column: str) -> str:
     return "case " + " ".join(branches) + " end"
 
 
-def evaluate(warehouse: Warehouse, project: DbtProject | None = None) -> Evaluation:
-    """Score the identity marts against the generator's ground truth. `project` locates
-    the marts (default: the dbt project of the working directory, see onefold.project)."""
+def demo_truth(project: DbtProject) -> Truth:
+    """The demo generator's ground truth (`onefold generate`)."""
+    return Truth(f"{project.truth_schema}.record_owners", source="source_table")
+
+
+def _truth_relation(warehouse: Warehouse, truth: Truth) -> str:
+    """The truth relation as SQL, after checking it exists with the three columns and
+    one person per record."""
+    parts = relation_parts(truth.relation)
+    if parts is None:
+        raise ConfigError(f"truth relation {truth.relation!r}: write it as schema.table")
+    schema, table = parts[-2], parts[-1]
+    if not warehouse.table_exists(schema, table):
+        raise ConfigError(
+            f"truth relation {truth.relation} not found (the demo's comes from `onefold "
+            "generate`; name your own with --truth schema.table)."
+        )
+    columns = {
+        str(name).lower()
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+    }
+    wanted = {"source": truth.source, "record key": truth.record_key, "person": truth.person_id}
+    missing = [
+        f"{role} column {name!r}" for role, name in wanted.items() if name.lower() not in columns
+    ]
+    if missing:
+        raise ConfigError(
+            f"truth relation {truth.relation} has no {', no '.join(missing)} "
+            f"(its columns: {', '.join(sorted(columns))}); name them with --truth-source, "
+            "--truth-record-key and --truth-person."
+        )
+    name = f"{quote_ident(schema)}.{quote_ident(table)}"
+    source, key = quote_ident(truth.source), quote_ident(truth.record_key)
+    (owners,) = warehouse.query(
+        f"select count(*) from (select {source}, {key} from {name} "
+        f"group by {source}, {key} having count(distinct {quote_ident(truth.person_id)}) > 1) as x"
+    )[0]
+    if owners:
+        raise ConfigError(
+            f"truth relation {truth.relation}: {owners} record(s) have more than one "
+            f"{truth.person_id}; the truth needs one person per ({truth.source}, "
+            f"{truth.record_key})."
+        )
+    return (
+        f"(select distinct cast({source} as varchar) as source_table, "
+        f"cast({key} as varchar) as record_key, "
+        f"cast({quote_ident(truth.person_id)} as varchar) as person_id from {name})"
+    )
+
+
+def evaluate(
+    warehouse: Warehouse, project: DbtProject | None = None, truth: Truth | None = None
+) -> Evaluation:
+    """Score the identity marts against `truth` (default: the demo generator's ground
+    truth). `project` locates the marts (default: the dbt project of the working
+    directory, see onefold.project)."""
     project = project or locate()
-    truth = f"{project.truth_schema}.record_owners"
+    truth = truth or demo_truth(project)
     record_relation = project.relation("customer_records")
     staged_relation = project.relation("int_identity_source_records")
     records, staged = str(record_relation), str(staged_relation)
     for schema, table in (
-        (project.truth_schema, "record_owners"),
         (record_relation.schema, record_relation.identifier),
         (staged_relation.schema, staged_relation.identifier),
     ):
         if not warehouse.table_exists(schema, table):
             raise ConfigError(
-                f"{schema}.{table} not found: evaluate needs the demo generator's ground truth "
-                "(`onefold generate`) and a completed `dbt build`."
+                f"{schema}.{table} not found: evaluate needs a completed `dbt build`."
             )
+    truth_rows = _truth_relation(warehouse, truth)
     labelled = f"""
         with labelled as (
             select
+                truth.source_table as source,
                 truth.person_id,
                 coalesce(records.customer_id,
                          'unassigned|' || truth.source_table || '|' || truth.record_key)
                     as customer_id,
                 records.customer_id is null as is_unassigned
-            from {truth} as truth
+            from {truth_rows} as truth
             -- Only records staging accepted from the identity sources.
             inner join {staged} as staged
                 on truth.source_table = staged.source
@@ -134,6 +240,13 @@ def evaluate(warehouse: Warehouse, project: DbtProject | None = None) -> Evaluat
         select {_bucket_sql("n")} as bucket, count(*) from by_customer group by 1
     """)
     size_map = {str(bucket): int(count) for bucket, count in sizes}
+    (not_found,) = warehouse.query(f"""
+        select count(*) from {truth_rows} as truth
+        where not exists (
+            select 1 from {staged} as staged
+            where staged.source = truth.source_table and staged.record_key = truth.record_key
+        )
+    """)[0]
     return Evaluation(
         records_evaluated=int(totals[0]),
         records_unassigned=int(totals[1]),
@@ -150,4 +263,44 @@ def evaluate(warehouse: Warehouse, project: DbtProject | None = None) -> Evaluat
             for label in (_bucket_label(low, high) for low, high in SIZE_BUCKETS)
             if label in size_map
         },
+        truth=truth.relation,
+        records_not_found=int(not_found),
+        by_source=_by_source(warehouse, labelled),
     )
+
+
+def _pairs_by_source(grouping: str) -> str:
+    """Per source, the pairs inside each group of `grouping` (columns of `labelled`)
+    with at least one record of that source: all pairs of the group, less those among
+    its other records."""
+    return f"""
+        select per_source.source,
+            sum(groups.n * (groups.n - 1) / 2
+                - (groups.n - per_source.k) * (groups.n - per_source.k - 1) / 2) as pairs
+        from (select {grouping}, source, count(*) as k from labelled
+              group by {grouping}, source) as per_source
+        inner join (select {grouping}, count(*) as n from labelled group by {grouping}) as groups
+            using ({grouping})
+        group by per_source.source
+    """
+
+
+def _by_source(warehouse: Warehouse, labelled: str) -> dict[str, PairScores]:
+    rows = warehouse.query(f"""
+        {labelled},
+        records as (select source, count(*) as n from labelled group by source),
+        true_pairs as ({_pairs_by_source("person_id")}),
+        predicted_pairs as ({_pairs_by_source("customer_id")}),
+        correct_pairs as ({_pairs_by_source("customer_id, person_id")})
+        select records.source, records.n, coalesce(true_pairs.pairs, 0),
+            coalesce(predicted_pairs.pairs, 0), coalesce(correct_pairs.pairs, 0)
+        from records
+        left join true_pairs on records.source = true_pairs.source
+        left join predicted_pairs on records.source = predicted_pairs.source
+        left join correct_pairs on records.source = correct_pairs.source
+        order by records.source
+    """)
+    return {
+        str(source): PairScores(int(n), int(true), int(predicted), int(correct))
+        for source, n, true, predicted, correct in rows
+    }

@@ -196,6 +196,54 @@ def test_identity_quality_is_sane_on_both_targets(built: Built) -> None:
     assert result.recall >= 0.93, result
 
 
+def test_evaluate_reads_any_truth_relation_and_scores_each_source(built: Built) -> None:
+    """The demo's truth under other names gives the same scores; per source, the pairs
+    with a record of it; a truth with two owners for one record, or without a named
+    column, is refused by name."""
+    from onefold.errors import ConfigError
+    from onefold.evaluate import Truth, evaluate
+
+    warehouse = built.connect()
+    try:
+        warehouse.execute("create schema if not exists evaluation_truth")
+        warehouse.execute(
+            "create table evaluation_truth.owners as select source_table as system, "
+            "record_key as id, person_id as who from raw_truth.record_owners"
+        )
+        warehouse.execute(
+            "create table evaluation_truth.two_owners as select * from evaluation_truth.owners "
+            "union all select system, id, who || '-other' from evaluation_truth.owners "
+            "where system = 'crm_contacts'"
+        )
+        default = evaluate(warehouse, built.project())
+        renamed = evaluate(
+            warehouse, built.project(), Truth("evaluation_truth.owners", "system", "id", "who")
+        )
+        with pytest.raises(ConfigError, match="more than one who"):
+            evaluate(
+                warehouse,
+                built.project(),
+                Truth("evaluation_truth.two_owners", "system", "id", "who"),
+            )
+        with pytest.raises(ConfigError, match="no person column 'person_id'"):
+            evaluate(warehouse, built.project(), Truth("evaluation_truth.owners", "system", "id"))
+    finally:
+        warehouse.close()
+    assert (renamed.precision, renamed.recall, renamed.records_evaluated) == (
+        default.precision,
+        default.recall,
+        default.records_evaluated,
+    )
+    sources = renamed.by_source
+    assert {"web_events", "email_events", "shop_customers", "crm_contacts"} <= set(sources)
+    assert sum(s.records for s in sources.values()) == renamed.records_evaluated
+    # Every predicted pair has a record of some source: no source sees more than all.
+    assert all(s.predicted_pairs <= renamed.predicted_pairs for s in sources.values())
+    assert all(s.precision >= 0.98 for s in sources.values()), sources
+    # The consent and erasure records the generator owns are in no identity source.
+    assert renamed.records_not_found > 0
+
+
 def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path) -> None:
     """The issue's bar, on `make demo`'s data: 10,000 persons, seed 42."""
     from onefold.evaluate import evaluate

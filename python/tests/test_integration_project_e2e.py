@@ -187,6 +187,25 @@ def test_a_host_run_of_its_own_model_renders_no_onefold_hook(built: Built) -> No
     assert build_hooks["operation.onefold.onefold-on-run-start-4"], build_hooks  # erasure objects
 
 
+def test_evaluate_scores_the_host_against_its_own_truth(built: Built) -> None:
+    """`onefold evaluate --truth` on a truth the host keeps (its expected_people seed,
+    person/source/record_key): every pair right, overall and per source, and the truth's
+    records staging never saw are counted apart."""
+    code, output = built.onefold(
+        "evaluate", "--json", "--truth", "expected.expected_people", "--truth-person", "person"
+    )
+    assert code == 0, output
+    scored = json.loads(output)
+    assert scored["truth"] == "expected.expected_people"
+    assert scored["records_evaluated"] > 20 and scored["records_not_found"] == 0, scored
+    assert (scored["precision"], scored["recall"]) == (1.0, 1.0), scored
+    by_source = scored["by_source"]
+    assert {"web_events", "shop_customers", "store_signups"} <= set(by_source), by_source
+    assert all((s["precision"], s["recall"]) == (1.0, 1.0) for s in by_source.values())
+    code, output = built.onefold("evaluate", "--truth", "expected.expected_people")
+    assert code != 0 and "no person column 'person_id'" in " ".join(output.split()), output
+
+
 def test_explain_from_the_host_project_shows_one_customer_across_three_sources(
     built: Built,
 ) -> None:

@@ -143,7 +143,7 @@ class Case:
 def cases() -> list[Case]:
     return [
         Case(text, code, libphonenumber_e164(text, code), phones.e164(text, code))
-        for text, code in phone_cases(per_region=15)
+        for text, code in phone_cases(per_region=10)
     ]
 
 

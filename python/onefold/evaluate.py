@@ -81,17 +81,22 @@ class Evaluation:
     by_source: dict[str, PairScores] = field(default_factory=dict)
 
     @property
+    def overall(self) -> PairScores:
+        return PairScores(
+            self.records_evaluated, self.true_pairs, self.predicted_pairs, self.correct_pairs
+        )
+
+    @property
     def precision(self) -> float:
-        return self.correct_pairs / self.predicted_pairs if self.predicted_pairs else 1.0
+        return self.overall.precision
 
     @property
     def recall(self) -> float:
-        return self.correct_pairs / self.true_pairs if self.true_pairs else 1.0
+        return self.overall.recall
 
     @property
     def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return self.overall.f1
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

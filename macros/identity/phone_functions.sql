@@ -76,6 +76,14 @@
         end
     $$;
 
+    -- libphonenumber's _match_national_number: the number fits the plan's national
+    -- number pattern, whole.
+    create or replace function {{ schema }}.onefold_phone_fits(
+        nsn text, plan {{ schema }}.onefold_phone_plans
+    ) returns boolean language sql immutable parallel safe as $$
+        select nsn ~ ('^(?:' || plan.national_number_pattern || ')$')
+    $$;
+
     -- libphonenumber's _maybe_strip_national_prefix_carrier_code: the trunk prefix (and
     -- carrier code) stripped, or transformed by the plan's rule, unless that turns a
     -- number that fits the national pattern into one that does not.
@@ -84,7 +92,6 @@
     ) returns text language plpgsql immutable parallel safe as $$
     declare
         prefix text := plan.national_prefix_for_parsing;
-        national text := '^(?:' || plan.national_number_pattern || ')$';
         groups text[];
         matched text;
         stripped text;
@@ -103,7 +110,8 @@
         else
             stripped := regexp_replace(nsn, '^(?:' || prefix || ')', plan.national_prefix_transform_rule);
         end if;
-        if nsn ~ national and stripped !~ national then
+        if {{ schema }}.onefold_phone_fits(nsn, plan)
+            and not {{ schema }}.onefold_phone_fits(stripped, plan) then
             return nsn;
         end if;
         return stripped;
@@ -204,8 +212,8 @@
             national := full_number;
             if full_number like code || '%' then
                 potential := {{ schema }}.onefold_phone_strip_national_prefix(substr(full_number, length(code) + 1), plan);
-                if (full_number !~ ('^(?:' || plan.national_number_pattern || ')$')
-                        and potential ~ ('^(?:' || plan.national_number_pattern || ')$'))
+                if (not {{ schema }}.onefold_phone_fits(full_number, plan)
+                        and {{ schema }}.onefold_phone_fits(potential, plan))
                     or {{ schema }}.onefold_phone_length_fit(full_number, plan.possible_lengths, plan.local_only_lengths) = 'too_long' then
                     national := potential;
                 end if;
@@ -222,7 +230,7 @@
         if length(national) not between 2 and 17
             or {{ schema }}.onefold_phone_length_fit(national, plan.possible_lengths, plan.local_only_lengths)
                 not in ('possible', 'local_only')
-            or national !~ ('^(?:' || plan.national_number_pattern || ')$') then
+            or not {{ schema }}.onefold_phone_fits(national, plan) then
             return null;
         end if;
         return '+' || code || national;

@@ -105,6 +105,8 @@ class Evaluation:
         return data
 
 
+#: the session table of truth records staging accepted, with their customer
+LABELLED = "onefold_evaluate_labelled"
 SIZE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 100), (101, 1000), (1001, None))
 
 
@@ -195,25 +197,34 @@ def evaluate(
                 f"{schema}.{table} not found: evaluate needs a completed `dbt build`."
             )
     truth_rows = _truth_relation(warehouse, truth)
-    labelled = f"""
-        with labelled as (
-            select
-                truth.source_table as source,
-                truth.person_id,
-                coalesce(records.customer_id,
-                         'unassigned|' || truth.source_table || '|' || truth.record_key)
-                    as customer_id,
-                records.customer_id is null as is_unassigned
-            from {truth_rows} as truth
-            -- Only records staging accepted from the identity sources.
-            inner join {staged} as staged
-                on truth.source_table = staged.source
-                and truth.record_key = staged.record_key
-            left join {records} as records
-                on truth.source_table = records.source
-                and truth.record_key = records.record_key
-        )
-    """
+    # Every query below reads the labelled records: joined once, into a session table.
+    warehouse.execute(f"drop table if exists {LABELLED}")
+    warehouse.execute(f"""
+        create temp table {LABELLED} as
+        select
+            truth.source_table as source,
+            truth.person_id,
+            coalesce(records.customer_id,
+                     'unassigned|' || truth.source_table || '|' || truth.record_key)
+                as customer_id,
+            records.customer_id is null as is_unassigned
+        from {truth_rows} as truth
+        -- Only records staging accepted from the identity sources.
+        inner join {staged} as staged
+            on truth.source_table = staged.source
+            and truth.record_key = staged.record_key
+        left join {records} as records
+            on truth.source_table = records.source
+            and truth.record_key = records.record_key
+    """)
+    try:
+        return _scores(warehouse, truth, truth_rows)
+    finally:
+        warehouse.execute(f"drop table if exists {LABELLED}")
+
+
+def _scores(warehouse: Warehouse, truth: Truth, truth_rows: str) -> Evaluation:
+    labelled = f"with labelled as (select * from {LABELLED})"
     totals = warehouse.query(f"""
         {labelled},
         cells as (
@@ -245,13 +256,10 @@ def evaluate(
         select {_bucket_sql("n")} as bucket, count(*) from by_customer group by 1
     """)
     size_map = {str(bucket): int(count) for bucket, count in sizes}
-    (not_found,) = warehouse.query(f"""
-        select count(*) from {truth_rows} as truth
-        where not exists (
-            select 1 from {staged} as staged
-            where staged.source = truth.source_table and staged.record_key = truth.record_key
-        )
-    """)[0]
+    # One row per truth record (one person each, checked) and per staged record.
+    (not_found,) = warehouse.query(
+        f"select (select count(*) from {truth_rows} as truth) - (select count(*) from {LABELLED})"
+    )[0]
     return Evaluation(
         records_evaluated=int(totals[0]),
         records_unassigned=int(totals[1]),

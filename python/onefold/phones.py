@@ -100,6 +100,13 @@ def region_for_calling_code(calling_code: str | int | None) -> str | None:
     return None if region == _UNKNOWN_REGION else str(region)
 
 
+def _main_metadata(code: int) -> PhoneMetadata | None:
+    """The metadata of a calling code's main region (or its non-geographic entity)."""
+    return PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code)
+    )
+
+
 def _parsed(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(text, region)
@@ -111,10 +118,7 @@ def _parsed(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     # A possible length is not enough (555 0100 is a US local number without its area
     # code): the number must fit the country's national number pattern. Every number
     # libphonenumber calls valid does.
-    code = number.country_code or 0
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
-        code, phonenumbers.region_code_for_country_code(code)
-    )
+    metadata = _main_metadata(number.country_code or 0)
     general = metadata.general_desc if metadata else None
     pattern = general.national_number_pattern if general else None
     national = phonenumbers.national_significant_number(number)
@@ -139,8 +143,7 @@ def numbering_plans() -> list[NumberingPlan]:
     """Every calling code libphonenumber knows, with its main region's parsing data."""
     plans = []
     for code in sorted(COUNTRY_CODE_TO_REGION_CODE):
-        region = phonenumbers.region_code_for_country_code(code)
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        metadata = _main_metadata(code)
         general = metadata.general_desc if metadata else None
         if metadata is None or general is None:
             continue

@@ -5,11 +5,17 @@
     block the shared value, raise the limit, or switch to splitting.
 -#}
 {#- `edges_filter`: a condition on `edges` that limits the check to part of the graph
-    (the run's scope on an incremental run; whole components). -#}
-{% macro fail_on_oversized_clusters(edges_relation, components_relation, max_size, edges_filter='1 = 1') %}
+    (the run's scope on an incremental run; whole components). `guarded_relation`: the
+    parts the probabilistic links' guard split components into, which replace them. -#}
+{% macro fail_on_oversized_clusters(edges_relation, components_relation, max_size, edges_filter='1 = 1', guarded_relation=none) %}
     {#- Compiling without a build (sqlfluff, dbt compile on an empty warehouse): nothing to check. -#}
     {%- if load_relation(edges_relation) is none or load_relation(components_relation) is none -%}
         {{ return('') }}
+    {%- endif -%}
+    {%- if guarded_relation is not none and load_relation(guarded_relation) is not none -%}
+        {%- set components_relation = '(select initial.node_id, coalesce(guarded.component_id, initial.component_id) '
+            ~ 'as component_id from ' ~ components_relation ~ ' as initial left join ' ~ guarded_relation
+            ~ ' as guarded on initial.node_id = guarded.node_id)' -%}
     {%- endif -%}
     {%- set query -%}
         with sizes as (
@@ -17,7 +23,7 @@
             from {{ edges_relation }} as edges
             inner join {{ components_relation }} as components
                 on edges.left_node_id = components.node_id
-            where edges.rule != 'record' and {{ edges_filter }}
+            where edges.identifier_type is not null and {{ edges_filter }}
             group by components.component_id
             having count(distinct edges.right_node_id) > {{ max_size }}
         ),
@@ -36,7 +42,7 @@
                 on sizes.component_id = components.component_id
             inner join {{ edges_relation }} as edges
                 on components.node_id = edges.left_node_id
-            where edges.rule != 'record'
+            where edges.identifier_type is not null
             group by sizes.component_id, edges.identifier_type, edges.match_key
         )
         select sizes.component_id, sizes.value_count, top_values.identifier_type,

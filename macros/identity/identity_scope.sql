@@ -50,7 +50,8 @@
 
 {#-
     What the identity graph's answer depends on beyond the edges themselves: per-type
-    limits, the cluster size guard and source priorities. Stored with every record's
+    limits, the cluster size guard, the probabilistic links' guard rounds and source
+    priorities. Stored with every record's
     fingerprint, so a change of any of them puts every record in scope (a whole
     recompute, done by the incremental path). Changes to identifier types, normalizers,
     the blocklist or hub thresholds change edges and are found record by record anyway.
@@ -62,6 +63,7 @@
         var('onefold__max_cluster_size') | string,
         var('onefold__oversized_cluster_action') | string,
         onefold.source_priority_rank('source') | string,
+        onefold.match_config().guard_max_rounds | string,
     ] -%}
     {{ return(onefold.node_id("'" ~ local_md5(parts | join('\n')) ~ "'")) }}
 {% endmacro %}
@@ -121,11 +123,13 @@
 {% endmacro %}
 
 
-{#- One candidate edge as a number; a record's fingerprint is the xor of its edges'. -#}
+{#- One candidate edge as a number (its end, rule, time and match probability); a
+    record's fingerprint is the xor of its edges'. -#}
 {% macro identity_edge_hash(table) %}
     {{ return(onefold.node_id(
         "cast(" ~ table ~ ".right_node_id as " ~ dbt.type_string() ~ ") || '|' || " ~ table ~ ".rule || '|' || "
-        ~ "coalesce(cast(" ~ table ~ ".observed_at as " ~ dbt.type_string() ~ "), '')")) }}
+        ~ "coalesce(cast(" ~ table ~ ".observed_at as " ~ dbt.type_string() ~ "), '') || '|' || "
+        ~ "coalesce(cast(" ~ table ~ ".match_probability as " ~ dbt.type_string() ~ "), '')")) }}
 {% endmacro %}
 
 

@@ -13,14 +13,26 @@ over records: two records form a predicted pair when they share a customer_id, a
 true pair when the same person owns both. Records the resolver did not assign (all
 identifiers rejected or blocked) count as singletons. Per source: the pairs with at
 least one record of that source.
+
+By noise kind (the demo generator's `<truth schema>.noise_log`, or any relation of
+(source_table, record_key, noise_kind) named with `noise_log`): the pairs with at
+least one record that carries that kind of noise, so the records only a fuzzy match
+can link (`fuzzy_signup`, `fuzzy_new_email`) are scored on their own.
+
+Before probabilistic matching: the same scores with every customer that holds an
+active probabilistic link split into the parts its exact links alone hold together
+(`identity_edges`), which is what the build gives with matching off (but for the
+per-type limits, which can cut differently without the links).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from onefold.erasure.config import relation_parts
+from onefold.erasure.store import fill_temp_table
 from onefold.errors import ConfigError
 from onefold.project import DbtProject, locate
 from onefold.warehouse import Warehouse, quote_ident
@@ -79,6 +91,12 @@ class Evaluation:
     truth: str = ""
     records_not_found: int = 0
     by_source: dict[str, PairScores] = field(default_factory=dict)
+    #: the noise log read ("" without one), and the scores per noise kind in it
+    noise_log: str = ""
+    by_noise_kind: dict[str, PairScores] = field(default_factory=dict)
+    #: the scores with the probabilistic links taken out (None: the build made none)
+    before_probabilistic: PairScores | None = None
+    before_probabilistic_by_noise_kind: dict[str, PairScores] = field(default_factory=dict)
 
     @property
     def overall(self) -> PairScores:
@@ -101,12 +119,19 @@ class Evaluation:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(precision=self.precision, recall=self.recall, f1=self.f1)
-        data["by_source"] = {name: scores.as_dict() for name, scores in self.by_source.items()}
+        for name in ("by_source", "by_noise_kind", "before_probabilistic_by_noise_kind"):
+            data[name] = {key: scores.as_dict() for key, scores in getattr(self, name).items()}
+        if self.before_probabilistic is not None:
+            data["before_probabilistic"] = self.before_probabilistic.as_dict()
         return data
 
 
 #: the session table of truth records staging accepted, with their customer
 LABELLED = "onefold_evaluate_labelled"
+#: the labelled records' noise kinds, one row per record and kind
+NOISE = "onefold_evaluate_noise"
+#: the exact-only part of each customer holding a probabilistic link, per record
+EXACT_PARTS = "onefold_evaluate_exact_parts"
 SIZE_BUCKETS = ((1, 1), (2, 5), (6, 20), (21, 100), (101, 1000), (1001, None))
 
 
@@ -126,6 +151,11 @@ def _bucket_sql(column: str) -> str:
 def demo_truth(project: DbtProject) -> Truth:
     """The demo generator's ground truth (`onefold generate`)."""
     return Truth(f"{project.truth_schema}.record_owners", source="source_table")
+
+
+def demo_noise_log(project: DbtProject) -> str:
+    """The demo generator's noise log (`onefold generate`)."""
+    return f"{project.truth_schema}.noise_log"
 
 
 def _truth_relation(warehouse: Warehouse, truth: Truth) -> str:
@@ -178,11 +208,15 @@ def _truth_relation(warehouse: Warehouse, truth: Truth) -> str:
 
 
 def evaluate(
-    warehouse: Warehouse, project: DbtProject | None = None, truth: Truth | None = None
+    warehouse: Warehouse,
+    project: DbtProject | None = None,
+    truth: Truth | None = None,
+    noise_log: str | None = None,
 ) -> Evaluation:
     """Score the identity marts against `truth` (default: the demo generator's ground
-    truth). `project` locates the marts (default: the dbt project of the working
-    directory, see onefold.project)."""
+    truth), by source and by the noise kinds of `noise_log` (default: the demo
+    generator's, when it exists). `project` locates the marts (default: the dbt project
+    of the working directory, see onefold.project)."""
     project = project or locate()
     truth = truth or demo_truth(project)
     record_relation = project.relation("customer_records")
@@ -197,12 +231,14 @@ def evaluate(
                 f"{schema}.{table} not found: evaluate needs a completed `dbt build`."
             )
     truth_rows = _truth_relation(warehouse, truth)
+    noise_rows = _noise_relation(warehouse, noise_log, demo_noise_log(project))
     # Every query below reads the labelled records: joined once, into a session table.
     warehouse.execute(f"drop table if exists {LABELLED}")
     warehouse.execute(f"""
         create temp table {LABELLED} as
         select
             truth.source_table as source,
+            truth.record_key,
             truth.person_id,
             coalesce(records.customer_id,
                      'unassigned|' || truth.source_table || '|' || truth.record_key)
@@ -218,15 +254,133 @@ def evaluate(
             and truth.record_key = records.record_key
     """)
     try:
-        return _scores(warehouse, truth, truth_rows)
+        if noise_rows:
+            warehouse.execute(f"drop table if exists {NOISE}")
+            warehouse.execute(f"""
+                create temp table {NOISE} as
+                select distinct labelled.source, labelled.record_key, noise.noise_kind as label
+                from {LABELLED} as labelled
+                inner join {noise_rows} as noise
+                    on labelled.source = noise.source_table
+                    and labelled.record_key = noise.record_key
+            """)
+        result = _scores(warehouse, truth, truth_rows, LABELLED, bool(noise_rows))
+        before, before_by_kind = _before_probabilistic(warehouse, project, bool(noise_rows))
+        return dataclasses.replace(
+            result,
+            noise_log=(noise_log or demo_noise_log(project)) if noise_rows else "",
+            before_probabilistic=before,
+            before_probabilistic_by_noise_kind=before_by_kind,
+        )
     finally:
-        warehouse.execute(f"drop table if exists {LABELLED}")
+        for table in (LABELLED, NOISE, EXACT_PARTS, f"{LABELLED}_before"):
+            warehouse.execute(f"drop table if exists {table}")
 
 
-def _scores(warehouse: Warehouse, truth: Truth, truth_rows: str) -> Evaluation:
-    labelled = f"with labelled as (select * from {LABELLED})"
-    totals = warehouse.query(f"""
-        {labelled},
+def _noise_relation(warehouse: Warehouse, named: str | None, default: str) -> str | None:
+    """The noise log as SQL (source_table, record_key, noise_kind); None when the default
+    one does not exist. A named one must exist with those columns."""
+    relation = named or default
+    parts = relation_parts(relation)
+    if parts is None:
+        raise ConfigError(f"noise log {relation!r}: write it as schema.table")
+    schema, table = parts[-2], parts[-1]
+    if not warehouse.table_exists(schema, table):
+        if named:
+            raise ConfigError(f"noise log {relation} not found.")
+        return None
+    columns = {
+        str(name).lower()
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+    }
+    missing = sorted({"source_table", "record_key", "noise_kind"} - columns)
+    if missing:
+        raise ConfigError(
+            f"noise log {relation} has no column {', '.join(missing)} "
+            "(it needs source_table, record_key and noise_kind)."
+        )
+    return (
+        "(select cast(source_table as varchar) as source_table, cast(record_key as varchar) "
+        f"as record_key, cast(noise_kind as varchar) as noise_kind from "
+        f"{quote_ident(schema)}.{quote_ident(table)})"
+    )
+
+
+def _before_probabilistic(
+    warehouse: Warehouse, project: DbtProject, with_noise: bool
+) -> tuple[PairScores | None, dict[str, PairScores]]:
+    """The scores with each customer that holds an active probabilistic link split into
+    the parts its other active links hold together; (None, {}) without such links."""
+    edges_relation = project.relation("identity_edges")
+    if not warehouse.table_exists(edges_relation.schema, edges_relation.identifier):
+        return None, {}
+    edges = str(edges_relation)
+    columns = {
+        str(name).lower()
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [edges_relation.schema, edges_relation.identifier],
+        )
+    }
+    if "linked_record_key" not in columns:
+        return None, {}
+    rows = warehouse.query(f"""
+        select customer_id, source, record_key, rule, identifier_type, match_key
+        from {edges}
+        where is_active and customer_id in (
+            select customer_id from {edges} where is_active and rule = 'probabilistic'
+        )
+    """)
+    if not rows:
+        return None, {}
+    parents: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def root(node: tuple[str, ...]) -> tuple[str, ...]:
+        parents.setdefault(node, node)
+        while parents[node] != node:
+            parents[node] = parents[parents[node]]
+            node = parents[node]
+        return node
+
+    records: dict[tuple[str, str], str] = {}
+    for customer_id, source, record_key, rule, identifier_type, match_key in rows:
+        record = ("r", str(source), str(record_key))
+        records[(str(source), str(record_key))] = str(customer_id)
+        root(record)
+        if rule != "probabilistic":
+            value = ("v", str(customer_id), str(identifier_type), str(match_key))
+            parents[root(record)] = root(value)
+    parts = [
+        (source, record_key, f"{customer_id}#{'|'.join(root(('r', source, record_key)))}")
+        for (source, record_key), customer_id in records.items()
+    ]
+    fill_temp_table(warehouse, EXACT_PARTS, ("source", "record_key", "customer_id"), parts)
+    before = f"{LABELLED}_before"
+    warehouse.execute(f"drop table if exists {before}")
+    warehouse.execute(f"""
+        create temp table {before} as
+        select labelled.source, labelled.record_key, labelled.person_id,
+            coalesce(parts.customer_id, labelled.customer_id) as customer_id,
+            labelled.is_unassigned
+        from {LABELLED} as labelled
+        left join {EXACT_PARTS} as parts
+            on labelled.source = parts.source and labelled.record_key = parts.record_key
+    """)
+    with_labelled = f"with labelled as (select * from {before})"
+    totals = warehouse.query(f"{with_labelled} {_totals_sql()}")[0]
+    overall = PairScores(int(totals[0]), int(totals[4]), int(totals[5]), int(totals[6]))
+    return overall, (_by_label(warehouse, with_labelled, NOISE) if with_noise else {})
+
+
+def _totals_sql() -> str:
+    """Counts over `labelled`: records, unassigned, customers, persons, true, predicted
+    and correct pairs, over-merged customers and their persons, under-merged persons."""
+    return """,
         cells as (
             select customer_id, person_id, count(*) as n from labelled group by 1, 2
         ),
@@ -249,7 +403,14 @@ def _scores(warehouse: Warehouse, truth: Truth, truth_rows: str) -> Evaluation:
                 inner join by_customer on cells.customer_id = by_customer.customer_id
                 where by_customer.persons > 1),
             (select count(*) from by_person where customers > 1)
-    """)[0]
+    """
+
+
+def _scores(
+    warehouse: Warehouse, truth: Truth, truth_rows: str, labelled_table: str, with_noise: bool
+) -> Evaluation:
+    labelled = f"with labelled as (select * from {labelled_table})"
+    totals = warehouse.query(f"{labelled} {_totals_sql()}")[0]
     sizes = warehouse.query(f"""
         {labelled},
         by_customer as (select customer_id, count(*) as n from labelled group by 1)
@@ -258,7 +419,8 @@ def _scores(warehouse: Warehouse, truth: Truth, truth_rows: str) -> Evaluation:
     size_map = {str(bucket): int(count) for bucket, count in sizes}
     # One row per truth record (one person each, checked) and per staged record.
     (not_found,) = warehouse.query(
-        f"select (select count(*) from {truth_rows} as truth) - (select count(*) from {LABELLED})"
+        f"select (select count(*) from {truth_rows} as truth) "
+        f"- (select count(*) from {labelled_table})"
     )[0]
     return Evaluation(
         records_evaluated=int(totals[0]),
@@ -278,42 +440,53 @@ def _scores(warehouse: Warehouse, truth: Truth, truth_rows: str) -> Evaluation:
         },
         truth=truth.relation,
         records_not_found=int(not_found),
-        by_source=_by_source(warehouse, labelled),
+        by_source=_by_label(warehouse, labelled),
+        by_noise_kind=_by_label(warehouse, labelled, NOISE) if with_noise else {},
     )
 
 
-def _pairs_by_source(grouping: str) -> str:
-    """Per source, the pairs inside each group of `grouping` (columns of `labelled`)
-    with at least one record of that source: all pairs of the group, less those among
-    its other records."""
+def _pairs_by_label(grouping: str) -> str:
+    """Per label, the pairs inside each group of `grouping` (columns of `labelled`) with
+    at least one record of that label (`labelled_with_labels`: one row per record and
+    label): all pairs of the group, less those among its other records."""
     return f"""
-        select per_source.source,
+        select per_label.label,
             sum(groups.n * (groups.n - 1) / 2
-                - (groups.n - per_source.k) * (groups.n - per_source.k - 1) / 2) as pairs
-        from (select {grouping}, source, count(*) as k from labelled
-              group by {grouping}, source) as per_source
+                - (groups.n - per_label.k) * (groups.n - per_label.k - 1) / 2) as pairs
+        from (select {grouping}, label, count(*) as k from labelled_with_labels
+              group by {grouping}, label) as per_label
         inner join (select {grouping}, count(*) as n from labelled group by {grouping}) as groups
             using ({grouping})
-        group by per_source.source
+        group by per_label.label
     """
 
 
-def _by_source(warehouse: Warehouse, labelled: str) -> dict[str, PairScores]:
+def _by_label(
+    warehouse: Warehouse, labelled: str, labels: str | None = None
+) -> dict[str, PairScores]:
+    """Pair scores per source (labels None) or per label of the `labels` table."""
+    labelled_with_labels = (
+        "select labelled.*, labelled.source as label from labelled"
+        if labels is None
+        else f"select labelled.*, labels.label from labelled inner join {labels} as labels "
+        "on labelled.source = labels.source and labelled.record_key = labels.record_key"
+    )
     rows = warehouse.query(f"""
         {labelled},
-        records as (select source, count(*) as n from labelled group by source),
-        true_pairs as ({_pairs_by_source("person_id")}),
-        predicted_pairs as ({_pairs_by_source("customer_id")}),
-        correct_pairs as ({_pairs_by_source("customer_id, person_id")})
-        select records.source, records.n, coalesce(true_pairs.pairs, 0),
+        labelled_with_labels as ({labelled_with_labels}),
+        records as (select label, count(*) as n from labelled_with_labels group by label),
+        true_pairs as ({_pairs_by_label("person_id")}),
+        predicted_pairs as ({_pairs_by_label("customer_id")}),
+        correct_pairs as ({_pairs_by_label("customer_id, person_id")})
+        select records.label, records.n, coalesce(true_pairs.pairs, 0),
             coalesce(predicted_pairs.pairs, 0), coalesce(correct_pairs.pairs, 0)
         from records
-        left join true_pairs on records.source = true_pairs.source
-        left join predicted_pairs on records.source = predicted_pairs.source
-        left join correct_pairs on records.source = correct_pairs.source
-        order by records.source
+        left join true_pairs on records.label = true_pairs.label
+        left join predicted_pairs on records.label = predicted_pairs.label
+        left join correct_pairs on records.label = correct_pairs.label
+        order by records.label
     """)
     return {
-        str(source): PairScores(int(n), int(true), int(predicted), int(correct))
-        for source, n, true, predicted, correct in rows
+        str(label): PairScores(int(n), int(true), int(predicted), int(correct))
+        for label, n, true, predicted, correct in rows
     }

@@ -5,7 +5,8 @@
       split       records left a previous customer that still exists, under a new id;
       reassigned  records moved between two customers that both still exist;
       retired     a previous customer has no records left (deleted or erased upstream).
-    `cause` names the identifier type that joined a merge, or the rule that cut a split.
+    `cause` names the identifier type that joined a merge (`probabilistic` when only a
+    probabilistic link did), or the rule that cut a split (`weak_link` for the guard).
     Incremental runs look only at the run's scope: every record of a customer that can
     change is in it (docs/identity.md, "Incremental runs").
 -#}
@@ -77,7 +78,8 @@ merge_causes as (
     select
         moved.previous_customer_id,
         moved.customer_id,
-        min(moved_edges.identifier_type) as identifier_type
+        min(moved_edges.identifier_type) as identifier_type,
+        max(case when moved_edges.rule = 'probabilistic' then 1 else 0 end) as by_probabilistic_link
     from assigned as moved
     inner join edges as moved_edges
         on
@@ -136,7 +138,11 @@ events as (
         case
             when moves.previous_customer_id is null then 'new records'
             when still_there.customer_id is null
-                then coalesce('shared_' || merge_causes.identifier_type, 'link to an existing customer')
+                then coalesce(
+                    'shared_' || merge_causes.identifier_type,
+                    case when merge_causes.by_probabilistic_link = 1 then 'probabilistic' end,
+                    'link to an existing customer'
+                )
             else coalesce(split_causes.drop_rule, 'link no longer present')
         end as cause
     from moves

@@ -2,7 +2,9 @@
     The identity graph before conflict resolution: one edge per record and linking
     identifier value it carries, plus a self-loop per record so a record with no
     linking identifier still becomes a (single-record) customer. Only usable values
-    (valid, not blocked) take part.
+    (valid, not blocked) take part. With probabilistic matching on, a record's links to
+    other records (int_match_edges, rule `probabilistic`) are edges too, to the other
+    record's node, with their match probability.
 
     Incremental per record (docs/identity.md, "Incremental runs"): a pre-hook deletes
     the edges of the records int_identity_records_relinked lists, the model computes
@@ -59,6 +61,7 @@ identifier_edges as (
         identifier_type,
         match_key,
         'shared_' || identifier_type as rule,
+        cast(null as double precision) as match_probability,
         observed_at
     from usable
     where identifier_type in ('{{ linking_types | join("', '") }}')
@@ -75,8 +78,28 @@ record_loops as (
         cast(null as {{ dbt.type_string() }}) as identifier_type,
         cast(null as {{ dbt.type_string() }}) as match_key,
         'record' as rule,
+        cast(null as double precision) as match_probability,
         observed_at
     from records
+
+),
+
+probabilistic_edges as (
+
+    select
+        left_node_id,
+        right_node_id,
+        source,
+        record_key,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_string() }}) as match_key,
+        'probabilistic' as rule,
+        match_probability,
+        observed_at
+    from {{ ref('int_match_edges') }}
+    {%- if onefold.identity_scoped() %}
+        where left_node_id in (select relinked.record_node_id from {{ ref('int_identity_records_relinked') }} as relinked)
+    {%- endif %}
 
 ),
 
@@ -85,6 +108,8 @@ edges as (
     select * from identifier_edges
     union all
     select * from record_loops
+    union all
+    select * from probabilistic_edges
 
 )
 

@@ -1,6 +1,9 @@
 {#-
     Every candidate edge with `drop_rule` set when conflict resolution cuts it:
 
+    - weak_link: a probabilistic link the guard cut (int_identity_components_guarded):
+      it joined a cluster that broke a guard below. The rules below then apply to the
+      parts the guard left.
     - limit_<type>: a customer may hold at most max_per_customer values of <type>.
       Within a first-pass cluster the values of <type> are ranked by source priority
       (meta.onefold.priority of each source), then recency, then value; records carrying a value
@@ -32,12 +35,13 @@
 {%- else -%}
     {%- set oversized_rule = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 {%- endif -%}
+{%- set matching_enabled = onefold.match_enabled() -%}
 {%- set in_unit_test = model is mapping and model.get('resource_type') == 'unit_test' -%}
 {%- set scoped = not in_unit_test and onefold.identity_scoped() -%}
 {%- if execute and oversized_action == 'fail' and not in_unit_test -%}
     {{ onefold.fail_on_oversized_clusters(
         ref('int_identity_edges_candidate'), ref('int_identity_components_initial'), max_cluster_size,
-        onefold.identity_in_scope('edges.left_node_id', scoped)) }}
+        onefold.identity_in_scope('edges.left_node_id', scoped), ref('int_identity_components_guarded')) }}
 {%- endif %}
 {{ config(
     materialized='incremental',
@@ -59,7 +63,14 @@ edges as (
 
 components as (
 
-    select * from {{ ref('int_identity_components_initial') }}
+    -- The guard's parts where it reworked a component, the first-pass component elsewhere.
+    select
+        initial.node_id,
+        initial.component_id as initial_component_id,
+        coalesce(guarded.component_id, initial.component_id) as component_id
+    from {{ ref('int_identity_components_initial') }} as initial
+    left join {{ ref('int_identity_components_guarded') }} as guarded
+        on initial.node_id = guarded.node_id
 
 ),
 
@@ -67,10 +78,20 @@ clustered as (
 
     select
         edges.*,
+        components.initial_component_id,
         components.component_id
+        {%- if matching_enabled %},
+            right_components.component_id as right_component_id
+        {%- endif %}
     from edges
     inner join components
         on edges.left_node_id = components.node_id
+    {%- if matching_enabled %}
+        left join components as right_components
+            on
+                edges.rule = 'probabilistic'
+                and edges.right_node_id = right_components.node_id
+    {%- endif %}
 
 ),
 
@@ -79,7 +100,7 @@ cluster_sizes as (
     -- Size in distinct identifier values: a heavy user has many events but few values.
     select
         component_id,
-        count(distinct case when rule != 'record' then right_node_id end) as value_count
+        count(distinct case when identifier_type is not null then right_node_id end) as value_count
     from clustered
     group by component_id
 
@@ -163,9 +184,18 @@ classified as (
         clustered.identifier_type,
         clustered.match_key,
         clustered.rule,
+        clustered.match_probability,
         clustered.observed_at,
-        clustered.component_id as initial_component_id,
-        coalesce(limit_cuts.drop_rule, {{ oversized_rule }}) as drop_rule
+        clustered.initial_component_id,
+        {%- if matching_enabled %}
+            case
+                when clustered.rule = 'probabilistic' and clustered.right_component_id != clustered.component_id
+                    then 'weak_link'
+                else coalesce(limit_cuts.drop_rule, {{ oversized_rule }})
+            end as drop_rule
+        {%- else %}
+            coalesce(limit_cuts.drop_rule, {{ oversized_rule }}) as drop_rule
+        {%- endif %}
     from clustered
     inner join cluster_sizes
         on clustered.component_id = cluster_sizes.component_id

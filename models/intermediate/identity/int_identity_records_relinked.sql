@@ -5,11 +5,15 @@
     - was read again (int_identity_records_changed: new, changed or gone);
     - has a candidate edge to a value that is now blocked;
     - carries a usable linking value no candidate edge reaches (a value that was
-      blocked, or is new).
+      blocked, or is new);
+    - has a probabilistic link that appeared, went, or changed its probability
+      (int_match_edges against the stored candidate edges; both ends of a link, since
+      it is stored from each).
 
-    A record's edges depend only on its own identifiers and on whether each is blocked,
-    so every other record keeps its edges. On a whole rebuild: every record read.
+    A record's other edges depend only on its own identifiers and on whether each is
+    blocked, so every other record keeps its edges. On a whole rebuild: every record read.
 -#}
+-- depends_on: {{ ref('int_match_edges') }}
 -- depends_on: {{ ref('int_identifier_values') }}
 -- depends_on: {{ ref('int_identifiers') }}
 {%- set identifier_types = var('onefold__identifier_types') -%}
@@ -90,6 +94,33 @@ newly_usable as (
 
 ),
 
+probabilistic_changed as (
+
+    select
+        coalesce(current_links.left_node_id, stored_links.left_node_id) as record_node_id,
+        coalesce(current_links.source, stored_links.source) as source,
+        coalesce(current_links.record_key, stored_links.record_key) as record_key
+    from {{ ref('int_match_edges') }} as current_links
+    full outer join (
+        select
+            left_node_id,
+            right_node_id,
+            source,
+            record_key,
+            match_probability
+        from candidate
+        where rule = 'probabilistic'
+    ) as stored_links
+        on
+            current_links.left_node_id = stored_links.left_node_id
+            and current_links.right_node_id = stored_links.right_node_id
+    where
+        current_links.left_node_id is null
+        or stored_links.left_node_id is null
+        or abs(current_links.match_probability - stored_links.match_probability) > 1e-12
+
+),
+
 relinked as (
 
     select
@@ -97,6 +128,14 @@ relinked as (
         source,
         record_key
     from changed
+
+    union
+
+    select
+        record_node_id,
+        source,
+        record_key
+    from probabilistic_changed
 
     union
 

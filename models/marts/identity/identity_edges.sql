@@ -51,6 +51,10 @@ described as (
         identifier_values.normalized_value,
         edges.match_key,
         edges.rule,
+        edges.match_probability,
+        case when edges.rule = 'probabilistic' then edges.right_node_id end as right_node_id,
+        linked.source as linked_source,
+        linked.record_key as linked_record_key,
         edges.drop_rule,
         edges.drop_rule is null as is_active,
         edges.observed_at
@@ -61,6 +65,10 @@ described as (
         on
             edges.identifier_type = identifier_values.identifier_type
             and edges.match_key = identifier_values.match_key
+    left join assigned as linked
+        on
+            edges.rule = 'probabilistic'
+            and edges.right_node_id = linked.record_node_id
     where edges.rule != 'record'
 
 )

@@ -71,7 +71,7 @@ identifier_nodes as (
         inner join target_nodes
             on edges.right_node_id = target_nodes.node_id
     {%- endif %}
-    where edges.rule != 'record'
+    where edges.identifier_type is not null
     group by edges.right_node_id, edges.identifier_type, edges.match_key
 
 ),

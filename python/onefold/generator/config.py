@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from onefold.errors import ConfigError
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.3.0"
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class NoiseRates:
     name_typo: float = 0.03
     # Per first-name value whose name has a known nickname (Robert -> Bob).
     nickname: float = 0.05
+    # Per person whose CRM contact has their birth date and postcode: an extra CRM contact
+    # that shares no exact key with the rest of the person's records, which only a fuzzy
+    # match finds (sources/crm.py: fuzzy contacts).
+    fuzzy_contact: float = 0.10
     # Per person.
     second_email: float = 0.10
     changed_phone: float = 0.05

@@ -4,6 +4,15 @@ Some people were entered twice (a sales rep and a web form), so one person can o
 contact_ids; lifecycle stages only move forward between versions. Every loyalty member is
 a contact: the sign-up at the till creates it with the member's phone and card number
 (`loyalty_card_id`, empty for everyone else).
+
+A few people whose contact carries their birth date and postcode (noise rate
+`fuzzy_contact`) also have a contact that shares no exact key with any of their other
+records, which only a fuzzy match can link (noise log, column `record`):
+- `fuzzy_signup`: a paper form typed in at the till: one of the names misspelt, the
+  right birth date and postcode, no email, phone or card;
+- `fuzzy_new_email`: a contact from a new email address (one nobody else uses) under a
+  nickname (a misspelt first name when the name has none), with the right last name,
+  birth date and postcode, no phone or card.
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ import numpy as np
 from onefold.generator import reference as ref
 from onefold.generator.arrays import (
     ALNUM,
+    TEXT,
     BoolArray,
     IntArray,
+    choose_in_groups,
     concat,
     expand,
     null_where,
@@ -28,7 +39,7 @@ from onefold.generator.arrays import (
 from onefold.generator.clock import date_text
 from onefold.generator.emails import render_email_field
 from onefold.generator.lookups import lookups
-from onefold.generator.names import render_first_names, render_last_names
+from onefold.generator.names import misspell, render_first_names, render_last_names
 from onefold.generator.phones import render_phone_field
 from onefold.generator.sources.common import RowClock, World, flags_text, versioned_rows
 from onefold.generator.table import RawTable
@@ -85,7 +96,87 @@ def build_crm_contacts(world: World, rng: np.random.Generator) -> RawTable:
         "updated_at": clock.render(updated),
         "is_deleted": flags_text(deleted),
     }
-    return RawTable("crm_contacts", "contact_id", "updated_at", columns, p, updated)
+    fuzzy_columns, fuzzy_owner, fuzzy_updated = _fuzzy_contacts(
+        world, rng, np.unique(p[has_birth & has_postcode])
+    )
+    columns = {
+        name: np.concatenate([values, fuzzy_columns[name]]) for name, values in columns.items()
+    }
+    owner = np.concatenate([p, fuzzy_owner])
+    return RawTable(
+        "crm_contacts",
+        "contact_id",
+        "updated_at",
+        columns,
+        owner,
+        np.concatenate([updated, fuzzy_updated]),
+    )
+
+
+FUZZY_EMAIL_DOMAINS = ("fastmail.com", "proton.me", "mail.com", "zoho.com")
+
+
+def _fuzzy_contacts(
+    world: World, rng: np.random.Generator, evidence: IntArray
+) -> tuple[dict[str, np.ndarray], IntArray, IntArray]:
+    """The contacts only a fuzzy match links to their person (module docstring): one
+    version each, logged as `fuzzy_signup` or `fuzzy_new_email`."""
+    people, window = world.people, world.window
+    lk = lookups()
+    # Customers already known with their birth date and postcode (a CRM contact that
+    # has both): the fuzzy contact repeats them under another spelling of the name.
+    known = np.zeros(len(people.first), dtype=bool)
+    known[evidence] = True
+    person = np.flatnonzero(known & (rng.random(len(known)) < world.config.noise.fuzzy_contact))
+    k = len(person)
+    keys = to_object(concat("003", random_chars(rng, k, 15, ALNUM)))
+    rows = versioned_rows(rng, window, k, 0.0, 2, 0.0, 1)
+    signup = rng.random(k) < 0.5
+    first = lk.first_name_objects[people.first[person]]
+    last = lk.last_name_objects[people.last[person]]
+    # A signup misspells one of the names; a new-email contact goes by a nickname.
+    misspell_first = signup & (rng.random(k) < 0.5)
+    first[misspell_first] = to_object(misspell(rng, np.asarray(first[misspell_first].astype(TEXT))))
+    last[signup & ~misspell_first] = to_object(
+        misspell(rng, np.asarray(last[signup & ~misspell_first].astype(TEXT)))
+    )
+    first_index = people.first[person]
+    nicknamed = ~signup & (lk.nicknames.counts[first_index] > 0)
+    chosen = choose_in_groups(
+        rng, first_index[nicknamed], lk.nicknames.offsets, lk.nicknames.counts
+    )
+    first[nicknamed] = to_object(pick(lk.nicknames.values, chosen))
+    typed = ~signup & ~nicknamed
+    first[typed] = to_object(misspell(rng, np.asarray(first[typed].astype(TEXT))))
+    email = concat(
+        np.strings.lower(np.asarray(first.astype(TEXT))),
+        ".",
+        np.strings.lower(np.asarray(lk.last_name_objects[people.last[person]].astype(TEXT))),
+        random_chars(rng, k, 4, ALNUM),
+        "@",
+        pick(text(FUZZY_EMAIL_DOMAINS), rng.integers(0, len(FUZZY_EMAIL_DOMAINS), k)),
+    )
+    clock = RowClock(rng, people, person)
+    updated = rows.updated_ms
+    world.log.add("crm_contacts", keys[signup], "record", "fuzzy_signup")
+    world.log.add("crm_contacts", keys[~signup], "record", "fuzzy_new_email")
+    columns = {
+        "contact_id": keys,
+        "email": to_object(np.strings.lower(email), signup),
+        "phone": np.full(k, None, dtype=object),
+        "loyalty_card_id": np.full(k, None, dtype=object),
+        "first_name": first,
+        "last_name": last,
+        "company": np.full(k, None, dtype=object),
+        "lifecycle_stage": np.full(k, STAGES[0], dtype=object),
+        "birth_date": to_object(date_text(people.birth_day[person])),
+        "mailing_postal_code": to_object(people.postcode[person]),
+        "mailing_country": to_object(lk.country_codes[people.country[person]]),
+        "created_at": clock.render(rows.created_ms),
+        "updated_at": clock.render(updated),
+        "is_deleted": flags_text(np.zeros(k, dtype=bool)),
+    }
+    return columns, person.astype(np.int64), updated
 
 
 def _stages(

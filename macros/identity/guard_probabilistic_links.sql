@@ -15,7 +15,7 @@
     no component needed it.
 -#}
 {% macro guard_probabilistic_links(edges_relation, components_relation, scope_filter, work_name) %}
-    {%- if not execute or flags.WHICH not in ['run', 'build'] or not onefold.match_enabled() -%}
+    {%- if not execute or flags.WHICH not in ['run', 'build', 'run-operation'] or not onefold.match_enabled() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set guard_edges = onefold.cc_work_table(work_name, 'guard_edges') -%}
@@ -116,4 +116,24 @@
             )
     {%- endset -%}
     {{ return(query) }}
+{% endmacro %}
+
+
+{#-
+    `dbt run-operation materialize_probabilistic_guard --args '{edges_relation: s.edges,
+    components_relation: s.components, output_relation: s.guarded}'`: runs the guard on
+    any candidate edges (the columns of int_identity_edges_candidate) and first-pass
+    components (node_id, component_id), and (re)creates output_relation with the nodes
+    of the components it reworked and the part each ended in (none: nothing to rework).
+-#}
+{% macro materialize_probabilistic_guard(edges_relation, components_relation, output_relation) %}
+    {%- set output = onefold.cc_relation(output_relation) -%}
+    {%- set parts = onefold.guard_probabilistic_links(
+        onefold.cc_relation(edges_relation), onefold.cc_relation(components_relation), '1 = 1', output.identifier) -%}
+    {%- set select_sql = 'select node_id, component_id from ' ~ parts if parts
+        else 'select cast(null as ' ~ dbt.type_bigint() ~ ') as node_id, cast(null as ' ~ dbt.type_bigint()
+            ~ ') as component_id where 1 = 0' -%}
+    {%- do run_query('drop table if exists ' ~ output) -%}
+    {%- do run_query('create table ' ~ output ~ ' as ' ~ select_sql) -%}
+    {%- do onefold.cc_commit() -%}
 {% endmacro %}

@@ -326,7 +326,9 @@ def evaluate(
 @click.argument("value")
 @reports_errors
 def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
-    """Show a customer's records, identifiers and the links that joined them.
+    """Show a customer's records, identifiers and the links that joined them, and for
+    each probabilistic link its waterfall: the prior and every field's comparison level
+    and match weight, adding up to the pair's match weight.
 
     VALUE is a customer_id or any identifier value (email, phone, user id, ...).
     """
@@ -356,10 +358,29 @@ def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
         nodes = {root_label: Tree(f"[bold]{root_label}[/]")}
         for link in result.links:
             more = f" +{link.other_records:,} more" if link.other_records else ""
-            nodes[link.child] = nodes[link.parent].add(
-                f"{link.child}  [dim]via {link.source} {link.record_key}{more}[/]"
+            via = (
+                f"probabilistic match of {link.source} {link.record_key} and {link.matched_record}"
+                if link.matched_record
+                else f"via {link.source} {link.record_key}{more}"
             )
+            nodes[link.child] = nodes[link.parent].add(f"{link.child}  [dim]{escape(via)}[/]")
         console.print(nodes[root_label])
+    for match in result.probabilistic_links:
+        state = f"cut: {match.cut_rule}" if match.cut_rule else "linked"
+        console.print(
+            f"Probabilistic link {escape(match.source)} {escape(match.record_key)} ~ "
+            f"{escape(match.linked_source)} {escape(match.linked_record_key)}: "
+            f"match probability {match.match_probability:.6f} ({state})",
+            highlight=False,
+        )
+        total = 0.0
+        for bar in match.waterfall:
+            total += bar.weight
+            console.print(
+                f"  {escape(bar.field):<14} {escape(bar.level):<22} {bar.weight:+8.2f}  "
+                f"[dim]= {total:+.2f}[/]",
+                highlight=False,
+            )
     if result.cuts:
         console.print(f"[yellow]{len(result.cuts)} link(s) cut by conflict rules:[/]")
         for cut in result.cuts[:10]:

@@ -3,6 +3,11 @@
 Identifiers are linked when a record carries both; the explanation is a breadth-first
 tree over those links from the identifier asked about (or the customer's most used
 one), each link citing one record that carries both values and how many more do.
+
+A probabilistic link joins two records that share no identifier: in the tree it links
+an identifier of each, citing the pair; and each such link comes with its waterfall,
+the prior and every field's comparison level and match weight, which add up to the
+pair's match weight (int_match_pairs_scored, the table the build scored it in).
 """
 
 from __future__ import annotations
@@ -44,6 +49,48 @@ class Link:
     source: str
     record_key: str
     other_records: int
+    #: a probabilistic link's other record ("source record_key"); None for a shared value
+    matched_record: str | None = None
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One bar of a waterfall: the prior, or a field at its comparison level."""
+
+    field: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class ProbabilisticLink:
+    source: str
+    record_key: str
+    linked_source: str
+    linked_record_key: str
+    match_probability: float
+    cut_rule: str | None
+    #: prior first, then each field; empty when the scored pairs are not in the warehouse
+    waterfall: list[Contribution]
+
+    @property
+    def match_weight(self) -> float:
+        return sum(c.weight for c in self.waterfall)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "record_key": self.record_key,
+            "linked_source": self.linked_source,
+            "linked_record_key": self.linked_record_key,
+            "match_probability": self.match_probability,
+            "match_weight": self.match_weight if self.waterfall else None,
+            "cut_rule": self.cut_rule,
+            "waterfall": [
+                {"field": c.field, "level": c.level, "match_weight": c.weight}
+                for c in self.waterfall
+            ],
+        }
 
 
 @dataclass
@@ -54,6 +101,7 @@ class Explanation:
     identifiers: list[Identifier]
     links: list[Link]
     cuts: list[dict[str, str]] = field(default_factory=list)
+    probabilistic_links: list[ProbabilisticLink] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,10 +119,12 @@ class Explanation:
                     "source": link.source,
                     "record_key": link.record_key,
                     "other_records": link.other_records,
+                    "matched_record": link.matched_record,
                 }
                 for link in self.links
             ],
             "cuts": self.cuts,
+            "probabilistic_links": [link.as_dict() for link in self.probabilistic_links],
         }
 
 
@@ -159,7 +209,7 @@ def explain(
     ]
     edges = warehouse.query(
         f"select source, record_key, identifier_type, match_key, drop_rule "
-        f"from {identity_edges} where customer_id = ? "
+        f"from {identity_edges} where customer_id = ? and rule != 'probabilistic' "
         "order by source, record_key, identifier_type, match_key",
         [customer_id],
     )
@@ -180,6 +230,18 @@ def explain(
         identifier = by_key.get((str(kind), str(match_key)))
         if identifier:
             values_by_record[(str(source), str(record_key))].append(identifier)
+    matches = probabilistic_links(warehouse, project, customer_id)
+    for match in matches:
+        if match.cut_rule:
+            cuts.append(
+                {
+                    "source": match.source,
+                    "record_key": match.record_key,
+                    "identifier_type": f"probabilistic link to {match.linked_source} "
+                    f"{match.linked_record_key}",
+                    "rule": match.cut_rule,
+                }
+            )
     # Evidence per pair of identifiers: the first record carrying both, and how many do.
     evidence: dict[tuple[str, str], tuple[str, str, int]] = {}
     neighbours: dict[str, set[str]] = defaultdict(set)
@@ -196,6 +258,21 @@ def explain(
                     )
                     neighbours[a].add(b)
                     neighbours[b].add(a)
+    # A probabilistic link joins the two records' identifiers (the first of each).
+    matched_records: dict[tuple[str, str], str] = {}
+    for match in matches:
+        ends = [
+            values_by_record.get((match.source, match.record_key)),
+            values_by_record.get((match.linked_source, match.linked_record_key)),
+        ]
+        if match.cut_rule or not ends[0] or not ends[1]:
+            continue
+        a, b = sorted((min(i.label for i in ends[0]), min(i.label for i in ends[1])))
+        if a != b and (a, b) not in evidence:
+            evidence[(a, b)] = (match.source, match.record_key, 1)
+            matched_records[(a, b)] = f"{match.linked_source} {match.linked_record_key}"
+            neighbours[a].add(b)
+            neighbours[b].add(a)
     start = (
         matched
         if matched and matched in {i.label for i in identifiers}
@@ -213,7 +290,16 @@ def explain(
                 queue.append(neighbour)
                 low, high = sorted((current, neighbour))
                 source, record_key, count = evidence[(low, high)]
-                links.append(Link(current, neighbour, source, record_key, count - 1))
+                links.append(
+                    Link(
+                        current,
+                        neighbour,
+                        source,
+                        record_key,
+                        count - 1,
+                        matched_records.get((low, high)),
+                    )
+                )
     return Explanation(
         customer_id=customer_id,
         matched=matched,
@@ -221,4 +307,102 @@ def explain(
         identifiers=identifiers,
         links=links,
         cuts=cuts[:max_links],
+        probabilistic_links=matches[:max_links],
     )
+
+
+def probabilistic_links(
+    warehouse: Warehouse, project: DbtProject, customer_id: str
+) -> list[ProbabilisticLink]:
+    """The customer's probabilistic links (once per pair, cut ones too), each with its
+    waterfall when the build's scored pairs are there."""
+    identity_edges = project.relation("identity_edges")
+    columns = {
+        str(name).lower()
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [identity_edges.schema, identity_edges.identifier],
+        )
+    }
+    if "linked_record_key" not in columns:
+        return []
+    rows = warehouse.query(
+        f"select source, record_key, linked_source, linked_record_key, match_probability, "
+        f"drop_rule from {identity_edges} where customer_id = ? and rule = 'probabilistic' "
+        "order by match_probability desc, source, record_key",
+        [customer_id],
+    )
+    links: list[ProbabilisticLink] = []
+    seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    for source, record_key, linked_source, linked_key, probability, drop_rule in rows:
+        one, other = (str(source), str(record_key)), (str(linked_source), str(linked_key))
+        pair = (min(one, other), max(one, other))
+        if pair in seen:
+            continue
+        seen.add(pair)
+        links.append(
+            ProbabilisticLink(
+                one[0],
+                one[1],
+                other[0],
+                other[1],
+                float(probability),
+                str(drop_rule) if drop_rule else None,
+                waterfall(warehouse, project, one, other),
+            )
+        )
+    return links
+
+
+def waterfall(
+    warehouse: Warehouse, project: DbtProject, one: tuple[str, str], other: tuple[str, str]
+) -> list[Contribution]:
+    """The prior and each field's level and match weight for a scored pair of records
+    ((source, record_key) each); empty when the pair or the tables are not there."""
+    scored = project.relation("int_match_pairs_scored")
+    records = project.relation("int_match_records")
+    parameters = project.relation("identity_match_parameters")
+    for relation in (scored, records, parameters):
+        if not warehouse.table_exists(relation.schema, relation.identifier):
+            return []
+    nodes = warehouse.query(
+        f"select record_node_id from {records} "
+        "where (source = ? and record_key = ?) or (source = ? and record_key = ?)",
+        [*one, *other],
+    )
+    if len(nodes) != 2:
+        return []
+    left, right = sorted(int(node) for (node,) in nodes)
+    columns = [
+        str(name).lower()
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [scored.schema, scored.identifier],
+        )
+    ]
+    fields = [c[: -len("_level")] for c in columns if c.endswith("_level")]
+    selected = ", ".join(
+        ["training_id", "prior_weight"] + [f"{f}_level, {f}_weight" for f in fields]
+    )
+    found = warehouse.query(
+        f"select {selected} from {scored} where left_node_id = ? and right_node_id = ?",
+        [left, right],
+    )
+    if not found:
+        return []
+    row = found[0]
+    labels = {
+        (str(f), int(level)): str(label)
+        for f, level, label in warehouse.query(
+            f"select field_name, level, level_label from {parameters} where training_id = ?",
+            [row[0]],
+        )
+    }
+    bars = [Contribution("prior", "", float(row[1]))]
+    for index, name in enumerate(fields):
+        level, weight = row[2 + 2 * index], row[3 + 2 * index]
+        label = "missing" if level is None else labels.get((name, int(level)), str(level))
+        bars.append(Contribution(name, label, float(weight)))
+    return bars

@@ -275,6 +275,140 @@ def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path)
     assert result.recall >= 0.95, result
 
 
+FUZZY_KINDS = ("fuzzy_new_email", "fuzzy_signup")
+
+
+def test_probabilistic_links_find_the_records_no_exact_key_links(built: Built) -> None:
+    """The generator's fuzzy contacts share no exact key with their person's other
+    records: probabilistic matching must link nearly all of them to their own person and
+    none to another, without costing the rest of the graph precision or recall."""
+    from onefold.evaluate import evaluate
+
+    warehouse = built.connect()
+    try:
+        result = evaluate(warehouse, built.project())
+        linked = warehouse.query(f"""
+            with fuzzy as (
+                select distinct noise.source_table, noise.record_key, owners.person_id
+                from raw_truth.noise_log as noise
+                inner join raw_truth.record_owners as owners
+                    on noise.source_table = owners.source_table
+                    and noise.record_key = owners.record_key
+                where noise.noise_kind in ('{"', '".join(FUZZY_KINDS)}')
+            ),
+            links as (
+                select edges.source, edges.record_key, owners.person_id as linked_person
+                from onefold_marts.identity_edges as edges
+                inner join raw_truth.record_owners as owners
+                    on edges.linked_source = owners.source_table
+                    and edges.linked_record_key = owners.record_key
+                where edges.rule = 'probabilistic' and edges.is_active
+            )
+            select
+                count(distinct fuzzy.record_key),
+                count(distinct case when links.linked_person = fuzzy.person_id
+                    then fuzzy.record_key end),
+                count(distinct case when links.linked_person != fuzzy.person_id
+                    then fuzzy.record_key end)
+            from fuzzy
+            left join links
+                on fuzzy.source_table = links.source and fuzzy.record_key = links.record_key
+        """)[0]
+        wrong_links = warehouse.query("""
+            select count(*) from onefold_marts.identity_edges as edges
+            inner join raw_truth.record_owners as mine
+                on edges.source = mine.source_table and edges.record_key = mine.record_key
+            inner join raw_truth.record_owners as theirs
+                on edges.linked_source = theirs.source_table
+                and edges.linked_record_key = theirs.record_key
+            where edges.rule = 'probabilistic' and edges.is_active
+                and mine.person_id != theirs.person_id
+        """)[0][0]
+        active_links = warehouse.query(
+            "select count(*) from onefold_marts.identity_edges "
+            "where rule = 'probabilistic' and is_active"
+        )[0][0]
+    finally:
+        warehouse.close()
+    fuzzy, to_their_person, to_someone_else = (int(v) for v in linked)
+    assert fuzzy >= 10, linked
+    assert to_their_person >= 0.9 * fuzzy, linked
+    assert to_someone_else == 0, linked
+    assert int(wrong_links) <= 0.01 * int(active_links), (wrong_links, active_links)
+    assert set(FUZZY_KINDS) <= set(result.by_noise_kind), result.by_noise_kind
+    before = result.before_probabilistic
+    assert before is not None
+    assert result.recall > before.recall, (result.recall, before)
+    assert result.precision >= before.precision - 0.001, (result.precision, before)
+    for kind in FUZZY_KINDS:
+        assert result.before_probabilistic_by_noise_kind[kind].recall == 0.0
+        assert result.by_noise_kind[kind].recall > 0.5, result.by_noise_kind[kind]
+
+
+def test_match_parameters_are_trained_once_and_reused(built: Built) -> None:
+    """One set per declaration: m and u are distributions over each field's levels, a
+    later run scores with the stored set, and onefold__match_retrain trains a new one."""
+    warehouse = built.connect()
+    try:
+        sums = warehouse.query(
+            "select field_name, sum(m_probability), sum(u_probability), "
+            "count(distinct training_id) "
+            "from onefold_marts.identity_match_parameters group by field_name"
+        )
+        prior = warehouse.query(
+            "select min(prior_match_probability), max(prior_match_probability) "
+            "from onefold_marts.identity_match_parameters"
+        )[0]
+    finally:
+        warehouse.close()
+    assert {str(name) for name, *_ in sums} >= {"first_name", "last_name", "birth_date", "postcode"}
+    for name, m_total, u_total, sets in sums:
+        assert abs(float(m_total) - 1) < 1e-9 and abs(float(u_total) - 1) < 1e-9, name
+        assert int(sets) == 1, name
+    assert 0 < float(prior[0]) == float(prior[1]) < 0.01, prior
+
+    select = ["--select", "identity_match_parameters"]
+    run_dbt(["run", *select], built.env, built.target_path)
+    run_dbt(
+        ["run", *select, "--vars", "{onefold__match_retrain: true}"], built.env, built.target_path
+    )
+    warehouse = built.connect()
+    try:
+        sets = warehouse.query(
+            "select training_id, count(*), sum(m_probability) "
+            "from onefold_marts.identity_match_parameters group by training_id"
+        )
+    finally:
+        warehouse.close()
+    assert len(sets) == 2, sets
+    # The same data trains the same parameters.
+    assert abs(float(sets[0][2]) - float(sets[1][2])) < 1e-6 and sets[0][1] == sets[1][1], sets
+
+
+def test_explain_shows_the_waterfall_of_a_probabilistic_link(built: Built) -> None:
+    from onefold.explain import explain
+
+    warehouse = built.connect()
+    try:
+        customer_id = warehouse.query(
+            "select min(customer_id) from onefold_marts.identity_edges "
+            "where rule = 'probabilistic' and is_active"
+        )[0][0]
+        result = explain(warehouse, str(customer_id), built.project())
+    finally:
+        warehouse.close()
+    assert result.probabilistic_links, result
+    link = result.probabilistic_links[0]
+    assert link.waterfall[0].field == "prior" and len(link.waterfall) >= 5
+    # The bars add up to the match weight the probability was computed from.
+    assert abs(link.match_probability - 1 / (1 + 2 ** (-link.match_weight))) < 1e-9, link
+    assert {bar.level for bar in link.waterfall[1:]} - {"missing"}, link
+    labels = {identifier.label for identifier in result.identifiers}
+    reached = {result.links[0].parent} | {tree_link.child for tree_link in result.links}
+    assert reached == labels, "probabilistic links join the records' identifiers too"
+    assert any(tree_link.matched_record for tree_link in result.links) or len(labels) == 1
+
+
 def test_explain_connects_every_identifier_of_a_customer(built: Built) -> None:
     from onefold.explain import explain
 

@@ -79,9 +79,11 @@ clustered as (
     select
         edges.*,
         components.initial_component_id,
-        components.component_id
-        {%- if matching_enabled %},
+        components.component_id,
+        {%- if matching_enabled %}
             right_components.component_id as right_component_id
+        {%- else %}
+            cast(null as {{ dbt.type_bigint() }}) as right_component_id
         {%- endif %}
     from edges
     inner join components

@@ -52,15 +52,19 @@ parameters as (
 
     select
         chosen.training_id,
-        max(stored_parameters.prior_match_probability) as prior_match_probability
         {%- for field in fields %}
-            {%- for level in range(0, field.levels | length + 1) %},
-                max(case when stored_parameters.field_name = '{{ field.name }}' and stored_parameters.level = {{ level }}
-                    then stored_parameters.match_weight end) as {{ field.name }}_weight_{{ level }},
-                max(case when stored_parameters.field_name = '{{ field.name }}' and stored_parameters.level = {{ level }}
-                    then stored_parameters.m_probability end) as {{ field.name }}_m_{{ level }}
+            {%- for level in range(0, field.levels | length + 1) %}
+                max(case
+                    when stored_parameters.field_name = '{{ field.name }}' and stored_parameters.level = {{ level }}
+                        then stored_parameters.match_weight
+                end) as {{ field.name }}_weight_{{ level }},
+                max(case
+                    when stored_parameters.field_name = '{{ field.name }}' and stored_parameters.level = {{ level }}
+                        then stored_parameters.m_probability
+                end) as {{ field.name }}_m_{{ level }},
             {%- endfor %}
         {%- endfor %}
+        max(stored_parameters.prior_match_probability) as prior_match_probability
     from stored_parameters
     inner join chosen
         on stored_parameters.training_id = chosen.training_id
@@ -68,20 +72,31 @@ parameters as (
 
 ),
 
-{%- for field in fields if field.term_frequency %}
+frequencies as (
 
-{{ field.name }}_frequencies as (
+    -- How common each value of a term-frequency field is among the records.
+    {%- for field in fields if field.term_frequency %}
+        select
+            '{{ field.name }}' as field_name,
+            {{ field.name }} as field_value,
+            cast(count(*) as {{ float }}) / sum(count(*)) over () as frequency,
+            cast(1 as {{ float }}) / sum(count(*)) over () as lowest_frequency
+        from records
+        where {{ field.name }} is not null
+        group by {{ field.name }}
 
+        union all
+    {%- endfor %}
+
+    -- Keeps the union well-formed; contributes no rows.
     select
-        {{ field.name }} as field_value,
-        cast(count(*) as {{ float }}) / sum(count(*)) over () as frequency,
-        cast(1 as {{ float }}) / sum(count(*)) over () as lowest_frequency
-    from records
-    where {{ field.name }} is not null
-    group by {{ field.name }}
+        cast(null as {{ dbt.type_string() }}) as field_name,
+        cast(null as {{ dbt.type_string() }}) as field_value,
+        cast(null as {{ float }}) as frequency,
+        cast(null as {{ float }}) as lowest_frequency
+    where 1 = 0
 
 ),
-{%- endfor %}
 
 weighed as (
 
@@ -96,8 +111,11 @@ weighed as (
             coalesce(case pairs.{{ field.name }}_level
                 {%- for level in field.levels %}
                     {%- if level.kind == 'exact' and field.term_frequency %}
-                        when {{ loop.index }} then ln(parameters.{{ field.name }}_m_{{ loop.index }} / greatest(
-                            {{ field.name }}_frequencies.frequency, {{ field.name }}_frequencies.lowest_frequency)) / ln(2)
+                        when {{ loop.index }}
+                            then ln(
+                                parameters.{{ field.name }}_m_{{ loop.index }}
+                                / greatest({{ field.name }}_frequencies.frequency, {{ field.name }}_frequencies.lowest_frequency)
+                            ) / ln(2)
                     {%- else %}
                         when {{ loop.index }} then parameters.{{ field.name }}_weight_{{ loop.index }}
                     {%- endif %}
@@ -112,8 +130,10 @@ weighed as (
             on pairs.left_node_id = left_records.record_node_id
     {%- endif %}
     {%- for field in fields if field.term_frequency %}
-        left join {{ field.name }}_frequencies
-            on left_records.{{ field.name }} = {{ field.name }}_frequencies.field_value
+        left join frequencies as {{ field.name }}_frequencies
+            on
+                {{ field.name }}_frequencies.field_name = '{{ field.name }}'
+                and left_records.{{ field.name }} = {{ field.name }}_frequencies.field_value
     {%- endfor %}
 
 ),

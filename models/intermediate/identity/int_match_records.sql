@@ -12,6 +12,7 @@
 
 with
 
+-- noqa: disable=LT02
 {%- if matching.enabled %}
 
 field_values as (
@@ -93,8 +94,6 @@ matchable as (
 
 )
 
-select * from matchable
-where field_count >= {{ matching.min_fields }}
 {%- else %}
 
 matchable as (
@@ -112,6 +111,8 @@ matchable as (
     where 1 = 0
 
 )
+{%- endif %}
+-- noqa: enable=LT02
 
 select * from matchable
-{%- endif %}
+where field_count >= {{ matching.min_fields }}

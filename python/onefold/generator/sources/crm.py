@@ -160,6 +160,10 @@ def _fuzzy_contacts(
     updated = rows.updated_ms
     world.log.add("crm_contacts", keys[signup], "record", "fuzzy_signup")
     world.log.add("crm_contacts", keys[~signup], "record", "fuzzy_new_email")
+    # The name changes are name noise like any other, logged as such too.
+    world.log.add("crm_contacts", keys[misspell_first | typed], "first_name", "name_typo")
+    world.log.add("crm_contacts", keys[signup & ~misspell_first], "last_name", "name_typo")
+    world.log.add("crm_contacts", keys[nicknamed], "first_name", "nickname")
     columns = {
         "contact_id": keys,
         "email": to_object(np.strings.lower(email), signup),

@@ -209,7 +209,7 @@ def explain(
     ]
     edges = warehouse.query(
         f"select source, record_key, identifier_type, match_key, drop_rule "
-        f"from {identity_edges} where customer_id = ? and rule != 'probabilistic' "
+        f"from {identity_edges} where customer_id = ? "
         "order by source, record_key, identifier_type, match_key",
         [customer_id],
     )
@@ -217,6 +217,8 @@ def explain(
     values_by_record: dict[tuple[str, str], list[Identifier]] = defaultdict(list)
     cuts = []
     for source, record_key, kind, match_key, drop_rule in edges:
+        if kind is None:
+            continue  # a probabilistic link: probabilistic_links() reads those
         if drop_rule:
             cuts.append(
                 {

@@ -42,11 +42,30 @@ usable as (
 
 records as (
 
+    -- Records with a usable identifier, and those probabilistic matching compares
+    -- (which may have none): each becomes a node of its own.
     select
         source,
         record_key,
         max(observed_at) as observed_at
-    from usable
+    from (
+        select
+            source,
+            record_key,
+            observed_at
+        from usable
+
+        union all
+
+        select
+            source,
+            record_key,
+            observed_at
+        from {{ ref('int_match_records') }}
+        {%- if onefold.identity_scoped() %}
+            where record_node_id in (select relinked.record_node_id from {{ ref('int_identity_records_relinked') }} as relinked)
+        {%- endif %}
+    ) as record_sources
     group by source, record_key
 
 ),

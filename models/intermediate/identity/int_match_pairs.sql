@@ -91,8 +91,13 @@ compared as (
         pairs.left_node_id,
         pairs.right_node_id,
         {%- for field in fields %}
-            {{ onefold.match_level(field, 'left_records.' ~ field.name, 'right_records.' ~ field.name) }}
-                as {{ field.name }}_level,
+            {%- if matching.enabled %}
+                {{ onefold.match_level(field, 'left_records.' ~ field.name, 'right_records.' ~ field.name) }}
+                    as {{ field.name }}_level,
+            {%- else %}
+                -- Disabled: no pairs, and no comparison functions the warehouse may lack.
+                cast(null as {{ dbt.type_int() }}) as {{ field.name }}_level,
+            {%- endif %}
         {%- endfor %}
         pairs.blocking_rule,
         pairs.blocking_rules_mask

@@ -35,7 +35,7 @@ from onefold.erasure.config import relation_parts
 from onefold.erasure.store import fill_temp_table
 from onefold.errors import ConfigError
 from onefold.project import DbtProject, locate
-from onefold.warehouse import Warehouse, quote_ident
+from onefold.warehouse import Warehouse, column_names, quote_ident
 
 
 @dataclass(frozen=True)
@@ -170,14 +170,7 @@ def _truth_relation(warehouse: Warehouse, truth: Truth) -> str:
             f"truth relation {truth.relation} not found (the demo's comes from `onefold "
             "generate`; name your own with --truth schema.table)."
         )
-    columns = {
-        str(name).lower()
-        for (name,) in warehouse.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        )
-    }
+    columns = {name.lower() for name in column_names(warehouse, schema, table)}
     wanted = {"source": truth.source, "record key": truth.record_key, "person": truth.person_id}
     missing = [
         f"{role} column {name!r}" for role, name in wanted.items() if name.lower() not in columns
@@ -289,14 +282,7 @@ def _noise_relation(warehouse: Warehouse, named: str | None, default: str) -> st
         if named:
             raise ConfigError(f"noise log {relation} not found.")
         return None
-    columns = {
-        str(name).lower()
-        for (name,) in warehouse.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [schema, table],
-        )
-    }
+    columns = {name.lower() for name in column_names(warehouse, schema, table)}
     missing = sorted({"source_table", "record_key", "noise_kind"} - columns)
     if missing:
         raise ConfigError(
@@ -320,12 +306,8 @@ def _before_probabilistic(
         return None, {}
     edges = str(edges_relation)
     columns = {
-        str(name).lower()
-        for (name,) in warehouse.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [edges_relation.schema, edges_relation.identifier],
-        )
+        name.lower()
+        for name in column_names(warehouse, edges_relation.schema, edges_relation.identifier)
     }
     if "linked_record_key" not in columns:
         return None, {}

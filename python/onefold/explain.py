@@ -21,7 +21,7 @@ from onefold.errors import OnefoldError
 from onefold.phones import e164_in_region
 from onefold.project import DbtProject, locate
 from onefold.sql import placeholders
-from onefold.warehouse import Warehouse
+from onefold.warehouse import Warehouse, column_names
 
 
 class NotFoundError(OnefoldError):
@@ -320,12 +320,8 @@ def probabilistic_links(
     waterfall when the build's scored pairs are there."""
     identity_edges = project.relation("identity_edges")
     columns = {
-        str(name).lower()
-        for (name,) in warehouse.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [identity_edges.schema, identity_edges.identifier],
-        )
+        name.lower()
+        for name in column_names(warehouse, identity_edges.schema, identity_edges.identifier)
     }
     if "linked_record_key" not in columns:
         return []
@@ -376,14 +372,7 @@ def waterfall(
     if len(nodes) != 2:
         return []
     left, right = sorted(int(node) for (node,) in nodes)
-    columns = [
-        str(name).lower()
-        for (name,) in warehouse.query(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? order by ordinal_position",
-            [scored.schema, scored.identifier],
-        )
-    ]
+    columns = [name.lower() for name in column_names(warehouse, scored.schema, scored.identifier)]
     fields = [c[: -len("_level")] for c in columns if c.endswith("_level")]
     selected = ", ".join(
         ["training_id", "prior_weight"] + [f"{f}_level, {f}_weight" for f in fields]

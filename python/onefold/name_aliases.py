@@ -11,12 +11,13 @@ from the installed package; a test fails when the seed is stale.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import sys
 from importlib import metadata, resources
 from pathlib import Path
+
+from onefold.generated_file import write_or_check
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "name_aliases.csv"
 
@@ -41,27 +42,14 @@ def seed_text() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m onefold.name_aliases",
-        description="Write or check seeds/name_aliases.csv from the installed nicknames package.",
+    return write_or_check(
+        argv,
+        "onefold.name_aliases",
+        "Write or check seeds/name_aliases.csv from the installed nicknames package.",
+        SEED,
+        seed_text(),
+        f"nicknames {metadata.version('nicknames')}",
     )
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--write", action="store_true", help="(Re)write the seed.")
-    group.add_argument("--check", action="store_true", help="Exit 1 when it is stale.")
-    args = parser.parse_args(argv)
-    text = seed_text()
-    if args.write:
-        SEED.write_text(text)
-        print(f"wrote {SEED} ({text.count(chr(10)) - 1} pairs)")
-        return 0
-    if not SEED.exists() or SEED.read_text() != text:
-        print(
-            f"{SEED} is stale for nicknames {metadata.version('nicknames')}: "
-            "run `python -m onefold.name_aliases --write`",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

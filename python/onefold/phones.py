@@ -30,7 +30,6 @@ numbers across every region and notation).
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ from typing import Any
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, ValidationResult
+
+from onefold.generated_file import write_or_check
 
 #: the SQL function both warehouses call (DuckDB: a Python UDF; PostgreSQL: PL/pgSQL)
 SQL_FUNCTION = "onefold_phone_e164"
@@ -202,28 +203,15 @@ def plans_macro_text() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m onefold.phones",
-        description="Write or check the numbering plans the PostgreSQL phone normalizer "
-        "reads (macros/identity/phone_numbering_plans.sql) from the installed libphonenumber.",
+    return write_or_check(
+        argv,
+        "onefold.phones",
+        "Write or check the numbering plans the PostgreSQL phone normalizer reads "
+        "(macros/identity/phone_numbering_plans.sql) from the installed libphonenumber.",
+        PLANS_MACRO,
+        plans_macro_text(),
+        f"libphonenumber {phonenumbers.__version__}",
     )
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--write", action="store_true", help="(Re)write the macro file.")
-    group.add_argument("--check", action="store_true", help="Exit 1 when it is stale.")
-    args = parser.parse_args(argv)
-    text = plans_macro_text()
-    if args.write:
-        PLANS_MACRO.write_text(text)
-        print(f"wrote {PLANS_MACRO} ({len(numbering_plans())} calling codes)")
-        return 0
-    if not PLANS_MACRO.exists() or PLANS_MACRO.read_text() != text:
-        print(
-            f"{PLANS_MACRO} is stale for libphonenumber {phonenumbers.__version__}: "
-            "run `python -m onefold.phones --write`",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 if __name__ == "__main__":

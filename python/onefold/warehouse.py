@@ -74,6 +74,19 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
+def column_names(warehouse: Warehouse, schema: str, table: str) -> list[str]:
+    """The columns of `schema.table` as the catalog names them, in table order (none
+    when it does not exist)."""
+    return [
+        str(name)
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        )
+    ]
+
+
 def quote_ident(name: str) -> str:
     """Double-quote an identifier; both targets follow the SQL standard here."""
     return '"' + name.replace('"', '""') + '"'

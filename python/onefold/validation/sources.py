@@ -18,7 +18,7 @@ from onefold.project import DbtProject
 from onefold.summary import staging_models
 from onefold.validation.report import Outcome, age_text, format_value, is_null
 from onefold.validation.spec import SOURCES_KEY, SourceSettings
-from onefold.warehouse import Warehouse, quote_ident
+from onefold.warehouse import Warehouse, column_names, quote_ident
 
 _PERIODS = {"minute": "minutes", "hour": "hours", "day": "days"}
 
@@ -110,14 +110,7 @@ def check_sources(
             success=False,
             observed="",
         )
-        columns = {
-            str(name)
-            for (name,) in warehouse.query(
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [source.schema, source.identifier],
-            )
-        }
+        columns = set(column_names(warehouse, source.schema, source.identifier))
         if source.loaded_at_field not in columns and source.replaced and columns:
             continue  # the model staging reads instead has no load time to check
         if source.loaded_at_field not in columns:

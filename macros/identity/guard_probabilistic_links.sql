@@ -42,7 +42,9 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set state = namespace(rounds=0, done=false) -%}
-    {%- for round in range(1, max_rounds + 2) if not state.done -%}
+    {#- Rounds 1..max_rounds cut the weakest links; round max_rounds + 1 cuts what is left
+        in breaking parts, and the round after it computes the parts that leaves. -#}
+    {%- for round in range(1, max_rounds + 3) if not state.done -%}
         {%- set components_sql = onefold.connected_components_select(
             '(select left_node_id, right_node_id from ' ~ guard_edges ~ ' where not is_cut) as guarded_edges',
             work_name ~ '_guard') -%}

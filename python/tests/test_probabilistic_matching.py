@@ -25,7 +25,7 @@ MAYBE = 0.99
 
 # (left, right, rule, identifier_type, match_key, match_probability): records 1-34,
 # identifier values 101-134; probabilistic links go both ways, as the graph keeps them.
-RECORDS = [1, 2, 3, 11, 12, 13, 21, 22, 31, 32, 33, 34]
+RECORDS = [1, 2, 3, 11, 12, 13, 21, 22, 31, 32, 33, 34, 41, 42, 43, 44, 45]
 VALUES = [
     (1, 101, "user_id", "u1"),
     (3, 103, "user_id", "u2"),
@@ -37,6 +37,9 @@ VALUES = [
     (22, 122, "email", "e3"),
     (31, 131, "user_id", "u5"),
     (34, 134, "user_id", "u6"),
+    (41, 141, "user_id", "u7"),
+    (43, 143, "user_id", "u8"),
+    (45, 145, "user_id", "u9"),
 ]
 LINKS = [
     # A: u1 and u2 chained through record 2; the weaker link goes.
@@ -51,10 +54,28 @@ LINKS = [
     (31, 32, 0.999),
     (32, 33, 0.990),
     (33, 34, 0.995),
+    # E: u7, u8 and u9 on one chain whose links weaken towards u9: three rounds, each
+    # cutting the weakest link left, until u7 and u8 part.
+    (41, 42, 0.999),
+    (42, 43, 0.998),
+    (43, 44, 0.997),
+    (44, 45, 0.996),
 ]
 # First-pass components: each scenario is one, named after its smallest node.
 COMPONENTS = {1: [1, 2, 3, 101, 103], 11: [11, 12, 13, 111, 112, 113]}
 COMPONENTS |= {21: [21, 22, 121, 122], 31: [31, 32, 33, 34, 131, 134]}
+COMPONENTS |= {41: [41, 42, 43, 44, 45, 141, 143, 145]}
+# The parts every scenario ends in; C is not reworked.
+GUARDED = {
+    # A: {1, 2, u1} and {3, u2}.
+    1: 1, 2: 1, 101: 1, 3: 3, 103: 3,
+    # B: the exact cluster (11, 12 and their values) and record 13 alone.
+    11: 11, 12: 11, 111: 11, 112: 11, 113: 11, 13: 13,
+    # D: {31, 32, u5} and {33, 34, u6}.
+    31: 31, 32: 31, 131: 31, 33: 33, 34: 33, 134: 33,
+    # E: {41, 42, u7}, {43, u8}, {44} and {45, u9}.
+    41: 41, 42: 41, 141: 41, 43: 43, 143: 43, 44: 44, 45: 45, 145: 45,
+}  # fmt: skip
 
 
 def guard_rows() -> list[tuple[int, int, str, str | None, str | None, float | None]]:
@@ -98,29 +119,39 @@ def test_guard_cuts_the_weakest_links_of_a_cluster_that_breaks_a_limit(
                 )
     finally:
         warehouse.close()
-    arguments = {
-        "edges_relation": f"{SCHEMA}.edges",
-        "components_relation": f"{SCHEMA}.components",
-        "output_relation": f"{SCHEMA}.guarded",
-    }
-    run_dbt(
-        ["run-operation", "materialize_probabilistic_guard", "--args", json.dumps(arguments)],
-        env,
-        tmp_path / "target",
-    )
-    warehouse = connect_with(env)
-    try:
-        parts = dict(warehouse.query(f"select node_id, component_id from {SCHEMA}.guarded"))
-    finally:
-        warehouse.close()
-    assert {int(k): int(v) for k, v in parts.items()} == {
-        # A: {1, 2, u1} and {3, u2}.
-        1: 1, 2: 1, 101: 1, 3: 3, 103: 3,
-        # B: the exact cluster (11, 12 and their values) and record 13 alone.
-        11: 11, 12: 11, 111: 11, 112: 11, 113: 11, 13: 13,
-        # D: {31, 32, u5} and {33, 34, u6}; C is not reworked.
-        31: 31, 32: 31, 131: 31, 33: 33, 34: 33, 134: 33,
-    }  # fmt: skip
+
+    def guard(output: str, variables: dict[str, object] | None = None) -> dict[int, int]:
+        arguments = {
+            "edges_relation": f"{SCHEMA}.edges",
+            "components_relation": f"{SCHEMA}.components",
+            "output_relation": f"{SCHEMA}.{output}",
+        }
+        command = [
+            "run-operation",
+            "materialize_probabilistic_guard",
+            "--args",
+            json.dumps(arguments),
+        ]
+        if variables:
+            command += ["--vars", json.dumps(variables)]
+        run_dbt(
+            command,
+            env,
+            tmp_path / "target",
+        )
+        warehouse = connect_with(env)
+        try:
+            rows = warehouse.query(f"select node_id, component_id from {SCHEMA}.{output}")
+        finally:
+            warehouse.close()
+        return {int(node): int(component) for node, component in rows}
+
+    assert guard("guarded") == GUARDED
+    # Past the bound every link left in a breaking part goes: one round is enough for
+    # A, B and D, but E, still breaking after it, falls apart into single records.
+    bounded = {"onefold__probabilistic_matching": {"enabled": True, "guard_max_rounds": 1}}
+    singles = {41: 41, 42: 42, 141: 41, 43: 43, 143: 43, 44: 44, 45: 45, 145: 45}
+    assert guard("guarded_bounded", bounded) == GUARDED | singles
 
 
 def string_pairs() -> list[tuple[str, str]]:

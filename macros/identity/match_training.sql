@@ -24,6 +24,7 @@
     {%- set m_next = onefold.cc_work_table(work_name, 'm_next') -%}
     {%- set prior = onefold.cc_work_table(work_name, 'prior') -%}
     {%- set posterior = onefold.cc_work_table(work_name, 'posterior') -%}
+    {%- set change_table = onefold.cc_work_table(work_name, 'change') -%}
     {%- set trained = onefold.cc_work_table(work_name, 'trained') -%}
     {%- set float = 'double precision' -%}
     {%- set level_columns = [] -%}
@@ -104,14 +105,10 @@
     {%- set first_pattern_levels = onefold.cc_work_table(work_name, 'first_pattern_levels') -%}
     {%- set setup = [
         onefold.cc_work_table_sql(levels, level_rows | join(' union all ')),
-        onefold.cc_work_table_sql(patterns, 'select row_number() over (order by blocking_rule, '
-            ~ (level_columns | join(', ')) ~ ') as pattern_id, blocking_rule, '
-            ~ (level_columns | join(', ')) ~ ', count(*) as pair_count from (' ~ (rule_pairs | join(' union all '))
-            ~ ') as rule_pairs group by blocking_rule, ' ~ (level_columns | join(', '))),
+        onefold.cc_work_table_sql(patterns, onefold.match_patterns_sql(
+            '(' ~ (rule_pairs | join(' union all ')) ~ ') as rule_pairs', level_columns)),
         onefold.cc_work_table_sql(pattern_levels, onefold.match_pattern_levels_sql(matching, patterns)),
-        onefold.cc_work_table_sql(first_patterns, 'select row_number() over (order by blocking_rule, '
-            ~ (level_columns | join(', ')) ~ ') as pattern_id, blocking_rule, ' ~ (level_columns | join(', '))
-            ~ ', count(*) as pair_count from ' ~ pairs_relation ~ ' group by blocking_rule, ' ~ (level_columns | join(', '))),
+        onefold.cc_work_table_sql(first_patterns, onefold.match_patterns_sql(pairs_relation, level_columns)),
         onefold.cc_work_table_sql(first_pattern_levels, onefold.match_pattern_levels_sql(matching, first_patterns)),
         onefold.cc_work_table_sql(u_table, u_sql),
         onefold.cc_work_table_sql(m_table, 'select field_name, level, initial_m as m_probability from ' ~ levels),
@@ -150,20 +147,19 @@
             left join weighted on levels.field_name = weighted.field_name and levels.level = weighted.level
             left join totals on levels.field_name = totals.field_name
         {%- endset -%}
+        {#- One round trip: the new m and share replace the old, then the largest move of m. -#}
         {%- set statements = [
             onefold.cc_work_table_sql(posterior, posterior_sql),
             onefold.cc_work_table_sql(m_next, m_sql),
-            'select max(abs(m_next.m_probability - m.m_probability)) from ' ~ m_next ~ ' as m_next inner join '
-                ~ m_table ~ ' as m on m_next.field_name = m.field_name and m_next.level = m.level',
-        ] -%}
-        {%- set change = run_query(statements | join(';\n')).columns[0].values()[0] -%}
-        {%- set statements = [
+            onefold.cc_work_table_sql(change_table, 'select max(abs(m_next.m_probability - m.m_probability)) as change from '
+                ~ m_next ~ ' as m_next inner join ' ~ m_table ~ ' as m on m_next.field_name = m.field_name '
+                ~ 'and m_next.level = m.level'),
             onefold.cc_work_table_sql(prior, 'select blocking_rule, greatest(least(sum(pair_count * match_probability) '
                 ~ '/ sum(pair_count), 1 - 1e-9), 1e-9) as match_share from ' ~ posterior ~ ' group by blocking_rule'),
-            'drop table ' ~ m_table,
             onefold.cc_work_table_sql(m_table, 'select * from ' ~ m_next),
+            'select change from ' ~ change_table,
         ] -%}
-        {%- do run_query(statements | join(';\n')) -%}
+        {%- set change = run_query(statements | join(';\n')).columns[0].values()[0] -%}
         {%- set state.iterations = iteration -%}
         {%- if change is none or change < matching.em_tolerance -%}
             {%- set state.done = true -%}
@@ -198,11 +194,20 @@
     {%- do run_query(onefold.cc_work_table_sql(trained, trained_sql)) -%}
     {%- set drops = [] -%}
     {%- for table in [patterns, pattern_levels, first_patterns, first_pattern_levels, levels, u_table, m_table, m_next,
-        prior, posterior] -%}
+        prior, posterior, change_table] -%}
         {%- do drops.append('drop table if exists ' ~ table) -%}
     {%- endfor -%}
     {%- do run_query(drops | join(';\n')) -%}
     {{ return(trained) }}
+{% endmacro %}
+
+
+{#- Each distinct comparison pattern of `pairs` (a relation with blocking_rule and the
+    level columns) per rule, numbered, with how many pairs show it. -#}
+{% macro match_patterns_sql(pairs, level_columns) %}
+    {%- set levels = level_columns | join(', ') -%}
+    {{ return('select row_number() over (order by blocking_rule, ' ~ levels ~ ') as pattern_id, blocking_rule, '
+        ~ levels ~ ', count(*) as pair_count from ' ~ pairs ~ ' group by blocking_rule, ' ~ levels) }}
 {% endmacro %}
 
 

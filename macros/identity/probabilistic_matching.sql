@@ -8,7 +8,8 @@
     none, null when either side is missing. identity_match_parameters estimates, per
     field and level, u (how often unrelated records meet it: random pairs) and m (how
     often records of one person do: expectation-maximisation over the blocked pairs),
-    and the share of matches among blocked pairs. A pair's match weight is the log2
+    and the prior, the chance that two records picked at random are one person
+    (macros/identity/match_training.sql). A pair's match weight is the log2
     prior odds plus log2(m/u) per field, where an exact match on a term-frequency field
     uses the frequency of its value for u; its probability is 2^w / (1 + 2^w).
 

@@ -302,8 +302,6 @@ def _before_probabilistic(
     """The scores with each customer that holds an active probabilistic link split into
     the parts its other active links hold together; (None, {}) without such links."""
     edges_relation = project.relation("identity_edges")
-    if not warehouse.table_exists(edges_relation.schema, edges_relation.identifier):
-        return None, {}
     edges = str(edges_relation)
     columns = {
         name.lower()

@@ -313,6 +313,11 @@ def explain(
     )
 
 
+#: a record as (source, record_key), and a pair of them in order
+Record = tuple[str, str]
+Pair = tuple[Record, Record]
+
+
 def probabilistic_links(
     warehouse: Warehouse, project: DbtProject, customer_id: str
 ) -> list[ProbabilisticLink]:
@@ -331,69 +336,86 @@ def probabilistic_links(
         "order by match_probability desc, source, record_key",
         [customer_id],
     )
-    links: list[ProbabilisticLink] = []
-    seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+    found: dict[Pair, tuple[Record, Record, float, str | None]] = {}
     for source, record_key, linked_source, linked_key, probability, drop_rule in rows:
         one, other = (str(source), str(record_key)), (str(linked_source), str(linked_key))
-        pair = (min(one, other), max(one, other))
-        if pair in seen:
-            continue
-        seen.add(pair)
-        links.append(
-            ProbabilisticLink(
-                one[0],
-                one[1],
-                other[0],
-                other[1],
-                float(probability),
-                str(drop_rule) if drop_rule else None,
-                waterfall(warehouse, project, one, other),
-            )
+        found.setdefault(
+            (min(one, other), max(one, other)),
+            (one, other, float(probability), str(drop_rule) if drop_rule else None),
         )
-    return links
+    bars = waterfalls(warehouse, project, list(found))
+    return [
+        ProbabilisticLink(*one, *other, probability, cut_rule, bars.get(pair, []))
+        for pair, (one, other, probability, cut_rule) in found.items()
+    ]
 
 
-def waterfall(
-    warehouse: Warehouse, project: DbtProject, one: tuple[str, str], other: tuple[str, str]
-) -> list[Contribution]:
-    """The prior and each field's level and match weight for a scored pair of records
-    ((source, record_key) each); empty when the pair or the tables are not there."""
+def waterfalls(
+    warehouse: Warehouse, project: DbtProject, pairs: list[Pair]
+) -> dict[Pair, list[Contribution]]:
+    """The prior and each field's level and match weight of each scored pair of records
+    ((source, record_key) each, in order), in a fixed number of queries; pairs not
+    scored (or a warehouse without the tables) have none."""
     scored = project.relation("int_match_pairs_scored")
     records = project.relation("int_match_records")
     parameters = project.relation("identity_match_parameters")
-    for relation in (scored, records, parameters):
-        if not warehouse.table_exists(relation.schema, relation.identifier):
-            return []
-    nodes = warehouse.query(
-        f"select record_node_id from {records} "
-        "where (source = ? and record_key = ?) or (source = ? and record_key = ?)",
-        [*one, *other],
-    )
-    if len(nodes) != 2:
-        return []
-    left, right = sorted(int(node) for (node,) in nodes)
     columns = [name.lower() for name in column_names(warehouse, scored.schema, scored.identifier)]
-    fields = [c[: -len("_level")] for c in columns if c.endswith("_level")]
-    selected = ", ".join(
-        ["training_id", "prior_weight"] + [f"{f}_level, {f}_weight" for f in fields]
-    )
-    found = warehouse.query(
-        f"select {selected} from {scored} where left_node_id = ? and right_node_id = ?",
-        [left, right],
-    )
-    if not found:
-        return []
-    row = found[0]
-    labels = {
-        (str(f), int(level)): str(label)
-        for f, level, label in warehouse.query(
-            f"select field_name, level, level_label from {parameters} where training_id = ?",
-            [row[0]],
+    endpoints = sorted({record for pair in pairs for record in pair})
+    if (
+        not endpoints
+        or not columns
+        or not warehouse.table_exists(parameters.schema, parameters.identifier)
+    ):
+        return {}
+    row_values = ", ".join("(?, ?)" for _ in endpoints)
+    record_of = {
+        int(node): (str(source), str(key))
+        for node, source, key in warehouse.query(
+            f"select record_node_id, source, record_key from {records} "
+            f"where (source, record_key) in ({row_values})",
+            [value for record in endpoints for value in record],
         )
     }
-    bars = [Contribution("prior", "", float(row[1]))]
-    for index, name in enumerate(fields):
-        level, weight = row[2 + 2 * index], row[3 + 2 * index]
-        label = "missing" if level is None else labels.get((name, int(level)), str(level))
-        bars.append(Contribution(name, label, float(weight)))
+    if not record_of:
+        return {}
+    fields = [c[: -len("_level")] for c in columns if c.endswith("_level")]
+    selected = ", ".join(
+        ["left_node_id", "right_node_id", "training_id", "prior_weight"]
+        + [f"{f}_level, {f}_weight" for f in fields]
+    )
+    nodes = placeholders(list(record_of))
+    rows = warehouse.query(
+        f"select {selected} from {scored} "
+        f"where left_node_id in ({nodes}) and right_node_id in ({nodes})",
+        [*record_of, *record_of],
+    )
+    trainings = sorted({str(row[2]) for row in rows})
+    labels = (
+        {
+            (str(t), str(f), int(level)): str(label)
+            for t, f, level, label in warehouse.query(
+                f"select training_id, field_name, level, level_label from {parameters} "
+                f"where training_id in ({placeholders(trainings)})",
+                trainings,
+            )
+        }
+        if trainings
+        else {}
+    )
+    wanted = set(pairs)
+    bars: dict[Pair, list[Contribution]] = {}
+    for row in rows:
+        ends = sorted((record_of[int(row[0])], record_of[int(row[1])]))
+        pair = (ends[0], ends[1])
+        if pair not in wanted:
+            continue
+        training = str(row[2])
+        contributions = [Contribution("prior", "", float(row[3]))]
+        for index, name in enumerate(fields):
+            level, weight = row[4 + 2 * index], row[5 + 2 * index]
+            label = (
+                "missing" if level is None else labels.get((training, name, int(level)), str(level))
+            )
+            contributions.append(Contribution(name, label, float(weight)))
+        bars[pair] = contributions
     return bars

@@ -189,15 +189,11 @@ classified as (
         clustered.match_probability,
         clustered.observed_at,
         clustered.initial_component_id,
-        {%- if matching_enabled %}
-            case
-                when clustered.rule = 'probabilistic' and clustered.right_component_id != clustered.component_id
-                    then 'weak_link'
-                else coalesce(limit_cuts.drop_rule, {{ oversized_rule }})
-            end as drop_rule
-        {%- else %}
-            coalesce(limit_cuts.drop_rule, {{ oversized_rule }}) as drop_rule
-        {%- endif %}
+        case
+            when clustered.rule = 'probabilistic' and clustered.right_component_id != clustered.component_id
+                then 'weak_link'
+            else coalesce(limit_cuts.drop_rule, {{ oversized_rule }})
+        end as drop_rule
     from clustered
     inner join cluster_sizes
         on clustered.component_id = cluster_sizes.component_id

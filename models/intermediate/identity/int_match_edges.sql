@@ -21,8 +21,7 @@ directed as (
     select
         left_node_id,
         right_node_id,
-        match_probability,
-        match_weight
+        match_probability
     from linked
 
     union all
@@ -30,8 +29,7 @@ directed as (
     select
         right_node_id as left_node_id,
         left_node_id as right_node_id,
-        match_probability,
-        match_weight
+        match_probability
     from linked
 
 ),
@@ -50,7 +48,6 @@ described as (
         records.source,
         records.record_key,
         directed.match_probability,
-        directed.match_weight,
         records.observed_at
     from directed
     inner join records

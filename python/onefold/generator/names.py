@@ -30,8 +30,7 @@ def render_first_names(
     values = lk.first_name_objects[first]
     eligible = present & (lk.nicknames.counts[first] > 0)
     nickname = eligible & (noise.rng.random(n) < noise.rates.nickname)
-    chosen = choose_in_groups(noise.rng, first[nickname], lk.nicknames.offsets, lk.nicknames.counts)
-    values[nickname] = to_object(pick(lk.nicknames.values, chosen))
+    values[nickname] = nicknames(noise.rng, first[nickname])
     noise.logged(column, "nickname", nickname)
     return _with_typos(noise, column, values, present)
 
@@ -49,10 +48,22 @@ def _with_typos(
     noise: FieldNoise, column: str, values: ObjectArray, present: BoolArray
 ) -> ObjectArray:
     typo = present & (noise.rng.random(len(values)) < noise.rates.name_typo)
-    values[typo] = to_object(misspell(noise.rng, np.asarray(values[typo].astype(TEXT))))
+    values[typo] = misspelt(noise.rng, values[typo])
     values[~present] = None
     noise.logged(column, "name_typo", typo)
     return values
+
+
+def nicknames(rng: np.random.Generator, first: IntArray) -> ObjectArray:
+    """One of each first name's nicknames (every name given must have one)."""
+    lk = lookups()
+    chosen = choose_in_groups(rng, first, lk.nicknames.offsets, lk.nicknames.counts)
+    return to_object(pick(lk.nicknames.values, chosen))
+
+
+def misspelt(rng: np.random.Generator, values: ObjectArray) -> ObjectArray:
+    """Names as Python strings, each with a one-letter slip (misspell)."""
+    return to_object(misspell(rng, np.asarray(values.astype(TEXT))))
 
 
 def misspell(rng: np.random.Generator, names: TextArray) -> TextArray:

@@ -25,7 +25,6 @@ from onefold.generator.arrays import (
     TEXT,
     BoolArray,
     IntArray,
-    choose_in_groups,
     concat,
     expand,
     null_where,
@@ -39,7 +38,7 @@ from onefold.generator.arrays import (
 from onefold.generator.clock import date_text
 from onefold.generator.emails import render_email_field
 from onefold.generator.lookups import lookups
-from onefold.generator.names import misspell, render_first_names, render_last_names
+from onefold.generator.names import misspelt, nicknames, render_first_names, render_last_names
 from onefold.generator.phones import render_phone_field
 from onefold.generator.sources.common import RowClock, World, flags_text, versioned_rows
 from onefold.generator.table import RawTable
@@ -132,26 +131,22 @@ def _fuzzy_contacts(
     keys = to_object(concat("003", random_chars(rng, k, 15, ALNUM)))
     rows = versioned_rows(rng, window, k, 0.0, 2, 0.0, 1)
     signup = rng.random(k) < 0.5
-    first = lk.first_name_objects[people.first[person]]
-    last = lk.last_name_objects[people.last[person]]
+    first_index = people.first[person]
+    first = lk.first_name_objects[first_index]
+    true_last = lk.last_name_objects[people.last[person]]
+    last = true_last.copy()
     # A signup misspells one of the names; a new-email contact goes by a nickname.
     misspell_first = signup & (rng.random(k) < 0.5)
-    first[misspell_first] = to_object(misspell(rng, np.asarray(first[misspell_first].astype(TEXT))))
-    last[signup & ~misspell_first] = to_object(
-        misspell(rng, np.asarray(last[signup & ~misspell_first].astype(TEXT)))
-    )
-    first_index = people.first[person]
+    first[misspell_first] = misspelt(rng, first[misspell_first])
+    last[signup & ~misspell_first] = misspelt(rng, last[signup & ~misspell_first])
     nicknamed = ~signup & (lk.nicknames.counts[first_index] > 0)
-    chosen = choose_in_groups(
-        rng, first_index[nicknamed], lk.nicknames.offsets, lk.nicknames.counts
-    )
-    first[nicknamed] = to_object(pick(lk.nicknames.values, chosen))
+    first[nicknamed] = nicknames(rng, first_index[nicknamed])
     typed = ~signup & ~nicknamed
-    first[typed] = to_object(misspell(rng, np.asarray(first[typed].astype(TEXT))))
+    first[typed] = misspelt(rng, first[typed])
     email = concat(
         np.strings.lower(np.asarray(first.astype(TEXT))),
         ".",
-        np.strings.lower(np.asarray(lk.last_name_objects[people.last[person]].astype(TEXT))),
+        np.strings.lower(np.asarray(true_last.astype(TEXT))),
         random_chars(rng, k, 4, ALNUM),
         "@",
         pick(text(FUZZY_EMAIL_DOMAINS), rng.integers(0, len(FUZZY_EMAIL_DOMAINS), k)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -103,6 +103,12 @@ def set_temp_directory(connection: duckdb.DuckDBPyConnection, path: str | Path) 
     connection.execute("set temp_directory = '" + wanted.replace("'", "''") + "'")
 
 
+def _is_lock_conflict(exc: duckdb.IOException) -> bool:
+    """DuckDB's error when another process holds the file ("Could not set lock on
+    file ...: Conflicting lock is held in ...")."""
+    return "lock" in str(exc).lower()
+
+
 class DuckDBWarehouse:
     """A DuckDB file.
 
@@ -142,31 +148,53 @@ class DuckDBWarehouse:
             self.catalog = path.stem
             self._configure()
             try:
-                self._attach()
+                self._wait_for_file(self._attach)
             except duckdb.ResourceInUseException:
                 # This process already has the file open (dbt in-process): share it.
                 self.connection.close()
                 self.catalog = None
-            except duckdb.IOException as exc:
+            except WarehouseError:
                 self.connection.close()
-                raise self._held_error(exc) from exc
+                raise
             else:
                 return
-        try:
-            try:
-                self.connection = duckdb.connect(str(path), read_only=read_only)
-            except duckdb.ConnectionException:
-                # This process already has the file open read-write (dbt in-process, a
-                # scheduler): DuckDB refuses a second, read-only configuration.
-                self.connection = duckdb.connect(str(path))
-        except duckdb.IOException as exc:  # another writer holds the file
-            raise self._held_error(exc) from exc
+        self._wait_for_file(self._connect)
         self._configure()
 
-    def _held_error(self, exc: Exception, waited: float | None = None) -> WarehouseError:
-        how_long = f" (waited {waited:.1f}s)" if waited is not None else ""
+    def _connect(self) -> None:
+        path = str(self.settings.path)
+        try:
+            self.connection = duckdb.connect(path, read_only=self.read_only)
+        except duckdb.ConnectionException:
+            # This process already has the file open read-write (dbt in-process, a
+            # scheduler): DuckDB refuses a second, read-only configuration.
+            self.connection = duckdb.connect(path)
+
+    def _wait_for_file(self, open_file: Callable[[], None]) -> None:
+        """Open or attach the file, retrying while another process holds its lock (a
+        sync's state write takes milliseconds), for at most `settings.lock_wait_seconds`.
+        Any other I/O error is not waited on."""
+        started = time.monotonic()
+        pause = 0.05
+        while True:
+            try:
+                open_file()
+                return
+            except duckdb.IOException as exc:
+                waited = time.monotonic() - started
+                if not _is_lock_conflict(exc):
+                    raise WarehouseError(
+                        f"cannot open DuckDB file {self.settings.path}: {exc}"
+                    ) from exc
+                if waited >= self.settings.lock_wait_seconds:
+                    raise self._held_error(exc, waited) from exc
+                time.sleep(min(pause, self.settings.lock_wait_seconds - waited))
+                pause = min(pause * 2, 1.0)
+
+    def _held_error(self, exc: Exception, waited: float) -> WarehouseError:
         return WarehouseError(
-            f"cannot open DuckDB file {self.settings.path}{how_long}: {exc}. Only one process "
+            f"cannot open DuckDB file {self.settings.path} (waited {waited:.1f}s): {exc}. "
+            "Only one process "
             "may write it at a time; wait for the running dbt or onefold command to finish."
         )
 
@@ -202,27 +230,12 @@ class DuckDBWarehouse:
         self.connection.execute(f"detach {quote_ident(self.catalog)}")
         self.is_attached = False
 
-    def _attach_waiting(self) -> None:
-        """Attach, retrying while another process holds the file, for a bounded time."""
-        started = time.monotonic()
-        pause = 0.05
-        while True:
-            try:
-                self._attach()
-                return
-            except duckdb.IOException as exc:
-                waited = time.monotonic() - started
-                if waited >= self.settings.lock_wait_seconds:
-                    raise self._held_error(exc, waited) from exc
-                time.sleep(min(pause, self.settings.lock_wait_seconds - waited))
-                pause = min(pause * 2, 1.0)
-
     @contextmanager
     def attached(self) -> Iterator[None]:
         if self.is_attached:
             yield
             return
-        self._attach_waiting()
+        self._wait_for_file(self._attach)
         try:
             yield
         finally:

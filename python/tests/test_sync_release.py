@@ -49,7 +49,19 @@ def test_the_warehouse_file_is_free_while_a_sync_waits_on_its_destination(
         world.warehouse.close()
         config = tmp_path / "syncs.yml"
         config.write_text(
-            yaml.safe_dump({"syncs": {SYNC: webhook_sync_settings(hook.url, batch_size=BATCH)}})
+            yaml.safe_dump(
+                {
+                    "syncs": {
+                        SYNC: webhook_sync_settings(
+                            hook.url,
+                            batch_size=BATCH,
+                            # waits out the held answer: a shorter timeout retries and
+                            # writes state while the checks below hold the file
+                            destination={"timeout_seconds": 60.0},
+                        )
+                    }
+                }
+            )
         )
         hook.hold_after(2)  # the second call's answer waits until release()
         process = subprocess.Popen(

@@ -100,6 +100,41 @@ def test_a_released_duckdb_file_is_free_and_attached_again_for_a_write(tmp_path:
         warehouse.close()
 
 
+@pytest.mark.parametrize("detachable", [False, True], ids=["direct", "detachable"])
+def test_opening_a_duckdb_file_waits_for_a_brief_holder_and_names_a_stuck_one(
+    tmp_path: Path, detachable: bool
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    settings = DuckDBSettings(path=path, lock_wait_seconds=1.0)
+    DuckDBWarehouse(settings).close()
+
+    # a sync's state write, a loader's short insert: the open waits for it
+    brief = _hold_in_another_process(path, 0.4)
+    opened = DuckDBWarehouse(settings, detachable=detachable)
+    try:
+        assert opened.query("select 1") == [(1,)]
+    finally:
+        opened.close()
+    brief.wait()
+
+    # a dbt build that keeps the file: the open stops after the wait, saying so
+    stuck = _hold_in_another_process(path, 1.6)
+    with pytest.raises(WarehouseError) as raised:
+        DuckDBWarehouse(settings, detachable=detachable)
+    stuck.wait()
+    assert f"cannot open DuckDB file {path} (waited 1." in str(raised.value)
+
+
+def test_a_file_that_is_not_a_duckdb_database_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("x" * 5000)
+    with pytest.raises(WarehouseError) as raised:
+        DuckDBWarehouse(DuckDBSettings(path=path, lock_wait_seconds=30.0))
+    assert f"cannot open DuckDB file {path}: " in str(raised.value)
+    assert "not a valid DuckDB database file" in str(raised.value)
+    assert "waited" not in str(raised.value)
+
+
 def _duckdb_resources(warehouse: Warehouse) -> tuple[object, ...]:
     return tuple(
         warehouse.query(

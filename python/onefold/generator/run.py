@@ -28,7 +28,7 @@ from onefold.generator.sources.crm import build_crm_contacts
 from onefold.generator.sources.email_events import Campaigns, build_email_events, draw_campaigns
 from onefold.generator.sources.erasure import build_erasure_requests
 from onefold.generator.sources.pos import build_pos_transactions
-from onefold.generator.sources.shop import build_customers, build_orders
+from onefold.generator.sources.shop import PurchaseBehaviour, build_customers, build_orders
 from onefold.generator.sources.web import build_web_events
 from onefold.generator.sources.web_devices import build_devices
 from onefold.generator.table import LandedTable, RawTable, land
@@ -88,6 +88,7 @@ class Simulation:
         self._landing = dict(zip(RAW_TABLES, landing, strict=True))
         self.window = Window.of(config.end_date, config.days)
         self.log = NoiseLog()
+        self._behaviour: PurchaseBehaviour | None = None  # set when orders are built
         self.people: Population = build_population(
             self._streams["population"], config, self.window, self.shard, taken
         )
@@ -100,6 +101,7 @@ class Simulation:
         customers_table, customers = build_customers(world, streams["customers"])
         yield self._land(customers_table)
         orders_table, orders = build_orders(world, streams["orders"], customers)
+        self._behaviour = orders.behaviour
         yield self._land(orders_table)
         devices = build_devices(world, streams["devices"])
         web_table, web_facts = build_web_events(world, streams["web"], devices, orders)
@@ -117,8 +119,15 @@ class Simulation:
         return truth.record_owners(table, self.people)
 
     def truth_frames(self) -> dict[str, pd.DataFrame]:
-        """This shard's rows of `persons` and `noise_log` (call after `raw_tables`)."""
-        return {"persons": truth.persons(self.people), "noise_log": self.log.frame()}
+        """This shard's rows of `persons`, `noise_log` and `purchase_behaviour` (call
+        after `raw_tables`)."""
+        if self._behaviour is None:
+            raise RuntimeError("truth_frames() needs raw_tables() to have built the orders")
+        return {
+            "persons": truth.persons(self.people),
+            "noise_log": self.log.frame(),
+            "purchase_behaviour": truth.purchase_behaviour(self.people, self._behaviour),
+        }
 
     def _land(self, table: RawTable) -> LandedTable:
         return land(table, self._landing[table.name], self.config.noise, self.log)
@@ -161,7 +170,7 @@ def generate(config: GeneratorConfig) -> Generated:
     owners: dict[str, list[IntArray]] = {name: [] for name in RAW_TABLES}
     keys: dict[str, str] = {}
     record_owners: list[pd.DataFrame] = []
-    truth_parts: dict[str, list[pd.DataFrame]] = {"persons": [], "noise_log": []}
+    truth_parts: dict[str, list[pd.DataFrame]] = {}
     populations = []
     for shard in run.shards:
         simulation = run.simulation(shard)
@@ -173,7 +182,7 @@ def generate(config: GeneratorConfig) -> Generated:
             shard_owners[table.name] = simulation.record_owners(table)
         record_owners.extend(shard_owners[name] for name in RAW_TABLES)
         for name, frame in simulation.truth_frames().items():
-            truth_parts[name].append(frame)
+            truth_parts.setdefault(name, []).append(frame)
         populations.append(simulation.people)
     raw = {
         name: LandedTable(
@@ -187,8 +196,7 @@ def generate(config: GeneratorConfig) -> Generated:
     counts = {name: len(table.frame) for name, table in raw.items()}
     truth_frames = {
         "record_owners": _concat(record_owners),
-        "persons": _concat(truth_parts["persons"]),
-        "noise_log": _concat(truth_parts["noise_log"]),
+        **{name: _concat(parts) for name, parts in truth_parts.items()},
         "generation_runs": truth.generation_run(config, counts),
     }
     return Generated(raw, truth_frames, concat_populations(populations))
@@ -272,8 +280,7 @@ def _write_run(
     report(TRUTH_SCHEMA, total, total)
     truth_counts = {
         "record_owners": writer.rows[(TRUTH_SCHEMA, "record_owners")],
-        "persons": truth_counts["persons"],
-        "noise_log": truth_counts["noise_log"],
+        **truth_counts,
         "generation_runs": len(runs),
     }
     return GenerationReport(

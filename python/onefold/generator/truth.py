@@ -15,6 +15,7 @@ from onefold.generator.lookups import lookups
 from onefold.generator.noise import NoiseLog
 from onefold.generator.persons import Population
 from onefold.generator.phones import e164
+from onefold.generator.sources.shop import PurchaseBehaviour
 from onefold.generator.table import LandedTable
 
 
@@ -66,6 +67,27 @@ def log_person_noise(log: NoiseLog, people: Population) -> None:
     heads = np.unique(people.household[shared])
     members = np.union1d(np.flatnonzero(shared), heads)
     log.add("persons", people.person_id[members], "address1", "household")
+
+
+def purchase_behaviour(people: Population, behaviour: PurchaseBehaviour) -> pd.DataFrame:
+    """Each shop account holder's latent purchasing: daily rate, chance of dropping out
+    after an order, mean items per order beyond the first, and when they dropped out
+    (null: still buying at the end of the window)."""
+    dropped = behaviour.dropped_out_ms
+    at = pd.to_datetime(np.where(dropped >= 0, dropped, 0), unit="ms").strftime(
+        "%Y-%m-%dT%H:%M:%S.%f"
+    )
+    return pd.DataFrame(
+        {
+            "person_id": pd.Series(to_object(people.person_id)[behaviour.person], dtype="str"),
+            "purchase_rate_per_day": pd.Series(behaviour.rate_per_day, dtype="float64"),
+            "dropout_probability": pd.Series(behaviour.dropout_probability, dtype="float64"),
+            "extra_items_mean": pd.Series(behaviour.extra_items_mean, dtype="float64"),
+            "dropped_out_at": pd.Series(
+                to_object(at.to_numpy(dtype=str), dropped < 0), dtype="str"
+            ),
+        }
+    )
 
 
 def generation_run(config: GeneratorConfig, row_counts: dict[str, int]) -> pd.DataFrame:

@@ -2,6 +2,12 @@
 
 Customers and orders appear once per version (later `updated_at`); staging keeps the
 latest. About one order in ten is a guest checkout with an email but no customer_id.
+
+Account holders buy as BG/NBD tells it (Fader, Hardie and Lee 2005): each has a
+latent daily purchase rate (gamma-distributed) and, after every order, a latent chance
+of never ordering again (beta-distributed). Their orders are a Poisson process from the
+account's creation (or the window's start) until that happens, so who will buy again
+and how much is predictable, and `raw_truth.purchase_behaviour` holds the truth.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from onefold.generator.arrays import (
     weighted_choice,
 )
 from onefold.generator.catalog import catalog
-from onefold.generator.clock import MS_PER_DAY, MS_PER_HOUR, uniform_between
+from onefold.generator.clock import MS_PER_DAY, MS_PER_HOUR, Window, uniform_between
 from onefold.generator.emails import render_email_field
 from onefold.generator.lookups import lookups
 from onefold.generator.names import render_first_names, render_last_names
@@ -44,6 +50,16 @@ FINANCIAL_WEIGHTS = (86.5, 4, 4, 3, 2.5)
 PAID, PARTIAL, REFUNDED, PENDING, VOIDED = range(5)
 FREE_SHIPPING_CENTS = 7500
 SHIPPING_CENTS = 595
+# The latent purchase behaviour of account holders: rate ~ Gamma(0.9, mean 1/45 per
+# day), dropout after each order ~ Beta(1, 3); about 2.8 orders each in a year.
+PURCHASE_RATE_SHAPE = 0.9
+PURCHASE_RATE_MEAN_PER_DAY = 1 / 45
+DROPOUT_BETA = (1.0, 3.0)
+# Items per order beyond the first: Poisson with a mean that is each account holder's
+# own (Gamma(2, mean 0.8)), so some customers spend more per order (Gamma-Gamma).
+EXTRA_ITEMS_SHAPE = 2.0
+GUEST_EXTRA_ITEMS_MEAN = 0.8
+MAX_ORDERS_PER_CUSTOMER = 20
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,20 @@ class Orders:
     source: IntArray  # index into SOURCE_NAMES
     guest: BoolArray
     uses_second: BoolArray  # the order's email is the person's second address
+    behaviour: PurchaseBehaviour
+
+
+@dataclass(frozen=True)
+class PurchaseBehaviour:
+    """Each account holder's latent purchasing (one entry per customer)."""
+
+    person: IntArray
+    rate_per_day: np.ndarray
+    dropout_probability: np.ndarray
+    #: mean items per order beyond the first
+    extra_items_mean: np.ndarray
+    #: when they stopped buying (the order after which they dropped out); -1 while active
+    dropped_out_ms: IntArray
 
 
 @dataclass(frozen=True)
@@ -112,6 +142,8 @@ def build_customers(world: World, rng: np.random.Generator) -> tuple[RawTable, C
 class _Draft:
     """Order-level facts, one entry per order, before versions are rendered."""
 
+    behaviour: PurchaseBehaviour
+
     person: IntArray
     guest: BoolArray
     order_id: TextArray
@@ -158,6 +190,7 @@ def build_orders(
         draft.source,
         draft.guest,
         draft.uses_second,
+        draft.behaviour,
     )
     return table, facts
 
@@ -165,25 +198,22 @@ def build_orders(
 def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) -> _Draft:
     """Who orders when, what the basket costs and how the order ends up."""
     people, window = world.people, world.window
-    per_customer = np.minimum(rng.poisson(rng.gamma(1.2, 2.2, len(customers.person))), 10)
+    behaviour, owner_c, customer_created = _account_purchases(rng, window, customers)
     guests = np.flatnonzero(people.membership.guest_buyer).astype(np.int64)
     per_guest = 1 + (rng.random(len(guests)) < 0.25)
-    owner_c, _ = expand(per_customer)
     owner_g, _ = expand(per_guest)
     person = np.concatenate([customers.person[owner_c], guests[owner_g]])
     guest = np.r_[np.zeros(len(owner_c), bool), np.ones(len(owner_g), bool)]
     n = len(person)
-    earliest = np.concatenate(
-        [
-            np.maximum(customers.created_ms[owner_c], window.start_ms) + MS_PER_HOUR,
-            np.full(len(owner_g), window.start_ms),
-        ]
+    guest_created = uniform_between(
+        rng, np.full(len(owner_g), window.start_ms), np.full(len(owner_g), window.end_ms - 1)
     )
-    created = uniform_between(
-        rng, np.minimum(earliest, window.end_ms - 1), np.full(n, window.end_ms - 1)
-    )
+    created = np.concatenate([customer_created, guest_created])
     currency = currency_of(people, person)
-    subtotal, items = _baskets(rng, currency)
+    extra_items = np.concatenate(
+        [behaviour.extra_items_mean[owner_c], np.full(len(owner_g), GUEST_EXTRA_ITEMS_MEAN)]
+    )
+    subtotal, items = _baskets(rng, currency, extra_items)
     discount = np.where(
         rng.random(n) < 0.25, subtotal * rng.choice(np.array([10, 15, 20]), n) // 100, 0
     )
@@ -197,6 +227,7 @@ def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) 
     )
     uses_second = people.addresses.shop[person]  # the account's, or what checkout autofills
     return _Draft(
+        behaviour=behaviour,
         person=person,
         guest=guest,
         order_id=int_text(world.unique_ints(rng, n, 5_000_000_000_000, 6_000_000_000_000)),
@@ -216,10 +247,42 @@ def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) 
     )
 
 
-def _baskets(rng: np.random.Generator, currency: TextArray) -> tuple[IntArray, IntArray]:
-    """Subtotal (cents) and item count of each order, from real catalog prices."""
+def _account_purchases(
+    rng: np.random.Generator, window: Window, customers: Customers
+) -> tuple[PurchaseBehaviour, IntArray, IntArray]:
+    """Each account holder's latent behaviour, and their orders: (customer index, time)
+    per order, ordered by customer then time."""
+    n = len(customers.person)
+    rate = rng.gamma(PURCHASE_RATE_SHAPE, PURCHASE_RATE_MEAN_PER_DAY / PURCHASE_RATE_SHAPE, n)
+    dropout = rng.beta(*DROPOUT_BETA, n)
+    extra_items = rng.gamma(EXTRA_ITEMS_SHAPE, GUEST_EXTRA_ITEMS_MEAN / EXTRA_ITEMS_SHAPE, n)
+    at = (np.maximum(customers.created_ms, window.start_ms) + MS_PER_HOUR).astype(np.float64)
+    active = np.ones(n, dtype=bool)
+    dropped = np.full(n, -1, dtype=np.int64)
+    owners, times = [], []
+    for _ in range(MAX_ORDERS_PER_CUSTOMER):
+        # Every customer draws every step, so the stream does not depend on who buys.
+        at = at + rng.exponential(1.0, n) / rate * MS_PER_DAY
+        ordered = active & (at < window.end_ms)
+        owners.append(np.flatnonzero(ordered))
+        times.append(at[ordered].astype(np.int64))
+        leaves = ordered & (rng.random(n) < dropout)
+        dropped[leaves] = at[leaves].astype(np.int64)
+        active = ordered & ~leaves
+    owner = np.concatenate(owners).astype(np.int64)
+    time = np.concatenate(times).astype(np.int64)
+    order = np.lexsort((time, owner))
+    behaviour = PurchaseBehaviour(customers.person, rate, dropout, extra_items, dropped)
+    return behaviour, owner[order], time[order]
+
+
+def _baskets(
+    rng: np.random.Generator, currency: TextArray, extra_items_mean: np.ndarray
+) -> tuple[IntArray, IntArray]:
+    """Subtotal (cents) and item count of each order, from real catalog prices: one
+    item plus a Poisson number with the buyer's mean."""
     shop = catalog()
-    items = 1 + rng.poisson(0.8, len(currency))
+    items = 1 + rng.poisson(extra_items_mean)
     order, _ = expand(items)
     product = rng.integers(0, len(shop.sku), len(order))
     prices = shop.price_cents[shop.currency_index(currency)[order], product]

@@ -26,6 +26,7 @@ from onefold.cli_common import (
 )
 from onefold.erasure.cli import erase
 from onefold.errors import OnefoldError
+from onefold.predictions.cli import train
 from onefold.sync.cli import sync
 
 if TYPE_CHECKING:
@@ -494,6 +495,7 @@ def validate(
 
 main.add_command(sync)
 main.add_command(erase)
+main.add_command(train)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from onefold.generator import GeneratorConfig, generate_demo_data
+from onefold.predictions import clv
+from onefold.predictions.snapshots import CLASSIFIER_FEATURES, feature_matrix
+from onefold.predictions.train import TrainResult, train
 from onefold.project import DbtProject
 from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.testing.dbt import environment, locate_project, locations, run_dbt
@@ -25,6 +31,8 @@ pytestmark = pytest.mark.e2e
 PERSONS = 1500
 SEED = 11
 END_DATE = dt.date(2026, 11, 1)
+# "Now" is the data's last day: the prediction snapshots' cutoffs count back from it.
+NOW_VARS = ("--vars", f"{{onefold__now: '{END_DATE.isoformat()}'}}")
 
 
 @dataclass
@@ -51,7 +59,7 @@ def _build(target: str, env: dict[str, str], target_path: Path) -> Built:
         )
     finally:
         warehouse.close()
-    run_dbt(["build"], env, target_path)
+    run_dbt(["build", *NOW_VARS], env, target_path)
     return built
 
 
@@ -560,3 +568,222 @@ def test_lifetime_value_matches_the_orders(built: Built) -> None:
         warehouse.close()
     assert with_orders > 0
     assert mismatches == 0
+
+
+# --- Predictive traits (docs/predictions.md) -------------------------------------------
+# These change the module's warehouse (new model versions, rebuilt scores; the last one
+# deletes marts rows), so they come last.
+
+
+def _frame(warehouse: Warehouse, statement: str) -> pd.DataFrame:
+    return warehouse.query_df(statement).sort_values("customer_id").reset_index(drop=True)
+
+
+def _scores(built: Built) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Current features, customer_predictions and the customers' predictive columns."""
+    warehouse = built.connect()
+    try:
+        features = _frame(
+            warehouse,
+            "select * from onefold_intermediate.int_customer_features_current "
+            "where is_profiling_allowed",
+        )
+        scored = _frame(warehouse, "select * from onefold_marts.customer_predictions")
+        customers = _frame(
+            warehouse,
+            "select customer_id, predicted_clv_365d, p_alive, p_purchase_30d, p_churn_90d "
+            "from onefold_marts.customers",
+        )
+    finally:
+        warehouse.close()
+    return features, scored, customers
+
+
+def _train(built: Built, **options: Any) -> TrainResult:
+    warehouse = built.connect()
+    try:
+        result = train(warehouse, built.project(), resamples=20, **options)
+    finally:
+        warehouse.close()
+    run_dbt(["build", "--select", "customer_predictions+", *NOW_VARS], built.env, built.target_path)
+    return result
+
+
+def _assert_sql_scores_equal_python(built: Built, result: TrainResult) -> None:
+    features, scored, customers = _scores(built)
+    assert list(scored["customer_id"]) == list(features["customer_id"])
+    assert len(scored) > 500
+    for name, column in (("purchase_30d", "p_purchase_30d"), ("churn_90d", "p_churn_90d")):
+        classifier = result.classifiers[name]
+        rows = features if name == "purchase_30d" else features[features["has_ordered"]]
+        matrix = feature_matrix(rows, classifier.parameters["fill"])
+        expected = classifier.estimator.predict_proba(matrix)[:, 1]
+        got = scored.loc[rows.index, column].to_numpy(float)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6, err_msg=f"{name}")
+        assert scored.loc[rows.index, f"{name.split('_')[0]}_model_version"].nunique() == 1
+    assert scored.loc[~features["has_ordered"], "p_churn_90d"].isna().all()
+    assert result.clv_parameters is not None
+    buyers = features["has_ordered"].to_numpy(bool)
+    expected_clv = clv.score_clv(result.clv_parameters, features[buyers])
+    for column, values in (
+        ("p_alive", expected_clv.p_alive),
+        ("predicted_purchases_365d", expected_clv.predicted_purchases),
+        ("expected_order_value", expected_clv.expected_order_value),
+        ("predicted_clv_365d", expected_clv.predicted_value),
+    ):
+        np.testing.assert_allclose(
+            scored.loc[buyers, column].to_numpy(float), values, rtol=1e-6, atol=1e-9, err_msg=column
+        )
+    assert scored.loc[~buyers, "predicted_clv_365d"].isna().all()
+    # customers carries the same values, and null for everyone not scored
+    joined = customers.merge(scored, on="customer_id", how="left", suffixes=("", "_scored"))
+    for column in ("predicted_clv_365d", "p_alive", "p_purchase_30d", "p_churn_90d"):
+        pd.testing.assert_series_equal(
+            joined[column], joined[f"{column}_scored"], check_names=False, obj=column
+        )
+
+
+def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) -> None:
+    best = _train(built)
+    assert set(best.versions.values()) == {1}
+    for name in ("purchase_30d", "churn_90d"):
+        assert best.models[name].metrics["model"]["auc"] > 0.5
+    _assert_sql_scores_equal_python(built, best)
+
+    # The trees of gradient boosting, written into SQL, score as scikit-learn does.
+    boosted = _train(
+        built, model_names=("purchase_30d", "churn_90d"), classifier="gradient_boosting"
+    )
+    assert boosted.versions == {"purchase_30d": 2, "churn_90d": 2}
+    boosted.clv_parameters = best.clv_parameters  # clv_365d stays at version 1
+    _assert_sql_scores_equal_python(built, boosted)
+    warehouse = built.connect()
+    try:
+        versions = warehouse.query(
+            "select model_name, max(model_version), count(*) from onefold_marts.prediction_models "
+            "group by model_name order by model_name"
+        )
+    finally:
+        warehouse.close()
+    assert versions == [("churn_90d", 2, 2), ("clv_365d", 1, 1), ("purchase_30d", 2, 2)]
+
+
+def test_an_erasure_after_training_flags_the_models_for_retraining(built: Built) -> None:
+    status = "select model_name, needs_retraining from onefold_marts.prediction_model_status"
+    warehouse = built.connect()
+    try:
+        assert sorted(warehouse.query(status)) == [
+            ("churn_90d", False),
+            ("clv_365d", False),
+            ("purchase_30d", False),
+        ]
+        # the receipt `onefold erase` writes when it starts on a request
+        warehouse.execute(
+            "insert into onefold_privacy.erasure_receipts "
+            "(erasure_request_id, status, started_at) values ('after-training', 'in_progress', ?)",
+            [dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=1)],
+        )
+        flagged = sorted(warehouse.query(status))
+        warehouse.execute(
+            "delete from onefold_privacy.erasure_receipts "
+            "where erasure_request_id = 'after-training'"
+        )
+    finally:
+        warehouse.close()
+    assert flagged == [("churn_90d", True), ("clv_365d", True), ("purchase_30d", True)]
+
+
+def test_profiling_needs_consent_and_no_erasure_request(built: Built) -> None:
+    warehouse = built.connect()
+    try:
+        (refused, requested, scored) = warehouse.query(
+            """
+            select
+                count(distinct case when not coalesce(consent.is_granted, false)
+                    then predictions.customer_id end),
+                count(distinct requests.customer_id),
+                count(*)
+            from onefold_marts.customer_predictions as predictions
+            left join onefold_marts.consent_current as consent
+                on predictions.customer_id = consent.customer_id
+                and consent.purpose = 'analytics'
+            left join onefold_intermediate.int_erasure_request_customers as requests
+                on predictions.customer_id = requests.customer_id
+            """
+        )[0]
+        excluded = warehouse.query(
+            "select count(*) from onefold_intermediate.int_customer_features_current "
+            "where not is_profiling_allowed"
+        )[0][0]
+        (blank,) = warehouse.query(
+            "select count(*) from onefold_marts.customers as customers "
+            "inner join onefold_marts.consent_current as consent "
+            "on customers.customer_id = consent.customer_id and consent.purpose = 'analytics' "
+            "where not consent.is_granted and (customers.p_purchase_30d is not null "
+            "or customers.predicted_clv_365d is not null)"
+        )[0]
+    finally:
+        warehouse.close()
+    assert scored > 0 and excluded > 0
+    assert (refused, requested, blank) == (0, 0, 0)
+
+
+def test_train_cli_reports_holdout_metrics_as_json(built: Built) -> None:
+    from click.testing import CliRunner
+
+    from onefold.cli import main
+
+    with environment(built.env):
+        outcome = CliRunner().invoke(
+            main,
+            ["train", "--target", built.target, "--json", "--dry-run", "--bootstrap", "20"],
+        )
+    assert outcome.exit_code == 0, outcome.output
+    document = json.loads(outcome.output)
+    assert document["stored"] is False
+    assert document["horizon_days"] == 90
+    purchase = document["models"]["purchase_30d"]["metrics"]
+    assert purchase["baseline"]["name"] == "recency"
+    assert {"auc", "pr_auc", "top_decile_lift", "brier", "calibration"} <= set(purchase["model"])
+    assert set(document["models"]["clv_365d"]["metrics"]["model"]) >= {
+        "spearman",
+        "top_decile_capture",
+        "total_error",
+        "mean_absolute_error",
+    }
+
+
+def test_no_feature_reads_data_from_after_its_cutoff(built: Built) -> None:
+    columns = [*CLASSIFIER_FEATURES, "has_ordered", "is_profiling_allowed"]
+    labels = ["orders_next_30d_count", "orders_next_90d_count", "spend_next_horizon"]
+    warehouse = built.connect()
+    try:
+        (cutoff,) = warehouse.query(
+            "select min(cutoff_date) from onefold_marts.customer_feature_snapshots"
+        )[0]
+        snapshot = (
+            f"select * from onefold_marts.customer_feature_snapshots where cutoff_date = '{cutoff}'"
+        )
+        before = _frame(warehouse, snapshot)
+        # Everything that happened from the cutoff on disappears from the marts.
+        for table, column in (
+            ("orders", "ordered_at"),
+            ("web_sessions", "started_at"),
+            ("email_activity", "occurred_at"),
+        ):
+            warehouse.execute(f"delete from onefold_marts.{table} where {column} >= '{cutoff}'")
+    finally:
+        warehouse.close()
+    assert before[labels].to_numpy().sum() > 0
+    run_dbt(
+        ["run", "--select", "customer_feature_snapshots", *NOW_VARS], built.env, built.target_path
+    )
+    warehouse = built.connect()
+    try:
+        after = _frame(warehouse, snapshot)
+    finally:
+        warehouse.close()
+    pd.testing.assert_frame_equal(
+        after[["customer_id", *columns]], before[["customer_id", *columns]]
+    )
+    assert after[labels].to_numpy().sum() == 0  # the labels did look ahead

@@ -25,6 +25,12 @@ customer_traits as (
 
 ),
 
+predictions as (
+
+    select * from {{ ref('customer_predictions') }}
+
+),
+
 golden as (
 
     select
@@ -183,12 +189,18 @@ final as (
         traits.last_seen_at,
         traits.last_order_at,
         traits.cart_abandoned_at,
-        customer_traits.customer_created_at
+        customer_traits.customer_created_at,
+        predictions.predicted_clv_365d,
+        predictions.p_alive,
+        predictions.p_purchase_30d,
+        predictions.p_churn_90d
     from customer_traits
     left join golden
         on customer_traits.customer_id = golden.customer_id
     left join traits
         on customer_traits.customer_id = traits.customer_id
+    left join predictions
+        on customer_traits.customer_id = predictions.customer_id
 
 )
 

@@ -1,0 +1,138 @@
+"""Predictive models without a warehouse: the public BG/NBD reference, the series SQL
+sums, exported classifiers, refusals and the evaluation arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import hyp2f1
+
+from onefold.errors import ConfigError
+from onefold.predictions import clv
+from onefold.predictions.classifiers import CHURN, PURCHASE, fit_classifier
+from onefold.predictions.evaluation import (
+    bootstrap_difference,
+    calibration,
+    top_decile_capture,
+    top_decile_lift,
+)
+from onefold.predictions.snapshots import CLASSIFIER_FEATURES, Snapshots, fill_values
+from onefold.predictions.train import _check_history
+
+
+def test_bg_nbd_on_cdnow_gives_the_published_parameters() -> None:
+    # Fader, Hardie and Lee (2005), the CDNOW cohort's first 39 weeks (in weeks).
+    from lifetimes.datasets import load_cdnow_summary
+
+    cdnow = load_cdnow_summary(index_col=[0])
+    *fitted, penalizer = clv.fit_bgnbd(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert fitted == pytest.approx((0.243, 4.414, 0.793, 2.426), abs=1e-3)
+    assert penalizer == 0.0
+
+
+@pytest.mark.parametrize(
+    ("r", "alpha", "a", "b", "horizon"),
+    [
+        (0.243, 4.414, 0.793, 2.426, 52.0),  # CDNOW, weeks: a < 1
+        (1.594, 104.8, 1.906, 22.69, 365.0),  # the demo, days
+        (0.5, 10.0, 3.5, 8.0, 365.0),  # a > 2 + r: the ratio nears z from above
+    ],
+)
+def test_the_series_terms_sum_the_hypergeometric_function_for_every_customer(
+    r: float, alpha: float, a: float, b: float, horizon: float
+) -> None:
+    terms = clv.series_terms(r, alpha, a, b, horizon)
+    for frequency in (0, 1, 5, 40):
+        for age in (0.0, 3.0, 30.0, 400.0):
+            first, second, third = a + b - 1 - r, a - 1, a + b + frequency - 1
+            z = horizon / (alpha + age + horizon)
+            n = np.arange(terms - 1)
+            ratios = (first + n) * (second + n) / ((third + n) * (n + 1)) * z
+            summed = 1 + np.cumprod(ratios).sum()
+            assert summed == pytest.approx(hyp2f1(first, second, third, z), rel=1e-11)
+
+
+def test_too_small_an_alpha_is_refused() -> None:
+    with pytest.raises(ConfigError, match="series terms"):
+        clv.series_terms(0.5, 1e-9, 0.5, 2.0, 365.0)
+
+
+def _snapshot(rows: int, seed: int) -> pd.DataFrame:
+    """Customers whose chance to buy falls with the days since their last order."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({name: rng.poisson(3, rows).astype(float) for name in CLASSIFIER_FEATURES})
+    ordered = rng.random(rows) < 0.7
+    days = rng.integers(0, 200, rows).astype(float)
+    frame["days_since_last_order"] = pd.Series(np.where(ordered, days, np.nan))
+    frame["spend_total"] = rng.gamma(2.0, 40.0, rows).round(2)
+    frame["has_ordered"] = ordered
+    buys = rng.random(rows) < np.where(ordered, 0.6 * np.exp(-days / 60), 0.05)
+    frame["orders_next_30d_count"] = buys.astype(int)
+    frame["orders_next_90d_count"] = (buys | (rng.random(rows) < 0.3)).astype(int)
+    return frame
+
+
+@pytest.mark.parametrize("choice", ["logistic_regression", "gradient_boosting"])
+def test_an_exported_classifier_gives_the_fitted_models_probabilities(choice: str) -> None:
+    training, unseen = _snapshot(2000, 1), _snapshot(500, 2)
+    fill = fill_values(training)
+    classifier = fit_classifier(PURCHASE, training, fill, seed=0, choice=choice)
+    assert classifier.algorithm == choice
+    expected = classifier.estimator.predict_proba(
+        unseen[list(CLASSIFIER_FEATURES)].fillna(fill).to_numpy(float)
+    )[:, 1]
+    np.testing.assert_allclose(classifier.probabilities(unseen), expected, rtol=0, atol=1e-12)
+
+
+def test_best_picks_by_validation_auc() -> None:
+    classifier = fit_classifier(CHURN, _snapshot(2000, 3), {"days_since_last_order": 201.0}, 0)
+    scores = classifier.validation_auc
+    assert set(scores) == {"logistic_regression", "gradient_boosting"}
+    assert classifier.algorithm == max(scores, key=lambda name: scores[name])
+
+
+def test_too_few_positives_are_refused_naming_the_model() -> None:
+    training = _snapshot(400, 4)
+    training["orders_next_30d_count"] = 0
+    training.loc[:5, "orders_next_30d_count"] = 1
+    with pytest.raises(ConfigError, match=r"purchase_30d: the training snapshot has 6 customers"):
+        fit_classifier(PURCHASE, training, fill_values(training), 0)
+
+
+def test_too_little_history_before_the_cutoff_is_refused() -> None:
+    frame = pd.DataFrame({"age_days": [10, 40, 89]})
+    snapshots = Snapshots(frame, frame, dt.date(2026, 5, 1), dt.date(2026, 7, 30), {})
+    with pytest.raises(ConfigError, match=r"89 days before it; training needs at least .* 90 days"):
+        _check_history(snapshots)
+
+
+def test_lift_and_capture_count_the_top_tenth() -> None:
+    labels = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1] * 2)
+    scores = np.arange(20, 0, -1, dtype=float)  # the first two rows rank top
+    assert top_decile_lift(labels, scores) == pytest.approx(0.5 / 0.2)
+    spend = np.array([50.0, 10.0] + [5.0] * 18)
+    assert top_decile_capture(spend, scores) == pytest.approx(60.0 / 150.0)
+
+
+def test_a_model_no_better_than_its_baseline_gets_an_interval_around_zero() -> None:
+    rng = np.random.default_rng(5)
+    labels = (rng.random(500) < 0.3).astype(int)
+    scores = rng.random(500)
+
+    def mean_score_of_positives(truth: np.ndarray, values: np.ndarray) -> float:
+        return float(values[truth == 1].mean())
+
+    gain = bootstrap_difference(mean_score_of_positives, labels, scores, scores, 50, 0)
+    assert gain["difference"] == 0 and gain["low"] == 0 and gain["high"] == 0
+    better = bootstrap_difference(mean_score_of_positives, labels, scores + labels, scores, 50, 0)
+    assert better["low"] > 0.9
+
+
+def test_calibration_bins_hold_every_row_once() -> None:
+    probabilities = np.array([0.05, 0.15, 0.15, 0.95, 1.0])
+    bins = calibration(np.array([0, 1, 0, 1, 1]), probabilities)
+    assert [b["rows"] for b in bins] == [1, 2, 2]
+    assert bins[1]["observed_rate"] == 0.5 and bins[2]["mean_predicted"] == pytest.approx(0.975)

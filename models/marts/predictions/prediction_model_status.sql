@@ -26,11 +26,11 @@ newest as (
 ),
 {%- if var('onefold__privacy_enabled') %}
 
-receipts as (
+    receipts as (
 
-    select * from {{ source('onefold_privacy', 'erasure_receipts') }}
+        select * from {{ source('onefold_privacy', 'erasure_receipts') }}
 
-),
+    ),
 {%- endif %}
 
 status as (

@@ -30,7 +30,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed  ## Create .venv with the pinned stack
 
-demo: install  ## Generate demo data into DuckDB, build it, print a summary
+demo: install  ## Generate demo data into DuckDB, build it, print a summary, train and score
 	rm -f $(ONEFOLD_DUCKDB_PATH) $(ONEFOLD_DUCKDB_PATH).demo-erasure-salt
 	@# A labelled demo erasure salt beside the warehouse (git-ignored), which dbt and
 	@# `onefold erase` use when DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT is not set.
@@ -40,6 +40,9 @@ demo: install  ## Generate demo data into DuckDB, build it, print a summary
 	$(BIN)/dbt build --project-dir $(DEMO_DIR) --target duckdb --quiet
 	cd $(DEMO_DIR) && ../$(BIN)/onefold summary --target duckdb
 	cd $(DEMO_DIR) && ../$(BIN)/onefold evaluate --target duckdb
+	@# Predictive traits: fit on the snapshots, then score every customer in SQL.
+	cd $(DEMO_DIR) && ../$(BIN)/onefold train --target duckdb
+	$(BIN)/dbt build --project-dir $(DEMO_DIR) --target duckdb --quiet --select customer_predictions+
 
 lint: install deps  ## sqlfluff (dbt templater), ruff, mypy (python/tests/test_lint.py)
 	$(BIN)/pytest -m lint

@@ -39,7 +39,7 @@ from onefold.predictions.train import MODEL_NAMES, TrainResult
     type=click.IntRange(min=20),
     default=200,
     show_default=True,
-    help="Resamples for the 95%% interval of each model's gain over its baseline.",
+    help="Resamples for the 95% interval of each model's gain over its baseline.",
 )
 @click.option("--dry-run", is_flag=True, help="Fit and evaluate, store nothing.")
 @reports_errors
@@ -118,6 +118,16 @@ def _print(result: TrainResult, dry_run: bool) -> None:
                 gain if position == 0 else "",
             )
     console.print(table)
+    for name, model in result.models.items():
+        optimum = model.metrics.get("truth_optimum")
+        if optimum:
+            console.print(
+                f"{name} on the {optimum['rows']:,} customers with a shop account, AUC: "
+                f"model {optimum['model_auc']:.4f}, baseline {optimum['baseline_auc']:.4f}, "
+                f"truth-based optimum {optimum['optimum_auc']:.4f} (generated data's latent "
+                "purchase rates and dropouts)",
+                highlight=False,
+            )
     if dry_run:
         console.print("Dry run: nothing stored.")
     else:

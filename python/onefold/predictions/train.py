@@ -26,6 +26,7 @@ from onefold.predictions.classifiers import (
 from onefold.predictions.evaluation import evaluate_classifier, evaluate_value
 from onefold.predictions.snapshots import Snapshots, fill_values, load_snapshots
 from onefold.predictions.store import TrainedModel, models_relation, store_models
+from onefold.predictions.truth import load_purchase_truth, truth_optimum
 from onefold.project import DbtProject
 from onefold.warehouse import Warehouse
 
@@ -88,6 +89,7 @@ def train(
     relation = models_relation(warehouse, project)
     report("reading snapshots", 0, len(model_names) + 1)
     snapshots = load_snapshots(warehouse, project)
+    truth = load_purchase_truth(warehouse, project)
     # Fitting takes a while: let dbt and other readers have a DuckDB file meanwhile
     # (storing attaches it again, for one transaction).
     warehouse.release()
@@ -111,7 +113,7 @@ def train(
             else:
                 target = next(t for t in TARGETS if t.model_name == name)
                 models[name] = _train_classifier(
-                    target, snapshots, result, seed, resamples, classifier
+                    target, snapshots, result, seed, resamples, classifier, truth
                 )
         except ConfigError as refused:
             refusals.append(str(refused))
@@ -149,6 +151,7 @@ def _train_classifier(
     seed: int,
     resamples: int,
     choice: str,
+    truth: pd.DataFrame | None,
 ) -> TrainedModel:
     training = target.rows(snapshots.training)
     holdout = target.rows(snapshots.holdout)
@@ -165,10 +168,19 @@ def _train_classifier(
     # Recency alone: the more recent the last order, the likelier the next (and the
     # less likely churn); a customer who never ordered counts as longest ago.
     baseline = days if target.model_name == "churn_90d" else -days
-    metrics = evaluate_classifier(
-        labels, classifier.probabilities(holdout), baseline, "recency", resamples, seed
-    )
+    probabilities = classifier.probabilities(holdout)
+    metrics = evaluate_classifier(labels, probabilities, baseline, "recency", resamples, seed)
     metrics["validation_auc"] = classifier.validation_auc
+    if truth is not None:
+        metrics["truth_optimum"] = truth_optimum(
+            target.model_name,
+            truth,
+            snapshots.holdout_cutoff,
+            holdout.reset_index(drop=True),
+            labels,
+            probabilities,
+            baseline,
+        )
     return TrainedModel(
         target.model_name,
         classifier.algorithm,

@@ -84,15 +84,10 @@ purchase_days as (
         ) as first_purchase_date
     from (
         select
-            customer_records.customer_id,
-            cast(orders.ordered_at as date) as purchase_date,
-            orders.net_amount_reporting
-        from orders
-        inner join customer_records
-            on
-                orders.source = customer_records.source
-                and orders.record_key = customer_records.record_key
-        where not orders.is_cancelled
+            counted.customer_id,
+            cast(counted.ordered_at as date) as purchase_date,
+            counted.net_amount_reporting
+        from ({{ onefold.customer_orders('orders', 'customer_records') }}) as counted
     ) as customer_orders
     group by customer_orders.customer_id, customer_orders.purchase_date
 

@@ -106,15 +106,7 @@ seen as (
 
     customer_orders as (
 
-        select
-            customer_records.customer_id,
-            orders.*
-        from orders
-        inner join customer_records
-            on
-                orders.source = customer_records.source
-                and orders.record_key = customer_records.record_key
-        where not orders.is_cancelled
+        {{ onefold.customer_orders('orders', 'customer_records') }}
 
     ),
 

@@ -753,6 +753,47 @@ def test_train_cli_reports_holdout_metrics_as_json(built: Built) -> None:
     }
 
 
+def test_a_segment_can_select_on_a_predictive_trait(built: Built) -> None:
+    segments = (
+        "{onefold__now: '2026-11-01', onefold__segments: {likely_lapsers: {description: "
+        "'Buyers the churn model gives better than even odds of lapsing', owner: crm, "
+        "predicate: 'p_churn_90d > 0.5 and predicted_clv_365d > 0', purposes: []}}}"
+    )
+    run_dbt(
+        [
+            "run",
+            "--select",
+            "segment_definitions",
+            "int_segment_changes",
+            "segment_membership_history",
+            "segment_memberships",
+            "--vars",
+            segments,
+        ],
+        built.env,
+        built.target_path,
+    )
+    warehouse = built.connect()
+    try:
+        members = {
+            row[0]
+            for row in warehouse.query(
+                "select customer_id from onefold_marts.segment_memberships "
+                "where segment_name = 'likely_lapsers'"
+            )
+        }
+        expected = {
+            row[0]
+            for row in warehouse.query(
+                "select customer_id from onefold_marts.customers "
+                "where p_churn_90d > 0.5 and predicted_clv_365d > 0"
+            )
+        }
+    finally:
+        warehouse.close()
+    assert members and members == expected
+
+
 def test_no_feature_reads_data_from_after_its_cutoff(built: Built) -> None:
     columns = [*CLASSIFIER_FEATURES, "has_ordered", "is_profiling_allowed"]
     labels = ["orders_next_30d_count", "orders_next_90d_count", "spend_next_horizon"]

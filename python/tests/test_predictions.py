@@ -94,6 +94,28 @@ def test_best_picks_by_validation_auc() -> None:
     assert classifier.algorithm == max(scores, key=lambda name: scores[name])
 
 
+def test_best_is_chosen_on_the_earlier_snapshot_scored_one_horizon_later() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from onefold.predictions.classifiers import _boosting, _logistic
+    from onefold.predictions.snapshots import feature_matrix
+
+    earlier, training = _snapshot(1500, 6), _snapshot(1500, 7)
+    fill = fill_values(training)
+    classifier = fit_classifier(PURCHASE, training, fill, 0, validation=earlier)
+    assert classifier.selection == "time"
+    labels = PURCHASE.labels(training)
+    for name, make in (("logistic_regression", _logistic), ("gradient_boosting", _boosting)):
+        fitted = make(0).fit(feature_matrix(earlier, fill), PURCHASE.labels(earlier))
+        expected = roc_auc_score(labels, fitted.predict_proba(feature_matrix(training, fill))[:, 1])
+        assert classifier.validation_auc[name] == pytest.approx(expected)
+    scores = classifier.validation_auc
+    assert classifier.algorithm == max(scores, key=lambda name: scores[name])
+    # An earlier snapshot without enough buyers: the training snapshot is split instead.
+    quiet = earlier.assign(orders_next_30d_count=0)
+    assert fit_classifier(PURCHASE, training, fill, 0, validation=quiet).selection == "random"
+
+
 def test_too_few_positives_are_refused_naming_the_model() -> None:
     training = _snapshot(400, 4)
     training["orders_next_30d_count"] = 0
@@ -104,7 +126,7 @@ def test_too_few_positives_are_refused_naming_the_model() -> None:
 
 def test_too_little_history_before_the_cutoff_is_refused() -> None:
     frame = pd.DataFrame({"age_days": [10, 40, 89]})
-    snapshots = Snapshots(frame, frame, dt.date(2026, 5, 1), dt.date(2026, 7, 30), {})
+    snapshots = Snapshots(frame, frame, frame, dt.date(2026, 5, 1), dt.date(2026, 7, 30), {})
     with pytest.raises(ConfigError, match=r"89 days before it; training needs at least .* 90 days"):
         _check_history(snapshots)
 

@@ -1,8 +1,8 @@
 {#-
     One row per customer and cutoff: the features as they stood at the cutoff and what
-    happened in the horizon after it, at two cutoffs (training, then holdout) one
-    horizon apart, the holdout's horizon ending today (docs/predictions.md). Empty while
-    onefold__predictions is off. `onefold train` reads it.
+    happened in the horizon after it, at three cutoffs (validation, training, holdout)
+    one horizon apart, the holdout's horizon ending today (docs/predictions.md). Empty
+    while onefold__predictions is off. `onefold train` reads it.
 -#}
 {{ config(alias=onefold.mart_alias()) }}
 

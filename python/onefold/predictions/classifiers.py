@@ -1,9 +1,12 @@
 """Purchase and churn propensity: a scikit-learn classifier on the snapshot features.
 
 Two candidates, logistic regression (standardized features) and gradient boosting
-(shallow trees), are fitted on three quarters of the training snapshot; the one with
-the higher AUC on the last quarter (a tie keeps the logistic regression) is refitted
-on all of it. `choice` can name one of them instead. Either is exported as
+(shallow trees), are fitted on the validation snapshot and scored on the training
+snapshot, one horizon later, so the choice sees how each holds up over time as the
+holdout will test it; the one with the higher AUC there (a tie keeps the logistic
+regression) is fitted on the training snapshot. Without enough positives in the
+validation snapshot, three quarters of the training snapshot fit and the last quarter
+chooses. `choice` can name one of them instead. Either is exported as
 plain numbers (coefficients, or every tree's splits and leaves) that
 macros/predictions/scoring.sql writes into SQL; `probabilities` computes the same from
 those numbers, and export checks it equals the fitted model's own.
@@ -64,10 +67,17 @@ class Classifier:
     estimator: Any
     #: validation AUC of each candidate algorithm
     validation_auc: dict[str, float] = field(default_factory=dict)
+    #: how the candidates were compared: "time" (validation snapshot) or "random"
+    selection: str = "time"
 
     def probabilities(self, frame: pd.DataFrame) -> np.ndarray:
         """From the exported numbers, as the SQL computes them."""
         return probabilities(self.algorithm, self.parameters, frame)
+
+
+def _has_classes(labels: np.ndarray) -> bool:
+    positives = int(labels.sum())
+    return min(positives, len(labels) - positives) >= MIN_CLASS_ROWS
 
 
 def check_classes(target: Target, labels: np.ndarray, where: str) -> None:
@@ -86,17 +96,32 @@ BEST = "best"
 
 
 def fit_classifier(
-    target: Target, frame: pd.DataFrame, fill: dict[str, float], seed: int, choice: str = BEST
+    target: Target,
+    frame: pd.DataFrame,
+    fill: dict[str, float],
+    seed: int,
+    choice: str = BEST,
+    validation: pd.DataFrame | None = None,
 ) -> Classifier:
+    """Fit on `frame` (the training snapshot); with BEST, choose the algorithm on the
+    `validation` snapshot (see the module's docstring)."""
     if choice != BEST and choice not in ALGORITHMS:
         raise ConfigError(f"classifier {choice!r}: choose {BEST} or one of {', '.join(ALGORITHMS)}")
     rows = target.rows(frame)
     labels = target.labels(rows)
     check_classes(target, labels, "training")
     matrix = feature_matrix(rows, fill)
-    fit_x, check_x, fit_y, check_y = train_test_split(
-        matrix, labels, test_size=VALIDATION_SHARE, random_state=seed, stratify=labels
-    )
+    earlier = None if validation is None else target.rows(validation)
+    earlier_labels = None if earlier is None else target.labels(earlier)
+    if earlier is not None and earlier_labels is not None and _has_classes(earlier_labels):
+        selection = "time"
+        fit_x, fit_y = feature_matrix(earlier, fill), earlier_labels
+        check_x, check_y = matrix, labels
+    else:
+        selection = "random"
+        fit_x, check_x, fit_y, check_y = train_test_split(
+            matrix, labels, test_size=VALIDATION_SHARE, random_state=seed, stratify=labels
+        )
     candidates = {
         name: make
         for name, make in (("logistic_regression", _logistic), ("gradient_boosting", _boosting))
@@ -116,7 +141,7 @@ def fit_classifier(
             f"{target.model_name}: the exported {chosen} differs from the fitted one by "
             f"{np.abs(exported - fitted).max():.3g} (scikit-learn changed its internals?)"
         )
-    return Classifier(target.model_name, chosen, parameters, estimator, scores)
+    return Classifier(target.model_name, chosen, parameters, estimator, scores, selection)
 
 
 def _logistic(seed: int) -> Pipeline:

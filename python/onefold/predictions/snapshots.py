@@ -1,7 +1,8 @@
 """The feature snapshots `dbt build` computes (`customer_feature_snapshots`), read for
-training: the earlier cutoff's rows fit the models, the later cutoff's rows are the
-holdout. Customers whose consent does not allow profiling, or with an erasure request,
-are left out (`is_profiling_allowed`)."""
+training: three cutoffs one horizon apart. Candidate classifiers fitted on the first
+(validation) are compared on the second; the models are fitted on the second
+(training) and measured on the third (holdout). Customers whose consent does not allow
+profiling, or with an erasure request, are left out (`is_profiling_allowed`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from onefold.project import DbtProject
 from onefold.warehouse import Warehouse
 
 SNAPSHOTS_MODEL = "customer_feature_snapshots"
+#: The snapshots' cutoffs, earliest first.
+ROLES = ("validation", "training", "holdout")
 CURRENT_FEATURES_MODEL = "int_customer_features_current"
 
 #: The columns the classifiers read (customer_features in macros/predictions).
@@ -40,8 +43,9 @@ CLASSIFIER_FEATURES = (
 
 @dataclass(frozen=True)
 class Snapshots:
-    """The training and holdout rows, profiling allowed only."""
+    """The validation, training and holdout rows, profiling allowed only."""
 
+    validation: pd.DataFrame
     training: pd.DataFrame
     holdout: pd.DataFrame
     training_cutoff: dt.date
@@ -59,9 +63,10 @@ def load_snapshots(warehouse: Warehouse, project: DbtProject) -> Snapshots:
     (relation,) = project.require(warehouse, SNAPSHOTS_MODEL)
     frame = warehouse.query_df(f"select * from {relation}")
     cutoffs = sorted({_as_date(value) for value in frame["cutoff_date"]})
-    if len(cutoffs) != 2:
+    if len(cutoffs) != len(ROLES):
         raise ConfigError(
-            f"{relation} holds {len(cutoffs)} cutoffs, not 2 (training and holdout): set "
+            f"{relation} holds {len(cutoffs)} cutoffs, not {len(ROLES)} "
+            f"({', '.join(ROLES)}): set "
             "onefold__predictions: {enabled: true} in dbt_project.yml and run `dbt build` "
             f"in {project.project_dir}."
         )
@@ -69,11 +74,13 @@ def load_snapshots(warehouse: Warehouse, project: DbtProject) -> Snapshots:
     allowed = frame["is_profiling_allowed"].astype(bool)
     parts = {}
     excluded = {}
-    for role, cutoff in zip(("training", "holdout"), cutoffs, strict=True):
+    for role, cutoff in zip(ROLES, cutoffs, strict=True):
         rows = frame["cutoff_date"] == cutoff
         parts[role] = frame[rows & allowed].sort_values("customer_id").reset_index(drop=True)
         excluded[role] = int((rows & ~allowed).sum())
-    return Snapshots(parts["training"], parts["holdout"], cutoffs[0], cutoffs[1], excluded)
+    return Snapshots(
+        parts["validation"], parts["training"], parts["holdout"], cutoffs[1], cutoffs[2], excluded
+    )
 
 
 def feature_matrix(frame: pd.DataFrame, fill: dict[str, float]) -> np.ndarray:

@@ -157,7 +157,9 @@ def _train_classifier(
     holdout = target.rows(snapshots.holdout)
     labels = target.labels(holdout)
     check_classes(target, labels, "holdout")
-    classifier = fit_classifier(target, snapshots.training, fill_values(training), seed, choice)
+    classifier = fit_classifier(
+        target, snapshots.training, fill_values(training), seed, choice, snapshots.validation
+    )
     result.classifiers[target.model_name] = classifier
     days = (
         pd.to_numeric(holdout["days_since_last_order"])
@@ -171,6 +173,7 @@ def _train_classifier(
     probabilities = classifier.probabilities(holdout)
     metrics = evaluate_classifier(labels, probabilities, baseline, "recency", resamples, seed)
     metrics["validation_auc"] = classifier.validation_auc
+    metrics["selection"] = classifier.selection
     if truth is not None:
         metrics["truth_optimum"] = truth_optimum(
             target.model_name,

@@ -51,10 +51,6 @@ class ClvParameters:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, document: dict[str, Any]) -> ClvParameters:
-        return cls(**{name: document[name] for name in cls.__dataclass_fields__})
-
 
 def buyers(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows BG/NBD describes: customers with an order before the cutoff."""
@@ -210,11 +206,3 @@ def score_clv(
 
 def _floats(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values).astype("float64")
-
-
-def describe(parameters: ClvParameters) -> str:
-    return (
-        f"BG/NBD r={parameters.r:.4f} alpha={parameters.alpha:.4f} a={parameters.a:.4f} "
-        f"b={parameters.b:.4f}; Gamma-Gamma p={parameters.p:.4f} q={parameters.q:.4f} "
-        f"v={parameters.v:.4f}; {parameters.series_terms} series terms"
-    )

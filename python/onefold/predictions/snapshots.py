@@ -19,7 +19,6 @@ from onefold.warehouse import Warehouse
 SNAPSHOTS_MODEL = "customer_feature_snapshots"
 #: The snapshots' cutoffs, earliest first.
 ROLES = ("validation", "training", "holdout")
-CURRENT_FEATURES_MODEL = "int_customer_features_current"
 
 #: The columns the classifiers read (customer_features in macros/predictions).
 CLASSIFIER_FEATURES = (

@@ -39,17 +39,6 @@ class TrainedModel:
     holdout_rows: int
 
 
-@dataclass(frozen=True)
-class StoredModel:
-    model_name: str
-    model_version: int
-    trained_at: dt.datetime
-    training_cutoff: dt.date
-    algorithm: str
-    parameters: dict[str, Any]
-    metrics: dict[str, Any]
-
-
 def models_relation(warehouse: Warehouse, project: DbtProject) -> Relation:
     (relation,) = project.require(warehouse, MODELS_TABLE)
     return relation
@@ -93,19 +82,3 @@ def store_models(
             )
             versions[model.model_name] = version
     return versions
-
-
-def newest_models(warehouse: Warehouse, relation: Relation) -> dict[str, StoredModel]:
-    """Each model's newest version, as customer_predictions scores with it."""
-    rows = warehouse.query(
-        f"select model_name, model_version, trained_at, training_cutoff, algorithm, "
-        f"parameters, metrics from {relation} as models where model_version = "
-        f"(select max(newer.model_version) from {relation} as newer "
-        "where newer.model_name = models.model_name)"
-    )
-    return {
-        row[0]: StoredModel(
-            row[0], int(row[1]), row[2], row[3], row[4], json.loads(row[5]), json.loads(row[6])
-        )
-        for row in rows
-    }

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from onefold.cli import main
 from onefold.errors import ConfigError
 from onefold.generator import GenerationReport, GeneratorConfig, NoiseRates, generate_demo_data
+from onefold.generator.catalog import catalog
 from onefold.settings import DuckDBSettings
 from onefold.warehouse import DuckDBWarehouse
 
@@ -37,6 +38,7 @@ TABLES = {
     "email_events": ("event_id", "occurred_at"),
     "consent_events": ("consent_event_id", "occurred_at"),
     "erasure_requests": ("request_id", "received_at"),
+    "shop_order_lines": ("line_id", "updated_at"),
 }
 TRUTH_TABLES = ("record_owners", "persons", "noise_log", "generation_runs")
 EMAIL_COLUMNS = {  # tables whose column holds nothing but email addresses
@@ -513,6 +515,50 @@ def test_order_completed_events_carry_the_owners_shop_orders(db: duckdb.DuckDBPy
     """).fetchall()
     assert len(rows) > 100
     assert all(web == shop for _, web, shop in rows)
+
+
+def test_order_lines_add_up_to_their_order_and_follow_the_buyers_taste(
+    db: duckdb.DuckDBPyConnection,
+) -> None:
+    mismatched = _scalar(
+        db,
+        """
+        with lines as (
+            select distinct on (line_id) * from raw.shop_order_lines
+        ),
+        baskets as (
+            select order_id, sum(cast(price as decimal(18, 2)) * cast(quantity as integer)) as total
+            from lines group by order_id
+        ),
+        orders as (
+            select distinct on (order_id) order_id, cast(subtotal_price as decimal(18, 2)) as subtotal
+            from raw.shop_orders
+        )
+        select count(*) from orders full join baskets using (order_id)
+        where baskets.total is distinct from orders.subtotal
+    """,
+    )
+    assert mismatched == 0  # every order has lines, and they cost its subtotal
+    # Items from the buyer's favourite category: FAVOURITE_CATEGORY_SHARE, plus the
+    # catalogue's draws that land there anyway.
+    share = db.execute("""
+        with lines as (select distinct on (line_id) * from raw.shop_order_lines)
+        select avg(case when p.category = b.favourite_category then 1.0 else 0.0 end)
+        from lines
+        join raw_truth.record_owners as o
+            on o.source_table = 'shop_order_lines' and o.record_key = lines.line_id
+        join raw_truth.purchase_behaviour as b using (person_id)
+        join (values """
+        + ", ".join(f"('{sku}', '{category}')" for sku, category in _categories())
+        + """) as p (sku, category) on p.sku = lines.sku
+    """).fetchone()
+    assert share is not None
+    assert 0.62 <= share[0] <= 0.8
+
+
+def _categories() -> list[tuple[str, str]]:
+    shop = catalog()
+    return list(zip(shop.sku.tolist(), shop.category.tolist(), strict=True))
 
 
 def test_clean_identifiers_point_at_their_owner(db: duckdb.DuckDBPyConnection) -> None:

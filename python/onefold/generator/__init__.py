@@ -1,7 +1,7 @@
 """Demo-data generator: a realistic, noisy multi-source warehouse with its ground truth.
 
 `generate_demo_data(warehouse, GeneratorConfig(persons=..., seed=..., end_date=...))`
-writes eight raw source tables into `raw` and the truth (record owners, persons, noise
+writes nine raw source tables into `raw` and the truth (record owners, persons, noise
 log, run parameters) into `raw_truth`. Same config, same bytes.
 """
 

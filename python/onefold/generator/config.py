@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from onefold.errors import ConfigError
 
-GENERATOR_VERSION = "1.4.0"
+GENERATOR_VERSION = "1.5.0"
 
 
 @dataclass(frozen=True)

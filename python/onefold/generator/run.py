@@ -1,7 +1,7 @@
 """`generate_demo_data`: build every source from one simulated population and write it.
 
 A run is a sequence of fixed-size person shards (see `shards`). Each shard simulates
-its people and all eight sources for them; a run generates `chunk_shards` shards, writes
+its people and all nine source tables for them; a run generates `chunk_shards` shards, writes
 their rows (appending to the tables the first chunk created) and lets them go, so
 memory is bounded by the chunk, not the run, and the bytes written do not depend on it.
 """
@@ -39,19 +39,19 @@ from onefold.warehouse import Warehouse
 # data unchanged. Append new steps at the end; never reorder.
 STREAMS = (
     "population", "customers", "orders", "devices", "web", "crm", "pos", "email", "consent",
-    "erasure", "landing",
+    "erasure", "landing", "order_lines",
 )  # fmt: skip
 
 RAW_TABLES = (
     "web_events", "shop_customers", "shop_orders", "crm_contacts", "pos_transactions",
-    "email_events", "consent_events", "erasure_requests",
+    "email_events", "consent_events", "erasure_requests", "shop_order_lines",
 )  # fmt: skip
 
 
 #: The order Simulation.raw_tables() yields them (sources depend on each other).
 RAW_TABLES_IN_BUILD_ORDER = (
-    "shop_customers", "shop_orders", "web_events", "email_events", "crm_contacts",
-    "pos_transactions", "consent_events", "erasure_requests",
+    "shop_customers", "shop_orders", "shop_order_lines", "web_events", "email_events",
+    "crm_contacts", "pos_transactions", "consent_events", "erasure_requests",
 )  # fmt: skip
 
 
@@ -100,9 +100,13 @@ class Simulation:
         world, streams = self.world, self._streams
         customers_table, customers = build_customers(world, streams["customers"])
         yield self._land(customers_table)
-        orders_table, orders = build_orders(world, streams["orders"], customers)
+        orders_table, lines_table, orders = build_orders(
+            world, streams["orders"], streams["order_lines"], customers
+        )
         self._behaviour = orders.behaviour
         yield self._land(orders_table)
+        yield self._land(lines_table)
+        del lines_table
         devices = build_devices(world, streams["devices"])
         web_table, web_facts = build_web_events(world, streams["web"], devices, orders)
         yield self._land(web_table)

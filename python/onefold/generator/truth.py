@@ -71,8 +71,9 @@ def log_person_noise(log: NoiseLog, people: Population) -> None:
 
 def purchase_behaviour(people: Population, behaviour: PurchaseBehaviour) -> pd.DataFrame:
     """Each shop account holder's latent purchasing: daily rate, chance of dropping out
-    after an order, mean items per order beyond the first, and when they dropped out
-    (null: still buying at the end of the window)."""
+    after an order, mean items per order beyond the first, when they dropped out
+    (null: still buying at the end of the window) and the category most of their items
+    come from."""
     dropped = behaviour.dropped_out_ms
     at = pd.to_datetime(np.where(dropped >= 0, dropped, 0), unit="ms").strftime(
         "%Y-%m-%dT%H:%M:%S.%f"
@@ -86,6 +87,7 @@ def purchase_behaviour(people: Population, behaviour: PurchaseBehaviour) -> pd.D
             "dropped_out_at": pd.Series(
                 to_object(at.to_numpy(dtype=str), dropped < 0), dtype="str"
             ),
+            "favourite_category": pd.Series(behaviour.favourite_category, dtype="str"),
         }
     )
 

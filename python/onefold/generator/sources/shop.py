@@ -1,4 +1,5 @@
-"""Shopify: customer records and orders, both re-exported whenever they change.
+"""Shopify: customer records and orders, both re-exported whenever they change, and
+the orders' line items.
 
 Customers and orders appear once per version (later `updated_at`); staging keeps the
 latest. About one order in ten is a guest checkout with an email but no customer_id.
@@ -8,6 +9,10 @@ latent daily purchase rate (gamma-distributed) and, after every order, a latent 
 of never ordering again (beta-distributed). Their orders are a Poisson process from the
 account's creation (or the window's start) until that happens, so who will buy again
 and how much is predictable, and `raw_truth.purchase_behaviour` holds the truth.
+
+What a basket holds is predictable too: every person has a favourite category, and
+each item comes from it with probability FAVOURITE_CATEGORY_SHARE (otherwise from the
+whole catalogue); products are drawn by a fixed popularity (cheaper is likelier).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ DROPOUT_BETA = (1.0, 3.0)
 EXTRA_ITEMS_SHAPE = 2.0
 GUEST_EXTRA_ITEMS_MEAN = 0.8
 MAX_ORDERS_PER_CUSTOMER = 20
+FAVOURITE_CATEGORY_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class PurchaseBehaviour:
     extra_items_mean: np.ndarray
     #: when they stopped buying (the order after which they dropped out); -1 while active
     dropped_out_ms: IntArray
+    #: the catalogue category most of their items come from
+    favourite_category: TextArray
 
 
 @dataclass(frozen=True)
@@ -160,13 +168,15 @@ class _Draft:
     fulfilled: IntArray  # 0 fulfilled, 1 partial, 2 not fulfilled
     source: IntArray
     uses_second: BoolArray
+    lines: _BasketLines
 
 
 def build_orders(
-    world: World, rng: np.random.Generator, customers: Customers
-) -> tuple[RawTable, Orders]:
-    """`shop_orders`: one row per order version (placed, paid/voided, refunded)."""
-    draft = _draft_orders(world, rng, customers)
+    world: World, rng: np.random.Generator, lines_rng: np.random.Generator, customers: Customers
+) -> tuple[RawTable, RawTable, Orders]:
+    """`shop_orders`: one row per order version (placed, paid/voided, refunded), and
+    `shop_order_lines`: one row per product of an order (drawn from `lines_rng`)."""
+    draft = _draft_orders(world, rng, lines_rng, customers)
     window = world.window
     n = len(draft.person)
     has_v1 = draft.status != PENDING
@@ -192,13 +202,18 @@ def build_orders(
         draft.uses_second,
         draft.behaviour,
     )
-    return table, facts
+    return table, _order_lines_table(world, lines_rng, draft), facts
 
 
-def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) -> _Draft:
-    """Who orders when, what the basket costs and how the order ends up."""
+def _draft_orders(
+    world: World, rng: np.random.Generator, lines_rng: np.random.Generator, customers: Customers
+) -> _Draft:
+    """Who orders when, what the basket holds and costs and how the order ends up."""
     people, window = world.people, world.window
-    behaviour, owner_c, customer_created = _account_purchases(rng, window, customers)
+    favourite = weighted_choice(lines_rng, len(people.person_id), _category_weights())
+    behaviour, owner_c, customer_created = _account_purchases(
+        rng, window, customers, _categories()[favourite[customers.person]]
+    )
     guests = np.flatnonzero(people.membership.guest_buyer).astype(np.int64)
     per_guest = 1 + (rng.random(len(guests)) < 0.25)
     owner_g, _ = expand(per_guest)
@@ -213,7 +228,11 @@ def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) 
     extra_items = np.concatenate(
         [behaviour.extra_items_mean[owner_c], np.full(len(owner_g), GUEST_EXTRA_ITEMS_MEAN)]
     )
-    subtotal, items = _baskets(rng, currency, extra_items)
+    items = 1 + rng.poisson(extra_items)
+    lines = _basket_lines(lines_rng, currency, items, favourite[person])
+    subtotal = np.bincount(
+        lines.order, weights=lines.price_cents * lines.quantity, minlength=n
+    ).astype(np.int64)
     discount = np.where(
         rng.random(n) < 0.25, subtotal * rng.choice(np.array([10, 15, 20]), n) // 100, 0
     )
@@ -244,11 +263,12 @@ def _draft_orders(world: World, rng: np.random.Generator, customers: Customers) 
         fulfilled=weighted_choice(rng, n, [92, 5, 3]),
         source=weighted_choice(rng, n, SOURCE_WEIGHTS),
         uses_second=uses_second,
+        lines=lines,
     )
 
 
 def _account_purchases(
-    rng: np.random.Generator, window: Window, customers: Customers
+    rng: np.random.Generator, window: Window, customers: Customers, favourite: TextArray
 ) -> tuple[PurchaseBehaviour, IntArray, IntArray]:
     """Each account holder's latent behaviour, and their orders: (customer index, time)
     per order, ordered by customer then time."""
@@ -272,21 +292,84 @@ def _account_purchases(
     owner = np.concatenate(owners).astype(np.int64)
     time = np.concatenate(times).astype(np.int64)
     order = np.lexsort((time, owner))
-    behaviour = PurchaseBehaviour(customers.person, rate, dropout, extra_items, dropped)
+    behaviour = PurchaseBehaviour(customers.person, rate, dropout, extra_items, dropped, favourite)
     return behaviour, owner[order], time[order]
 
 
-def _baskets(
-    rng: np.random.Generator, currency: TextArray, extra_items_mean: np.ndarray
-) -> tuple[IntArray, IntArray]:
-    """Subtotal (cents) and item count of each order, from real catalog prices: one
-    item plus a Poisson number with the buyer's mean."""
+@dataclass(frozen=True)
+class _BasketLines:
+    """One entry per distinct product of an order (ordered by order)."""
+
+    order: IntArray
+    product: IntArray  # index into the catalogue
+    quantity: IntArray
+    price_cents: IntArray  # unit price in the order's currency
+
+
+def _categories() -> TextArray:
+    """The catalogue's categories a person can favour (gift cards are no one's)."""
+    return np.unique(catalog().category[catalog().category != "gifts"])
+
+
+def _category_weights() -> np.ndarray:
+    """A category is favoured as often as the catalogue's popularity falls in it."""
     shop = catalog()
-    items = 1 + rng.poisson(extra_items_mean)
+    popularity = _product_popularity()
+    return np.array([popularity[shop.category == c].sum() for c in _categories()])
+
+
+def _product_popularity() -> np.ndarray:
+    """How often each product is chosen, all else equal: cheaper is likelier."""
+    usd = catalog().price_cents[0].astype(np.float64)
+    return 1.0 / np.sqrt(usd)
+
+
+def _basket_lines(
+    rng: np.random.Generator, currency: TextArray, items: IntArray, favourite: IntArray
+) -> _BasketLines:
+    """Each order's `items` products: from the buyer's favourite category with
+    probability FAVOURITE_CATEGORY_SHARE, else from the whole catalogue, by
+    popularity; a product drawn twice is one line of quantity 2, at real prices."""
+    shop = catalog()
+    popularity = _product_popularity()
     order, _ = expand(items)
-    product = rng.integers(0, len(shop.sku), len(order))
-    prices = shop.price_cents[shop.currency_index(currency)[order], product]
-    return np.bincount(order, weights=prices, minlength=len(currency)).astype(np.int64), items
+    from_favourite = rng.random(len(order)) < FAVOURITE_CATEGORY_SHARE
+    product = weighted_choice(rng, len(order), popularity)
+    for index, category in enumerate(_categories()):
+        chosen = from_favourite & (favourite[order] == index)
+        in_category = np.flatnonzero(shop.category == category)
+        product[chosen] = in_category[
+            weighted_choice(rng, int(chosen.sum()), popularity[in_category])
+        ]
+    pairs, quantity = np.unique(
+        np.column_stack([order, product]), axis=0, return_counts=True
+    )  # sorted by order, then product
+    line_order, line_product = pairs[:, 0], pairs[:, 1]
+    price = shop.price_cents[shop.currency_index(currency)[line_order], line_product]
+    return _BasketLines(line_order, line_product, quantity.astype(np.int64), price)
+
+
+def _order_lines_table(world: World, rng: np.random.Generator, draft: _Draft) -> RawTable:
+    """`shop_order_lines`: exported with the order as placed; lines never change."""
+    shop, lines = catalog(), draft.lines
+    created = draft.created[lines.order]
+    person = draft.person[lines.order]
+    line_id = int_text(
+        world.unique_ints(rng, len(lines.order), 9_000_000_000_000, 9_900_000_000_000)
+    )
+    clock = RowClock(rng, world.people, person)
+    columns = {
+        "line_id": to_object(line_id),
+        "order_id": to_object(draft.order_id[lines.order]),
+        "sku": to_object(shop.sku[lines.product]),
+        "title": to_object(shop.name[lines.product]),
+        "quantity": to_object(int_text(lines.quantity)),
+        "price": to_object(cents_text(lines.price_cents)),
+        "updated_at": clock.render(created),
+    }
+    return RawTable(
+        "shop_order_lines", "line_id", "updated_at", columns, person, created, duplicable=True
+    )
 
 
 def _order_columns(

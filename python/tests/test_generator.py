@@ -531,7 +531,8 @@ def test_order_lines_add_up_to_their_order_and_follow_the_buyers_taste(
             from lines group by order_id
         ),
         orders as (
-            select distinct on (order_id) order_id, cast(subtotal_price as decimal(18, 2)) as subtotal
+            select distinct on (order_id)
+                order_id, cast(subtotal_price as decimal(18, 2)) as subtotal
             from raw.shop_orders
         )
         select count(*) from orders full join baskets using (order_id)
@@ -541,7 +542,8 @@ def test_order_lines_add_up_to_their_order_and_follow_the_buyers_taste(
     assert mismatched == 0  # every order has lines, and they cost its subtotal
     # Items from the buyer's favourite category: FAVOURITE_CATEGORY_SHARE, plus the
     # catalogue's draws that land there anyway.
-    share = db.execute("""
+    share = db.execute(
+        """
         with lines as (select distinct on (line_id) * from raw.shop_order_lines)
         select avg(case when p.category = b.favourite_category then 1.0 else 0.0 end)
         from lines
@@ -551,7 +553,8 @@ def test_order_lines_add_up_to_their_order_and_follow_the_buyers_taste(
         join (values """
         + ", ".join(f"('{sku}', '{category}')" for sku, category in _categories())
         + """) as p (sku, category) on p.sku = lines.sku
-    """).fetchone()
+    """
+    ).fetchone()
     assert share is not None
     assert 0.62 <= share[0] <= 0.8
 

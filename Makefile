@@ -42,7 +42,7 @@ demo: install  ## Generate demo data into DuckDB, build it, print a summary, tra
 	cd $(DEMO_DIR) && ../$(BIN)/onefold evaluate --target duckdb
 	@# Predictive traits: fit on the snapshots, then score every customer in SQL.
 	cd $(DEMO_DIR) && ../$(BIN)/onefold train --target duckdb
-	$(BIN)/dbt build --project-dir $(DEMO_DIR) --target duckdb --quiet --select customer_predictions+
+	$(BIN)/dbt build --project-dir $(DEMO_DIR) --target duckdb --quiet --select customer_product_suggestions+
 
 lint: install deps  ## sqlfluff (dbt templater), ruff, mypy (python/tests/test_lint.py)
 	$(BIN)/pytest -m lint

@@ -8,3 +8,22 @@
 {% macro sql_text_list(values) -%}
     {%- for value in values %}{{ onefold.sql_text(value) }}{% if not loop.last %}, {% endif %}{% endfor -%}
 {%- endmacro %}
+
+
+{#- A select of literal rows (lists of text and numbers); `columns` lists each
+    column's [name, type]. No rows when `rows` is empty. -#}
+{% macro literal_rows(columns, rows) -%}
+    select
+        {%- for column in columns %}
+            cast({{ 'null' if rows | length == 0 else column[0] }} as {{ column[1] }}) as {{ column[0] }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    {%- if rows | length == 0 %}
+    where false
+    {%- else %}
+    from (values
+        {%- for row in rows %}
+            ({% for value in row %}{% if value is string %}{{ onefold.sql_text(value) }}{% else %}{{ value }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as literal_rows ({% for column in columns %}{{ column[0] }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif %}
+{%- endmacro %}

@@ -19,6 +19,8 @@
             'adapters': {'shopify_fivetran': 'adapter_shopify_fivetran__shop_customers'}},
         'shop_orders': {'var': 'onefold__shop_loader',
             'adapters': {'shopify_fivetran': 'adapter_shopify_fivetran__shop_orders'}},
+        'shop_order_lines': {'var': 'onefold__shop_loader',
+            'adapters': {'shopify_fivetran': 'adapter_shopify_fivetran__shop_order_lines'}},
         'crm_contacts': {'var': 'onefold__crm_loader',
             'adapters': {'hubspot_fivetran': 'adapter_hubspot_fivetran__crm_contacts'}},
     }) }}

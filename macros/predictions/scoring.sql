@@ -6,9 +6,9 @@
     parameters; python/tests/test_predictions_e2e.py holds them equal to 1e-6.
 -#}
 
-{#- The model names `onefold train` stores, each with the column it scores. -#}
+{#- The model names `onefold train` stores. -#}
 {% macro prediction_model_names() %}
-    {{ return(['clv_365d', 'purchase_30d', 'churn_90d']) }}
+    {{ return(['clv_365d', 'purchase_30d', 'churn_90d', 'top_products']) }}
 {% endmacro %}
 
 

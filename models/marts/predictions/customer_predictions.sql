@@ -13,10 +13,12 @@
 -#}
 {{ config(alias=onefold.mart_alias()) }}
 -- depends_on: {{ ref('prediction_models') }}
+-- depends_on: {{ ref('customer_product_suggestions') }}
 {%- set models = onefold.newest_prediction_models() %}
 {%- set clv = models.get('clv_365d') %}
 {%- set purchase = models.get('purchase_30d') %}
 {%- set churn = models.get('churn_90d') %}
+{%- set suggestions = models.get('top_products') %}
 {%- set number = onefold.float_literal %}
 
 with
@@ -146,6 +148,22 @@ features as (
 
     ),
 {%- endif %}
+{%- if suggestions %}
+
+    suggestion_lists as (
+
+        -- a JSON array of the SKUs, best first
+        select
+            customer_id,
+            '[' || {{ dbt.listagg(
+                "'\"' || replace(replace(sku, '\\', '\\\\'), '\"', '\\\"') || '\"'",
+                "','",
+                "order by suggestion_rank") }} || ']' as top_products
+        from {{ ref('customer_product_suggestions') }}
+        group by customer_id
+
+    ),
+{%- endif %}
 
 scored as (
 
@@ -175,15 +193,26 @@ scored as (
             case
                 when features.has_ordered then {{ onefold.classifier_probability_sql(churn) }}
             end as p_churn_90d,
-            {{ churn.version }} as churn_model_version
+            {{ churn.version }} as churn_model_version,
         {%- else %}
             cast(null as double precision) as p_churn_90d,
-            cast(null as {{ dbt.type_int() }}) as churn_model_version
+            cast(null as {{ dbt.type_int() }}) as churn_model_version,
+        {%- endif %}
+        {%- if suggestions %}
+            suggestion_lists.top_products,
+            {{ suggestions.version }} as suggestions_model_version
+        {%- else %}
+            cast(null as {{ dbt.type_string() }}) as top_products,
+            cast(null as {{ dbt.type_int() }}) as suggestions_model_version
         {%- endif %}
     from features
     {%- if clv %}
         left join clv_scores
             on features.customer_id = clv_scores.customer_id
+    {%- endif %}
+    {%- if suggestions %}
+        left join suggestion_lists
+            on features.customer_id = suggestion_lists.customer_id
     {%- endif %}
 
 )

@@ -193,7 +193,8 @@ final as (
         predictions.predicted_clv_365d,
         predictions.p_alive,
         predictions.p_purchase_30d,
-        predictions.p_churn_90d
+        predictions.p_churn_90d,
+        predictions.top_products
     from customer_traits
     left join golden
         on customer_traits.customer_id = golden.customer_id

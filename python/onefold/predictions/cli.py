@@ -68,7 +68,7 @@ def train(
         result = run_training(
             warehouse,
             located,
-            models or MODEL_NAMES,
+            models or None,
             seed=seed,
             resamples=resamples,
             classifier=classifier,
@@ -99,6 +99,12 @@ def _print(result: TrainResult, dry_run: bool) -> None:
             ]
             rows.append(("brier", metrics["model"]["brier"], None))
             gain = _gain("auc", metrics["auc_over_baseline"], 1, metrics)
+        elif "hit_rate_over_baseline" in metrics:
+            rows = [("hit_rate_at_k", metrics["model"]["hit_rate_at_k"],
+                     metrics["baseline"]["hit_rate_at_k"])]  # fmt: skip
+            gain = _gain(
+                f"hit rate at {metrics['k']}", metrics["hit_rate_over_baseline"], 1, metrics
+            )
         else:
             rows = [
                 (m, metrics["model"][m], metrics["baseline"][m])
@@ -118,9 +124,19 @@ def _print(result: TrainResult, dry_run: bool) -> None:
                 gain if position == 0 else "",
             )
     console.print(table)
+    for skipped in result.skipped.values():
+        console.print(f"Skipped {escape(skipped)}", highlight=False)
     for name, model in result.models.items():
         optimum = model.metrics.get("truth_optimum")
-        if optimum:
+        if optimum and "optimum_hit_rate" in optimum:
+            console.print(
+                f"{name} on the {optimum['rows']:,} customers with a shop account, hit rate: "
+                f"model {optimum['model_hit_rate']:.4f}, baseline "
+                f"{optimum['baseline_hit_rate']:.4f}, truth-based optimum "
+                f"{optimum['optimum_hit_rate']:.4f} (generated data's favourite categories)",
+                highlight=False,
+            )
+        elif optimum:
             console.print(
                 f"{name} on the {optimum['rows']:,} customers with a shop account, AUC: "
                 f"model {optimum['model_auc']:.4f}, baseline {optimum['baseline_auc']:.4f}, "

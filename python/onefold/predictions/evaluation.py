@@ -6,7 +6,9 @@ Classifiers: AUC, PR-AUC, top-decile lift, Brier score and calibration bins; the
 baseline is recency alone (days since the last order; never ordered counts as
 longest ago). CLV: total and per-customer error, Spearman correlation and top-decile
 spend capture of the spend in the horizon; the baseline is last period's spend (the
-90 days before the cutoff, scaled to the horizon).
+90 days before the cutoff, scaled to the horizon). Product suggestions: hit rate at k,
+the share of customers who bought a product new to them in the horizon and had been
+suggested one of them; the baseline is the k most popular products they had not bought.
 """
 
 from __future__ import annotations
@@ -75,15 +77,17 @@ def bootstrap_difference(
     baseline: np.ndarray,
     resamples: int,
     seed: int,
+    two_classes: bool = True,
 ) -> dict[str, float]:
     """metric(model) - metric(baseline) and its 95% percentile interval over rows
-    resampled with replacement."""
+    resampled with replacement (`two_classes`: skipping samples of one class, where
+    AUC is undefined)."""
     rng = np.random.default_rng(seed)
     differences = []
     for _ in range(resamples):
         rows = rng.integers(0, len(truth), len(truth))
         sample = truth[rows]
-        if sample.min() == sample.max():  # one class only: AUC undefined
+        if two_classes and sample.min() == sample.max():
             continue
         differences.append(metric(sample, model[rows]) - metric(sample, baseline[rows]))
     low, high = np.percentile(differences, [2.5, 97.5]) if differences else (np.nan, np.nan)
@@ -172,4 +176,31 @@ def evaluate_value(
         "error_reduction_over_baseline": error_gain,
         "spearman_over_baseline": spearman_gain,
         "beats_baseline": bool(error_gain["low"] > 0),
+    }
+
+
+def evaluate_suggestions(
+    model_hits: np.ndarray, baseline_hits: np.ndarray, k: int, resamples: int, seed: int
+) -> dict[str, Any]:
+    """Hit rate at k of the suggestions and of popularity, per evaluated customer."""
+
+    def hit_rate(_: np.ndarray, hits: np.ndarray) -> float:
+        return float(hits.mean())
+
+    gain = bootstrap_difference(
+        hit_rate,
+        np.zeros(len(model_hits)),
+        model_hits,
+        baseline_hits,
+        resamples,
+        seed,
+        two_classes=False,
+    )
+    return {
+        "rows": len(model_hits),
+        "k": k,
+        "model": {"hit_rate_at_k": hit_rate(model_hits, model_hits)},
+        "baseline": {"name": "popularity", "hit_rate_at_k": hit_rate(baseline_hits, baseline_hits)},
+        "hit_rate_over_baseline": gain,
+        "beats_baseline": bool(gain["low"] > 0),
     }

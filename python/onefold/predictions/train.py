@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from onefold.errors import ConfigError
-from onefold.predictions import clv
+from onefold.predictions import clv, suggestions
 from onefold.predictions.classifiers import (
     BEST,
     TARGETS,
@@ -23,14 +23,28 @@ from onefold.predictions.classifiers import (
     check_classes,
     fit_classifier,
 )
-from onefold.predictions.evaluation import evaluate_classifier, evaluate_value
+from onefold.predictions.evaluation import (
+    evaluate_classifier,
+    evaluate_suggestions,
+    evaluate_value,
+)
 from onefold.predictions.snapshots import Snapshots, fill_values, load_snapshots
 from onefold.predictions.store import TrainedModel, models_relation, store_models
-from onefold.predictions.truth import load_purchase_truth, truth_optimum
+from onefold.predictions.truth import (
+    load_purchase_truth,
+    suggestions_optimum,
+    truth_optimum,
+)
 from onefold.project import DbtProject
 from onefold.warehouse import Warehouse
 
-MODEL_NAMES = (clv.MODEL_NAME, *(target.model_name for target in TARGETS))
+MODEL_NAMES = (
+    clv.MODEL_NAME,
+    *(target.model_name for target in TARGETS),
+    suggestions.MODEL_NAME,
+)
+#: What product suggestions are fitted on (built when the shop's order lines are).
+ORDER_LINES_MODEL = "int_customer_order_lines"
 #: Days the baseline for CLV looks back (the snapshots' spend_90d).
 BASELINE_SPEND_DAYS = 90
 
@@ -47,6 +61,8 @@ class TrainResult:
     excluded: dict[str, int]
     models: dict[str, TrainedModel]
     versions: dict[str, int] = field(default_factory=dict)
+    #: models left out of "all" because their input is not built, and why
+    skipped: dict[str, str] = field(default_factory=dict)
     #: the fitted objects, for callers that score with them (tests, notebooks)
     classifiers: dict[str, Classifier] = field(default_factory=dict)
     clv_parameters: clv.ClvParameters | None = None
@@ -59,6 +75,7 @@ class TrainResult:
             "training_rows": self.training_rows,
             "holdout_rows": self.holdout_rows,
             "excluded_rows": self.excluded,
+            "skipped": self.skipped,
             "models": {
                 name: {
                     "version": self.versions.get(name),
@@ -75,21 +92,41 @@ class TrainResult:
 def train(
     warehouse: Warehouse,
     project: DbtProject,
-    model_names: Sequence[str] = MODEL_NAMES,
+    model_names: Sequence[str] | None = None,
     seed: int = 0,
     resamples: int = 200,
     classifier: str = BEST,
     store: bool = True,
     progress: Progress | None = None,
 ) -> TrainResult:
+    """Train `model_names` (None: every model whose input is built; product
+    suggestions need the shop's order lines)."""
     report = progress or (lambda step, completed, total: None)
-    unknown = sorted(set(model_names) - set(MODEL_NAMES))
+    unknown = sorted(set(model_names or ()) - set(MODEL_NAMES))
     if unknown:
         raise ConfigError(f"unknown model {', '.join(unknown)}; models: {', '.join(MODEL_NAMES)}")
     relation = models_relation(warehouse, project)
+    skipped: dict[str, str] = {}
+    lines_relation = project.exists(warehouse, ORDER_LINES_MODEL)
+    if lines_relation is None:
+        missing = (
+            f"{suggestions.MODEL_NAME}: {ORDER_LINES_MODEL} is not built; product suggestions "
+            "read the shop's order lines (onefold__shop_order_lines_enabled)."
+        )
+        if model_names is None:
+            skipped[suggestions.MODEL_NAME] = missing
+        elif suggestions.MODEL_NAME in model_names:
+            raise ConfigError("nothing was stored: " + missing)
+    if model_names is None:
+        model_names = [name for name in MODEL_NAMES if name not in skipped]
     report("reading snapshots", 0, len(model_names) + 1)
     snapshots = load_snapshots(warehouse, project)
     truth = load_purchase_truth(warehouse, project)
+    lines = (
+        warehouse.query_df(f"select customer_id, sku, ordered_at from {lines_relation}")
+        if lines_relation is not None and suggestions.MODEL_NAME in model_names
+        else None
+    )
     # Fitting takes a while: let dbt and other readers have a DuckDB file meanwhile
     # (storing attaches it again, for one transaction).
     warehouse.release()
@@ -103,6 +140,7 @@ def train(
         len(snapshots.holdout),
         snapshots.excluded,
         models,
+        skipped=skipped,
     )
     refusals = []
     for done, name in enumerate(model_names, start=1):
@@ -110,6 +148,9 @@ def train(
         try:
             if name == clv.MODEL_NAME:
                 models[name] = _train_clv(snapshots, result, seed, resamples)
+            elif name == suggestions.MODEL_NAME:
+                assert lines is not None
+                models[name] = _train_suggestions(lines, snapshots, seed, resamples, truth)
             else:
                 target = next(t for t in TARGETS if t.model_name == name)
                 models[name] = _train_classifier(
@@ -220,4 +261,54 @@ def _train_clv(
         metrics,
         len(clv.buyers(snapshots.training)),
         len(holdout),
+    )
+
+
+def _train_suggestions(
+    lines: pd.DataFrame,
+    snapshots: Snapshots,
+    seed: int,
+    resamples: int,
+    truth: pd.DataFrame | None,
+) -> TrainedModel:
+    """Fitted on what customers bought before the holdout cutoff and measured on the
+    products they bought for the first time in the horizon after it: the stored model
+    is the one measured."""
+    allowed = lines["customer_id"].isin(snapshots.holdout["customer_id"])
+    ordered_at = pd.to_datetime(lines["ordered_at"])
+    cutoff = pd.Timestamp(snapshots.holdout_cutoff)
+    end = cutoff + pd.Timedelta(days=snapshots.horizon_days)
+    before = suggestions.bought(lines[allowed & (ordered_at < cutoff)])
+    after = suggestions.bought(lines[allowed & (ordered_at >= cutoff) & (ordered_at < end)])
+    new = after.merge(before, on=["customer_id", "sku"], how="left", indicator=True)
+    new = new[new["_merge"] == "left_only"].drop(columns="_merge")
+    evaluated = pd.Series(sorted(new["customer_id"].unique()), dtype=object)
+    if len(evaluated) < suggestions.MIN_EVALUATED:
+        raise ConfigError(
+            f"{suggestions.MODEL_NAME}: {len(evaluated)} customers bought a product new to them "
+            f"in the {snapshots.horizon_days} days after the holdout cutoff "
+            f"{snapshots.holdout_cutoff}; evaluation needs at least {suggestions.MIN_EVALUATED}."
+        )
+    model = suggestions.fit_suggestions(before)
+    suggested = suggestions.suggest(model, evaluated, before)
+    popular = suggestions.suggest(model.popular_only(), evaluated, before)
+    metrics = evaluate_suggestions(
+        suggestions.hits(suggested, evaluated, new),
+        suggestions.hits(popular, evaluated, new),
+        model.suggestions,
+        resamples,
+        seed,
+    )
+    metrics["customers_with_history"] = int(evaluated.isin(before["customer_id"]).sum())
+    if truth is not None:
+        metrics["truth_optimum"] = suggestions_optimum(
+            truth, model, evaluated, before, new, suggested, popular
+        )
+    return TrainedModel(
+        suggestions.MODEL_NAME,
+        suggestions.ALGORITHM,
+        model.as_dict(),
+        metrics,
+        int(before["customer_id"].nunique()),
+        len(evaluated),
     )

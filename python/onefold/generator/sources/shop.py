@@ -318,10 +318,25 @@ def _category_weights() -> np.ndarray:
     return np.array([popularity[shop.category == c].sum() for c in _categories()])
 
 
+def product_shares() -> dict[str, dict[str, float]]:
+    """Per favourite category: each product's chance of being any one item of a basket
+    (the truth product suggestions are measured against)."""
+    shop = catalog()
+    popularity = _product_popularity()
+    overall = popularity / popularity.sum()
+    shares = {}
+    for category in _categories():
+        inside = shop.category == category
+        favoured = np.where(inside, popularity, 0.0) / popularity[inside].sum()
+        chance = FAVOURITE_CATEGORY_SHARE * favoured + (1 - FAVOURITE_CATEGORY_SHARE) * overall
+        shares[str(category)] = dict(zip(shop.sku.tolist(), chance.tolist(), strict=True))
+    return shares
+
+
 def _product_popularity() -> np.ndarray:
     """How often each product is chosen, all else equal: cheaper is likelier."""
     usd = catalog().price_cents[0].astype(np.float64)
-    return 1.0 / np.sqrt(usd)
+    return np.asarray(1.0 / np.sqrt(usd), dtype=np.float64)
 
 
 def _basket_lines(

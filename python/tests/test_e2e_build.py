@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.predictions import clv
+from onefold.predictions import clv, suggestions
 from onefold.predictions.snapshots import CLASSIFIER_FEATURES, feature_matrix
 from onefold.predictions.train import TrainResult, train
 from onefold.project import DbtProject
@@ -591,8 +591,8 @@ def _scores(built: Built) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         scored = _frame(warehouse, "select * from onefold_marts.customer_predictions")
         customers = _frame(
             warehouse,
-            "select customer_id, predicted_clv_365d, p_alive, p_purchase_30d, p_churn_90d "
-            "from onefold_marts.customers",
+            "select customer_id, predicted_clv_365d, p_alive, p_purchase_30d, p_churn_90d, "
+            "top_products from onefold_marts.customers",
         )
     finally:
         warehouse.close()
@@ -605,9 +605,16 @@ def _train(built: Built, **options: Any) -> TrainResult:
         result = train(warehouse, built.project(), resamples=20, **options)
     finally:
         warehouse.close()
-    # The two models the checks read (`make demo` builds everything downstream).
+    # The models the checks read (`make demo` builds everything downstream).
     run_dbt(
-        ["run", "--select", "customer_predictions", "customers", *NOW_VARS],
+        [
+            "run",
+            "--select",
+            "customer_product_suggestions",
+            "customer_predictions",
+            "customers",
+            *NOW_VARS,
+        ],
         built.env,
         built.target_path,
     )
@@ -642,10 +649,46 @@ def _assert_sql_scores_equal_python(built: Built, result: TrainResult) -> None:
     assert scored.loc[~buyers, "predicted_clv_365d"].isna().all()
     # customers carries the same values, and null for everyone not scored
     joined = customers.merge(scored, on="customer_id", how="left", suffixes=("", "_scored"))
-    for column in ("predicted_clv_365d", "p_alive", "p_purchase_30d", "p_churn_90d"):
+    for column in (
+        "predicted_clv_365d",
+        "p_alive",
+        "p_purchase_30d",
+        "p_churn_90d",
+        "top_products",
+    ):
         pd.testing.assert_series_equal(
             joined[column], joined[f"{column}_scored"], check_names=False, obj=column
         )
+    _assert_sql_suggestions_equal_python(built, result, features, scored)
+
+
+def _assert_sql_suggestions_equal_python(
+    built: Built, result: TrainResult, features: pd.DataFrame, scored: pd.DataFrame
+) -> None:
+    model = suggestions.SuggestionModel.from_dict(result.models["top_products"].parameters)
+    warehouse = built.connect()
+    try:
+        lines = warehouse.query_df(
+            "select customer_id, sku from onefold_intermediate.int_customer_order_lines"
+        )
+        got = warehouse.query_df("select * from onefold_marts.customer_product_suggestions")
+    finally:
+        warehouse.close()
+    expected = suggestions.suggest(model, features["customer_id"], suggestions.bought(lines))
+    keys = ["customer_id", "suggestion_rank"]
+    got = got.sort_values(keys).reset_index(drop=True)
+    expected = expected.sort_values(keys).reset_index(drop=True)
+    assert len(got) == len(expected) > 500
+    assert set(got["basis"]) == {"co_occurrence", "popularity"}
+    for column in ("customer_id", "suggestion_rank", "sku", "basis"):
+        assert got[column].astype(str).tolist() == expected[column].astype(str).tolist(), column
+    np.testing.assert_allclose(got["score"].to_numpy(float), expected["score"], rtol=0, atol=1e-6)
+    # top_products: the same SKUs, best first, as a JSON array
+    listed = expected.groupby("customer_id")["sku"].agg(list)
+    with_list = scored.dropna(subset=["top_products"])
+    assert len(with_list) == len(listed)
+    for customer_id, text in zip(with_list["customer_id"], with_list["top_products"], strict=True):
+        assert json.loads(text) == listed[customer_id]
 
 
 def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) -> None:
@@ -660,7 +703,9 @@ def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) ->
         built, model_names=("purchase_30d", "churn_90d"), classifier="gradient_boosting"
     )
     assert boosted.versions == {"purchase_30d": 2, "churn_90d": 2}
-    boosted.clv_parameters = best.clv_parameters  # clv_365d stays at version 1
+    # clv_365d and top_products stay at version 1
+    boosted.clv_parameters = best.clv_parameters
+    boosted.models["top_products"] = best.models["top_products"]
     _assert_sql_scores_equal_python(built, boosted)
     warehouse = built.connect()
     try:
@@ -670,7 +715,12 @@ def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) ->
         )
     finally:
         warehouse.close()
-    assert versions == [("churn_90d", 2, 2), ("clv_365d", 1, 1), ("purchase_30d", 2, 2)]
+    assert versions == [
+        ("churn_90d", 2, 2),
+        ("clv_365d", 1, 1),
+        ("purchase_30d", 2, 2),
+        ("top_products", 1, 1),
+    ]
 
 
 def test_an_erasure_after_training_flags_the_models_for_retraining(built: Built) -> None:
@@ -681,6 +731,7 @@ def test_an_erasure_after_training_flags_the_models_for_retraining(built: Built)
             ("churn_90d", False),
             ("clv_365d", False),
             ("purchase_30d", False),
+            ("top_products", False),
         ]
         # the receipt `onefold erase` writes when it starts on a request
         warehouse.execute(
@@ -695,7 +746,12 @@ def test_an_erasure_after_training_flags_the_models_for_retraining(built: Built)
         )
     finally:
         warehouse.close()
-    assert flagged == [("churn_90d", True), ("clv_365d", True), ("purchase_30d", True)]
+    assert flagged == [
+        ("churn_90d", True),
+        ("clv_365d", True),
+        ("purchase_30d", True),
+        ("top_products", True),
+    ]
 
 
 def test_profiling_needs_consent_and_no_erasure_request(built: Built) -> None:
@@ -762,6 +818,9 @@ def test_train_cli_reports_holdout_metrics_as_json(built: Built) -> None:
         "total_error",
         "mean_absolute_error",
     }
+    products = document["models"]["top_products"]["metrics"]
+    assert products["baseline"]["name"] == "popularity"
+    assert products["k"] == 5 and 0 <= products["model"]["hit_rate_at_k"] <= 1
 
 
 @ON_DUCKDB

@@ -158,7 +158,7 @@ def test_segment_values_come_from_the_flattened_columns(built: Built) -> None:
     assert page == [("Linen shirt", "https://shop.example.com/products/linen-shirt")]
 
 
-def test_shopify_customers_and_orders_stage_from_fivetran_tables(built: Built) -> None:
+def test_shopify_customers_orders_and_lines_stage_from_fivetran_tables(built: Built) -> None:
     customers = built.query(
         "select shop_customer_id, email, address_line_1, city, postcode, country_code,"
         f" has_accepted_marketing from {STAGING}.stg_shop__customers order by 1"
@@ -193,6 +193,16 @@ def test_shopify_customers_and_orders_stage_from_fivetran_tables(built: Built) -
     )
     assert next((r[0], r[1]) for r in orders if r[0] == "5509000001") == ("5509000001", None)
     assert next(r[7] for r in orders if r[0] == "5501000051") is True
+    lines = built.query(
+        "select line_id, order_id, sku, title, quantity, unit_price"
+        f" from {STAGING}.stg_shop__order_lines order by 1"
+    )
+    assert len(lines) == 6
+    assert lines[1] == (
+        "6601000002", "5501000000", "SKU-10014", "Wool Socks 3-Pack", 2, Decimal("22.45")
+    )  # fmt: skip
+    # A line without a SKU is known by its variant.
+    assert next(r[2] for r in lines if r[0] == "6601000020") == "4400000019"
 
 
 def test_hubspot_contacts_stage_from_property_columns(built: Built) -> None:

@@ -11,7 +11,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from onefold.errors import ConfigError
-from onefold.predictions import clv
+from onefold.predictions import clv, suggestions
 from onefold.predictions.classifiers import CHURN, PURCHASE, fit_classifier
 from onefold.predictions.evaluation import (
     bootstrap_difference,
@@ -20,7 +20,7 @@ from onefold.predictions.evaluation import (
     top_decile_lift,
 )
 from onefold.predictions.snapshots import CLASSIFIER_FEATURES, Snapshots, fill_values
-from onefold.predictions.train import _check_history
+from onefold.predictions.train import _check_history, _train_suggestions
 
 
 def test_bg_nbd_on_cdnow_gives_the_published_parameters() -> None:
@@ -167,3 +167,84 @@ def test_calibration_bins_hold_every_row_once() -> None:
     bins = calibration(np.array([0, 1, 0, 1, 1]), probabilities)
     assert [b["rows"] for b in bins] == [1, 2, 2]
     assert bins[1]["observed_rate"] == 0.5 and bins[2]["mean_predicted"] == pytest.approx(0.975)
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def _tastes() -> pd.DataFrame:
+    """200 customers: a0..a99 bought a1 and a2 (the first 50 also a3), b0..b99 bought
+    b1 and b2, and everyone bought p."""
+    rows = []
+    for n in range(100):
+        rows += [(f"a{n}", "a1"), (f"a{n}", "a2"), (f"a{n}", "p"), (f"b{n}", "b1")]
+        rows += [(f"b{n}", "b2"), (f"b{n}", "p")] + ([(f"a{n}", "a3")] if n < 50 else [])
+    return pd.DataFrame(rows, columns=["customer_id", "sku"])
+
+
+def test_similar_products_are_those_the_same_customers_buy() -> None:
+    model = suggestions.fit_suggestions(_tastes())
+    similarity = {(a, b): s for a, b, s in model.neighbours}
+    assert similarity[("a1", "a2")] == 1_000_000  # the same 100 buyers
+    assert similarity[("a1", "a3")] == round(1e6 * 50 / (100 * 50) ** 0.5)
+    assert similarity[("a1", "p")] == round(1e6 * 100 / (100 * 200) ** 0.5)
+    assert ("a1", "b1") not in similarity  # no customer bought both
+    assert model.popularity[0] == ("p", 200)
+    # A pair fewer than MIN_SUPPORT customers bought is not kept, nor a product.
+    few = pd.concat([_tastes(), pd.DataFrame({"customer_id": ["b0"] * 2, "sku": ["a1", "rare"]})])
+    pairs = {(a, b) for a, b, _ in suggestions.fit_suggestions(few).neighbours}
+    assert ("b1", "a1") not in pairs and all("rare" not in pair for pair in pairs)
+
+
+def test_suggestions_rank_similar_unbought_products_then_fill_with_popular_ones() -> None:
+    model = suggestions.fit_suggestions(_tastes())
+    bought = pd.DataFrame({"customer_id": ["x"], "sku": ["a1"]})
+    suggested = suggestions.suggest(model, pd.Series(["x", "new"]), bought)
+    x = suggested[suggested["customer_id"] == "x"]
+    # a3 and p tie on similarity: the more popular p goes first; then popular b1, b2
+    assert x["sku"].tolist() == ["a2", "p", "a3", "b1", "b2"]
+    assert x["basis"].tolist() == ["co_occurrence"] * 3 + ["popularity"] * 2
+    assert x["score"].tolist() == pytest.approx([1.0, 0.707107, 0.707107, 0, 0])
+    assert x["suggestion_rank"].tolist() == [1, 2, 3, 4, 5]
+    new = suggested[suggested["customer_id"] == "new"]
+    assert new["sku"].tolist() == ["p", "a1", "a2", "b1", "b2"]  # popularity, then SKU
+    baseline = suggestions.suggest(model.popular_only(), pd.Series(["x"]), bought)
+    assert baseline["sku"].tolist() == ["p", "a2", "b1", "b2", "a3"]  # never what x bought
+
+
+def _bestsellers() -> pd.DataFrame:
+    """150 more customers, who each bought z1 … z6: the most popular products."""
+    rows = [(f"z{n}", f"z{i}") for n in range(150) for i in range(1, 7)]
+    return pd.concat([_tastes(), pd.DataFrame(rows, columns=["customer_id", "sku"])])
+
+
+def _lines_over_time(after_cutoff: list[tuple[str, str]]) -> pd.DataFrame:
+    before = _bestsellers().assign(ordered_at=pd.Timestamp("2026-05-01"))
+    later = pd.DataFrame(after_cutoff, columns=["customer_id", "sku"])
+    return pd.concat([before, later.assign(ordered_at=pd.Timestamp("2026-08-15"))])
+
+
+def test_suggestions_are_fitted_before_the_holdout_cutoff_and_measured_after() -> None:
+    customers = pd.DataFrame({"customer_id": _bestsellers()["customer_id"].unique()})
+    snapshots = Snapshots(
+        customers, customers, customers, dt.date(2026, 5, 10), dt.date(2026, 8, 8), {}
+    )
+    # In the horizon, the a-customers without a3 buy it; the b-customers something new.
+    later = [(f"a{n}", "a3") for n in range(50, 100)] + [(f"b{n}", "a1") for n in range(30)]
+    trained = _train_suggestions(_lines_over_time(later), snapshots, 0, 50, None)
+    assert trained.parameters == suggestions.fit_suggestions(_bestsellers()).as_dict()
+    metrics = trained.metrics
+    assert metrics["rows"] == 80 and metrics["k"] == 5
+    # Co-occurrence suggests a3 to the a-customers (through a1 and a2) and a1 to the
+    # b-customers (through p); popularity suggests z1 … z5 to everyone.
+    assert metrics["model"]["hit_rate_at_k"] == 1.0
+    assert metrics["baseline"]["hit_rate_at_k"] == 0.0
+    assert metrics["beats_baseline"]
+    assert metrics["customers_with_history"] == 80
+    # What happens after the cutoff never reaches the parameters.
+    other = _train_suggestions(
+        _lines_over_time(later + [(f"a{n}", "b1") for n in range(100)]), snapshots, 0, 50, None
+    )
+    assert other.parameters == trained.parameters
+    with pytest.raises(ConfigError, match=r"top_products: 3 customers bought a product new"):
+        _train_suggestions(_lines_over_time(later[:3]), snapshots, 0, 50, None)

@@ -240,7 +240,11 @@ def test_suggestions_are_fitted_before_the_holdout_cutoff_and_measured_after() -
     assert metrics["model"]["hit_rate_at_k"] == 1.0
     assert metrics["baseline"]["hit_rate_at_k"] == 0.0
     assert metrics["beats_baseline"]
-    assert metrics["customers_with_history"] == 80
+    assert metrics["with_history"] == {
+        "rows": 80,
+        "model_hit_rate_at_k": 1.0,
+        "baseline_hit_rate_at_k": 0.0,
+    }
     # What happens after the cutoff never reaches the parameters.
     other = _train_suggestions(
         _lines_over_time(later + [(f"a{n}", "b1") for n in range(100)]), snapshots, 0, 50, None

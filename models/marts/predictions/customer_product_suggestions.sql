@@ -12,7 +12,7 @@
 -- depends_on: {{ ref('prediction_models') }}
 -- depends_on: {{ ref('int_customer_features_current') }}
 {%- if has_lines %}
-    -- depends_on: {{ ref('int_customer_order_lines') }}
+-- depends_on: {{ ref('int_customer_order_lines') }}
 {%- endif %}
 {%- set model = onefold.newest_prediction_models().get('top_products') %}
 {%- set text = dbt.type_string() %}

@@ -23,14 +23,15 @@ from onefold.predictions.train import MODEL_NAMES, TrainResult
     "models",
     multiple=True,
     type=click.Choice(MODEL_NAMES),
-    help="Train only this model (repeatable) [default: all].",
+    help="Train only this model (repeatable) [default: all whose input is built].",
 )
 @click.option(
     "--classifier",
     type=click.Choice((BEST, *ALGORITHMS)),
     default=BEST,
     show_default=True,
-    help="Propensity models: the better of both on validation, or this one.",
+    help="Propensity models: boosting when it clearly beats logistic regression on "
+    "validation, or this one.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Splits and bootstrap.")
 @click.option(

@@ -292,14 +292,16 @@ def _train_suggestions(
     model = suggestions.fit_suggestions(before)
     suggested = suggestions.suggest(model, evaluated, before)
     popular = suggestions.suggest(model.popular_only(), evaluated, before)
-    metrics = evaluate_suggestions(
-        suggestions.hits(suggested, evaluated, new),
-        suggestions.hits(popular, evaluated, new),
-        model.suggestions,
-        resamples,
-        seed,
-    )
-    metrics["customers_with_history"] = int(evaluated.isin(before["customer_id"]).sum())
+    model_hits = suggestions.hits(suggested, evaluated, new)
+    popular_hits = suggestions.hits(popular, evaluated, new)
+    metrics = evaluate_suggestions(model_hits, popular_hits, model.suggestions, resamples, seed)
+    # Customers with no purchase before the cutoff get the popular products from both.
+    history = evaluated.isin(before["customer_id"]).to_numpy()
+    metrics["with_history"] = {
+        "rows": int(history.sum()),
+        "model_hit_rate_at_k": float(model_hits[history].mean()) if history.any() else None,
+        "baseline_hit_rate_at_k": float(popular_hits[history].mean()) if history.any() else None,
+    }
     if truth is not None:
         metrics["truth_optimum"] = suggestions_optimum(
             truth, model, evaluated, before, new, suggested, popular

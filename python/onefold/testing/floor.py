@@ -35,15 +35,19 @@ class FloorScan:
 
 
 def raw_sources(project_dir: Path = PACKAGE_DIR) -> list[RawSource]:
-    """Every declared raw table with its record key and its JSON / free-text columns."""
+    """Every declared raw table with its record key (its erasure declaration's, or
+    `meta.onefold.record_key` for a table without identifiers) and its JSON / free-text
+    columns."""
     found = []
     for table in declared_raw_tables(project_dir):
-        erasure = table.get("meta", {}).get("onefold", {}).get("erasure", {})
-        if "record_key" not in erasure:
+        onefold = table.get("meta", {}).get("onefold", {})
+        erasure = onefold.get("erasure", {})
+        record_key = erasure.get("record_key") or onefold.get("record_key")
+        if record_key is None:
             continue
         parsed = [i["json"] for i in erasure.get("identifiers", []) if "json" in i]
         parsed += erasure.get("free_text", [])
-        found.append(RawSource(table["name"], erasure["record_key"], tuple(dict.fromkeys(parsed))))
+        found.append(RawSource(table["name"], record_key, tuple(dict.fromkeys(parsed))))
     return found
 
 

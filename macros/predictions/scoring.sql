@@ -6,7 +6,7 @@
     parameters; python/tests/test_predictions_e2e.py holds them equal to 1e-6.
 -#}
 
-{#- The model names `onefold train` stores. -#}
+{#- The model names `onefold train` stores, besides `lookalike__<segment>`. -#}
 {% macro prediction_model_names() %}
     {{ return(['clv_365d', 'purchase_30d', 'churn_90d', 'top_products']) }}
 {% endmacro %}
@@ -29,7 +29,7 @@
         ~ "where model_version = (select max(newer.model_version) from " ~ stored ~ " as newer "
         ~ "where newer.model_name = models.model_name)"
     ) -%}
-    {%- for row in rows.rows if row[0] in onefold.prediction_model_names() -%}
+    {%- for row in rows.rows if row[0] in onefold.prediction_model_names() or row[0].startswith('lookalike__') -%}
         {%- set where = "prediction_models (" ~ stored ~ ") model " ~ row[0] ~ " version " ~ row[1] -%}
         {%- set parameters = fromjson(row[3] or 'null') -%}
         {%- if parameters is not mapping -%}

@@ -19,7 +19,7 @@ import pytest
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.predictions import clv, suggestions
 from onefold.predictions.snapshots import CLASSIFIER_FEATURES, feature_matrix
-from onefold.predictions.train import TrainResult, train
+from onefold.predictions.train import MODEL_NAMES, TrainResult, train
 from onefold.project import DbtProject
 from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.testing.dbt import environment, locate_project, locations, run_dbt
@@ -33,6 +33,9 @@ SEED = 11
 END_DATE = dt.date(2026, 11, 1)
 # "Now" is the data's last day: the prediction snapshots' cutoffs count back from it.
 NOW_VARS = ("--vars", f"{{onefold__now: '{END_DATE.isoformat()}'}}")
+#: A segment demo/ declares, for the lookalike checks.
+LOOKALIKE_SEGMENT = "lapsed_customers"
+LOOKALIKE = f"lookalike__{LOOKALIKE_SEGMENT}"
 
 
 @dataclass
@@ -613,6 +616,7 @@ def _train(built: Built, **options: Any) -> TrainResult:
             "customer_product_suggestions",
             "customer_predictions",
             "customers",
+            "customer_lookalikes",
             *NOW_VARS,
         ],
         built.env,
@@ -660,6 +664,34 @@ def _assert_sql_scores_equal_python(built: Built, result: TrainResult) -> None:
             joined[column], joined[f"{column}_scored"], check_names=False, obj=column
         )
     _assert_sql_suggestions_equal_python(built, result, features, scored)
+    _assert_sql_lookalikes_equal_python(built, result, features)
+
+
+def _assert_sql_lookalikes_equal_python(
+    built: Built, result: TrainResult, features: pd.DataFrame
+) -> None:
+    classifier = result.classifiers[LOOKALIKE]
+    warehouse = built.connect()
+    try:
+        members = {
+            row[0]
+            for row in warehouse.query(
+                "select customer_id from onefold_marts.segment_memberships "
+                f"where segment_name = '{LOOKALIKE_SEGMENT}'"
+            )
+        }
+        got = _frame(warehouse, "select * from onefold_marts.customer_lookalikes")
+    finally:
+        warehouse.close()
+    outside = features[~features["customer_id"].isin(members)].reset_index(drop=True)
+    assert got["customer_id"].tolist() == outside["customer_id"].tolist()
+    assert set(got["segment_name"]) == {LOOKALIKE_SEGMENT}
+    expected = classifier.estimator.predict_proba(
+        feature_matrix(outside, classifier.parameters["fill"])
+    )[:, 1]
+    np.testing.assert_allclose(got["lookalike_score"], expected, rtol=0, atol=1e-6)
+    by_rank = got.sort_values("lookalike_rank")["lookalike_score"].to_numpy(float)
+    assert (np.diff(by_rank) <= 0).all() and got["lookalike_rank"].min() == 1
 
 
 def _assert_sql_suggestions_equal_python(
@@ -692,8 +724,11 @@ def _assert_sql_suggestions_equal_python(
 
 
 def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) -> None:
-    best = _train(built)
+    best = _train(built, model_names=MODEL_NAMES, lookalike_segments=(LOOKALIKE_SEGMENT,))
     assert set(best.versions.values()) == {1}
+    # The build is the segment's first run: no membership at the holdout cutoff yet.
+    lookalike = best.models[LOOKALIKE].metrics
+    assert lookalike["evaluated"] is False and "membership history starts" in lookalike["reason"]
     for name in ("purchase_30d", "churn_90d"):
         assert best.models[name].metrics["model"]["auc"] > 0.5
     _assert_sql_scores_equal_python(built, best)
@@ -706,6 +741,7 @@ def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) ->
     # clv_365d and top_products stay at version 1
     boosted.clv_parameters = best.clv_parameters
     boosted.models["top_products"] = best.models["top_products"]
+    boosted.classifiers[LOOKALIKE] = best.classifiers[LOOKALIKE]
     _assert_sql_scores_equal_python(built, boosted)
     warehouse = built.connect()
     try:
@@ -718,6 +754,7 @@ def test_trained_models_are_scored_in_sql_as_python_scores_them(built: Built) ->
     assert versions == [
         ("churn_90d", 2, 2),
         ("clv_365d", 1, 1),
+        (LOOKALIKE, 1, 1),
         ("purchase_30d", 2, 2),
         ("top_products", 1, 1),
     ]
@@ -730,6 +767,7 @@ def test_an_erasure_after_training_flags_the_models_for_retraining(built: Built)
         assert sorted(warehouse.query(status)) == [
             ("churn_90d", False),
             ("clv_365d", False),
+            (LOOKALIKE, False),
             ("purchase_30d", False),
             ("top_products", False),
         ]
@@ -749,6 +787,7 @@ def test_an_erasure_after_training_flags_the_models_for_retraining(built: Built)
     assert flagged == [
         ("churn_90d", True),
         ("clv_365d", True),
+        (LOOKALIKE, True),
         ("purchase_30d", True),
         ("top_products", True),
     ]

@@ -11,7 +11,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from onefold.errors import ConfigError
-from onefold.predictions import clv, suggestions
+from onefold.predictions import clv, lookalikes, suggestions
 from onefold.predictions.classifiers import CHURN, PURCHASE, fit_classifier
 from onefold.predictions.evaluation import (
     bootstrap_difference,
@@ -252,3 +252,62 @@ def test_suggestions_are_fitted_before_the_holdout_cutoff_and_measured_after() -
     assert other.parameters == trained.parameters
     with pytest.raises(ConfigError, match=r"top_products: 3 customers bought a product new"):
         _train_suggestions(_lines_over_time(later[:3]), snapshots, 0, 50, None)
+
+
+# --------------------------------------------------------------------------- lookalikes
+
+
+def _segment_world() -> tuple[lookalikes.Membership, Snapshots]:
+    """VIPs are the top fifth by spend; after the cutoff, half of the next fifth join."""
+    frame = _snapshot(1500, 8)
+    frame["customer_id"] = [f"c{n:04d}" for n in range(len(frame))]
+    rank = frame["spend_total"].rank(pct=True)
+    rng = np.random.default_rng(8)
+    vip_then = rank > 0.8
+    joins = ~vip_then & (rng.random(len(frame)) < np.where(rank > 0.6, 0.5, 0.02))
+    entered = pd.Timestamp("2026-01-05")
+    spells = pd.concat(
+        [
+            pd.DataFrame({"customer_id": frame["customer_id"][vip_then], "entered_at": entered}),
+            pd.DataFrame(
+                {
+                    "customer_id": frame["customer_id"][joins],
+                    "entered_at": pd.Timestamp("2026-10-01"),
+                }
+            ),
+        ]
+    ).assign(exited_at=pd.NaT)
+    members = set(spells["customer_id"])
+    membership = lookalikes.Membership("vip", members, spells, dt.datetime(2026, 1, 5))
+    snapshots = Snapshots(frame, frame, frame, dt.date(2026, 5, 10), dt.date(2026, 8, 8), {})
+    return membership, snapshots
+
+
+def test_a_lookalike_is_measured_on_who_joined_the_segment_after_the_cutoff() -> None:
+    membership, snapshots = _segment_world()
+    then = membership.members_at(dt.datetime(2026, 8, 8))
+    assert len(then) == 300 and then < membership.members
+    current = snapshots.holdout
+    classifier = lookalikes.fit_lookalike(membership, current, 0, "logistic_regression")
+    assert classifier.model_name == "lookalike__vip"
+    metrics = lookalikes.evaluate_lookalike(membership, classifier, snapshots, 0, 50)
+    assert metrics["evaluated"] is True
+    assert metrics["rows"] == 1500 - 300 and metrics["positives"] == len(membership.members) - 300
+    assert metrics["model"]["auc"] > 0.8 and metrics["beats_baseline"]
+    # A history that starts after the cutoff cannot say who was a member then.
+    late = lookalikes.Membership(
+        "vip", membership.members, membership.spells, dt.datetime(2026, 9, 1)
+    )
+    unmeasured = lookalikes.evaluate_lookalike(late, classifier, snapshots, 0, 50)
+    assert unmeasured["evaluated"] is False
+    assert "starts 2026-09-01, after the holdout cutoff 2026-08-08" in unmeasured["reason"]
+    assert "possible from 2026-11-30" in unmeasured["reason"]
+
+
+def test_a_lookalike_needs_enough_members() -> None:
+    membership, snapshots = _segment_world()
+    few = lookalikes.Membership("vip", set(sorted(membership.members)[:5]), membership.spells, None)
+    with pytest.raises(
+        ConfigError, match=r"lookalike__vip: .* 5 customers with membership of segment vip"
+    ):
+        lookalikes.fit_lookalike(few, snapshots.holdout, 0, "best")

@@ -1,7 +1,9 @@
 {#-
     One row per product line of a shop order in `orders`: what was bought, in the
     order's currency. A line whose order is not in `orders` (quarantined in staging)
-    is left out; stg_shop__order_lines' relationships test counts them.
+    is left out; stg_shop__order_lines' relationships test counts them. It reaches a
+    customer only through its order (orders.order_id): erasure redacts the order's
+    link to the person and keeps the order, and so the lines.
 -#}
 {{ config(alias=onefold.mart_alias()) }}
 
@@ -25,8 +27,6 @@ joined as (
     select
         order_lines.line_id,
         orders.order_id,
-        orders.source,
-        orders.record_key,
         order_lines.sku,
         order_lines.title,
         cast(order_lines.quantity as integer) as quantity,

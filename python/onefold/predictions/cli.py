@@ -23,7 +23,16 @@ from onefold.predictions.train import MODEL_NAMES, TrainResult
     "models",
     multiple=True,
     type=click.Choice(MODEL_NAMES),
-    help="Train only this model (repeatable) [default: all whose input is built].",
+    help="Train only this model (repeatable) [default: all whose input is built, unless "
+    "--lookalike is given].",
+)
+@click.option(
+    "--lookalike",
+    "segments",
+    multiple=True,
+    metavar="SEGMENT",
+    help="Also train a lookalike model of this segment: members against everyone else "
+    "(repeatable; stored as lookalike__SEGMENT, scored by customer_lookalikes).",
 )
 @click.option(
     "--classifier",
@@ -48,6 +57,7 @@ def train(
     project: ProjectOptions,
     as_json: bool,
     models: tuple[str, ...],
+    segments: tuple[str, ...],
     classifier: str,
     seed: int,
     resamples: int,
@@ -75,6 +85,7 @@ def train(
             classifier=classifier,
             store=not dry_run,
             progress=step,
+            lookalike_segments=segments,
         )
     if as_json:
         click.echo(json.dumps({**result.as_dict(), "stored": not dry_run}, indent=2))
@@ -93,7 +104,10 @@ def _print(result: TrainResult, dry_run: bool) -> None:
     table = Table("model", "algorithm", "metric", "model", "baseline", "gain (95% interval)")
     for name, model in result.models.items():
         metrics = model.metrics
-        if "auc_over_baseline" in metrics:
+        if metrics.get("evaluated") is False:
+            rows = [("members", float(metrics["members"]), None)]
+            gain = escape(f"not evaluated: {metrics['reason']}")
+        elif "auc_over_baseline" in metrics:
             rows = [
                 (m, metrics["model"][m], metrics["baseline"][m])
                 for m in ("auc", "pr_auc", "top_decile_lift")
@@ -120,7 +134,7 @@ def _print(result: TrainResult, dry_run: bool) -> None:
                 escape(name) if position == 0 else "",
                 model.algorithm if position == 0 else "",
                 metric,
-                f"{value:.4f}",
+                f"{value:,.0f}" if metric == "members" else f"{value:.4f}",
                 "" if baseline is None else f"{baseline:.4f}",
                 gain if position == 0 else "",
             )

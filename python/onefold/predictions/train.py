@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from onefold.errors import ConfigError
-from onefold.predictions import clv, suggestions
+from onefold.predictions import clv, lookalikes, suggestions
 from onefold.predictions.classifiers import (
     BEST,
     TARGETS,
@@ -98,9 +98,11 @@ def train(
     classifier: str = BEST,
     store: bool = True,
     progress: Progress | None = None,
+    lookalike_segments: Sequence[str] = (),
 ) -> TrainResult:
-    """Train `model_names` (None: every model whose input is built; product
-    suggestions need the shop's order lines)."""
+    """Train `model_names` (None: every model whose input is built, product
+    suggestions needing the shop's order lines; none when only lookalikes are asked
+    for) and a lookalike model of each of `lookalike_segments`."""
     report = progress or (lambda step, completed, total: None)
     unknown = sorted(set(model_names or ()) - set(MODEL_NAMES))
     if unknown:
@@ -118,13 +120,29 @@ def train(
         elif suggestions.MODEL_NAME in model_names:
             raise ConfigError("nothing was stored: " + missing)
     if model_names is None:
-        model_names = [name for name in MODEL_NAMES if name not in skipped]
-    report("reading snapshots", 0, len(model_names) + 1)
+        model_names = (
+            [] if lookalike_segments else [name for name in MODEL_NAMES if name not in skipped]
+        )
+    steps = len(model_names) + len(lookalike_segments) + 1
+    report("reading snapshots", 0, steps)
     snapshots = load_snapshots(warehouse, project)
     truth = load_purchase_truth(warehouse, project)
     lines = (
         warehouse.query_df(f"select customer_id, sku, ordered_at from {lines_relation}")
         if lines_relation is not None and suggestions.MODEL_NAME in model_names
+        else None
+    )
+    memberships = [
+        lookalikes.load_membership(warehouse, project, segment) for segment in lookalike_segments
+    ]
+    current = (
+        warehouse.query_df(
+            f"select * from {project.relation(lookalikes.CURRENT_FEATURES_MODEL)} "
+            "where is_profiling_allowed"
+        )
+        .sort_values("customer_id")
+        .reset_index(drop=True)
+        if memberships
         else None
     )
     # Fitting takes a while: let dbt and other readers have a DuckDB file meanwhile
@@ -144,7 +162,7 @@ def train(
     )
     refusals = []
     for done, name in enumerate(model_names, start=1):
-        report(f"training {name}", done, len(model_names) + 1)
+        report(f"training {name}", done, steps)
         try:
             if name == clv.MODEL_NAME:
                 models[name] = _train_clv(snapshots, result, seed, resamples)
@@ -158,13 +176,23 @@ def train(
                 )
         except ConfigError as refused:
             refusals.append(str(refused))
+    for done, membership in enumerate(memberships, start=len(model_names) + 1):
+        name = lookalikes.model_name(membership.segment)
+        report(f"training {name}", done, steps)
+        try:
+            assert current is not None
+            models[name] = _train_lookalike(
+                membership, current, snapshots, result, seed, resamples, classifier
+            )
+        except ConfigError as refused:
+            refusals.append(str(refused))
     if refusals:
         raise ConfigError("nothing was stored: " + " ".join(refusals))
     if store:
         result.versions = store_models(
             warehouse,
             relation,
-            [models[name] for name in model_names],
+            list(models.values()),
             snapshots.training_cutoff,
             snapshots.holdout_cutoff,
             dt.datetime.now(dt.UTC),
@@ -313,4 +341,30 @@ def _train_suggestions(
         metrics,
         int(before["customer_id"].nunique()),
         len(evaluated),
+    )
+
+
+def _train_lookalike(
+    membership: lookalikes.Membership,
+    current: pd.DataFrame,
+    snapshots: Snapshots,
+    result: TrainResult,
+    seed: int,
+    resamples: int,
+    choice: str,
+) -> TrainedModel:
+    classifier = lookalikes.fit_lookalike(membership, current, seed, choice)
+    result.classifiers[classifier.model_name] = classifier
+    metrics = lookalikes.evaluate_lookalike(membership, classifier, snapshots, seed, resamples)
+    metrics["members"] = int(current["customer_id"].isin(membership.members).sum())
+    metrics["validation_auc"] = classifier.validation_auc
+    metrics["selection"] = classifier.selection
+    parameters = {**classifier.parameters, "segment": membership.segment}
+    return TrainedModel(
+        classifier.model_name,
+        classifier.algorithm,
+        parameters,
+        metrics,
+        len(current),
+        int(metrics.get("rows", 0)),
     )

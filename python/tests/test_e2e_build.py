@@ -93,6 +93,7 @@ def test_every_source_reconciles(built: Built) -> None:
         "web_events",
         "shop_customers",
         "shop_orders",
+        "shop_order_lines",
         "crm_contacts",
         "pos_transactions",
         "email_events",

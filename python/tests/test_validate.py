@@ -353,10 +353,11 @@ def test_project_expectations_pass_on_a_fresh_build(built: Built) -> None:
         "pos.pos_transactions (dbt error_after)",
         "shop.shop_customers (dbt error_after)",
         "shop.shop_orders (dbt error_after)",
+        "shop.shop_order_lines (dbt error_after)",
         "web.web_events (dbt error_after)",
     }
     assert {r["check"] for r in history} == {"identity_match_rate", "quarantine_rate"}
-    assert len(history) == 1 + 8  # one match rate, one quarantine rate per staging model
+    assert len(history) == 1 + 9  # one match rate, one quarantine rate per staging model
     assert os.environ["GX_ANALYTICS_ENABLED"] == "false"
     if built.target == "duckdb":  # the same report for people (the rendering is shared)
         text = built.invoke()

@@ -4,10 +4,12 @@ million customer rows (issue #17's target: within 5x, DuckDB).
 Takes a demo warehouse that `dbt build` and `onefold train` have run on, copies it, and
 replaces the copy's `int_customer_features_current` (everyone's features as of now, what
 customer_predictions scores) with `--customers` rows drawn with replacement from its own
-rows under new customer ids, all with profiling allowed. Then times `dbt run --select
-customer_predictions` (dbt's execution time of the model: the three models and the
-BG/NBD series, and dbt's materialization) against two floors: the fastest of three scans
-reading every column of those rows once, and of three copies of them into a table.
+rows under new customer ids, all with profiling allowed, and `int_customer_order_lines`
+with the order lines of the customers each new one was drawn from. Then times `dbt run
+--select customer_product_suggestions customer_predictions` (dbt's execution time of
+each: suggestions from the order lines; the classifiers, the BG/NBD series and the
+suggestion lists; and dbt's materialization) against two floors: the fastest of three
+scans reading every feature column once, and of three copies of the rows into a table.
 
     .venv/bin/python benchmarks/prediction_scoring.py --duckdb-path warehouse/onefold.duckdb
 """
@@ -30,10 +32,12 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 FEATURES = "onefold_intermediate.int_customer_features_current"
+LINES = "onefold_intermediate.int_customer_order_lines"
 
 
-def grow_features(path: Path, customers: int, seed: int) -> tuple[int, int]:
-    """(rows, distinct (frequency, age_days) pairs) of the replaced features table."""
+def grow_features(path: Path, customers: int, seed: int) -> tuple[int, int, int]:
+    """(rows, distinct (frequency, age_days) pairs) of the replaced features table, and
+    the rows of the replaced order lines."""
     connection = duckdb.connect(str(path))
     try:
         (models,) = connection.execute(
@@ -49,19 +53,33 @@ def grow_features(path: Path, customers: int, seed: int) -> tuple[int, int]:
             f"size as (select count(*) as n from source), "
             f"draws as (select range as i, cast(floor(random() * (select n from size)) as bigint) "
             f"as position from range({customers})) "
-            f"select * exclude (customer_id, is_profiling_allowed, position), "
-            f"'bench_' || draws.i as customer_id, true as is_profiling_allowed "
+            f"select * exclude (position, is_profiling_allowed), "
+            f"'bench_' || draws.i as bench_customer_id, true as is_profiling_allowed "
             f"from draws inner join source using (position)"
         )
-        connection.execute(f"create or replace table {FEATURES} as select * from grown")
+        connection.execute(
+            f"create or replace table {LINES} as select grown.bench_customer_id as customer_id, "
+            f"lines.order_id, lines.line_id || '-' || grown.bench_customer_id as line_id, "
+            f"lines.sku, lines.quantity, lines.ordered_at "
+            f"from {LINES} as lines inner join grown using (customer_id)"
+        )
+        connection.execute(
+            f"create or replace table {FEATURES} as select * exclude (customer_id, "
+            f"bench_customer_id), bench_customer_id as customer_id from grown"
+        )
         connection.execute("drop table grown")
         rows = connection.execute(f"select count(*) from {FEATURES}").fetchone()
         pairs = connection.execute(
             f"select count(*) from (select distinct frequency, age_days from {FEATURES} "
             "where has_ordered)"
         ).fetchone()
+        lines = connection.execute(f"select count(*) from {LINES}").fetchone()
         connection.execute("checkpoint")
-        return int(rows[0]) if rows else 0, int(pairs[0]) if pairs else 0
+        return (
+            int(rows[0]) if rows else 0,
+            int(pairs[0]) if pairs else 0,
+            int(lines[0]) if lines else 0,
+        )
     finally:
         connection.close()
 
@@ -104,7 +122,7 @@ def main(duckdb_path: Path, customers: int, now: str, seed: int, as_json: bool) 
     with tempfile.TemporaryDirectory(prefix="onefold-scoring-") as work:
         copy = Path(work) / duckdb_path.name
         shutil.copyfile(duckdb_path, copy)
-        rows, pairs = grow_features(copy, customers, seed)
+        rows, pairs, lines = grow_features(copy, customers, seed)
         floor_seconds, copy_seconds = floor(copy)
         target_path = Path(work) / "target"
         env = {
@@ -117,6 +135,7 @@ def main(duckdb_path: Path, customers: int, now: str, seed: int, as_json: bool) 
             str(Path(sys.executable).parent / "dbt"),
             "run",
             "--select",
+            "customer_product_suggestions",
             "customer_predictions",
             "--vars",
             f"{{onefold__now: '{now}'}}",
@@ -127,14 +146,18 @@ def main(duckdb_path: Path, customers: int, now: str, seed: int, as_json: bool) 
         if completed.returncode:
             raise click.ClickException(f"dbt run failed:\n{completed.stdout[-4000:]}")
         results = json.loads((target_path / "run_results.json").read_text())["results"]
-        (scoring,) = [
-            float(r["execution_time"]) for r in results if r["unique_id"].startswith("model.")
-        ]
+        seconds = {
+            r["unique_id"].split(".")[-1]: float(r["execution_time"])
+            for r in results
+            if r["unique_id"].startswith("model.")
+        }
+        scoring = seconds["customer_predictions"]
+        suggesting = seconds["customer_product_suggestions"]
         connection = duckdb.connect(str(copy), read_only=True)
         try:
             scored = connection.execute(
-                "select count(*), count(p_purchase_30d), count(predicted_clv_365d) "
-                "from onefold_marts.customer_predictions"
+                "select count(*), count(p_purchase_30d), count(predicted_clv_365d), "
+                "count(top_products) from onefold_marts.customer_predictions"
             ).fetchone()
             (terms,) = connection.execute(
                 "select json_extract(parameters, '$.series_terms') from "
@@ -148,6 +171,10 @@ def main(duckdb_path: Path, customers: int, now: str, seed: int, as_json: bool) 
         "scored": scored[0] if scored else 0,
         "scored_purchase": scored[1] if scored else 0,
         "scored_clv": scored[2] if scored else 0,
+        "scored_top_products": scored[3] if scored else 0,
+        "order_lines": lines,
+        "suggestions_seconds": round(suggesting, 2),
+        "suggestions_ratio": round(suggesting / floor_seconds, 1),
         "distinct_frequency_age_pairs": pairs,
         "series_terms": terms,
         "scoring_seconds": round(scoring, 2),
@@ -163,7 +190,8 @@ def main(duckdb_path: Path, customers: int, now: str, seed: int, as_json: bool) 
     click.echo(
         f"{rows:,} customers ({pairs:,} distinct frequency/age pairs, {terms} series terms): "
         f"scoring {scoring:.2f}s; one scan {floor_seconds:.3f}s ({scoring / floor_seconds:.1f}x); "
-        f"one copy {copy_seconds:.3f}s ({scoring / copy_seconds:.1f}x)"
+        f"one copy {copy_seconds:.3f}s ({scoring / copy_seconds:.1f}x); suggestions from "
+        f"{lines:,} order lines {suggesting:.2f}s ({suggesting / floor_seconds:.1f}x the scan)"
     )
 
 

@@ -61,64 +61,86 @@
 
     co_occurrence as (
 
+        -- the products they have not bought, scored by similarity to those they have
         select
             bought.customer_id,
             neighbours.candidate as sku,
-            sum(neighbours.similarity) as score,
-            'co_occurrence' as basis
+            sum(neighbours.similarity) as score
         from bought
         inner join neighbours
             on bought.sku = neighbours.sku
+        where not exists (
+            select 1 from bought as owned
+            where
+                owned.customer_id = bought.customer_id
+                and owned.sku = neighbours.candidate
+        )
         group by bought.customer_id, neighbours.candidate
 
     ),
 
-    fallback as (
+    co_occurrence_ranked as (
 
+        select
+            co_occurrence.customer_id,
+            co_occurrence.sku,
+            co_occurrence.score,
+            row_number() over (
+                partition by co_occurrence.customer_id
+                order by co_occurrence.score desc, coalesce(popular.buyers, 0) desc, co_occurrence.sku
+            ) as suggestion_rank
+        from co_occurrence
+        left join popular
+            on co_occurrence.sku = popular.sku
+
+    ),
+
+    co_occurrence_chosen as (
+
+        select * from co_occurrence_ranked
+        where suggestion_rank <= {{ p.suggestions }}
+
+    ),
+
+    chosen_counts as (
+
+        select
+            customer_id,
+            count(*) as chosen
+        from co_occurrence_chosen
+        group by customer_id
+
+    ),
+
+    popularity_fill as (
+
+        -- every scored product ranks first (its score is above 0): popular products
+        -- they have not bought fill the places left
         select
             features.customer_id,
             popular.sku,
-            0 as score,
-            'popularity' as basis
+            coalesce(chosen_counts.chosen, 0) + row_number() over (
+                partition by features.customer_id
+                order by popular.buyers desc, popular.sku
+            ) as suggestion_rank
         from features
         cross join popular
-
-    ),
-
-    candidates as (
-
-        select * from co_occurrence
-        union all
-        select fallback.* from fallback
-        where not exists (
-            select 1 from co_occurrence
-            where
-                co_occurrence.customer_id = fallback.customer_id
-                and co_occurrence.sku = fallback.sku
-        )
-
-    ),
-
-    ranked as (
-
-        select
-            candidates.customer_id,
-            candidates.sku,
-            candidates.score,
-            candidates.basis,
-            row_number() over (
-                partition by candidates.customer_id
-                order by candidates.score desc, coalesce(popular.buyers, 0) desc, candidates.sku
-            ) as suggestion_rank
-        from candidates
-        left join popular
-            on candidates.sku = popular.sku
-        where not exists (
-            select 1 from bought
-            where
-                bought.customer_id = candidates.customer_id
-                and bought.sku = candidates.sku
-        )
+        left join chosen_counts
+            on features.customer_id = chosen_counts.customer_id
+        where
+            coalesce(chosen_counts.chosen, 0) < {{ p.suggestions }}
+            and not exists (
+                select 1 from bought
+                where
+                    bought.customer_id = features.customer_id
+                    and bought.sku = popular.sku
+            )
+            and not exists (
+                select 1 from co_occurrence_chosen
+                where
+                    co_occurrence_chosen.customer_id = features.customer_id
+                    and co_occurrence_chosen.sku = popular.sku
+            )
 
     ),
 
@@ -129,9 +151,18 @@
             cast(suggestion_rank as integer) as suggestion_rank,
             sku,
             cast(score as double precision) / {{ p.similarity_scale }} as score,
-            basis,
+            'co_occurrence' as basis,
             {{ model.version }} as model_version
-        from ranked
+        from co_occurrence_chosen
+        union all
+        select
+            customer_id,
+            cast(suggestion_rank as integer) as suggestion_rank,
+            sku,
+            cast(0 as double precision) as score,
+            'popularity' as basis,
+            {{ model.version }} as model_version
+        from popularity_fill
         where suggestion_rank <= {{ p.suggestions }}
 
     )

@@ -868,7 +868,10 @@ def test_a_segment_can_select_on_a_predictive_trait(built: Built) -> None:
     segments = (
         "{onefold__now: '2026-11-01', onefold__segments: {likely_lapsers: {description: "
         "'Buyers the churn model gives better than even odds of lapsing', owner: crm, "
-        "predicate: 'p_churn_90d > 0.5 and predicted_clv_365d > 0', purposes: []}}}"
+        "predicate: 'p_churn_90d > 0.5 and predicted_clv_365d > 0', purposes: []}, "
+        "tee_prospects: {description: 'Customers we would suggest the organic tee to', "
+        "owner: merchandising, predicate: 'top_products like ''%\"SKU-10003\"%''', "
+        "purposes: []}}}"
     )
     run_dbt(
         [
@@ -887,22 +890,34 @@ def test_a_segment_can_select_on_a_predictive_trait(built: Built) -> None:
     warehouse = built.connect()
     try:
         members = {
-            row[0]
-            for row in warehouse.query(
-                "select customer_id from onefold_marts.segment_memberships "
-                "where segment_name = 'likely_lapsers'"
-            )
+            segment: {
+                row[0]
+                for row in warehouse.query(
+                    "select customer_id from onefold_marts.segment_memberships "
+                    f"where segment_name = '{segment}'"
+                )
+            }
+            for segment in ("likely_lapsers", "tee_prospects")
         }
         expected = {
-            row[0]
-            for row in warehouse.query(
-                "select customer_id from onefold_marts.customers "
-                "where p_churn_90d > 0.5 and predicted_clv_365d > 0"
-            )
+            "likely_lapsers": {
+                row[0]
+                for row in warehouse.query(
+                    "select customer_id from onefold_marts.customers "
+                    "where p_churn_90d > 0.5 and predicted_clv_365d > 0"
+                )
+            },
+            "tee_prospects": {
+                row[0]
+                for row in warehouse.query(
+                    "select customer_id from onefold_marts.customer_product_suggestions "
+                    "where sku = 'SKU-10003'"
+                )
+            },
         }
     finally:
         warehouse.close()
-    assert members and members == expected
+    assert all(members.values()) and members == expected
 
 
 def test_no_feature_reads_data_from_after_its_cutoff(built: Built) -> None:

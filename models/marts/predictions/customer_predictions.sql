@@ -152,13 +152,12 @@ features as (
 
     suggestion_lists as (
 
-        -- a JSON array of the SKUs, best first
+        -- a JSON array of the SKUs, best first (to_json quotes and escapes each)
         select
             customer_id,
             '[' || {{ dbt.listagg(
-                "'\"' || replace(replace(sku, '\\', '\\\\'), '\"', '\\\"') || '\"'",
-                "','",
-                "order by suggestion_rank") }} || ']' as top_products
+                'cast(to_json(sku) as ' ~ dbt.type_string() ~ ')', "','", 'order by suggestion_rank'
+            ) }} || ']' as top_products
         from {{ ref('customer_product_suggestions') }}
         group by customer_id
 

@@ -8,7 +8,7 @@
     onefold.predictions.suggestions. Empty before the first `onefold train`.
 -#}
 {{ config(alias=onefold.mart_alias()) }}
-{%- set has_lines = var('onefold__shop_enabled') and var('onefold__shop_order_lines_enabled') %}
+{%- set has_lines = onefold.source_enabled('shop') and var('onefold__shop_order_lines_enabled') %}
 -- depends_on: {{ ref('prediction_models') }}
 -- depends_on: {{ ref('int_customer_features_current') }}
 {%- if has_lines %}
@@ -39,10 +39,7 @@
             inner join features
                 on lines.customer_id = features.customer_id
         {%- else %}
-            select
-                cast(null as {{ dbt.type_string() }}) as customer_id,
-                cast(null as {{ dbt.type_string() }}) as sku
-            where false
+            {{ onefold.literal_rows([['customer_id', text], ['sku', text]], []) }}
         {%- endif %}
 
     ),

@@ -81,7 +81,8 @@ class Classifier:
         return probabilities(self.algorithm, self.parameters, frame)
 
 
-def _has_classes(labels: np.ndarray) -> bool:
+def has_classes(labels: np.ndarray) -> bool:
+    """At least MIN_CLASS_ROWS positives and as many negatives."""
     positives = int(labels.sum())
     return min(positives, len(labels) - positives) >= MIN_CLASS_ROWS
 
@@ -119,7 +120,7 @@ def fit_classifier(
     matrix = feature_matrix(rows, fill)
     earlier = None if validation is None else target.rows(validation)
     earlier_labels = None if earlier is None else target.labels(earlier)
-    if earlier is not None and earlier_labels is not None and _has_classes(earlier_labels):
+    if earlier is not None and earlier_labels is not None and has_classes(earlier_labels):
         selection = "time"
         fit_x, fit_y = feature_matrix(earlier, fill), earlier_labels
         check_x, check_y = matrix, labels

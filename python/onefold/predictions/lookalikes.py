@@ -28,9 +28,10 @@ from onefold.predictions.classifiers import (
     Classifier,
     Target,
     fit_classifier,
+    has_classes,
 )
 from onefold.predictions.evaluation import evaluate_classifier
-from onefold.predictions.snapshots import Snapshots, fill_values
+from onefold.predictions.snapshots import Snapshots, fill_values, recency_baseline
 from onefold.project import DbtProject
 from onefold.sql import literal
 from onefold.warehouse import Warehouse
@@ -85,19 +86,10 @@ def load_membership(warehouse: Warehouse, project: DbtProject, segment: str) -> 
             f"{model_name(segment)}: no segment {segment!r} is declared "
             f"(onefold__segments has {', '.join(declared) or 'none'})."
         )
-    members = {
-        row[0]
-        for row in warehouse.query(
-            f"select customer_id from {memberships} where segment_name = ?", [segment]
-        )
-    }
-    spells = warehouse.query_df(
-        f"select customer_id, entered_at, exited_at from {history} "
-        f"where segment_name = {literal(segment)}"
-    )
-    ((starts,),) = warehouse.query(
-        f"select min(measured_at) from {sizes} where segment_name = ?", [segment]
-    )
+    named = f"where segment_name = {literal(segment)}"
+    members = {row[0] for row in warehouse.query(f"select customer_id from {memberships} {named}")}
+    spells = warehouse.query_df(f"select customer_id, entered_at, exited_at from {history} {named}")
+    ((starts,),) = warehouse.query(f"select min(measured_at) from {sizes} {named}")
     return Membership(segment, members, spells, starts)
 
 
@@ -125,20 +117,18 @@ def evaluate_lookalike(
     """Fitted on the holdout snapshot and the members at its cutoff; measured on that
     cutoff's non-members, the positives being those who are members at the last run."""
     cutoff = dt.datetime.combine(snapshots.holdout_cutoff, dt.time())
-    starts = membership.history_starts
-    if starts is None or pd.Timestamp(starts) > pd.Timestamp(cutoff):
-        when = "never" if starts is None else pd.Timestamp(starts).date().isoformat()
-        ready = (
-            None
-            if starts is None
-            else (pd.Timestamp(starts) + pd.Timedelta(days=snapshots.horizon_days)).date()
-        )
+    if membership.history_starts is None:
+        return {"evaluated": False, "reason": f"segment {membership.segment} has no membership history yet"}
+    starts = pd.Timestamp(membership.history_starts)
+    if starts > pd.Timestamp(cutoff):
+        ready = (starts + pd.Timedelta(days=snapshots.horizon_days)).date()
         return {
             "evaluated": False,
             "reason": (
-                f"segment {membership.segment}'s membership history starts {when}, after the "
-                f"holdout cutoff {snapshots.holdout_cutoff}: a time-split evaluation needs "
-                "who was a member then" + (f"; possible from {ready.isoformat()}" if ready else "")
+                f"segment {membership.segment}'s membership history starts "
+                f"{starts.date().isoformat()}, after the holdout cutoff "
+                f"{snapshots.holdout_cutoff}: a time-split evaluation needs who was a member "
+                f"then; possible from {ready.isoformat()}"
             ),
         }
     then = with_membership(snapshots.holdout, membership.members_at(cutoff))
@@ -147,7 +137,7 @@ def evaluate_lookalike(
     )
     outside = then[~then["is_member"]].reset_index(drop=True)
     joined = outside["customer_id"].isin(membership.members).to_numpy(int)
-    if min(int(joined.sum()), int(len(joined) - joined.sum())) < MIN_CLASS_ROWS:
+    if not has_classes(joined):
         return {
             "evaluated": False,
             "reason": (
@@ -156,8 +146,7 @@ def evaluate_lookalike(
                 f"time-split evaluation needs at least {MIN_CLASS_ROWS} who did and who did not"
             ),
         }
-    days = pd.to_numeric(outside["days_since_last_order"]).astype("float64")
-    recency = -days.fillna(past.parameters["fill"]["days_since_last_order"]).to_numpy()
+    recency = recency_baseline(outside, past.parameters["fill"])
     metrics = evaluate_classifier(
         joined, past.probabilities(outside), recency, "recency", resamples, seed
     )

@@ -107,6 +107,13 @@ def fill_values(frame: pd.DataFrame) -> dict[str, float]:
     return {"days_since_last_order": longest + 1.0}
 
 
+def recency_baseline(frame: pd.DataFrame, fill: dict[str, float]) -> np.ndarray:
+    """The skeptic's score: the more recent the last order, the higher; a customer who
+    never ordered counts as longest ago (the classifier's fill)."""
+    days = pd.to_numeric(frame["days_since_last_order"]).astype("float64")
+    return np.asarray(-days.fillna(fill["days_since_last_order"]).to_numpy(), dtype=np.float64)
+
+
 def _as_date(value: object) -> dt.date:
     if isinstance(value, pd.Timestamp):
         return value.date()

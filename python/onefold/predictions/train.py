@@ -28,7 +28,12 @@ from onefold.predictions.evaluation import (
     evaluate_suggestions,
     evaluate_value,
 )
-from onefold.predictions.snapshots import Snapshots, fill_values, load_snapshots
+from onefold.predictions.snapshots import (
+    Snapshots,
+    fill_values,
+    load_snapshots,
+    recency_baseline,
+)
 from onefold.predictions.store import TrainedModel, models_relation, store_models
 from onefold.predictions.truth import (
     load_purchase_truth,
@@ -230,15 +235,10 @@ def _train_classifier(
         target, snapshots.training, fill_values(training), seed, choice, snapshots.validation
     )
     result.classifiers[target.model_name] = classifier
-    days = (
-        pd.to_numeric(holdout["days_since_last_order"])
-        .astype("float64")
-        .fillna(classifier.parameters["fill"]["days_since_last_order"])
-        .to_numpy()
-    )
     # Recency alone: the more recent the last order, the likelier the next (and the
-    # less likely churn); a customer who never ordered counts as longest ago.
-    baseline = days if target.model_name == "churn_90d" else -days
+    # less likely churn).
+    recency = recency_baseline(holdout, classifier.parameters["fill"])
+    baseline = -recency if target.model_name == "churn_90d" else recency
     probabilities = classifier.probabilities(holdout)
     metrics = evaluate_classifier(labels, probabilities, baseline, "recency", resamples, seed)
     metrics["validation_auc"] = classifier.validation_auc

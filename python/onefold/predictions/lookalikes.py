@@ -118,7 +118,10 @@ def evaluate_lookalike(
     cutoff's non-members, the positives being those who are members at the last run."""
     cutoff = dt.datetime.combine(snapshots.holdout_cutoff, dt.time())
     if membership.history_starts is None:
-        return {"evaluated": False, "reason": f"segment {membership.segment} has no membership history yet"}
+        return {
+            "evaluated": False,
+            "reason": f"segment {membership.segment} has no membership history yet",
+        }
     starts = pd.Timestamp(membership.history_starts)
     if starts > pd.Timestamp(cutoff):
         ready = (starts + pd.Timedelta(days=snapshots.horizon_days)).date()

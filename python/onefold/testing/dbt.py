@@ -1,6 +1,7 @@
 """Run dbt in-process against a chosen target, for tests and benchmarks.
 
-dbt's start-up costs about 3 s per CLI invocation; `dbtRunner` reuses the imports.
+dbt's start-up costs about 3 s per CLI invocation; `dbtRunner` reuses the imports, and
+parsed_manifests the parsed project.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from onefold.testing.parsed_manifests import cache_key, parsed_manifest
 
 if TYPE_CHECKING:
     from onefold.project import DbtProject
@@ -97,6 +100,19 @@ def ensure_packages(project_dir: Path) -> None:
         raise DbtFailure(f"dbt deps failed in {project_dir}: {outcome.exception}")
 
 
+def _parse(args: Sequence[str], command: Sequence[str]) -> Any | None:
+    """The manifest `dbt parse` makes with the command's vars and project options, or
+    None when it fails (the command itself then reports the failure)."""
+    from dbt.cli.main import dbtRunner
+
+    options = list(command[len(args) :])
+    if "--vars" in args:
+        position = list(args).index("--vars")
+        options += ["--vars", args[position + 1]]
+    outcome = dbtRunner().invoke(["parse", "--quiet", *options])
+    return outcome.result if outcome.success else None
+
+
 def run_dbt(
     args: Sequence[str],
     env: Mapping[str, str],
@@ -112,7 +128,11 @@ def run_dbt(
     full_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
     command = [*args, *project_args(target_path, project_dir)]
     with environment(full_env):
-        outcome = dbtRunner().invoke(command)
+        manifest = None
+        key = cache_key(args, full_env, project_dir)
+        if key is not None:
+            manifest = parsed_manifest(key, lambda: _parse(args, command))
+        outcome = dbtRunner(manifest=manifest).invoke(command)
     results = list(getattr(outcome.result, "results", None) or [])
     if expect_success and not outcome.success:
         failing = [

@@ -17,7 +17,7 @@ DEMO_DIR := $(CURDIR)/demo
 # The integration tests' host project (integration_tests/) installs it too.
 INTEGRATION_DIR := $(CURDIR)/integration_tests
 
-.PHONY: help install deps demo test lint unit e2e clean
+.PHONY: help install deps browser demo test lint unit e2e clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -57,8 +57,23 @@ e2e: install deps  ## generate + dbt build (demo/, integration_tests/) on DuckDB
 # while the builds wait on dbt start-up and PostgreSQL, and pytest's summary ends it.
 # A worker takes one module at a time in collection order, which python/tests/conftest.py
 # sets to longest first (xdist's own reorder would put the long few-test modules last).
-test: install deps  ## Everything CI checks: lint, unit and end-to-end tests
+test: install deps browser  ## Everything CI checks: lint, unit, end-to-end and browser tests
 	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=25
+
+# The console's browser tests drive Debian's Chromium through Playwright (Playwright's own
+# browser download does not work here). Installed as root with apt-get when missing;
+# elsewhere the browser tests skip and say why.
+CHROMIUM ?= /usr/bin/chromium
+browser:  ## Debian's Chromium for the console's browser tests (apt-get, when root)
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+		echo "Chromium is missing and this is not root: the browser tests will skip" \
+			"(sudo apt-get install chromium)"; \
+	fi
 
 deps: install  ## Install the package into the demo and integration projects (local: ..)
 	$(BIN)/dbt deps --project-dir $(DEMO_DIR) --quiet

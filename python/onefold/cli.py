@@ -18,12 +18,16 @@ from rich.markup import escape
 from onefold import __version__, cli_common
 from onefold.cli_common import (
     OnefoldGroup,
+    PlotOptions,
     ProjectOptions,
     console,
     json_option,
+    plot_options,
     project_options,
+    report_plots,
     reports_errors,
 )
+from onefold.console.cli import console_command
 from onefold.erasure.cli import erase
 from onefold.errors import OnefoldError
 from onefold.predictions.cli import train
@@ -133,9 +137,10 @@ def generate(
 
 @main.command()
 @project_options
+@plot_options
 @json_option
 @reports_errors
-def summary(project: ProjectOptions, as_json: bool) -> None:
+def summary(project: ProjectOptions, plot: PlotOptions, as_json: bool) -> None:
     """Rows per source: raw, staged, quarantined (with reasons), deduplicated; segment
     sizes and activation rows; build time.
 
@@ -149,13 +154,19 @@ def summary(project: ProjectOptions, as_json: bool) -> None:
     problem = (
         f"rows unaccounted for in {', '.join(report.unbalanced)}" if report.unbalanced else None
     )
+    from onefold.figures import summary_figures
+
+    plots = plot.write(lambda: summary_figures(report))
     if as_json:
         document = report.as_dict()
+        if plots:
+            document["plots"] = plots
         if problem:
             document["error"] = cli_common.json_error(problem, 1)
         click.echo(json.dumps(document, indent=2))
     else:
         _print_summary(report)
+        report_plots(plots, as_json)
     if problem:
         if as_json:  # the document above carries the error
             sys.exit(1)
@@ -232,10 +243,12 @@ def _print_summary(report: SummaryReport) -> None:
     help="Which records carry which noise: (source_table, record_key, noise_kind); scores "
     "are also reported per noise kind (default: the demo generator's noise_log, if any).",
 )
+@plot_options
 @json_option
 @reports_errors
 def evaluate(
     project: ProjectOptions,
+    plot: PlotOptions,
     truth_relation: str | None,
     truth_source: str,
     truth_record_key: str,
@@ -259,9 +272,15 @@ def evaluate(
     )
     with project.open(read_only=True) as (located, warehouse):
         result = run_evaluation(warehouse, located, truth, noise_log)
+    from onefold.figures import evaluation_figures
+
+    plots = plot.write(lambda: evaluation_figures(result))
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(
+            json.dumps({**result.as_dict(), **({"plots": plots} if plots else {})}, indent=2)
+        )
         return
+    report_plots(plots, as_json)
     console.print(f"Truth               {escape(result.truth)}", highlight=False)
     console.print(
         f"Records evaluated   {result.records_evaluated:>12,}"
@@ -323,10 +342,11 @@ def evaluate(
 
 @main.command()
 @project_options
+@plot_options
 @json_option
 @click.argument("value")
 @reports_errors
-def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
+def explain(project: ProjectOptions, plot: PlotOptions, as_json: bool, value: str) -> None:
     """Show a customer's records, identifiers and the links that joined them, and for
     each probabilistic link its waterfall: the prior and every field's comparison level
     and match weight, adding up to the pair's match weight.
@@ -338,12 +358,20 @@ def explain(project: ProjectOptions, as_json: bool, value: str) -> None:
     from rich.tree import Tree
 
     from onefold.explain import explain as run_explain
+    from onefold.figures import explanation_figures
+    from onefold.identity_graph import customer_graph
 
     with project.open(read_only=True) as (located, warehouse):
         result = run_explain(warehouse, value, located)
+        plots = plot.write(
+            lambda: explanation_figures(customer_graph(warehouse, located, result.customer_id))
+        )
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(
+            json.dumps({**result.as_dict(), **({"plots": plots} if plots else {})}, indent=2)
+        )
         return
+    report_plots(plots, as_json)
     console.print(
         f"[bold]{result.customer_id}[/]"
         + (f"  (matched {result.matched})" if result.matched else "")
@@ -493,6 +521,7 @@ def validate(
         sys.exit(report.exit_code)
 
 
+main.add_command(console_command)
 main.add_command(sync)
 main.add_command(erase)
 main.add_command(train)

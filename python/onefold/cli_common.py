@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
@@ -155,6 +155,53 @@ json_option = click.option(
     is_flag=True,
     help="Print JSON for machines (errors too: one JSON object on stdout).",
 )
+
+
+@dataclass(frozen=True)
+class PlotOptions:
+    """--plot DIR and --plot-format: where a command writes its pictures (figures.py)."""
+
+    directory: Path | None = None
+    kind: str = "png"
+
+    def write(self, figures: Callable[[], Mapping[str, Any]]) -> list[str]:
+        """Draw and save the pictures when --plot was given; the paths written."""
+        if self.directory is None:
+            return []
+        from onefold.figures import write_plots
+
+        return [str(path) for path in write_plots(figures(), self.directory, self.kind)]
+
+
+def plot_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--plot DIR and --plot-format, passed as one `plot: PlotOptions` argument."""
+
+    @wraps(command)
+    def wrapper(*args: Any, plot_dir: Path | None, plot_format: str, **kwargs: Any) -> Any:
+        return command(*args, plot=PlotOptions(plot_dir, plot_format), **kwargs)
+
+    wrapper = click.option(
+        "--plot-format",
+        type=click.Choice(["png", "svg"]),
+        default="png",
+        show_default=True,
+        help="The pictures' file format.",
+    )(wrapper)
+    return click.option(
+        "--plot",
+        "plot_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        metavar="DIR",
+        help="Also draw this report's pictures into DIR (the console shows the same).",
+    )(wrapper)
+
+
+def report_plots(paths: list[str], as_json: bool) -> None:
+    """Name the pictures written (the JSON document carries them as `plots`)."""
+    if paths and not as_json:
+        for path in paths:
+            console.print(f"Wrote {escape(path)}", highlight=False)
 
 
 def json_error(message: str, exit_code: int, **fields: Any) -> dict[str, Any]:

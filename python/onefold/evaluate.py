@@ -139,6 +139,18 @@ def _bucket_label(low: int, high: int | None) -> str:
     return f"{low}" if low == high else (f"{low}+" if high is None else f"{low}-{high}")
 
 
+def cluster_sizes(warehouse: Warehouse, records: str) -> dict[str, int]:
+    """Customers by how many records they hold, in SIZE_BUCKETS (empty buckets left
+    out): `records` is a relation with one row per record and its customer_id."""
+    sizes = warehouse.query(f"""
+        with by_customer as (select customer_id, count(*) as n from {records} group by 1)
+        select {_bucket_sql("n")} as bucket, count(*) from by_customer group by 1
+    """)
+    size_map = {str(bucket): int(count) for bucket, count in sizes}
+    labels = (_bucket_label(low, high) for low, high in SIZE_BUCKETS)
+    return {label: size_map[label] for label in labels if label in size_map}
+
+
 def _bucket_sql(column: str) -> str:
     branches = []
     for low, high in SIZE_BUCKETS:
@@ -391,12 +403,6 @@ def _scores(
 ) -> Evaluation:
     labelled = f"with labelled as (select * from {labelled_table})"
     totals = warehouse.query(f"{labelled} {_totals_sql()}")[0]
-    sizes = warehouse.query(f"""
-        {labelled},
-        by_customer as (select customer_id, count(*) as n from labelled group by 1)
-        select {_bucket_sql("n")} as bucket, count(*) from by_customer group by 1
-    """)
-    size_map = {str(bucket): int(count) for bucket, count in sizes}
     # One row per truth record (one person each, checked) and per staged record.
     (not_found,) = warehouse.query(
         f"select (select count(*) from {truth_rows} as truth) "
@@ -413,11 +419,7 @@ def _scores(
         over_merged_customers=int(totals[7]),
         over_merged_persons=int(totals[8]),
         under_merged_persons=int(totals[9]),
-        cluster_sizes={
-            label: size_map[label]
-            for label in (_bucket_label(low, high) for low, high in SIZE_BUCKETS)
-            if label in size_map
-        },
+        cluster_sizes=cluster_sizes(warehouse, labelled_table),
         truth=truth.relation,
         records_not_found=int(not_found),
         by_source=_by_label(warehouse, labelled),

@@ -574,6 +574,50 @@ def test_lifetime_value_matches_the_orders(built: Built) -> None:
     assert mismatches == 0
 
 
+def test_console_reads_postgres_only_through_the_read_only_roles(
+    built: Built, tmp_path: Path
+) -> None:
+    """Pages read as the BI role (PII-free views), personal values as the PII role, both
+    in read-only sessions; what the BI role may not read says so, naming the role."""
+    if built.target != "postgres":
+        pytest.skip("roles are a PostgreSQL feature; test_console_e2e covers DuckDB")
+    from onefold.console.app import create_app
+    from onefold.console.privacy import RevealLog
+    from onefold.console.reader import ConsoleSource, Unavailable
+
+    project = locate_project(built.env, built.target_path)
+    with environment(built.env):
+        source = ConsoleSource(lambda: project)
+        client = create_app(source, RevealLog(tmp_path / "reveals.jsonl")).test_client()
+        warehouse = built.connect()
+        try:
+            customer_id, email = warehouse.query(
+                "select customer_id, email from onefold_marts.customers "
+                "where email is not null order by records_count desc, customer_id limit 1"
+            )[0]
+        finally:
+            warehouse.close()
+        found = client.get(f"/search?q={email}")
+        assert found.status_code == 302
+        assert found.headers["Location"].endswith(f"/customers/{customer_id}?matched=email")
+        page = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+        assert email not in page
+        assert 'id="node-' in page and 'data-field="attribute:email"' in page
+        assert 'class="unavailable"' not in page.split('id="consent"')[0]
+        identity = client.get("/health/identity").get_data(as_text=True)
+        assert "Customers by records held" in identity and "<svg" in identity
+        staging = client.get("/health/staging").get_data(as_text=True)
+        assert "cannot read this as role &#39;onefold_reader&#39;" in staging
+        for personal, role in ((False, "onefold_reader"), (True, "onefold_pii_reader")):
+            with source.open(personal=personal) as reader:
+                assert reader.query("select current_user")[0][0] == role
+                with pytest.raises(Exception, match="read-only transaction"):
+                    reader.warehouse.execute("create table onefold_marts.console_probe (a int)")
+        stranger = ConsoleSource(lambda: project, bi_role="onefold_no_such_role")
+        with pytest.raises(Unavailable, match="onefold_no_such_role"), stranger.open():
+            pass
+
+
 # --- Predictive traits (docs/predictions.md) -------------------------------------------
 # These change the module's warehouse (new model versions, rebuilt scores; the last one
 # deletes marts rows), so they come last.

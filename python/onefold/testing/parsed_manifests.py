@@ -13,7 +13,8 @@ What parsing reads, and so what the cache key holds:
 - the command-line vars, except RUNTIME_VARS, which only the SQL compiled at run time
   reads;
 - the environment, except PARSE_FREE_ENV: a DuckDB file counts only by its name (its
-  stem is the warehouse's database name, which relation names carry).
+  stem is the warehouse's database name, which relation names carry), so the tests'
+  warehouses, all called `onefold.duckdb` (testing.warehouse), share one parse.
 """
 
 from __future__ import annotations
@@ -34,7 +35,15 @@ MANIFEST_COMMANDS = frozenset(
 RUNTIME_VARS = frozenset({"onefold__now"})
 # Environment that parsing does not read: connection secrets, options and spill paths
 # (secrets cannot reach parsing: dbt refuses DBT_ENV_SECRET_ outside profiles).
-PARSE_FREE_ENV = ("DBT_ENV_SECRET_", "PGOPTIONS", "ONEFOLD_DUCKDB_TEMP_DIRECTORY")
+# The target path is where dbt writes, not what it parses; test-only settings (webhook
+# secrets) reach no dbt file.
+PARSE_FREE_ENV = (
+    "DBT_ENV_SECRET_",
+    "DBT_TARGET_PATH",
+    "PGOPTIONS",
+    "ONEFOLD_DUCKDB_TEMP_DIRECTORY",
+    "ONEFOLD_TEST_",
+)
 # The parts of a dbt project that parsing reads.
 PARSED_DIRECTORIES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
 PARSED_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml", "selectors.yml")

@@ -26,14 +26,17 @@ def target_environment(
 ) -> dict[str, str]:
     """The ONEFOLD_* environment of an empty warehouse called `name` on `target`.
 
-    DuckDB: a new file `directory/<name>.duckdb`. PostgreSQL: database `name`, created
+    DuckDB: a new file `directory/<name>/onefold.duckdb` (every test warehouse has the
+    catalog name `onefold`, the file's stem, so one parsed manifest serves them all:
+    onefold.testing.parsed_manifests). PostgreSQL: database `name`, created
     (dropped first if it exists) on the server `postgres()` returns; it is only called
     for PostgreSQL, so a test can pass `lambda: request.getfixturevalue("postgres_server")`.
     """
     if target == "duckdb":
+        (directory / name).mkdir(parents=True, exist_ok=True)
         return {
             "ONEFOLD_TARGET": "duckdb",
-            "ONEFOLD_DUCKDB_PATH": str(directory / f"{name}.duckdb"),
+            "ONEFOLD_DUCKDB_PATH": str(directory / name / "onefold.duckdb"),
         }
     if target != "postgres" or postgres is None:
         raise ValueError(f"no warehouse for target {target!r} (PostgreSQL needs a server)")

@@ -144,6 +144,15 @@ def graph_figure(graph: Graph) -> Figure:
     return figure
 
 
+def _finish(figure: Figure, axes: Any, title: str, ylabel: str, legend: bool) -> None:
+    """Title, y label, the legend beside the plot when there are series, tight layout."""
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    if legend:
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+
+
 def bar_figure(values: Mapping[str, float], title: str, ylabel: str, xlabel: str = "") -> Figure:
     """One bar per key, in the order given."""
     with _styled():
@@ -152,10 +161,8 @@ def bar_figure(values: Mapping[str, float], title: str, ylabel: str, xlabel: str
         labels = list(values)
         axes.bar(range(len(labels)), [values[label] for label in labels], color="#2f6f9f")
         axes.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 6 else 0)
-        axes.set_title(title)
-        axes.set_ylabel(ylabel)
         axes.set_xlabel(xlabel)
-        figure.tight_layout()
+        _finish(figure, axes, title, ylabel, legend=False)
     return figure
 
 
@@ -174,11 +181,7 @@ def stacked_bar_figure(
             axes.bar(range(len(groups)), heights, bottom=bottoms, label=part)
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         axes.set_xticks(range(len(groups)), groups, rotation=30 if len(groups) > 4 else 0)
-        axes.set_title(title)
-        axes.set_ylabel(ylabel)
-        if parts:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        figure.tight_layout()
+        _finish(figure, axes, title, ylabel, legend=bool(parts))
     return figure
 
 
@@ -209,11 +212,7 @@ def grouped_bar_figure(
         )
         if limits:
             axes.set_ylim(*limits)
-        axes.set_title(title)
-        axes.set_ylabel(ylabel)
-        if parts:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        figure.tight_layout()
+        _finish(figure, axes, title, ylabel, legend=bool(parts))
     return figure
 
 
@@ -228,12 +227,8 @@ def line_figure(
             if points:
                 xs, ys = zip(*points, strict=True)
                 axes.plot(xs, ys, marker="o", markersize=3, label=name)
-        axes.set_title(title)
-        axes.set_ylabel(ylabel)
-        if series:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         figure.autofmt_xdate()
-        figure.tight_layout()
+        _finish(figure, axes, title, ylabel, legend=bool(series))
     return figure
 
 

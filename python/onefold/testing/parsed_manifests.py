@@ -14,7 +14,9 @@ What parsing reads, and so what the cache key holds:
   reads;
 - the environment, except PARSE_FREE_ENV: a DuckDB file counts only by its name (its
   stem is the warehouse's database name, which relation names carry), so the tests'
-  warehouses, all called `onefold.duckdb` (testing.warehouse), share one parse.
+  warehouses, all called `onefold.duckdb` (testing.warehouse), share one parse;
+- not the PostgreSQL database's name: each test has its own database on one server, and
+  a copy's nodes and sources are moved to the invocation's database (`_move_database`).
 """
 
 from __future__ import annotations
@@ -48,7 +50,13 @@ PARSE_FREE_ENV = (
 PARSED_DIRECTORIES = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
 PARSED_FILES = ("dbt_project.yml", "packages.yml", "dependencies.yml", "selectors.yml")
 
-_manifests: dict[tuple[Any, ...], bytes] = {}
+# The environment variable naming the PostgreSQL database (profiles.yml); parsing puts
+# its value into every node's `database` and `relation_name` only.
+DATABASE_ENV = "ONEFOLD_PG_DATABASE"
+DEFAULT_DATABASE = "onefold"
+
+# key -> (the PostgreSQL database parsed into it, or None; the serialized manifest)
+_manifests: dict[tuple[Any, ...], tuple[str | None, bytes]] = {}
 
 
 def _files(project: Path) -> list[tuple[str, int, int]]:
@@ -91,6 +99,7 @@ def _parse_environment(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     }
     if "ONEFOLD_DUCKDB_PATH" in relevant:
         relevant["ONEFOLD_DUCKDB_PATH"] = Path(relevant["ONEFOLD_DUCKDB_PATH"]).stem
+    relevant.pop(DATABASE_ENV, None)
     return tuple(sorted(relevant.items()))
 
 
@@ -115,5 +124,31 @@ def parsed_manifest(key: tuple[Any, ...], parse: Any) -> Any | None:
         manifest = parse()
         if manifest is None:
             return None
-        _manifests[key] = manifest.to_msgpack(extended_mashumaro_encoder)
-    return Manifest.from_msgpack(_manifests[key], decoder=extended_mashumuro_decoder)
+        _manifests[key] = (_database(manifest), manifest.to_msgpack(extended_mashumaro_encoder))
+    parsed_database, serialized = _manifests[key]
+    manifest = Manifest.from_msgpack(serialized, decoder=extended_mashumuro_decoder)
+    database = _database(manifest)
+    if database is not None and parsed_database is not None and database != parsed_database:
+        _move_database(manifest, parsed_database, database)
+    return manifest
+
+
+def _database(manifest: Any) -> str | None:
+    """The PostgreSQL database the profile names now, for a PostgreSQL manifest."""
+    if manifest.metadata.adapter_type != "postgres":
+        return None
+    return os.environ.get(DATABASE_ENV, DEFAULT_DATABASE)
+
+
+def _move_database(manifest: Any, parsed: str, database: str) -> None:
+    """Point what parsing placed in database `parsed` at `database` instead, and rebuild
+    the `graph` context variable macros read."""
+    old_prefix, new_prefix = f'"{parsed}".', f'"{database}".'
+    for node in [*manifest.nodes.values(), *manifest.sources.values()]:
+        if getattr(node, "database", None) != parsed:
+            continue
+        node.database = database
+        relation_name = getattr(node, "relation_name", None)
+        if relation_name and relation_name.startswith(old_prefix):
+            node.relation_name = new_prefix + relation_name[len(old_prefix) :]
+    manifest.build_flat_graph()

@@ -25,7 +25,7 @@ help:  ## List the targets
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev,spark]"
 	touch $@
 
 install: $(VENV)/.installed  ## Create .venv with the pinned stack

@@ -1,6 +1,21 @@
 {#- A Jinja string as a SQL text literal. -#}
 {% macro sql_text(value) -%}
-    '{{ (value | string).replace("'", "''") }}'
+    {{ return(adapter.dispatch('sql_text', 'onefold')(value | string)) }}
+{%- endmacro %}
+
+{% macro default__sql_text(value) -%}
+    '{{ value.replace("'", "''") }}'
+{%- endmacro %}
+
+{#- Spark reads its literals as written (escapedStringLiterals, profiles.yml): no
+    escape can put a quote in one ('it''s' is two literals, 'its'), so text with a
+    quote or a backslash travels as the hex of its UTF-8 bytes. -#}
+{% macro spark__sql_text(value) -%}
+    {%- if "'" in value or "\\" in value -%}
+        cast(unhex('{{ value.encode("utf-8").hex() }}') as string)
+    {%- else -%}
+        '{{ value }}'
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -29,6 +29,15 @@
     ({{ target.schema }}.onefold_try_timestamptz({{ column }}) at time zone 'UTC')
 {%- endmacro %}
 
+{#- Spark: the session's time zone is UTC (profiles.yml), so a timestamp with an offset
+    is cast to its UTC time and one without is taken as UTC. -#}
+{% macro spark__safe_cast_utc_timestamp(column) -%}
+    (case
+        when cast({{ column }} as string) rlike '{{ onefold.iso_date_pattern() }}'
+            then try_cast({{ column }} as timestamp)
+    end)
+{%- endmacro %}
+
 
 {% macro safe_cast_date(column) %}
     {{ return(adapter.dispatch('safe_cast_date', 'onefold')(column)) }}
@@ -43,6 +52,13 @@
 
 {% macro postgres__safe_cast_date(column) -%}
     {{ target.schema }}.onefold_try_date({{ column }})
+{%- endmacro %}
+
+{% macro spark__safe_cast_date(column) -%}
+    case
+        when cast({{ column }} as string) rlike '{{ onefold.iso_date_pattern() }}'
+            then try_cast({{ column }} as date)
+    end
 {%- endmacro %}
 
 
@@ -82,6 +98,13 @@
     end
 {%- endmacro %}
 
+{% macro spark__safe_cast_integer(column) -%}
+    case
+        when {{ onefold.regex_full_match('trim(' ~ column ~ ')', '[+-]?[0-9]{1,18}') }}
+            then cast(trim({{ column }}) as bigint)
+    end
+{%- endmacro %}
+
 
 {#-
     Loader booleans arrive as 'true'/'false', 't'/'f', '1'/'0', 'yes'/'no'; staging
@@ -116,6 +139,11 @@
     {{ target.schema }}.onefold_try_jsonb({{ column }})
 {%- endmacro %}
 
+{#- Spark keeps JSON as text (get_json_object reads it); invalid text is null. -#}
+{% macro spark__safe_parse_json(column) -%}
+    case when try_parse_json({{ column }}) is not null then {{ column }} end
+{%- endmacro %}
+
 
 {#- A text value at a key path, e.g. json_text('context', ['page', 'url']). -#}
 {% macro json_text(json_column, path) %}
@@ -128,4 +156,8 @@
 
 {% macro postgres__json_text(json_column, path) -%}
     nullif({{ json_column }} #>> '{ {{- path | join(",") -}} }', '')
+{%- endmacro %}
+
+{% macro spark__json_text(json_column, path) -%}
+    nullif(get_json_object({{ json_column }}, '$.{{ path | join(".") }}'), '')
 {%- endmacro %}

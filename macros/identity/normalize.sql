@@ -122,6 +122,11 @@
     ({{ value }} ~ '^(?:{{ pattern }})$')
 {%- endmacro %}
 
+{#- Spark: Java regexes; the literal reaches them as written (escapedStringLiterals). -#}
+{% macro spark__regex_full_match(value, pattern) -%}
+    ({{ value }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
 
 {#- True when `value` matches the regular expression in the SQL expression `pattern` (not anchored). -#}
 {% macro regex_search(value, pattern) %}
@@ -136,6 +141,10 @@
     ({{ value }} ~ {{ pattern }})
 {%- endmacro %}
 
+{% macro spark__regex_search(value, pattern) -%}
+    ({{ value }} rlike {{ pattern }})
+{%- endmacro %}
+
 
 {#- Replaces every match of `pattern` (a global replace on both warehouses). -#}
 {% macro regex_replace_all(value, pattern, replacement) %}
@@ -144,6 +153,11 @@
 
 {% macro default__regex_replace_all(value, pattern, replacement) -%}
     regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{#- Spark's regexp_replace replaces every match. -#}
+{% macro spark__regex_replace_all(value, pattern, replacement) -%}
+    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}')
 {%- endmacro %}
 
 
@@ -158,6 +172,10 @@
 
 {% macro postgres__sha256_hex(value) -%}
     encode(sha256(convert_to({{ value }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{% macro spark__sha256_hex(value) -%}
+    sha2({{ value }}, 256)
 {%- endmacro %}
 
 

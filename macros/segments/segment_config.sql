@@ -70,7 +70,7 @@
     {%- set columns = onefold.customers_contract_columns() -%}
     {%- set typed_columns = [] -%}
     {%- for name, column in columns.items() -%}
-        {%- do typed_columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ name) -%}
+        {%- do typed_columns.append('cast(null as ' ~ onefold.warehouse_type(column.data_type) ~ ') as ' ~ name) -%}
     {%- endfor -%}
     {%- for name, segment in segments.items() -%}
         {%- set where = "segment '" ~ name ~ "'" -%}
@@ -137,6 +137,13 @@
         {{ return(parsed.rows[0][0]) }}
     {%- endif -%}
     {%- do run_query(probe) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- Spark SQL has no helper to return an error: the probe runs (over no rows), and a
+    predicate Spark cannot plan fails the hook with Spark's own message. -#}
+{% macro spark__segment_predicate_problem(typed_columns, predicate) -%}
+    {%- do run_query('select count(*) from (select ' ~ typed_columns | join(', ') ~ ') as customers where (' ~ predicate ~ ')') -%}
     {{ return(none) }}
 {%- endmacro %}
 

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from onefold.errors import ConfigError
-from onefold.settings import TARGETS, DuckDBSettings, PostgresSettings, ProjectSettings
+from onefold.settings import (
+    TARGETS,
+    DuckDBSettings,
+    PostgresSettings,
+    ProjectSettings,
+    SparkSettings,
+)
 
 if TYPE_CHECKING:
     from onefold.warehouse import Warehouse
@@ -145,10 +151,11 @@ class Target:
     """The profile's output the command runs against."""
 
     name: str  # the target's name in the profile (`dev`, `prod`, `duckdb`, ...)
-    type: str  # the adapter type: duckdb | postgres
+    type: str  # the adapter type: duckdb | postgres | spark
     schema: str
     duckdb: DuckDBSettings | None = None
     postgres: PostgresSettings | None = None
+    spark: SparkSettings | None = None
 
 
 def _secret(value: Any) -> SecretStr:
@@ -176,6 +183,8 @@ def target_from_profile(name: str, data: Mapping[str, Any], profile: str) -> Tar
                     settings["temp_directory"] = str(temp_directory)
         duckdb = DuckDBSettings(path=Path(str(data.get("path", ":memory:"))), config=settings)
         return Target(name=name, type=kind, schema=str(schema), duckdb=duckdb)
+    if kind == "spark":
+        return Target(name=name, type=kind, schema=str(schema), spark=_spark_settings(data))
     postgres = PostgresSettings.model_validate(
         {
             "host": str(data.get("host", "127.0.0.1")),
@@ -186,6 +195,20 @@ def target_from_profile(name: str, data: Mapping[str, Any], profile: str) -> Tar
         }
     )
     return Target(name=name, type=kind, schema=str(schema), postgres=postgres)
+
+
+def _spark_settings(data: Mapping[str, Any]) -> SparkSettings:
+    """The session of a Spark output: Onefold connects in-process, as the `session`
+    method does; over Thrift or HTTP it would not see the cluster dbt builds on."""
+    method = str(data.get("method", "session"))
+    if method != "session":
+        raise ConfigError(
+            f"Spark target with method {method!r}: Onefold's command line runs Spark in its "
+            "own process (method: session, with the cluster as spark.master); see "
+            "docs/spark.md"
+        )
+    parameters = data.get("server_side_parameters") or {}
+    return SparkSettings(config={str(k): str(v) for k, v in parameters.items()})
 
 
 def _environment_path(name: str) -> Path | None:

@@ -15,8 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Target = Literal["duckdb", "postgres"]
-TARGETS: tuple[Target, ...] = ("duckdb", "postgres")
+Target = Literal["duckdb", "postgres", "spark"]
+TARGETS: tuple[Target, ...] = ("duckdb", "postgres", "spark")
 
 DEFAULT_DUCKDB_PATH = Path("warehouse/onefold.duckdb")
 
@@ -101,3 +101,54 @@ class PostgresSettings(BaseSettings):
                 password=secret or None,
             )
         )
+
+
+#: Defaults of local Spark's settings; the repo's profiles.yml spells the same ones
+#: (python/tests/test_spark.py checks that they agree).
+DEFAULT_SPARK_MASTER = "local[*]"
+DEFAULT_SPARK_DIR = Path("warehouse/spark")
+DEFAULT_SPARK_DRIVER_MEMORY = "4g"
+DEFAULT_SPARK_SHUFFLE_PARTITIONS = 8
+
+
+class SparkSettings(BaseSettings):
+    """Spark in this process (dbt-spark's `session` method): `ONEFOLD_SPARK_MASTER`
+    [local[*]], `ONEFOLD_SPARK_DIR`, the local warehouse's directory: its tables under
+    `tables/`, the Derby metastore that names them in `metastore_db/` [warehouse/spark],
+    `ONEFOLD_SPARK_DRIVER_MEMORY` [4g], `ONEFOLD_SPARK_SHUFFLE_PARTITIONS` [8: Spark's
+    200 suit a cluster, not a laptop's data].
+
+    `config`: a profile's `server_side_parameters`, which override these."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEFOLD_SPARK_")
+
+    master: str = Field(default=DEFAULT_SPARK_MASTER, min_length=1)
+    dir: Path = DEFAULT_SPARK_DIR
+    driver_memory: str = Field(default=DEFAULT_SPARK_DRIVER_MEMORY, min_length=1)
+    shuffle_partitions: int = Field(default=DEFAULT_SPARK_SHUFFLE_PARTITIONS, ge=1)
+    config: dict[str, str] = Field(default_factory=dict)
+
+    def session_config(self) -> dict[str, str]:
+        """The Spark configuration of the session (what profiles.yml gives dbt-spark)."""
+        directory = str(self.dir)
+        return {
+            "spark.master": self.master,
+            "spark.driver.memory": self.driver_memory,
+            "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+            "spark.sql.warehouse.dir": f"{directory}/tables",
+            # Derby keeps its files (and derby.log) in its system home.
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={directory}",
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                "jdbc:derby:;databaseName=metastore_db;create=true"
+            ),
+            "spark.sql.session.timeZone": "UTC",
+            "spark.ui.enabled": "false",
+            # String literals as written: a regex's backslashes reach the regex (Spark
+            # would otherwise read '\.' as '.'). Text with quotes: onefold.sql_text.
+            "spark.sql.parser.escapedStringLiterals": "true",
+            # pandas frames cross into Spark as Arrow batches, not row by row.
+            "spark.sql.execution.arrow.pyspark.enabled": "true",
+            # dbt-spark sets it too: SQL that fails a cast gives null, as on Spark 3.
+            "spark.sql.ansi.enabled": "false",
+            **self.config,
+        }

@@ -1,7 +1,7 @@
-"""One small connection interface over DuckDB and PostgreSQL.
+"""One small connection interface over DuckDB, PostgreSQL and Spark (onefold.spark).
 
 Everything in the package that reads or writes the warehouse goes through `connect()`,
-so a feature written once works on both targets.
+so a feature written once works on every target.
 """
 
 from __future__ import annotations
@@ -494,6 +494,10 @@ def connect_target(target: Target_, read_only: bool = False, detachable: bool = 
         return DuckDBWarehouse(target.duckdb, read_only=read_only, detachable=detachable)
     if target.type == "postgres":
         return PostgresWarehouse(target.postgres)
+    if target.type == "spark":
+        from onefold.spark import SparkWarehouse
+
+        return SparkWarehouse(target.spark)
     raise ConfigError(
         f"target {target.name!r} has adapter type {target.type!r}: choose one of "
         f"{', '.join(TARGETS)}"
@@ -507,6 +511,10 @@ def connect(target: str, read_only: bool = False) -> Warehouse:
         return DuckDBWarehouse(read_only=read_only)
     if target == "postgres":
         return PostgresWarehouse()
+    if target == "spark":
+        from onefold.spark import SparkWarehouse
+
+        return SparkWarehouse()
     raise ConfigError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
 
 

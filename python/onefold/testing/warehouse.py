@@ -38,6 +38,8 @@ def target_environment(
             "ONEFOLD_TARGET": "duckdb",
             "ONEFOLD_DUCKDB_PATH": str(directory / name / "onefold.duckdb"),
         }
+    if target == "spark":
+        return {"ONEFOLD_TARGET": "spark", "ONEFOLD_SPARK_DIR": str(directory / name)}
     if target != "postgres" or postgres is None:
         raise ValueError(f"no warehouse for target {target!r} (PostgreSQL needs a server)")
     return {"ONEFOLD_TARGET": "postgres", **create_database(postgres(), name).environment()}

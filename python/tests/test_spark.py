@@ -1,0 +1,155 @@
+"""The Spark target (docs/spark.md): its settings, Onefold's connection, and the
+dialect macros that differ from DuckDB's, on a local Spark started in this process.
+
+Spark needs Java; without it the Spark tests skip and say so. One Spark session serves
+the module (a process has one, and its warehouse directory is fixed when it starts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onefold.generator import GeneratorConfig, generate, generate_demo_data
+from onefold.settings import SparkSettings
+from onefold.testing.dbt import run_dbt
+from onefold.testing.warehouse import connect_with, target_environment
+
+JAVA_MISSING = shutil.which("java") is None
+needs_java = pytest.mark.skipif(
+    JAVA_MISSING, reason="Spark needs Java (java is not on PATH): apt-get install openjdk-17-jre"
+)
+
+# Values through each dialect macro: (expression, the value DuckDB gives).
+DIALECT_CASES = {
+    "integer": ("{{ onefold.safe_cast_integer(\"' -12 '\") }}", -12),
+    "integer_rejects_decimals": ("{{ onefold.safe_cast_integer(\"'2.5'\") }}", None),
+    "timestamp_offset_to_utc": (
+        "{{ onefold.safe_cast_utc_timestamp(\"'2026-01-02T10:00:00+02:00'\") }}",
+        dt.datetime(2026, 1, 2, 8, 0),
+    ),
+    "timestamp_without_offset_is_utc": (
+        "{{ onefold.safe_cast_utc_timestamp(\"'2026-01-02 10:00:00'\") }}",
+        dt.datetime(2026, 1, 2, 10, 0),
+    ),
+    "timestamp_rejects_words": ("{{ onefold.safe_cast_utc_timestamp(\"'yesterday'\") }}", None),
+    "date": ("{{ onefold.safe_cast_date(\"'2026-03-04'\") }}", dt.date(2026, 3, 4)),
+    "date_rejects_words": ("{{ onefold.safe_cast_date(\"'today'\") }}", None),
+    "decimal": ("{{ onefold.safe_cast_decimal(\"'12.345'\") }}", 12.35),
+    "json_text": (
+        '{{ onefold.json_text(onefold.safe_parse_json("\'{\\"page\\": {\\"url\\": \\"/a\\"}}\'"),'
+        " ['page', 'url']) }}",
+        "/a",
+    ),
+    "json_invalid_is_null": ("{{ onefold.safe_parse_json(\"'{not json'\") }}", None),
+    "regex_full_match": ("{{ onefold.regex_full_match(\"'ab12'\", '[a-z]+\\\\d+') }}", True),
+    "regex_full_match_is_whole": (
+        "{{ onefold.regex_full_match(\"'ab12x'\", '[a-z]+\\\\d+') }}",
+        False,
+    ),
+    "regex_search": ("{{ onefold.regex_search(\"'a.b'\", \"'\\\\.'\") }}", True),
+    "regex_replace_all": ("{{ onefold.regex_replace_all(\"'a.b.c'\", '\\\\.', '') }}", "abc"),
+    "sha256_hex": (
+        "{{ onefold.sha256_hex(\"'a'\") }}",
+        "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+    ),
+    "text_with_quote_and_backslash": ('{{ onefold.sql_text("it\'s \\\\ fine") }}', "it's \\ fine"),
+    "text_plain": ("{{ onefold.sql_text('plain') }}", "plain"),
+}
+
+
+def test_the_profile_and_the_package_give_spark_the_same_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from onefold.project import render_target
+
+    repo = Path(__file__).resolve().parents[2]
+    for name in ("MASTER", "DIR", "DRIVER_MEMORY", "SHUFFLE_PARTITIONS"):
+        monkeypatch.delenv(f"ONEFOLD_SPARK_{name}", raising=False)
+    target = render_target(repo, "onefold", "spark")
+    assert target.type == "spark" and target.spark is not None
+    assert target.spark.config == SparkSettings().session_config()
+    # A profile's parameters win over the environment's defaults.
+    monkeypatch.setenv("ONEFOLD_SPARK_SHUFFLE_PARTITIONS", "3")
+    assert (
+        SparkSettings(config={"spark.sql.shuffle.partitions": "7"}).session_config()[
+            "spark.sql.shuffle.partitions"
+        ]
+        == "7"
+    )
+
+
+def test_a_thrift_target_is_refused_with_the_reason() -> None:
+    from onefold.errors import ConfigError
+    from onefold.project import target_from_profile
+
+    with pytest.raises(ConfigError, match=r"method 'thrift'.*docs/spark\.md"):
+        target_from_profile(
+            "cluster", {"type": "spark", "method": "thrift", "schema": "onefold"}, "onefold"
+        )
+
+
+@pytest.fixture(scope="module")
+def spark_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    if JAVA_MISSING:
+        pytest.skip("Spark needs Java (java is not on PATH)")
+    directory = tmp_path_factory.mktemp("spark")
+    env = {
+        **target_environment("spark", directory, "warehouse"),
+        # A small local Spark: the suite runs beside other builds on two cores.
+        "ONEFOLD_SPARK_MASTER": "local[2]",
+        "ONEFOLD_SPARK_DRIVER_MEMORY": "1g",
+        "ONEFOLD_SPARK_SHUFFLE_PARTITIONS": "2",
+    }
+    yield env
+    from onefold.spark import stop_session
+
+    stop_session()
+
+
+@needs_java
+@pytest.mark.e2e
+def test_generated_raw_tables_land_in_spark_whole(spark_env: dict[str, str]) -> None:
+    config = GeneratorConfig(persons=40, seed=3, end_date=dt.date(2026, 11, 1))
+    warehouse = connect_with(spark_env)
+    try:
+        report = generate_demo_data(warehouse, config)
+        expected = generate(config)
+        for table, landed in expected.raw.items():
+            rows = warehouse.query(f"select count(*) from raw.{table}")[0][0]
+            assert rows == len(landed.frame) == report.row_counts[table], table
+        email = expected.raw["crm_contacts"].frame["email"].dropna().iloc[0]
+        found = warehouse.query("select count(*) from raw.crm_contacts where email = ?", [email])
+        assert found[0][0] >= 1
+    finally:
+        warehouse.close()
+
+
+def _show(
+    cases: dict[str, tuple[str, Any]], env: dict[str, str], target_path: Path
+) -> dict[str, Any]:
+    columns = ", ".join(f"{expression} as {name}" for name, (expression, _) in cases.items())
+    result = run_dbt(["show", "--inline", f"select {columns}", "--limit", "1"], env, target_path)
+    table = result.results[0].agate_table
+    return dict(zip(table.column_names, table.rows[0], strict=True))
+
+
+@needs_java
+@pytest.mark.e2e
+def test_dialect_macros_give_what_duckdb_gives(spark_env: dict[str, str], tmp_path: Path) -> None:
+    on_spark = _show(DIALECT_CASES, spark_env, tmp_path / "spark-target")
+    duckdb_env = target_environment("duckdb", tmp_path, "duckdb")
+    on_duckdb = _show(DIALECT_CASES, duckdb_env, tmp_path / "duckdb-target")
+    for name, (_, expected) in DIALECT_CASES.items():
+        for target, values in (("duckdb", on_duckdb), ("spark", on_spark)):
+            value = values[name]
+            if isinstance(expected, float):
+                value = float(value)
+            if isinstance(expected, dt.datetime) and value is not None:
+                value = value.replace(tzinfo=None)
+            assert value == expected, f"{name} on {target}: {value!r}"

@@ -5,11 +5,13 @@ Times, per shape, on DuckDB: the recursive method, the rounds method (both throu
 not its start-up), networkx on the same edges, and the unit: one join + group-by pass
 over the edges in both directions (each node's smallest neighbour label), written to a
 temporary table. Ratios are to the unit. `--postgres` also times the rounds method and
-the unit on a throwaway PostgreSQL cluster. Every method's output is checked against
-networkx.
+the unit on a throwaway PostgreSQL cluster, `--spark` on a local Spark in this process
+(work and unit tables are parquet tables there). Every method's output is checked
+against networkx; the rounds method's number of rounds is read from dbt's log.
 
     .venv/bin/python benchmarks/identity_graph.py            # all shapes, ~1M edges
     .venv/bin/python benchmarks/identity_graph.py --edges 200000 --shape chains --postgres
+    .venv/bin/python benchmarks/identity_graph.py --shape identity --spark --repeat 1
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import functools
 import io
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -37,6 +40,8 @@ import psycopg2
 
 from onefold.testing.dbt import run_dbt
 from onefold.testing.postgres import PostgresServer, throwaway_postgres
+from onefold.testing.warehouse import connect_with, target_environment
+from onefold.warehouse import Warehouse
 
 Ids = npt.NDArray[np.int64]
 Edges = tuple[Ids, Ids]
@@ -184,6 +189,16 @@ def execute_seconds(result_timing: list[Any]) -> float:
     raise RuntimeError("dbt run-operation reported no execute timing")
 
 
+ROUNDS_LOGGED = re.compile(r": (\d+) round\(s\) \(method rounds\)")
+
+
+def rounds_in_log(log_dir: Path) -> int | None:
+    """The rounds the last rounds-method run took, from dbt's log."""
+    log_file = log_dir / "dbt.log"
+    found = ROUNDS_LOGGED.findall(log_file.read_text(encoding="utf-8")) if log_file.exists() else []
+    return int(found[-1]) if found else None
+
+
 def run_method(
     env: Mapping[str, str], target_path: Path, table: str, method: str, max_iterations: int
 ) -> float:
@@ -205,6 +220,8 @@ def run_method(
             "--vars",
             json.dumps(variables),
             "--quiet",
+            "--log-path",
+            str(target_path / "logs"),
         ],
         env,
         target_path,
@@ -222,6 +239,7 @@ class Row:
     seconds: dict[str, float] = field(default_factory=dict)  # method -> median seconds
     ratios: dict[str, float] = field(default_factory=dict)  # method -> median of ratios
     exact: dict[str, bool] = field(default_factory=dict)
+    rounds: dict[str, int | None] = field(default_factory=dict)  # warehouse -> rounds taken
 
 
 def timed_against_unit(
@@ -318,6 +336,39 @@ def postgres_frame(server: PostgresServer, table: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["node_id", "component_id"], dtype="int64")
 
 
+def load_spark(warehouse: Warehouse, table: str, edges: Edges) -> None:
+    frame = pd.DataFrame({"left_node_id": edges[0], "right_node_id": edges[1]})
+    warehouse.write_df(SCHEMA, table, frame)
+
+
+def spark_sql(statement: str) -> str:
+    """The unit's SQL for Spark: parquet tables in the benchmark schema, not temporary."""
+    return statement.replace("temporary table cc_unit_", f"table {SCHEMA}.cc_unit_").replace(
+        "join cc_unit_labels", f"join {SCHEMA}.cc_unit_labels"
+    )
+
+
+@contextmanager
+def spark_unit(warehouse: Warehouse, table: str) -> Iterator[Callable[[], float]]:
+    edges = f"{SCHEMA}.{table}"
+    warehouse.execute(f"drop table if exists {SCHEMA}.cc_unit_labels")
+    warehouse.execute(spark_sql(UNIT_SETUP.format(edges=edges)))
+
+    def once() -> float:
+        warehouse.execute(f"drop table if exists {SCHEMA}.cc_unit_pass")
+        started = time.perf_counter()
+        warehouse.execute(spark_sql(UNIT_PASS.format(edges=edges)))
+        return time.perf_counter() - started
+
+    once()
+    yield once
+
+
+def spark_frame(warehouse: Warehouse, table: str) -> pd.DataFrame:
+    frame = warehouse.query_df(f"select node_id, component_id from {SCHEMA}.{table}")
+    return frame.astype("int64")
+
+
 def machine_line() -> str:
     cores = os.cpu_count() or 0
     memory_gib = 0.0
@@ -328,22 +379,28 @@ def machine_line() -> str:
     return f"{cores} cores, {memory_gib:.0f} GiB RAM, DuckDB {duckdb.__version__}"
 
 
-def markdown(rows: list[Row], postgres: bool) -> str:
+def markdown(rows: list[Row], postgres: bool, spark: bool = False) -> str:
     header = ["shape", "edges", "nodes", "components", "unit (DuckDB)", "recursive", "rounds"]
     header.append("networkx")
     if postgres:
         header += ["unit (Postgres)", "rounds (Postgres)"]
+    if spark:
+        header += ["unit (Spark)", "rounds (Spark)"]
+    header.append("rounds taken")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [row.shape, f"{row.edges:,}", f"{row.nodes:,}", f"{row.components:,}"]
         cells.append(f"{row.units['duckdb']:.3f} s")
         names = [*METHODS, "networkx"] + (["unit (Postgres)", "postgres"] if postgres else [])
+        names += ["unit (Spark)", "spark"] if spark else []
         for name in names:
-            if name == "unit (Postgres)":
-                cells.append(f"{row.units['postgres']:.3f} s")
+            if name.startswith("unit ("):
+                warehouse = "postgres" if "Postgres" in name else "spark"
+                cells.append(f"{row.units[warehouse]:.3f} s")
                 continue
             mark = "" if row.exact.get(name, True) else " WRONG"
             cells.append(f"{row.seconds[name]:.2f} s ({row.ratios[name]:.1f}x){mark}")
+        cells.append(", ".join(f"{name} {count}" for name, count in row.rounds.items()))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -362,6 +419,7 @@ def markdown(rows: list[Row], postgres: bool) -> str:
 @click.option("--seed", default=7, show_default=True)
 @click.option("--max-iterations", default=64, show_default=True)
 @click.option("--postgres", is_flag=True, help="Also time rounds on a throwaway PostgreSQL.")
+@click.option("--spark", is_flag=True, help="Also time rounds on a local Spark (needs Java).")
 @click.option(
     "--workdir",
     type=click.Path(path_type=Path),
@@ -376,6 +434,7 @@ def main(
     seed: int,
     max_iterations: int,
     postgres: bool,
+    spark: bool,
     workdir: Path | None,
 ) -> None:
     """Time connected components on DuckDB (and PostgreSQL) against a unit pass."""
@@ -387,6 +446,7 @@ def main(
         duck_env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(database)}
         builders = build_shapes(seed, target, chain_length)
         chosen = shapes or tuple(builders)
+        spark_env = target_environment("spark", root, "spark") if spark else None
         with contextmanager_if(postgres) as server:
             rows = []
             for shape in chosen:
@@ -400,6 +460,7 @@ def main(
                         repeat,
                         max_iterations,
                         server,
+                        spark_env,
                     )
                 )
         click.echo(f"\nMachine: {machine_line()}")
@@ -409,7 +470,16 @@ def main(
             f"Each method run is paired with a unit pass just before it; the ratio is the "
             f"median over {repeat} pairs. dbt start-up and parsing are excluded.\n"
         )
-        click.echo(markdown(rows, postgres))
+        click.echo(markdown(rows, postgres, spark))
+
+
+@contextmanager
+def spark_env_warehouse(env: Mapping[str, str]) -> Iterator[Warehouse]:
+    warehouse = connect_with(env)
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
 
 
 @contextmanager
@@ -430,6 +500,7 @@ def bench_shape(
     repeat: int,
     max_iterations: int,
     server: PostgresServer | None,
+    spark_env: Mapping[str, str] | None = None,
 ) -> Row:
     table = f"edges_{shape}"
     row = Row(shape=shape, edges=int(edges[0].size))
@@ -449,6 +520,7 @@ def bench_shape(
             )
             unit_samples += samples
     row.units["duckdb"] = statistics.median(unit_samples)
+    row.rounds["duckdb"] = rounds_in_log(root / "target" / "logs")
     row.ratios["networkx"] = row.seconds["networkx"] / row.units["duckdb"]
     for method in METHODS:
         row.exact[method] = same_components(expected, duckdb_frame(database, f"{table}_{method}"))
@@ -463,6 +535,23 @@ def bench_shape(
             )
         row.units["postgres"] = statistics.median(samples)
         row.exact["postgres"] = same_components(expected, postgres_frame(server, f"{table}_rounds"))
+        row.rounds["postgres"] = rounds_in_log(root / "target_pg" / "logs")
+    if spark_env is not None:
+        with spark_env_warehouse(spark_env) as warehouse:
+            load_spark(warehouse, table, edges)
+            with spark_unit(warehouse, table) as unit:
+                samples, row.seconds["spark"], row.ratios["spark"] = timed_against_unit(
+                    repeat,
+                    unit,
+                    lambda: run_method(
+                        spark_env, root / "target_spark", table, "rounds", max_iterations
+                    ),
+                )
+            row.units["spark"] = statistics.median(samples)
+            row.exact["spark"] = same_components(
+                expected, spark_frame(warehouse, f"{table}_rounds")
+            )
+            row.rounds["spark"] = rounds_in_log(root / "target_spark" / "logs")
     click.echo(
         f"{shape}: {row.edges:,} edges, {row.nodes:,} nodes, {row.components:,} components; "
         + ", ".join(

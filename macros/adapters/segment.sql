@@ -104,7 +104,7 @@
     {%- for entry in var('onefold__segment_event_tables') or [] -%}
         {%- if entry is string and '.' not in entry and '"' not in entry -%}
             {%- do relations.append(api.Relation.create(
-                database=var('onefold__raw_database') or target.database,
+                database=var('onefold__raw_database') or target.get('database'),
                 schema=var('onefold__segment_schema'), identifier=entry)) -%}
         {%- else -%}
             {%- do relations.append(onefold.as_relation(entry, 'onefold__segment_event_tables')) -%}

@@ -192,9 +192,9 @@
     {%- if parts | length == 3 -%}
         {{ return(api.Relation.create(database=parts[0], schema=parts[1], identifier=parts[2], type='table')) }}
     {%- elif parts | length == 2 -%}
-        {{ return(api.Relation.create(database=target.database, schema=parts[0], identifier=parts[1], type='table')) }}
+        {{ return(api.Relation.create(database=target.get('database'), schema=parts[0], identifier=parts[1], type='table')) }}
     {%- elif parts | length == 1 -%}
-        {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier=parts[0], type='table')) }}
+        {{ return(api.Relation.create(database=target.get('database'), schema=target.schema, identifier=parts[0], type='table')) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error("onefold.connected_components: cannot read relation name '" ~ name
         ~ "'; use identifier, schema.identifier or database.schema.identifier") }}
@@ -234,6 +234,9 @@
     {%- do run_query('commit') -%}
 {% endmacro %}
 
-{#- DuckDB statements autocommit here (no transaction is open). -#}
+{#- DuckDB statements autocommit here (no transaction is open); Spark has none. -#}
 {% macro duckdb__cc_commit() %}
+{% endmacro %}
+
+{% macro spark__cc_commit() %}
 {% endmacro %}

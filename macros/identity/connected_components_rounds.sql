@@ -1,14 +1,14 @@
 {#-
     The rounds method of onefold.connected_components (see connected_components.sql):
-    any warehouse. One run_query call per round (hook, move, contract, count what is
-    left) into temporary work tables named after the calling model or output table;
-    returns the name of the last one, which holds (node_id, component_id).
+    any warehouse. One cc_run call per round (hook, move, contract, count what is left)
+    into work tables named after the calling model or output table; returns the name of
+    the last one, which holds (node_id, component_id).
 -#}
 {% macro connected_components_rounds(edges_sql, work_name, max_iterations, context) %}
     {%- set resolved = onefold.cc_work_table(work_name, 'resolved') -%}
     {%- set components = onefold.cc_work_table(work_name, 'components') -%}
     {%- set state = namespace(rounds=0, done=false) -%}
-    {%- do run_query(onefold.cc_work_table_sql(onefold.cc_work_table(work_name, 'edges_0'),
+    {%- do onefold.cc_run(onefold.cc_work_table_sql(onefold.cc_work_table(work_name, 'edges_0'),
         onefold.cc_initial_edges_sql(edges_sql))) -%}
     {#- One round per call: hook, move, contract, drop the inputs, count what is left. -#}
     {%- for round in range(1, max_iterations + 1) -%}
@@ -17,15 +17,11 @@
         {%- set hooks = onefold.cc_work_table(work_name, 'hooks') -%}
         {%- set moves = onefold.cc_work_table(work_name, 'moves_' ~ round) -%}
         {%- set next_edges = onefold.cc_work_table(work_name, 'edges_' ~ round) -%}
-        {%- set statements = [
-            onefold.cc_work_table_sql(hooks, onefold.cc_hooks_sql(edges)),
-            onefold.cc_work_table_sql(moves, onefold.cc_moves_sql(hooks)),
-            onefold.cc_work_table_sql(next_edges, onefold.cc_contract_sql(edges, moves)),
-            'drop table ' ~ hooks,
-            'drop table ' ~ edges,
-            'select count(*) from ' ~ next_edges,
-        ] -%}
-        {%- set remaining = run_query(statements | join(';\n')).columns[0].values()[0] -%}
+        {%- set statements = onefold.cc_work_table_sql(hooks, onefold.cc_hooks_sql(edges))
+            + onefold.cc_work_table_sql(moves, onefold.cc_moves_sql(hooks))
+            + onefold.cc_work_table_sql(next_edges, onefold.cc_contract_sql(edges, moves))
+            + ['drop table ' ~ hooks, 'drop table ' ~ edges, 'select count(*) from ' ~ next_edges] -%}
+        {%- set remaining = onefold.cc_run(statements).columns[0].values()[0] -%}
         {%- set state.rounds = round -%}
         {%- if remaining == 0 -%}
             {%- set state.done = true -%}
@@ -40,9 +36,9 @@
         Back from the last round to the second: a group that moved in round r ends where
         its destination ends, which moved later (already resolved) or never.
     -#}
-    {%- set statements = [onefold.cc_work_table_sql(resolved,
+    {%- set statements = onefold.cc_work_table_sql(resolved,
         'select group_id, moved_to as root_id from ' ~ onefold.cc_work_table(work_name, 'moves_' ~ state.rounds)
-        ~ ' where moved_to <> group_id and ' ~ state.rounds ~ ' > 1')] -%}
+        ~ ' where moved_to <> group_id and ' ~ state.rounds ~ ' > 1') -%}
     {%- for round in range(state.rounds - 1, 1, -1) -%}
         {%- set moves = onefold.cc_work_table(work_name, 'moves_' ~ round) -%}
         {%- do statements.append('insert into ' ~ resolved ~ ' (group_id, root_id) select moves.group_id,'
@@ -51,12 +47,31 @@
             ~ ' where moves.moved_to <> moves.group_id') -%}
         {%- do statements.append(onefold.cc_analyze_sql(resolved)) -%}
     {%- endfor -%}
-    {%- do statements.append(onefold.cc_work_table_sql(components,
-        onefold.cc_components_sql(onefold.cc_work_table(work_name, 'moves_1'), resolved))) -%}
-    {%- do run_query(statements | reject('equalto', '') | join(';\n')) -%}
+    {%- set statements = statements + onefold.cc_work_table_sql(components,
+        onefold.cc_components_sql(onefold.cc_work_table(work_name, 'moves_1'), resolved)) -%}
+    {%- do onefold.cc_run(statements) -%}
     {%- do onefold.cc_drop_work_tables(work_name, state.rounds, keep_components=true) -%}
     {%- do log(context ~ ': ' ~ state.rounds ~ ' round(s) (method rounds)') -%}
     {{ return(components) }}
+{% endmacro %}
+
+
+{#- Runs a list of statements, empty ones skipped; returns the last one's result. One
+    call where the connection takes several statements at once, one each on Spark. -#}
+{% macro cc_run(statements) %}
+    {{ return(adapter.dispatch('cc_run', 'onefold')(statements | reject('equalto', '') | list)) }}
+{% endmacro %}
+
+{% macro default__cc_run(statements) %}
+    {{ return(run_query(statements | join(';\n'))) }}
+{% endmacro %}
+
+{% macro spark__cc_run(statements) %}
+    {%- set state = namespace(result=none) -%}
+    {%- for statement in statements -%}
+        {%- set state.result = run_query(statement) -%}
+    {%- endfor -%}
+    {{ return(state.result) }}
 {% endmacro %}
 
 
@@ -79,6 +94,12 @@
     {{ return('') }}
 {% endmacro %}
 
+{#- Spark has no temporary tables: its work tables are parquet tables in a schema of
+    their own beside the target's (two concurrent runs of one model would share them). -#}
+{% macro spark__cc_temporary_schema() %}
+    {{ return(target.schema ~ '_cc_work') }}
+{% endmacro %}
+
 {% macro postgres__cc_temporary_schema() %}
     {{ return('pg_temp') }}
 {% endmacro %}
@@ -89,9 +110,17 @@
 
 {#- Statements that (re)create a work table from a SELECT. -#}
 {% macro cc_work_table_sql(name, select_sql) %}
-    {%- set statements = ['drop table if exists ' ~ name, 'create temporary table ' ~ name ~ ' as ' ~ select_sql,
-        onefold.cc_analyze_sql(name)] -%}
-    {{ return(statements | reject('equalto', '') | join(';\n')) }}
+    {{ return(adapter.dispatch('cc_work_table_sql', 'onefold')(name, select_sql)) }}
+{% endmacro %}
+
+{% macro default__cc_work_table_sql(name, select_sql) %}
+    {{ return(['drop table if exists ' ~ name, 'create temporary table ' ~ name ~ ' as ' ~ select_sql,
+        onefold.cc_analyze_sql(name)]) }}
+{% endmacro %}
+
+{% macro spark__cc_work_table_sql(name, select_sql) %}
+    {{ return(['create schema if not exists ' ~ onefold.cc_temporary_schema(), 'drop table if exists ' ~ name,
+        'create table ' ~ name ~ ' using parquet as ' ~ select_sql]) }}
 {% endmacro %}
 
 {#- Postgres does not analyze temporary tables by itself; the planner needs row counts. -#}
@@ -122,6 +151,6 @@
     {%- for name in names -%}
         {%- do statements.append('drop table if exists ' ~ onefold.cc_work_table(work_name, name)) -%}
     {%- endfor -%}
-    {%- do run_query(statements | join('; ')) -%}
+    {%- do onefold.cc_run(statements) -%}
     {{ return('') }}
 {% endmacro %}

@@ -49,6 +49,10 @@
     {{ return('(' ~ left ~ ' # ' ~ right ~ ')') }}
 {% endmacro %}
 
+{% macro spark__cc_bitwise_xor(left, right) %}
+    {{ return('(' ~ left ~ ' ^ ' ~ right ~ ')') }}
+{% endmacro %}
+
 {% macro duckdb__cc_bitwise_xor(left, right) %}
     {{ return('xor(' ~ left ~ ', ' ~ right ~ ')') }}
 {% endmacro %}

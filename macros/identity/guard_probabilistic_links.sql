@@ -29,15 +29,13 @@
         inner join {{ components_relation }} as components on edges.left_node_id = components.node_id
         where {{ scope_filter }}
     {%- endset -%}
-    {%- set statements = [
-        onefold.cc_work_table_sql(guard_edges,
+    {%- set statements = onefold.cc_work_table_sql(guard_edges,
             'with clustered as (' ~ clustered_sql ~ '), breaking as (' ~ onefold.guard_breaking_components('clustered')
             ~ ') select clustered.left_node_id, clustered.right_node_id, clustered.rule, clustered.identifier_type, '
             ~ 'clustered.match_key, clustered.match_probability, false as is_cut from clustered '
-            ~ 'inner join breaking on clustered.component_id = breaking.component_id'),
-        'select count(*) from ' ~ guard_edges,
-    ] -%}
-    {%- if (run_query(statements | join(';\n')).columns[0].values()[0] | int) == 0 -%}
+            ~ 'inner join breaking on clustered.component_id = breaking.component_id')
+        + ['select count(*) from ' ~ guard_edges] -%}
+    {%- if (onefold.cc_run(statements).columns[0].values()[0] | int) == 0 -%}
         {%- do run_query('drop table if exists ' ~ guard_edges) -%}
         {{ return(none) }}
     {%- endif -%}
@@ -48,15 +46,13 @@
         {%- set components_sql = onefold.connected_components_select(
             '(select left_node_id, right_node_id from ' ~ guard_edges ~ ' where not is_cut) as guarded_edges',
             work_name ~ '_guard') -%}
-        {%- set statements = [
-            onefold.cc_work_table_sql(guard_parts, components_sql),
-            onefold.cc_work_table_sql(breaking,
+        {%- set statements = onefold.cc_work_table_sql(guard_parts, components_sql)
+            + onefold.cc_work_table_sql(breaking,
                 'with clustered as (select guard_edges.*, guard_parts.component_id from ' ~ guard_edges ~ ' as guard_edges '
                 ~ 'inner join ' ~ guard_parts ~ ' as guard_parts on guard_edges.left_node_id = guard_parts.node_id '
-                ~ 'where not guard_edges.is_cut) ' ~ onefold.guard_breaking_components('clustered', weakest=true)),
-            'select count(*) from ' ~ breaking,
-        ] -%}
-        {%- set breaking_count = run_query(statements | join(';\n')).columns[0].values()[0] | int -%}
+                ~ 'where not guard_edges.is_cut) ' ~ onefold.guard_breaking_components('clustered', weakest=true))
+            + ['select count(*) from ' ~ breaking] -%}
+        {%- set breaking_count = onefold.cc_run(statements).columns[0].values()[0] | int -%}
         {%- set state.rounds = round -%}
         {%- if breaking_count == 0 -%}
             {%- set state.done = true -%}
@@ -88,7 +84,7 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do run_query('drop table if exists ' ~ breaking ~ ';\ndrop table if exists ' ~ guard_edges) -%}
+    {%- do onefold.cc_run(['drop table if exists ' ~ breaking, 'drop table if exists ' ~ guard_edges]) -%}
     {%- do onefold.cc_drop_work_tables(work_name ~ '_guard') -%}
     {%- do log('identity guard: ' ~ state.rounds ~ ' round(s)', info=true) -%}
     {{ return(guard_parts) }}

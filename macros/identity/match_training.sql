@@ -103,20 +103,18 @@
     {#- first_patterns: each pair once, under the first rule that paired it (for the prior). -#}
     {%- set first_patterns = onefold.cc_work_table(work_name, 'first_patterns') -%}
     {%- set first_pattern_levels = onefold.cc_work_table(work_name, 'first_pattern_levels') -%}
-    {%- set setup = [
-        onefold.cc_work_table_sql(levels, level_rows | join(' union all ')),
-        onefold.cc_work_table_sql(patterns, onefold.match_patterns_sql(
-            '(' ~ (rule_pairs | join(' union all ')) ~ ') as rule_pairs', level_columns)),
-        onefold.cc_work_table_sql(pattern_levels, onefold.match_pattern_levels_sql(matching, patterns)),
-        onefold.cc_work_table_sql(first_patterns, onefold.match_patterns_sql(pairs_relation, level_columns)),
-        onefold.cc_work_table_sql(first_pattern_levels, onefold.match_pattern_levels_sql(matching, first_patterns)),
-        onefold.cc_work_table_sql(u_table, u_sql),
-        onefold.cc_work_table_sql(m_table, 'select field_name, level, initial_m as m_probability from ' ~ levels),
-        onefold.cc_work_table_sql(prior, 'select distinct blocking_rule, cast(0.5 as ' ~ float ~ ') as match_share from '
-            ~ patterns),
-        'select coalesce(sum(pair_count), 0) from ' ~ first_patterns,
-    ] -%}
-    {%- set pairs_trained = run_query(setup | join(';\n')).columns[0].values()[0] | int -%}
+    {%- set setup = onefold.cc_work_table_sql(levels, level_rows | join(' union all '))
+        + onefold.cc_work_table_sql(patterns, onefold.match_patterns_sql(
+            '(' ~ (rule_pairs | join(' union all ')) ~ ') as rule_pairs', level_columns))
+        + onefold.cc_work_table_sql(pattern_levels, onefold.match_pattern_levels_sql(matching, patterns))
+        + onefold.cc_work_table_sql(first_patterns, onefold.match_patterns_sql(pairs_relation, level_columns))
+        + onefold.cc_work_table_sql(first_pattern_levels, onefold.match_pattern_levels_sql(matching, first_patterns))
+        + onefold.cc_work_table_sql(u_table, u_sql)
+        + onefold.cc_work_table_sql(m_table, 'select field_name, level, initial_m as m_probability from ' ~ levels)
+        + onefold.cc_work_table_sql(prior, 'select distinct blocking_rule, cast(0.5 as ' ~ float ~ ') as match_share from '
+            ~ patterns)
+        + ['select coalesce(sum(pair_count), 0) from ' ~ first_patterns] -%}
+    {%- set pairs_trained = onefold.cc_run(setup).columns[0].values()[0] | int -%}
 
     {#- EM: the posterior match probability of every comparison pattern under the current
         m, u and share; then m per level as the matches' share of it, per field. -#}
@@ -148,18 +146,16 @@
             left join totals on levels.field_name = totals.field_name
         {%- endset -%}
         {#- One round trip: the new m and share replace the old, then the largest move of m. -#}
-        {%- set statements = [
-            onefold.cc_work_table_sql(posterior, posterior_sql),
-            onefold.cc_work_table_sql(m_next, m_sql),
-            onefold.cc_work_table_sql(change_table, 'select max(abs(m_next.m_probability - m.m_probability)) as change from '
+        {%- set statements = onefold.cc_work_table_sql(posterior, posterior_sql)
+            + onefold.cc_work_table_sql(m_next, m_sql)
+            + onefold.cc_work_table_sql(change_table, 'select max(abs(m_next.m_probability - m.m_probability)) as change from '
                 ~ m_next ~ ' as m_next inner join ' ~ m_table ~ ' as m on m_next.field_name = m.field_name '
-                ~ 'and m_next.level = m.level'),
-            onefold.cc_work_table_sql(prior, 'select blocking_rule, greatest(least(sum(pair_count * match_probability) '
-                ~ '/ sum(pair_count), 1 - 1e-9), 1e-9) as match_share from ' ~ posterior ~ ' group by blocking_rule'),
-            onefold.cc_work_table_sql(m_table, 'select * from ' ~ m_next),
-            'select change from ' ~ change_table,
-        ] -%}
-        {%- set change = run_query(statements | join(';\n')).columns[0].values()[0] -%}
+                ~ 'and m_next.level = m.level')
+            + onefold.cc_work_table_sql(prior, 'select blocking_rule, greatest(least(sum(pair_count * match_probability) '
+                ~ '/ sum(pair_count), 1 - 1e-9), 1e-9) as match_share from ' ~ posterior ~ ' group by blocking_rule')
+            + onefold.cc_work_table_sql(m_table, 'select * from ' ~ m_next)
+            + ['select change from ' ~ change_table] -%}
+        {%- set change = onefold.cc_run(statements).columns[0].values()[0] -%}
         {%- set state.iterations = iteration -%}
         {%- if change is none or change < matching.em_tolerance -%}
             {%- set state.done = true -%}
@@ -191,13 +187,13 @@
         cross join overall
         where {{ pairs_trained }} > 0 and {{ state.iterations }} > 0
     {%- endset -%}
-    {%- do run_query(onefold.cc_work_table_sql(trained, trained_sql)) -%}
+    {%- do onefold.cc_run(onefold.cc_work_table_sql(trained, trained_sql)) -%}
     {%- set drops = [] -%}
     {%- for table in [patterns, pattern_levels, first_patterns, first_pattern_levels, levels, u_table, m_table, m_next,
         prior, posterior, change_table] -%}
         {%- do drops.append('drop table if exists ' ~ table) -%}
     {%- endfor -%}
-    {%- do run_query(drops | join(';\n')) -%}
+    {%- do onefold.cc_run(drops) -%}
     {{ return(trained) }}
 {% endmacro %}
 

@@ -26,3 +26,9 @@
         + cast(('0x' || substr(md5(cast({{ expression }} as varchar)), 9, 8)) as bigint)
     )
 {%- endmacro %}
+
+{#- Spark's conv() reads the 16 hex digits as two's complement when asked for a signed
+    (negative) base. -#}
+{% macro spark__node_id(expression) -%}
+    cast(conv(substr(md5(cast({{ expression }} as string)), 1, 16), 16, -10) as bigint)
+{%- endmacro %}

@@ -74,6 +74,6 @@
     {%- endif -%}
     {%- set identifier = names[-1] -%}
     {%- set schema = names[-2] if names | length > 1 else target.schema -%}
-    {%- set database = names[-3] if names | length > 2 else target.database -%}
+    {%- set database = names[-3] if names | length > 2 else target.get('database') -%}
     {{ return(api.Relation.create(database=database, schema=schema, identifier=identifier)) }}
 {% endmacro %}

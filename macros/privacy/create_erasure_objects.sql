@@ -190,7 +190,7 @@
     {%- set table = schema ~ '.erasure_suppressions' -%}
     {%- set hashes = [] -%}
     {%- set fingerprints = [] -%}
-    {%- if adapter.get_relation(database=target.database, schema=schema, identifier='erasure_suppressions') is not none -%}
+    {%- if adapter.get_relation(database=target.get('database'), schema=schema, identifier='erasure_suppressions') is not none -%}
         {%- set rows = run_query('select distinct suppression_hash, salt_fingerprint from ' ~ table) -%}
         {%- for row in rows -%}
             {%- if row[0] not in hashes %}{% do hashes.append(row[0]) %}{% endif -%}

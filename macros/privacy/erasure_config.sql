@@ -147,7 +147,7 @@
                 {%- set table = table | string | trim -%}
                 {%- if '.' not in table and '"' not in table and declared.get('schema_var') -%}
                     {%- set relation = api.Relation.create(
-                        database=var('onefold__raw_database', none) or target.database,
+                        database=var('onefold__raw_database', none) or target.get('database'),
                         schema=var(declared.schema_var), identifier=table) | string -%}
                     {%- set label = table -%}
                 {%- else -%}

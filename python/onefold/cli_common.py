@@ -86,7 +86,12 @@ class ProjectOptions:
     def locate(self) -> DbtProject:
         from onefold.project import locate
 
-        return locate(self.project_dir, self.profiles_dir, self.target, self.target_path)
+        project = locate(self.project_dir, self.profiles_dir, self.target, self.target_path)
+        if project.target.type == "spark":
+            from onefold.spark import check_command_supported
+
+            check_command_supported(click.get_current_context().info_name or "")
+        return project
 
     @contextmanager
     def open(self, read_only: bool = False) -> Iterator[tuple[DbtProject, Warehouse]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from onefold.testing.postgres import PostgresServer, postgres_for_tests
 from onefold.testing.sync import SECRET, SyncWorld, open_world, world_environment
+from onefold.testing.warehouse import target_environment
 from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 
 # `make test` runs `pytest -n 2 --dist loadscope --no-loadscope-reorder`: xdist hands
@@ -50,6 +52,22 @@ def postgres_server() -> Iterator[PostgresServer]:
     """ONEFOLD_PG_* when set, else a throwaway cluster stopped at the end of the run."""
     with postgres_for_tests() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def spark_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A local Spark warehouse for this test process (onefold.spark: a process has one
+    Spark, its warehouse directory fixed when it starts, so every Spark test of a worker
+    shares it and keeps to its own schemas). Skips, saying why, without Java."""
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java (java is not on PATH): apt-get install openjdk-17-jre")
+    return {
+        **target_environment("spark", tmp_path_factory.mktemp("spark"), "warehouse"),
+        # A small local Spark: the suite runs it beside other builds on two cores.
+        "ONEFOLD_SPARK_MASTER": "local[2]",
+        "ONEFOLD_SPARK_DRIVER_MEMORY": "1g",
+        "ONEFOLD_SPARK_SHUFFLE_PARTITIONS": "2",
+    }
 
 
 @pytest.fixture

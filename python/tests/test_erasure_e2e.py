@@ -36,7 +36,7 @@ from onefold.erasure.store import insert_rows
 from onefold.generator import GeneratorConfig, generate_demo_data
 from onefold.summary import count_sources, load_manifest, staging_models
 from onefold.sync.state import LOCKS_TABLE, utc_now
-from onefold.testing.dbt import WITHOUT_UNIT_TESTS, environment, locations, project_args
+from onefold.testing.dbt import WITHOUT_UNIT_TESTS, dbt_output, environment, locations
 from onefold.testing.measure import executable
 from onefold.testing.postgres import PostgresServer, create_database
 from onefold.testing.warehouse import connect_with
@@ -99,24 +99,6 @@ class World:
             return result.exit_code, json.loads(result.stdout)
         except json.JSONDecodeError:
             return result.exit_code, result.output
-
-
-def dbt(args: list[str], env: dict[str, str], target_path: Path, succeed: bool = True) -> str:
-    """dbt in a subprocess: in-process dbt-duckdb keeps the DuckDB file locked after the
-    run, and the crash test needs another process to open it. Returns dbt's output;
-    `succeed=False` expects dbt to fail."""
-    result = subprocess.run(
-        [executable("dbt"), *args, *project_args(target_path)],
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        capture_output=True,
-        text=True,
-        cwd=target_path.parent,
-    )
-    if succeed:
-        assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
-    else:
-        assert result.returncode != 0, f"dbt {' '.join(args)} passed:\n{result.stdout[-4000:]}"
-    return result.stdout
 
 
 def _people(warehouse: Warehouse, count: int) -> list[Person]:
@@ -311,7 +293,7 @@ def world(
         if request.param == "duckdb"
         else ("--resource-type", "seed", "--resource-type", "model")
     )
-    dbt(["build", *tests], env, root / "target")
+    dbt_output(["build", *tests], env, root / "target")
     with webhook_server(WEBHOOK_SECRET) as hook:
         syncs_path = root / "syncs.yml"
         _write_syncs(syncs_path, hook.url)
@@ -722,7 +704,7 @@ def test_replayed_raw_rows_do_not_bring_the_person_back(world: World) -> None:
     # incrementally), with their data tests (reconciliation counts suppressed rows).
     # Marts read staging only, so unchanged staging means unchanged marts. The views
     # downstream are built again too: PostgreSQL drops them with the table they read.
-    dbt(
+    dbt_output(
         ["build", "--select", "staging", "staging+,config.materialized:view",
          "--indirect-selection", "cautious", *WITHOUT_UNIT_TESTS],
         world.env,
@@ -775,7 +757,7 @@ def _builds_without_the_salt_fail(world: World) -> None:
         (wrong, "has no erasure salt"),
         (short, "shorter than 16 characters"),
     ):
-        output = dbt(["build", "--select", "staging"], env, world.target_path, succeed=False)
+        output = dbt_output(["build", "--select", "staging"], env, world.target_path, succeed=False)
         assert message in " ".join(output.split()), output[-2000:]
     if world.target == "duckdb":
         import duckdb
@@ -807,7 +789,7 @@ def test_staged_rows_naming_the_person_only_in_free_text_go_with_the_erasure(
     finally:
         warehouse.close()
     staged_models = ["stg_web__events", "stg_email__events", "web_activity", "email_activity"]
-    dbt(["run", "--select", *staged_models], world.env, world.target_path)  # incremental
+    dbt_output(["run", "--select", *staged_models], world.env, world.target_path)  # incremental
     checks = {
         "onefold_staging.stg_web__events": "event_id",
         "onefold_staging.stg_email__events": "email_event_id",

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +32,8 @@ from onefold.erasure.cli import erase
 from onefold.erasure.salt import POSTGRES_SETTING
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GeneratorConfig, generate_demo_data
-from onefold.testing.dbt import PACKAGE_DIR, environment, locations
+from onefold.testing.dbt import PACKAGE_DIR, dbt_output, ensure_packages, environment, locations
 from onefold.testing.loader_fixtures import load_loader_fixtures
-from onefold.testing.measure import executable
 from onefold.testing.warehouse import connect_with, target_environment
 from onefold.warehouse import Warehouse
 
@@ -73,22 +70,13 @@ class Host:
         return connect_with(self.env)
 
     def dbt(self, args: list[str], variables: dict[str, str], succeed: bool = True) -> str:
-        options = ["--project-dir", str(self.project), "--profiles-dir", str(PACKAGE_DIR)]
-        if args[0] != "deps":
-            options += ["--vars", json.dumps(variables), "--target-path", str(self.target_path)]
-        result = subprocess.run(
-            [executable("dbt"), *args, *options],
-            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **self.env},
-            capture_output=True,
-            text=True,
-            cwd=self.project,
+        return dbt_output(
+            [*args, "--vars", json.dumps(variables)],
+            self.env,
+            self.target_path,
+            project_dir=self.project,
+            succeed=succeed,
         )
-        output = result.stdout + result.stderr
-        if succeed:
-            assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{output[-4000:]}"
-        else:
-            assert result.returncode != 0, f"dbt {' '.join(args)} passed:\n{output[-4000:]}"
-        return output
 
     def build(self, variables: dict[str, str]) -> str:
         # Models and seeds only: the data tests run in the package's own e2e builds.
@@ -158,7 +146,7 @@ def host(
     shutil.copytree(FIXTURE, project)
     (project / "packages.yml").write_text(f"packages:\n  - local: {PACKAGE_DIR}\n")
     built = Host(request.param, env, project, root / "target")
-    built.dbt(["deps"], {})
+    ensure_packages(project)
     yield built
 
 

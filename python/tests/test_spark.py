@@ -1,15 +1,13 @@
 """The Spark target (docs/spark.md): its settings, Onefold's connection, and the
 dialect macros that differ from DuckDB's, on a local Spark started in this process.
 
-Spark needs Java; without it the Spark tests skip and say so. One Spark session serves
-the module (a process has one, and its warehouse directory is fixed when it starts).
+Spark needs Java; without it the Spark tests skip and say so (conftest's spark_env,
+one local Spark warehouse per test process).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +17,6 @@ from onefold.generator import GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
 from onefold.testing.dbt import run_dbt
 from onefold.testing.warehouse import connect_with, target_environment
-
-JAVA_MISSING = shutil.which("java") is None
-needs_java = pytest.mark.skipif(
-    JAVA_MISSING, reason="Spark needs Java (java is not on PATH): apt-get install openjdk-17-jre"
-)
 
 # Values through each dialect macro: (expression, the value DuckDB gives).
 DIALECT_CASES = {
@@ -94,25 +87,6 @@ def test_a_thrift_target_is_refused_with_the_reason() -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def spark_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    if JAVA_MISSING:
-        pytest.skip("Spark needs Java (java is not on PATH)")
-    directory = tmp_path_factory.mktemp("spark")
-    env = {
-        **target_environment("spark", directory, "warehouse"),
-        # A small local Spark: the suite runs beside other builds on two cores.
-        "ONEFOLD_SPARK_MASTER": "local[2]",
-        "ONEFOLD_SPARK_DRIVER_MEMORY": "1g",
-        "ONEFOLD_SPARK_SHUFFLE_PARTITIONS": "2",
-    }
-    yield env
-    from onefold.spark import stop_session
-
-    stop_session()
-
-
-@needs_java
 @pytest.mark.e2e
 def test_generated_raw_tables_land_in_spark_whole(spark_env: dict[str, str]) -> None:
     config = GeneratorConfig(persons=40, seed=3, end_date=dt.date(2026, 11, 1))
@@ -139,7 +113,6 @@ def _show(
     return dict(zip(table.column_names, table.rows[0], strict=True))
 
 
-@needs_java
 @pytest.mark.e2e
 def test_dialect_macros_give_what_duckdb_gives(spark_env: dict[str, str], tmp_path: Path) -> None:
     on_spark = _show(DIALECT_CASES, spark_env, tmp_path / "spark-target")
@@ -153,3 +126,28 @@ def test_dialect_macros_give_what_duckdb_gives(spark_env: dict[str, str], tmp_pa
             if isinstance(expected, dt.datetime) and value is not None:
                 value = value.replace(tzinfo=None)
             assert value == expected, f"{name} on {target}: {value!r}"
+
+
+@pytest.mark.parametrize("command", ["summary", "explain", "evaluate", "sync", "erase", "console"])
+def test_commands_that_need_marts_say_they_do_not_run_on_spark(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from onefold.cli import main
+    from onefold.testing.dbt import DEMO_PROJECT_DIR, PACKAGE_DIR
+
+    monkeypatch.setenv("DBT_PROFILES_DIR", str(PACKAGE_DIR))
+    arguments = {
+        "explain": ["x@example.com"],
+        "erase": ["--email", "x@example.com"],
+        "sync": ["--all"],
+    }
+    result = CliRunner().invoke(
+        main,
+        [command, "--project-dir", str(DEMO_PROJECT_DIR), "--target", "spark", "--json",
+         *arguments.get(command, [])],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"`onefold {command}` does not run on a Spark target yet" in result.output
+    assert "docs/spark.md" in result.output

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,13 @@ class DbtFailure(AssertionError):
 class DbtResult:
     success: bool
     results: list[Any]
+    # dbt's event messages, in order (the text its console output is made of), and the
+    # exception that ended the invocation, if any.
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.messages)
 
 
 @contextmanager
@@ -132,15 +139,59 @@ def run_dbt(
         key = cache_key(args, full_env, project_dir)
         if key is not None:
             manifest = parsed_manifest(key, lambda: _parse(args, command))
-        outcome = dbtRunner(manifest=manifest).invoke(command)
+        messages: list[str] = []
+        outcome = dbtRunner(
+            manifest=manifest, callbacks=[lambda event: messages.append(event.info.msg)]
+        ).invoke(command)
+    if outcome.exception is not None:
+        messages.append(str(outcome.exception))
     results = list(getattr(outcome.result, "results", None) or [])
     if expect_success and not outcome.success:
+        # run-operation results carry no node.
         failing = [
-            f"{getattr(r.node, 'unique_id', '?')}: {r.status} {r.message or ''}".strip()
+            f"{getattr(getattr(r, 'node', None), 'unique_id', '?')}: {r.status} "
+            f"{r.message or ''}".strip()
             for r in results
             if str(r.status) not in ("success", "pass", "skipped")
         ]
         # run-operation failures carry no node message; the exception does.
         detail = "\n".join(failing) or str(outcome.exception or "see dbt.log under logs/")
         raise DbtFailure(f"dbt {' '.join(args)} failed:\n{detail}")
-    return DbtResult(success=bool(outcome.success), results=results)
+    return DbtResult(success=bool(outcome.success), results=results, messages=messages)
+
+
+def dbt_output(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    target_path: Path,
+    project_dir: Path = DEMO_PROJECT_DIR,
+    succeed: bool = True,
+) -> str:
+    """dbt's output for `dbt <args>`, which must succeed (`succeed=False`: must fail).
+
+    On DuckDB dbt runs in a subprocess: in-process dbt-duckdb keeps the file open after
+    the run, so another process (or a read-only connection) could not open it. On the
+    other targets it runs in-process (run_dbt: no start-up, the parse shared), and the
+    output is its event messages."""
+    if env.get("ONEFOLD_TARGET", "duckdb") != "duckdb":
+        result = run_dbt(args, env, target_path, expect_success=succeed, project_dir=project_dir)
+        assert succeed or not result.success, f"dbt {' '.join(args)} passed:\n{result.output}"
+        return result.output
+    import subprocess
+
+    from onefold.testing.measure import executable
+
+    ensure_packages(project_dir)
+    completed = subprocess.run(
+        [executable("dbt"), *args, *project_args(target_path, project_dir)],
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
+        capture_output=True,
+        text=True,
+        cwd=project_dir,
+    )
+    output = completed.stdout + completed.stderr
+    if succeed:
+        assert completed.returncode == 0, f"dbt {' '.join(args)} failed:\n{output[-4000:]}"
+    else:
+        assert completed.returncode != 0, f"dbt {' '.join(args)} passed:\n{output[-4000:]}"
+    return output

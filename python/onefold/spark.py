@@ -1,11 +1,11 @@
 """Onefold's connection to Spark: the session dbt-spark's `session` method runs in.
 
-Spark SQL runs in this process's own Spark (a JVM pyspark starts on first use, about
-half a minute on 2 cores), configured by onefold.settings.SparkSettings, the same
-settings profiles.yml gives dbt-spark. A process has one Spark session: dbt invoked
-in-process (dbtRunner) and these connections share it, and with it the metastore.
-The local metastore (Derby) admits one process at a time, so a second process on the
-same directory waits for the first to end; a cluster's metastore has no such limit.
+Spark SQL runs in this process's own Spark (a JVM pyspark starts on first use, in about
+6 s on 2 cores here), configured by onefold.settings.SparkSettings, the same settings
+profiles.yml gives dbt-spark. A process has one Spark session: dbt invoked in-process
+(dbtRunner) and these connections share it, and with it the metastore. The local
+metastore (Derby) admits one process at a time: a second process on the same directory
+cannot open it until the first ends. A cluster's metastore has no such limit.
 
 pyspark is the `spark` extra: nothing here is imported until a Spark target is used.
 """

@@ -27,13 +27,11 @@ import duckdb
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import psycopg2
 import pytest
 
 from onefold.testing.dbt import PACKAGE_DIR, DbtResult, environment, run_dbt
 from onefold.testing.postgres import PostgresServer
-from onefold.testing.warehouse import connect_with
 
 SCHEMA = "cc_test"
 EDGES = f"{SCHEMA}.edges"
@@ -556,54 +554,3 @@ def test_postgres_model_builds_with_contract_and_unit_test(
     rows = postgres_rows(postgres_server, "onefold_cc_scratch.cc_components")
     assert dict(rows) == expected_components(SCRATCH_EDGES)
     assert not [name for name in postgres_tables(postgres_server) if "__cc_" in name]
-
-
-# ------------------------------------------------------------------------- Spark
-
-
-def load_spark(env: Mapping[str, str], edges: Sequence[Pair]) -> None:
-    frame = pd.DataFrame(edges, columns=["left_node_id", "right_node_id"], dtype="Int64")
-    warehouse = connect_with(env)
-    try:
-        warehouse.write_df(SCHEMA, "edges", frame)
-    finally:
-        warehouse.close()
-
-
-def spark_rows(env: Mapping[str, str], table: str) -> Rows:
-    warehouse = connect_with(env)
-    try:
-        rows = warehouse.query(f"select node_id, component_id from {table}")
-    finally:
-        warehouse.close()
-    return [(int(node), int(component)) for node, component in rows]
-
-
-def spark_work_tables(env: Mapping[str, str]) -> list[str]:
-    """The rounds' work tables left in Spark's work schema (spark__cc_temporary_schema)."""
-    warehouse = connect_with(env)
-    try:
-        if not warehouse.query("show schemas like 'onefold_cc_work'"):
-            return []
-        return [str(row[1]) for row in warehouse.query("show tables in onefold_cc_work")]
-    finally:
-        warehouse.close()
-
-
-@pytest.mark.e2e
-def test_spark_matches_networkx(graph: Graph, spark_env: dict[str, str], tmp_path: Path) -> None:
-    # A quarter of the edges (every shape, in pieces): each of Spark's statements costs
-    # a job and a parquet write, and the rounds' logic is the other targets' too.
-    edges = graph.edges[::4]
-    sample = Graph(edges, expected_components(edges), graph.shape_of)
-    load_spark(spark_env, sample.edges)
-    _, log = materialize(spark_env, tmp_path, "auto")
-    assert_same_components(sample, spark_rows(spark_env, f"{SCHEMA}.components"))
-    assert "(method rounds)" in log
-    assert spark_work_tables(spark_env) == []
-
-
-@pytest.mark.e2e
-def test_node_id_is_the_same_on_spark_and_duckdb(spark_env: dict[str, str], tmp_path: Path) -> None:
-    on_spark = node_ids_through_dbt(spark_env, tmp_path, NODE_ID_TEXTS)
-    assert on_spark == [(i, reference_node_id(text)) for i, text in enumerate(NODE_ID_TEXTS)]

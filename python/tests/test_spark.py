@@ -1,5 +1,7 @@
-"""The Spark target (docs/spark.md): its settings, Onefold's connection, and the
-dialect macros that differ from DuckDB's, on a local Spark started in this process.
+"""The Spark target (docs/spark.md): its settings, Onefold's connection, the dialect
+macros that differ from DuckDB's, and connected components (test_connected_components'
+graph and helpers), on a local Spark started in this process. In one module, so that
+one worker starts Spark and parses the project for it.
 
 Spark needs Java; without it the Spark tests skip and say so (conftest's spark_env,
 one local Spark warehouse per test process).
@@ -8,10 +10,25 @@ one local Spark warehouse per test process).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+from test_connected_components import (
+    NODE_ID_TEXTS,
+    SCHEMA,
+    Graph,
+    Pair,
+    Rows,
+    assert_same_components,
+    expected_components,
+    make_graph,
+    materialize,
+    node_ids_through_dbt,
+    reference_node_id,
+)
 
 from onefold.generator import GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
@@ -151,3 +168,59 @@ def test_commands_that_need_marts_say_they_do_not_run_on_spark(
     assert result.exit_code == 2, result.output
     assert f"`onefold {command}` does not run on a Spark target yet" in result.output
     assert "docs/spark.md" in result.output
+
+
+# ------------------------------------------- connected components (test_connected_components)
+
+
+def load_spark(env: Mapping[str, str], edges: Sequence[Pair]) -> None:
+    frame = pd.DataFrame(edges, columns=["left_node_id", "right_node_id"], dtype="Int64")
+    warehouse = connect_with(env)
+    try:
+        warehouse.write_df(SCHEMA, "edges", frame)
+    finally:
+        warehouse.close()
+
+
+def spark_rows(env: Mapping[str, str], table: str) -> Rows:
+    warehouse = connect_with(env)
+    try:
+        rows = warehouse.query(f"select node_id, component_id from {table}")
+    finally:
+        warehouse.close()
+    return [(int(node), int(component)) for node, component in rows]
+
+
+def spark_work_tables(env: Mapping[str, str]) -> list[str]:
+    """The rounds' work tables left in Spark's work schema (spark__cc_temporary_schema)."""
+    warehouse = connect_with(env)
+    try:
+        if not warehouse.query("show schemas like 'onefold_cc_work'"):
+            return []
+        return [str(row[1]) for row in warehouse.query("show tables in onefold_cc_work")]
+    finally:
+        warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return make_graph()
+
+
+@pytest.mark.e2e
+def test_spark_matches_networkx(graph: Graph, spark_env: dict[str, str], tmp_path: Path) -> None:
+    # A sixteenth of the edges (every shape, in pieces): each of Spark's statements costs
+    # a job and a parquet write, and the rounds' logic is the other targets' too.
+    edges = graph.edges[::16]
+    sample = Graph(edges, expected_components(edges), graph.shape_of)
+    load_spark(spark_env, sample.edges)
+    _, log = materialize(spark_env, tmp_path, "auto")
+    assert_same_components(sample, spark_rows(spark_env, f"{SCHEMA}.components"))
+    assert "(method rounds)" in log
+    assert spark_work_tables(spark_env) == []
+
+
+@pytest.mark.e2e
+def test_node_id_is_the_same_on_spark_and_duckdb(spark_env: dict[str, str], tmp_path: Path) -> None:
+    on_spark = node_ids_through_dbt(spark_env, tmp_path, NODE_ID_TEXTS)
+    assert on_spark == [(i, reference_node_id(text)) for i, text in enumerate(NODE_ID_TEXTS)]

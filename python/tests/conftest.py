@@ -29,6 +29,7 @@ SLOWEST_MODULES = (
     "test_lint.py",
     "test_segments_consent.py",
     "test_bad_input_e2e.py",
+    "test_spark.py",
 )
 
 

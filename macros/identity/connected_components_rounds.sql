@@ -1,6 +1,6 @@
 {#-
     The rounds method of onefold.connected_components (see connected_components.sql):
-    any warehouse. One cc_run call per round (hook, move, contract, count what is left)
+    any warehouse. One run_statements call per round (hook, move, contract, count what is left)
     into work tables named after the calling model or output table; returns the name of
     the last one, which holds (node_id, component_id).
 -#}
@@ -8,7 +8,7 @@
     {%- set resolved = onefold.cc_work_table(work_name, 'resolved') -%}
     {%- set components = onefold.cc_work_table(work_name, 'components') -%}
     {%- set state = namespace(rounds=0, done=false) -%}
-    {%- do onefold.cc_run(onefold.cc_work_table_sql(onefold.cc_work_table(work_name, 'edges_0'),
+    {%- do onefold.run_statements(onefold.cc_work_table_sql(onefold.cc_work_table(work_name, 'edges_0'),
         onefold.cc_initial_edges_sql(edges_sql))) -%}
     {#- One round per call: hook, move, contract, drop the inputs, count what is left. -#}
     {%- for round in range(1, max_iterations + 1) -%}
@@ -21,7 +21,7 @@
             + onefold.cc_work_table_sql(moves, onefold.cc_moves_sql(hooks))
             + onefold.cc_work_table_sql(next_edges, onefold.cc_contract_sql(edges, moves))
             + ['drop table ' ~ hooks, 'drop table ' ~ edges, 'select count(*) from ' ~ next_edges] -%}
-        {%- set remaining = onefold.cc_run(statements).columns[0].values()[0] -%}
+        {%- set remaining = onefold.run_statements(statements).columns[0].values()[0] -%}
         {%- set state.rounds = round -%}
         {%- if remaining == 0 -%}
             {%- set state.done = true -%}
@@ -49,29 +49,10 @@
     {%- endfor -%}
     {%- set statements = statements + onefold.cc_work_table_sql(components,
         onefold.cc_components_sql(onefold.cc_work_table(work_name, 'moves_1'), resolved)) -%}
-    {%- do onefold.cc_run(statements) -%}
+    {%- do onefold.run_statements(statements) -%}
     {%- do onefold.cc_drop_work_tables(work_name, state.rounds, keep_components=true) -%}
     {%- do log(context ~ ': ' ~ state.rounds ~ ' round(s) (method rounds)') -%}
     {{ return(components) }}
-{% endmacro %}
-
-
-{#- Runs a list of statements, empty ones skipped; returns the last one's result. One
-    call where the connection takes several statements at once, one each on Spark. -#}
-{% macro cc_run(statements) %}
-    {{ return(adapter.dispatch('cc_run', 'onefold')(statements | reject('equalto', '') | list)) }}
-{% endmacro %}
-
-{% macro default__cc_run(statements) %}
-    {{ return(run_query(statements | join(';\n'))) }}
-{% endmacro %}
-
-{% macro spark__cc_run(statements) %}
-    {%- set state = namespace(result=none) -%}
-    {%- for statement in statements -%}
-        {%- set state.result = run_query(statement) -%}
-    {%- endfor -%}
-    {{ return(state.result) }}
 {% endmacro %}
 
 
@@ -151,6 +132,6 @@
     {%- for name in names -%}
         {%- do statements.append('drop table if exists ' ~ onefold.cc_work_table(work_name, name)) -%}
     {%- endfor -%}
-    {%- do onefold.cc_run(statements) -%}
+    {%- do onefold.run_statements(statements) -%}
     {{ return('') }}
 {% endmacro %}

@@ -35,7 +35,7 @@
             ~ 'clustered.match_key, clustered.match_probability, false as is_cut from clustered '
             ~ 'inner join breaking on clustered.component_id = breaking.component_id')
         + ['select count(*) from ' ~ guard_edges] -%}
-    {%- if (onefold.cc_run(statements).columns[0].values()[0] | int) == 0 -%}
+    {%- if (onefold.run_statements(statements).columns[0].values()[0] | int) == 0 -%}
         {%- do run_query('drop table if exists ' ~ guard_edges) -%}
         {{ return(none) }}
     {%- endif -%}
@@ -52,7 +52,7 @@
                 ~ 'inner join ' ~ guard_parts ~ ' as guard_parts on guard_edges.left_node_id = guard_parts.node_id '
                 ~ 'where not guard_edges.is_cut) ' ~ onefold.guard_breaking_components('clustered', weakest=true))
             + ['select count(*) from ' ~ breaking] -%}
-        {%- set breaking_count = onefold.cc_run(statements).columns[0].values()[0] | int -%}
+        {%- set breaking_count = onefold.run_statements(statements).columns[0].values()[0] | int -%}
         {%- set state.rounds = round -%}
         {%- if breaking_count == 0 -%}
             {%- set state.done = true -%}
@@ -84,7 +84,7 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do onefold.cc_run(['drop table if exists ' ~ breaking, 'drop table if exists ' ~ guard_edges]) -%}
+    {%- do onefold.run_statements(['drop table if exists ' ~ breaking, 'drop table if exists ' ~ guard_edges]) -%}
     {%- do onefold.cc_drop_work_tables(work_name ~ '_guard') -%}
     {%- do log('identity guard: ' ~ state.rounds ~ ' round(s)', info=true) -%}
     {{ return(guard_parts) }}

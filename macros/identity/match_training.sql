@@ -114,7 +114,7 @@
         + onefold.cc_work_table_sql(prior, 'select distinct blocking_rule, cast(0.5 as ' ~ float ~ ') as match_share from '
             ~ patterns)
         + ['select coalesce(sum(pair_count), 0) from ' ~ first_patterns] -%}
-    {%- set pairs_trained = onefold.cc_run(setup).columns[0].values()[0] | int -%}
+    {%- set pairs_trained = onefold.run_statements(setup).columns[0].values()[0] | int -%}
 
     {#- EM: the posterior match probability of every comparison pattern under the current
         m, u and share; then m per level as the matches' share of it, per field. -#}
@@ -155,7 +155,7 @@
                 ~ '/ sum(pair_count), 1 - 1e-9), 1e-9) as match_share from ' ~ posterior ~ ' group by blocking_rule')
             + onefold.cc_work_table_sql(m_table, 'select * from ' ~ m_next)
             + ['select change from ' ~ change_table] -%}
-        {%- set change = onefold.cc_run(statements).columns[0].values()[0] -%}
+        {%- set change = onefold.run_statements(statements).columns[0].values()[0] -%}
         {%- set state.iterations = iteration -%}
         {%- if change is none or change < matching.em_tolerance -%}
             {%- set state.done = true -%}
@@ -187,13 +187,13 @@
         cross join overall
         where {{ pairs_trained }} > 0 and {{ state.iterations }} > 0
     {%- endset -%}
-    {%- do onefold.cc_run(onefold.cc_work_table_sql(trained, trained_sql)) -%}
+    {%- do onefold.run_statements(onefold.cc_work_table_sql(trained, trained_sql)) -%}
     {%- set drops = [] -%}
     {%- for table in [patterns, pattern_levels, first_patterns, first_pattern_levels, levels, u_table, m_table, m_next,
         prior, posterior, change_table] -%}
         {%- do drops.append('drop table if exists ' ~ table) -%}
     {%- endfor -%}
-    {%- do onefold.cc_run(drops) -%}
+    {%- do onefold.run_statements(drops) -%}
     {{ return(trained) }}
 {% endmacro %}
 

@@ -252,3 +252,148 @@
     end;
     $$;
 {% endmacro %}
+
+
+{#-
+    Spark: the same steps as one SQL function, temporary to the session like the
+    salt-bearing erasure functions, over the numbering plans as one constant map. Each
+    PL/pgSQL variable is a lambda's parameter (phone_let), computed once: Spark inlines
+    nested SQL functions' arguments at every use, which grows the plan exponentially
+    with this many steps. Java's regexes read libphonenumber's patterns as its Java
+    original does; the one difference from PostgreSQL's: a capturing group that did not
+    take part reads as '', not null. python/tests/test_spark.py compares the function
+    with libphonenumber like the others.
+-#}
+{% macro spark__create_phone_functions() %}
+    {%- set plan_rows = [] -%}
+    {%- for row in onefold.phone_numbering_plans() -%}
+        {%- do plan_rows.append("'" ~ row[0] ~ "', named_struct('international_prefix', '" ~ row[1]
+            ~ "', 'national_prefix_for_parsing', '" ~ row[2] ~ "', 'national_prefix_groups', " ~ row[3]
+            ~ ", 'national_prefix_transform_rule', '" ~ row[4] ~ "', 'national_number_pattern', '" ~ row[5]
+            ~ "', 'possible_lengths', array(" ~ row[6] | join(', ') ~ "), 'local_only_lengths', cast(array("
+            ~ row[7] | join(', ') ~ ") as array<int>))") -%}
+    {%- endfor -%}
+    {%- set body = onefold.phone_let('plans', 'map(' ~ plan_rows | join(', ') ~ ')',
+        onefold.phone_let('first', onefold.spark_phone_parse('value', "coalesce(trim(calling_code), '')"),
+            "coalesce(first, " ~ onefold.phone_let('trimmed', "regexp_replace(value, '^\\s+|\\s+$', '')",
+                "case when trimmed like '00%' then "
+                ~ onefold.spark_phone_parse("concat('+', substr(trimmed, 3))", "''") ~ " end") ~ ")")) -%}
+    {%- do onefold.run_statements(['create or replace temporary function onefold_phone_e164(value string, calling_code string)'
+        ~ ' returns string return ' ~ body]) -%}
+    select 1
+{% endmacro %}
+
+{#- `body` with `name` bound to the value of `expression`, computed once. -#}
+{% macro phone_let(name, expression, body) -%}
+    {{ return('transform(array(' ~ expression ~ '), ' ~ name ~ ' -> ' ~ body ~ ')[0]') }}
+{%- endmacro %}
+
+{#- libphonenumber's parse of the text `value` with the plan of `code` (expressions),
+    kept when it fits the plan: '+', calling code and national number, or null. -#}
+{% macro spark_phone_parse(value, code) -%}
+    {%- set punctuation = '-x ()./~*\\[\\]' -%}
+    {%- set viable = "'(?iu)^(?:[0-9]{2}|[+]*(?:[" ~ punctuation ~ "]*[0-9]){3,}[" ~ punctuation ~ "A-Za-z0-9]*(?:"
+        ~ onefold.phone_extension_pattern() ~ ")?)$'" -%}
+    {#- _extract_possible_number: from the first '+' or digit, without trailing
+        punctuation, a second number or a sub-address. -#}
+    {%- set extracted = onefold.phone_let('trailing', "regexp_replace(regexp_replace(nullif(regexp_extract(raw_value, '(?s)[+0-9].*$', 0), ''),"
+        ~ " '(?U)(_|[^#\\p{Alnum}])+$', ''), '(?s)[\\\\/] *x.*$', '')",
+        "case when instr(trailing, ';isub=') > 1 then left(trailing, instr(trailing, ';isub=') - 1) else trailing end") -%}
+    {%- set possible = "case
+            when raw_value is null or instr(raw_value, ';phone-context=') > 0 or extracted is null then null
+            when length(extracted) < 2 or not extracted rlike " ~ viable ~ " then null
+            when default_plan is null and not extracted rlike '^[+]' then null
+            else extracted
+        end" -%}
+    {#- The extension dropped, when what comes before it is a number. -#}
+    {%- set without_extension = onefold.phone_let('before_extension',
+        "regexp_extract(possible, '(?ius)^(.*?)" ~ onefold.phone_extension_pattern() ~ "$', 1)",
+        "case when length(before_extension) >= 2 and before_extension rlike " ~ viable ~ " then before_extension else possible end") -%}
+    {#- The calling code: after '+', after the region's international prefix, or the
+        region's own written without '+': 'plus:', 'idd:' or 'default:' and the digits. -#}
+    {%- set tagged = "case
+            when number is null then null
+            when number rlike '^[+]' then concat('plus:', " ~ onefold.spark_phone_digits("regexp_replace(number, '^[+]+', '')") ~ ")
+            else " ~ onefold.phone_let('dialled', onefold.spark_phone_digits('number'), onefold.phone_let('after_idd',
+                "substr(dialled, length(regexp_extract(dialled, concat('^(?:', default_plan.international_prefix, ')'), 0)) + 1)",
+                "case when default_plan.international_prefix <> ''
+                    and dialled rlike concat('^(?:', default_plan.international_prefix, ')')
+                    and left(after_idd, 1) <> '0' then concat('idd:', after_idd)
+                else concat('default:', dialled) end")) ~ "
+        end" -%}
+    {%- set found_code = "case
+            when is_default then default_code
+            when length(full_number) <= 2 or left(full_number, 1) = '0' then null
+            when map_contains_key(plans, left(full_number, 1)) then left(full_number, 1)
+            when map_contains_key(plans, left(full_number, 2)) then left(full_number, 2)
+            when map_contains_key(plans, left(full_number, 3)) then left(full_number, 3)
+        end" -%}
+    {%- set default_national = onefold.phone_let('potential',
+        onefold.spark_phone_strip_national_prefix('substr(full_number, length(code) + 1)', 'plan'),
+        "case when full_number like concat(code, '%') and (
+                (not " ~ onefold.spark_phone_fits('full_number', 'plan') ~ " and " ~ onefold.spark_phone_fits('potential', 'plan') ~ ")
+                or " ~ onefold.spark_phone_length_fit('full_number', 'plan') ~ " = 'too_long') then potential
+            else full_number end") -%}
+    {%- set finished = onefold.phone_let('stripped_national', onefold.spark_phone_strip_national_prefix('national', 'plan'),
+        onefold.phone_let('final_national', "case when " ~ onefold.spark_phone_length_fit('stripped_national', 'plan')
+            ~ " not in ('too_short', 'local_only', 'invalid_length') then stripped_national else national end",
+            "case
+                when plan is null or national is null or length(national) < 2 then null
+                when length(final_national) not between 2 and 17
+                    or " ~ onefold.spark_phone_length_fit('final_national', 'plan') ~ " not in ('possible', 'local_only')
+                    or not " ~ onefold.spark_phone_fits('final_national', 'plan') ~ " then null
+                else concat('+', code, final_national)
+            end")) -%}
+    {{ return(
+        onefold.phone_let('raw_value', value,
+        onefold.phone_let('default_code', code,
+        onefold.phone_let('default_plan', 'plans[default_code]',
+        onefold.phone_let('extracted', extracted,
+        onefold.phone_let('possible', possible,
+        onefold.phone_let('number', without_extension,
+        onefold.phone_let('tagged', tagged,
+        onefold.phone_let('is_default', "tagged like 'default:%'",
+        onefold.phone_let('full_number', "substring_index(tagged, ':', -1)",
+        onefold.phone_let('code', found_code,
+        onefold.phone_let('plan', 'plans[code]',
+        onefold.phone_let('national', 'case when is_default then ' ~ default_national ~ ' else substr(full_number, length(code) + 1) end',
+            finished))))))))))))) }}
+{%- endmacro %}
+
+{#- _normalize: keypad digits for letters when there are three or more, else digits. -#}
+{% macro spark_phone_digits(number) -%}
+    {{ return(onefold.phone_let('keyed', number, "regexp_replace(case when keyed rlike '[A-Za-z].*[A-Za-z].*[A-Za-z]'
+        then translate(upper(keyed), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '22233344455566677778889999') else keyed end, '[^0-9]', '')")) }}
+{%- endmacro %}
+
+{#- _match_national_number (nsn and plan: names of bound values). -#}
+{% macro spark_phone_fits(nsn, plan) -%}
+    {{ return(nsn ~ " rlike concat('^(?:', " ~ plan ~ ".national_number_pattern, ')$')") }}
+{%- endmacro %}
+
+{#- _test_number_length. -#}
+{% macro spark_phone_length_fit(nsn, plan) -%}
+    {{ return("case
+            when element_at(" ~ plan ~ ".possible_lengths, 1) = -1 then 'invalid_length'
+            when array_contains(" ~ plan ~ ".local_only_lengths, length(" ~ nsn ~ ")) then 'local_only'
+            when element_at(" ~ plan ~ ".possible_lengths, 1) = length(" ~ nsn ~ ") then 'possible'
+            when element_at(" ~ plan ~ ".possible_lengths, 1) > length(" ~ nsn ~ ") then 'too_short'
+            when element_at(" ~ plan ~ ".possible_lengths, -1) < length(" ~ nsn ~ ") then 'too_long'
+            when array_contains(slice(" ~ plan ~ ".possible_lengths, 2, 100), length(" ~ nsn ~ ")) then 'possible'
+            else 'invalid_length'
+        end") }}
+{%- endmacro %}
+
+{#- _maybe_strip_national_prefix_carrier_code (`nsn` an expression). -#}
+{% macro spark_phone_strip_national_prefix(nsn, plan) -%}
+    {%- set prefix = "concat('^(?:', " ~ plan ~ ".national_prefix_for_parsing, ')')" -%}
+    {{ return(onefold.phone_let('unstripped', nsn, onefold.phone_let('stripped', "case
+            when unstripped = '' or " ~ plan ~ ".national_prefix_for_parsing = '' or not unstripped rlike " ~ prefix ~ " then unstripped
+            when " ~ plan ~ ".national_prefix_transform_rule = '' or " ~ plan ~ ".national_prefix_groups = 0
+                or regexp_extract(unstripped, " ~ prefix ~ ", " ~ plan ~ ".national_prefix_groups) = ''
+                then substr(unstripped, length(regexp_extract(unstripped, " ~ prefix ~ ", 0)) + 1)
+            else regexp_replace(unstripped, " ~ prefix ~ ", " ~ plan ~ ".national_prefix_transform_rule)
+        end",
+        "case when " ~ onefold.spark_phone_fits('unstripped', plan) ~ " and not " ~ onefold.spark_phone_fits('stripped', plan)
+            ~ " then unstripped else stripped end"))) }}
+{%- endmacro %}

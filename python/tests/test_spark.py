@@ -29,7 +29,9 @@ from test_connected_components import (
     node_ids_through_dbt,
     reference_node_id,
 )
+from test_phones import Case, assert_agrees, libphonenumber_e164, phone_cases
 
+from onefold import phones
 from onefold.generator import GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
 from onefold.testing.dbt import run_dbt
@@ -224,3 +226,33 @@ def test_spark_matches_networkx(graph: Graph, spark_env: dict[str, str], tmp_pat
 def test_node_id_is_the_same_on_spark_and_duckdb(spark_env: dict[str, str], tmp_path: Path) -> None:
     on_spark = node_ids_through_dbt(spark_env, tmp_path, NODE_ID_TEXTS)
     assert on_spark == [(i, reference_node_id(text)) for i, text in enumerate(NODE_ID_TEXTS)]
+
+
+@pytest.mark.e2e
+def test_phone_functions_agree_with_libphonenumber_on_spark(
+    spark_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The SQL port on Spark (macros/identity/phone_functions.sql) against libphonenumber,
+    on three numbers per region in every notation (test_phones runs ten per region on
+    DuckDB and PostgreSQL)."""
+    cases = [
+        Case(text, code, libphonenumber_e164(text, code), phones.e164(text, code))
+        for text, code in phone_cases(per_region=3)
+    ]
+    # The functions are temporary: created in this process's session, which the
+    # connection below shares (one Spark per process).
+    run_dbt(["run-operation", "create_phone_functions"], spark_env, tmp_path / "target")
+    warehouse = connect_with(spark_env)
+    try:
+        frame = pd.DataFrame(
+            [(i, case.text, case.calling_code) for i, case in enumerate(cases)],
+            columns=["i", "v", "calling_code"],
+        )
+        warehouse.write_df("onefold_phones", "phone_cases", frame)
+        found = warehouse.query(
+            f"select i, {phones.SQL_FUNCTION}(v, calling_code)"
+            " from onefold_phones.phone_cases order by i"
+        )
+    finally:
+        warehouse.close()
+    assert_agrees(cases, [value for _, value in found])

@@ -45,3 +45,21 @@
 {% macro postgres__inline_cte() %}
     {{ return('not materialized') }}
 {% endmacro %}
+
+
+{#-
+    After `as` in a CTE that a query reads several times and that should run once
+    (`base_rows as {{ onefold.compute_once() }} (`): `materialized` on DuckDB and
+    PostgreSQL; Spark has no such hint (it reuses an exchange it has already computed).
+-#}
+{% macro compute_once() %}
+    {{ return(adapter.dispatch('compute_once', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__compute_once() %}
+    {{ return('materialized') }}
+{% endmacro %}
+
+{% macro spark__compute_once() %}
+    {{ return('') }}
+{% endmacro %}

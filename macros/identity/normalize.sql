@@ -243,7 +243,15 @@
     creates the function on PostgreSQL; on DuckDB it is libphonenumber itself.
 -#}
 {% macro normalize_phone(value, calling_code) -%}
+    {{ return(adapter.dispatch('normalize_phone', 'onefold')(value, calling_code)) }}
+{%- endmacro %}
+
+{% macro default__normalize_phone(value, calling_code) -%}
     {{ onefold.phone_function() }}({{ value }}, cast({{ calling_code }} as {{ dbt.type_string() }}))
+{%- endmacro %}
+
+{% macro spark__normalize_phone(value, calling_code) -%}
+    {{ onefold.spark_phone_e164(value, calling_code) }}
 {%- endmacro %}
 
 

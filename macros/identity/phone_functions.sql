@@ -265,6 +265,15 @@
     with libphonenumber like the others.
 -#}
 {% macro spark__create_phone_functions() %}
+    {%- do onefold.run_statements(['create or replace temporary function onefold_phone_e164(value string, calling_code string)'
+        ~ ' returns string return ' ~ onefold.spark_phone_e164('value', 'calling_code')]) -%}
+    select 1
+{% endmacro %}
+
+{#- Spark's onefold_phone_e164 written out: Spark's SQL functions cannot be called
+    inside a lambda (free-text erasure checks) and a view cannot use a temporary one, so
+    normalize_phone writes it out where it is used. -#}
+{% macro spark_phone_e164(value, calling_code) -%}
     {%- set plan_rows = [] -%}
     {%- for row in onefold.phone_numbering_plans() -%}
         {%- do plan_rows.append("'" ~ row[0] ~ "', named_struct('international_prefix', '" ~ row[1]
@@ -273,15 +282,13 @@
             ~ "', 'possible_lengths', array(" ~ row[6] | join(', ') ~ "), 'local_only_lengths', cast(array("
             ~ row[7] | join(', ') ~ ") as array<int>))") -%}
     {%- endfor -%}
-    {%- set body = onefold.phone_let('plans', 'map(' ~ plan_rows | join(', ') ~ ')',
-        onefold.phone_let('first', onefold.spark_phone_parse('value', "coalesce(trim(calling_code), '')"),
-            "coalesce(first, " ~ onefold.phone_let('trimmed', "regexp_replace(value, '^\\s+|\\s+$', '')",
+    {{ return(onefold.phone_let('phone_text', value, onefold.phone_let('phone_code', 'cast(' ~ calling_code ~ ' as string)',
+        onefold.phone_let('plans', 'map(' ~ plan_rows | join(', ') ~ ')',
+        onefold.phone_let('first', onefold.spark_phone_parse('phone_text', "coalesce(trim(phone_code), '')"),
+            "coalesce(first, " ~ onefold.phone_let('trimmed', "regexp_replace(phone_text, '^\\s+|\\s+$', '')",
                 "case when trimmed like '00%' then "
-                ~ onefold.spark_phone_parse("concat('+', substr(trimmed, 3))", "''") ~ " end") ~ ")")) -%}
-    {%- do onefold.run_statements(['create or replace temporary function onefold_phone_e164(value string, calling_code string)'
-        ~ ' returns string return ' ~ body]) -%}
-    select 1
-{% endmacro %}
+                ~ onefold.spark_phone_parse("concat('+', substr(trimmed, 3))", "''") ~ " end") ~ ")"))))) }}
+{%- endmacro %}
 
 {#- `body` with `name` bound to the value of `expression`, computed once. -#}
 {% macro phone_let(name, expression, body) -%}

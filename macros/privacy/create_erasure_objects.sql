@@ -24,9 +24,7 @@
     {%- set text = dbt.type_string() -%}
     {%- set timestamp = dbt.type_timestamp() -%}
     {%- set bigint = dbt.type_bigint() -%}
-    {%- set statements -%}
-    create schema if not exists {{ schema }};
-
+    {%- set tables -%}
     create table if not exists {{ schema }}.erasure_suppressions (
         identifier_type {{ text }},
         identifier_form {{ text }},
@@ -34,10 +32,7 @@
         salt_fingerprint {{ text }},
         erasure_request_id {{ text }},
         suppressed_at {{ timestamp }}
-    );
-    -- Added after the first version of the table.
-    alter table {{ schema }}.erasure_suppressions add column if not exists identifier_form {{ text }};
-
+    ){{ onefold.plain_table_options() }};
     create table if not exists {{ schema }}.erasure_receipts (
         erasure_request_id {{ text }},
         request_source {{ text }},
@@ -54,7 +49,7 @@
         updated_at {{ timestamp }},
         completed_at {{ timestamp }},
         verified_at {{ timestamp }}
-    );
+    ){{ onefold.plain_table_options() }};
 
     create table if not exists {{ schema }}.erasure_steps (
         erasure_request_id {{ text }},
@@ -63,7 +58,7 @@
         statement_sql {{ text }},
         rows_affected {{ bigint }},
         finished_at {{ timestamp }}
-    );
+    ){{ onefold.plain_table_options() }};
 
     create table if not exists {{ schema }}.erasure_destinations (
         erasure_request_id {{ text }},
@@ -77,7 +72,7 @@
         first_attempted_at {{ timestamp }},
         last_attempted_at {{ timestamp }},
         completed_at {{ timestamp }}
-    );
+    ){{ onefold.plain_table_options() }};
 
     create table if not exists {{ schema }}.erasure_work (
         erasure_request_id {{ text }},
@@ -86,20 +81,23 @@
         item_key {{ text }},
         item_detail {{ text }},
         payload_json {{ text }}
-    );
+    ){{ onefold.plain_table_options() }};
 
     create table if not exists {{ schema }}.erasure_config (
         config_json {{ text }},
         written_at {{ timestamp }}
-    );
-
-    {{ adapter.dispatch('create_erasure_functions', 'onefold')(schema) }}
-
-    delete from {{ schema }}.erasure_config;
-    insert into {{ schema }}.erasure_config (config_json, written_at)
-    values ('{{ tojson(onefold.erasure_config_snapshot()) | replace("'", "''") }}', {{ onefold.utc_now() }});
+    ){{ onefold.plain_table_options() }};
     {%- endset -%}
-    {{ return(adapter.dispatch('run_erasure_statements', 'onefold')(statements)) }}
+    {%- set statements = ['create schema if not exists ' ~ schema] -%}
+    {%- for statement in tables.split(';') if statement.strip() -%}
+        {%- do statements.append(statement.strip()) -%}
+    {%- endfor -%}
+    {#- Added after the first version of the table. -#}
+    {%- do statements.append(onefold.add_column_if_missing(schema ~ '.erasure_suppressions', 'identifier_form', text)) -%}
+    {%- do statements.append((adapter.dispatch('create_erasure_functions', 'onefold')(schema) | trim).rstrip(';')) -%}
+    {%- do statements.extend(onefold.replace_rows_sql(schema ~ '.erasure_config',
+        'select ' ~ onefold.sql_text(tojson(onefold.erasure_config_snapshot())) ~ ', ' ~ onefold.utc_now())) -%}
+    {{ return(adapter.dispatch('run_erasure_statements', 'onefold')(statements | reject('equalto', '') | list)) }}
 {% endmacro %}
 
 
@@ -110,13 +108,60 @@
     releases the connection, taking the returned SQL with it.
 -#}
 {% macro duckdb__run_erasure_statements(statements) %}
-    {%- do run_query(statements) -%}
+    {%- do onefold.run_statements(statements) -%}
     {%- do adapter.commit() -%}
     {{ return('select 1') }}
 {% endmacro %}
 
+{#- Spark: one statement per call. -#}
+{% macro spark__run_erasure_statements(statements) %}
+    {%- do onefold.run_statements(statements) -%}
+    {{ return('select 1') }}
+{% endmacro %}
+
 {% macro default__run_erasure_statements(statements) %}
-    {{ return(statements) }}
+    {{ return(statements | join(';\n')) }}
+{% endmacro %}
+
+
+{#- The clause that makes a plain table of Onefold's own state (Spark: a parquet table
+    rather than a Hive text table). -#}
+{% macro plain_table_options() %}
+    {{ return(adapter.dispatch('plain_table_options', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__plain_table_options() %}{{ return('') }}{% endmacro %}
+
+{% macro spark__plain_table_options() %}{{ return(' using parquet') }}{% endmacro %}
+
+
+{#- A statement adding a column that later versions of a table gained. -#}
+{% macro add_column_if_missing(table, column, data_type) %}
+    {{ return(adapter.dispatch('add_column_if_missing', 'onefold')(table, column, data_type)) }}
+{% endmacro %}
+
+{% macro default__add_column_if_missing(table, column, data_type) %}
+    {{ return('alter table ' ~ table ~ ' add column if not exists ' ~ column ~ ' ' ~ data_type) }}
+{% endmacro %}
+
+{#- Spark has no `add column if not exists`, and no Spark table predates the column. -#}
+{% macro spark__add_column_if_missing(table, column, data_type) %}
+    {{ return('') }}
+{% endmacro %}
+
+
+{#- Statements that replace a table's rows with a query's. -#}
+{% macro replace_rows_sql(table, select_sql) %}
+    {{ return(adapter.dispatch('replace_rows_sql', 'onefold')(table, select_sql)) }}
+{% endmacro %}
+
+{% macro default__replace_rows_sql(table, select_sql) %}
+    {{ return(['delete from ' ~ table, 'insert into ' ~ table ~ ' ' ~ select_sql]) }}
+{% endmacro %}
+
+{#- Spark deletes no rows from a parquet table: it overwrites it. -#}
+{% macro spark__replace_rows_sql(table, select_sql) %}
+    {{ return(['insert overwrite table ' ~ table ~ ' ' ~ select_sql]) }}
 {% endmacro %}
 
 
@@ -212,6 +257,35 @@
     {%- endif %}
     {%- endif %}
 {%- endmacro %}
+
+
+{#- Spark: none. Its SQL functions cannot carry the salt (a persistent one would store
+    it; a temporary one cannot be used in a view, nor called in a lambda), so
+    erasure_function writes each one out where it is used. -#}
+{% macro spark__create_erasure_functions(schema) -%}
+{%- endmacro %}
+
+
+{#- The SQL of a call to one of the erasure functions above (`arguments`: SQL). -#}
+{% macro erasure_function(name, arguments) %}
+    {{ return(adapter.dispatch('erasure_function', 'onefold')(name, arguments)) }}
+{% endmacro %}
+
+{% macro default__erasure_function(name, arguments) %}
+    {{ return(onefold.privacy_schema() ~ '.' ~ name ~ '(' ~ arguments | join(', ') ~ ')') }}
+{% endmacro %}
+
+{% macro spark__erasure_function(name, arguments) %}
+    {%- if name == 'identifier_match_key' -%}
+        {{ return(onefold.phone_let('identifier_type', arguments[0], onefold.phone_let('raw_value', arguments[1],
+            onefold.phone_let('calling_code', arguments[2], onefold.erasure_match_key_body())))) }}
+    {%- elif name == 'suppression_hash' -%}
+        {{ return('sha2(concat(' ~ onefold.connection_salt() ~ ", '|', " ~ arguments[0] ~ '), 256)') }}
+    {%- elif name == 'salt_fingerprint' -%}
+        {{ return("sha2(concat('onefold-erasure-salt|', " ~ onefold.connection_salt() ~ '), 256)') }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error('No erasure function ' ~ name ~ ' on Spark.') }}
+{% endmacro %}
 
 
 {#- PL/pgSQL, not SQL: an inlined SQL function would repeat its argument (a JSON lookup,

@@ -405,6 +405,28 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Spark: a constant map too, read from the seed where the model is built (a subquery
+    may not stand in the lambdas that the match key is written with there). -#}
+{% macro spark__erasure_calling_code(identifier, calling_codes, row_alias) -%}
+    {%- set default_code = onefold.sql_text(var('onefold__default_phone_calling_code')) -%}
+    {%- if identifier.get('country_column') -%}
+        {%- set pairs = [] -%}
+        {#- A relation, or its rendered name (the configuration snapshot's). -#}
+        {%- set parts = (calling_codes | string).replace('`', '').split('.') -%}
+        {%- if execute and calling_codes is not none
+                and adapter.get_relation(database=none, schema=parts[-2], identifier=parts[-1]) is not none -%}
+            {%- for row in run_query('select country_code, calling_code from ' ~ calling_codes
+                ~ ' where country_code is not null and calling_code is not null order by 1') -%}
+                {%- do pairs.append(onefold.sql_text(row[0]) ~ ', ' ~ onefold.sql_text(row[1])) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        coalesce(element_at(cast(map({{ pairs | join(', ') }}) as map<string, string>),
+            upper(trim(cast({{ row_alias }}.{{ identifier.country_column }} as string)))), {{ default_code }})
+    {%- else -%}
+        {{ default_code }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro default__erasure_calling_code(identifier, calling_codes, row_alias) -%}
     {%- set default_code = "'" ~ var('onefold__default_phone_calling_code') ~ "'" -%}
     {%- if identifier.get('country_column') -%}
@@ -422,11 +444,10 @@
 {#- The match key of one declared identifier of a raw row (identity_map's match_key);
     columns are qualified with `row_alias`, the raw row's relation alias. -#}
 {% macro erasure_identifier_match_key(identifier, calling_codes, row_alias, parsed_json={}) -%}
-    {{ onefold.privacy_schema() }}.identifier_match_key(
-        {{ onefold.erasure_identifier_type(identifier, row_alias) }},
-        {{ onefold.erasure_identifier_value(identifier, row_alias, parsed_json) }},
-        {{ onefold.erasure_calling_code(identifier, calling_codes, row_alias) }}
-    )
+    {{ onefold.erasure_function('identifier_match_key', [
+        onefold.erasure_identifier_type(identifier, row_alias),
+        onefold.erasure_identifier_value(identifier, row_alias, parsed_json),
+        onefold.erasure_calling_code(identifier, calling_codes, row_alias)]) }}
 {%- endmacro %}
 
 

@@ -59,8 +59,8 @@
     {%- set candidates = [] -%}
     {%- for identifier in config.get('identifiers') or [] -%}
         {%- set calling_codes = ref('country_calling_codes') if identifier.get('country_column') else none -%}
-        {%- do candidates.append(onefold.privacy_schema() ~ '.suppression_hash('
-            ~ onefold.erasure_identifier_match_key(identifier, calling_codes, row_alias, parsed_json) ~ ')') -%}
+        {%- do candidates.append(onefold.erasure_function('suppression_hash',
+            [onefold.erasure_identifier_match_key(identifier, calling_codes, row_alias, parsed_json)])) -%}
     {%- endfor -%}
     {{ return(candidates) }}
 {% endmacro %}
@@ -124,6 +124,21 @@
             '{{ var("onefold__default_phone_calling_code") }}')) in ({{ hashes_sql }}))
 {%- endmacro %}
 
+{#- Spark: the matches as an array, against the list as an array (a subquery may not
+    stand in a lambda, nor IN or EXISTS in a select list). -#}
+{% macro spark__free_text_match(text, kind, pattern, hashes_sql) -%}
+    {%- set match_key = onefold.erasure_function('identifier_match_key',
+        [onefold.sql_text(kind), 'found', onefold.sql_text(var('onefold__default_phone_calling_code'))]) -%}
+    coalesce(arrays_overlap({{ onefold.spark_hash_array(hashes_sql) }},
+        transform(regexp_extract_all({{ text }}, '{{ pattern }}', 0),
+            found -> {{ onefold.erasure_function('suppression_hash', [match_key]) }})), false)
+{%- endmacro %}
+
+{#- A query's suppression hashes as one array (Spark runs the same subquery once). -#}
+{% macro spark_hash_array(hashes_sql) -%}
+    (select collect_set(hashes.suppression_hash) from ({{ hashes_sql }}) as hashes)
+{%- endmacro %}
+
 {% macro postgres__free_text_match(text, kind, pattern, hashes_sql) -%}
     {%- set schema = onefold.privacy_schema() -%}
     exists (select 1 from regexp_matches({{ text }}, '{{ pattern }}', 'g') as found (parts)
@@ -166,13 +181,31 @@
 {%- endmacro %}
 
 
+{#- Spark: the list as an array (IN and EXISTS subqueries are for filters there, not
+    for a select list). -#}
+{% macro spark__suppression_check(config, suppressions, row_alias, parsed_json) -%}
+    {%- set hashes = onefold.spark_hash_array(onefold.suppressed_hashes(suppressions)) -%}
+        case
+            when size({{ hashes }}) = 0 then false
+            else
+            {%- for candidate in onefold.suppression_candidates(config, row_alias, parsed_json) %}
+                coalesce(array_contains({{ hashes }}, {{ candidate | indent(16) }}), false)
+                {%- if not loop.last %} or{% endif %}
+            {%- endfor %}
+            {%- for check in onefold.free_text_matches(config, row_alias, onefold.suppressed_hashes(suppressions)) %}
+                or {{ check }}
+            {%- endfor %}
+        end
+{%- endmacro %}
+
+
 {#- The suppression hashes, each row checked against the connection's salt. -#}
 {% macro suppressed_hashes(suppressions) -%}
     select erasure_suppressions.suppression_hash
     from {{ suppressions }} as erasure_suppressions
     where
         case
-            when erasure_suppressions.salt_fingerprint = {{ onefold.privacy_schema() }}.salt_fingerprint() then true
+            when erasure_suppressions.salt_fingerprint = {{ onefold.erasure_function('salt_fingerprint', []) }} then true
             else {{ onefold.raise_error(onefold.missing_salt_message()) }}
         end
 {%- endmacro %}
@@ -197,6 +230,10 @@
     cast(error('{{ message | replace("'", "''") }}') as boolean)
 {%- endmacro %}
 
+{% macro spark__raise_error(message) -%}
+    cast(raise_error({{ onefold.sql_text(message) }}) as boolean)
+{%- endmacro %}
+
 {% macro postgres__raise_error(message) -%}
     {{ onefold.privacy_schema() }}.raise_error('{{ message | replace("'", "''") }}')
 {%- endmacro %}
@@ -209,6 +246,15 @@
 
 {% macro default__connection_salt() -%}
     nullif(getvariable('onefold_erasure_salt'), '')
+{%- endmacro %}
+
+{#- Spark: the profile's server_side_parameters carry it (docs/spark.md), read through
+    Spark's variable substitution when the statement is parsed; a key the profile does
+    not set stays as written, which reads as no salt. The key says "secret", so Spark
+    redacts it wherever it shows its configuration. -#}
+{% macro spark__connection_salt() -%}
+    {%- set setting = '$' ~ '{spark.onefold.secret.erasure_salt}' -%}
+    case when startswith('{{ setting }}', concat('$', '{')) then null else nullif('{{ setting }}', '') end
 {%- endmacro %}
 
 {% macro postgres__connection_salt() -%}
@@ -233,7 +279,7 @@
     {%- set row = run_query(
         'select length(' ~ onefold.connection_salt() ~ '), count(erasure_suppressions.suppression_hash), '
         ~ 'count(case when erasure_suppressions.salt_fingerprint is distinct from '
-        ~ schema ~ '.salt_fingerprint() then 1 end) '
+        ~ onefold.erasure_function('salt_fingerprint', []) ~ ' then 1 end) '
         ~ 'from (select 1 as one) as session left join ' ~ schema ~ '.erasure_suppressions as erasure_suppressions on true'
     ).rows[0] -%}
     {%- set salt_length, suppressions, mismatched = row[0], row[1], row[2] -%}

@@ -166,6 +166,18 @@ changed_rows as (
 
 
 {#-
+    The materialization of a model kept incremental with `delete+insert` on a unique
+    key: on Spark a table built in full every run, because Spark deletes no rows from a
+    parquet table and dbt-spark's `merge` needs Delta, Iceberg or Hudi (docs/spark.md).
+    A full build holds what the incremental one does, at the cost of reading all of
+    its input.
+-#}
+{% macro keyed_incremental() %}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{% endmacro %}
+
+
+{#-
     Pre-hook of an incremental event staging table: staged rows whose raw delivery is
     gone (a source or `onefold erase --sweep` deleted it) go too, before the run looks
     for keys without a staged row; so another delivery of the key is staged if one is

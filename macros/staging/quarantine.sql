@@ -5,7 +5,16 @@
 
 {#- Now as a UTC timestamp without time zone; the same SQL on DuckDB and Postgres. -#}
 {% macro utc_now() -%}
+    {{ return(adapter.dispatch('utc_now', 'onefold')()) }}
+{%- endmacro %}
+
+{% macro default__utc_now() -%}
     (now() at time zone 'UTC')
+{%- endmacro %}
+
+{#- Spark's timestamps show in the session's time zone: UTC's wall clock in any. -#}
+{% macro spark__utc_now() -%}
+    to_utc_timestamp(current_timestamp(), current_timezone())
 {%- endmacro %}
 
 

@@ -25,7 +25,7 @@
 with
 
 -- The one read of the base model: each raw row's key and what staging decided for it.
-base_rows as materialized (
+base_rows as {{ onefold.compute_once() }} (
 
     select
         {{ raw_key }} as raw_key,
@@ -50,7 +50,7 @@ raw_keys as (
 {%- endif %}
 
 -- The one read of the quarantine model.
-quarantined as materialized (
+quarantined as {{ onefold.compute_once() }} (
 
     select {{ raw_key }} as raw_key from {{ quarantine_model }}
 

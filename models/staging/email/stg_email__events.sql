@@ -3,7 +3,7 @@
     touch are flagged again and replaced (docs/staging.md).
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key='email_event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

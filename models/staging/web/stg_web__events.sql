@@ -4,7 +4,7 @@
     so the table holds what a full build over base_web__events would (docs/staging.md).
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -3,8 +3,9 @@
 Staging's suppression filter reads the salt from the session: DuckDB with
 `getvariable('onefold_erasure_salt')`, PostgreSQL with
 `current_setting('onefold.erasure_salt', true)`. dbt's connections get it from the
-dbt-duckdb plugin, or on PostgreSQL from `PGOPTIONS` (dbt-postgres has no `options`
-field). The package's own connections (`onefold summary`, `validate`, syncs, erase) set
+dbt-duckdb plugin, on PostgreSQL from `PGOPTIONS` (dbt-postgres has no `options`
+field), on Spark from the session's configuration (`spark.onefold.secret.erasure_salt`,
+which the profile's `server_side_parameters` and `onefold.settings.SparkSettings` set). The package's own connections (`onefold summary`, `validate`, syncs, erase) set
 it themselves from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, and every PostgreSQL connection
 the package opens passes an explicit libpq `options`, which replaces `PGOPTIONS`: the
 warehouse's carries the salt, a sync destination's never does, so the secret reaches
@@ -30,6 +31,7 @@ from typing import Any
 SALT_ENV = "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT"
 DUCKDB_VARIABLE = "onefold_erasure_salt"
 POSTGRES_SETTING = "onefold.erasure_salt"
+SPARK_SETTING = "spark.onefold.secret.erasure_salt"
 DEMO_SALT_SUFFIX = ".demo-erasure-salt"
 
 

@@ -84,3 +84,39 @@
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
+
+
+{#-
+    SQL that deletes the rows of `table` for which `condition` holds (every row without
+    one); `alias` names the table in the condition. For a model's pre-hook: dbt renders
+    a hook when it runs it and skips one that renders empty.
+-#}
+{% macro delete_rows(table, condition=none, alias=none) %}
+    {{ return(adapter.dispatch('delete_rows', 'onefold')(table, condition, alias)) }}
+{% endmacro %}
+
+{% macro default__delete_rows(table, condition, alias) %}
+    {{ return('delete from ' ~ table ~ (' as ' ~ alias if alias else '')
+        ~ (' where ' ~ condition if condition else '')) }}
+{% endmacro %}
+
+{#-
+    Spark deletes no rows from a parquet table: copy on write, as data lakes delete.
+    The rows to keep go to a work table, which then overwrites the table (Spark refuses
+    to overwrite a table the same statement reads); run here, so the hook renders empty.
+    A row whose condition is unknown goes too (DELETE keeps it): Onefold's conditions
+    compare not-null keys.
+-#}
+{% macro spark__delete_rows(table, condition, alias) %}
+    {%- if not condition -%}
+        {{ return('truncate table ' ~ table) }}
+    {%- endif -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set kept = onefold.cc_work_table((table | string).replace('`', '').split('.')[-1], 'kept') -%}
+    {%- set statements = onefold.cc_work_table_sql(kept, 'select * from ' ~ table ~ (' as ' ~ alias if alias else '')
+        ~ ' where not (' ~ condition ~ ')') -%}
+    {%- do statements.append('insert overwrite table ' ~ table ~ ' select * from ' ~ kept) -%}
+    {%- do statements.append('drop table if exists ' ~ kept) -%}
+    {%- do onefold.run_statements(statements) -%}
+    {{ return('') }}
+{% endmacro %}

@@ -155,7 +155,7 @@
         {{ return('') }}
     {%- endif -%}
     {%- if onefold.identity_full_rebuild() -%}
-        {{ return('delete from ' ~ this) }}
+        {{ return(onefold.delete_rows(this)) }}
     {%- endif -%}
     {{ return(none) }}
 {% endmacro %}
@@ -174,10 +174,10 @@
     {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
     {%- set scope = 'select record_node_id from ' ~ ref(scope_model) -%}
     {%- if kind == 'records' -%}
-        {{ return('delete from ' ~ this ~ ' where ' ~ column ~ ' in (' ~ scope ~ ')') }}
+        {{ return(onefold.delete_rows(this, column ~ ' in (' ~ scope ~ ')')) }}
     {%- elif kind == 'components' -%}
-        {{ return('delete from ' ~ this ~ ' where component_id in (select component_id from ' ~ this
-            ~ ' where node_id in (' ~ scope ~ '))') }}
+        {{ return(onefold.delete_rows(this, 'component_id in (select component_id from ' ~ this
+            ~ ' where node_id in (' ~ scope ~ '))')) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error("identity_scope_delete: unknown kind '" ~ kind ~ "'") }}
 {% endmacro %}
@@ -192,8 +192,8 @@
 {% macro identity_records_delete() %}
     {%- set unscoped = onefold.identity_unscoped_delete() -%}
     {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
-    {{ return('delete from ' ~ this ~ ' where (source, record_key) in (select source, record_key from '
-        ~ ref('int_identity_records_changed') ~ ')') }}
+    {{ return(onefold.delete_rows(this, '(source, record_key) in (select source, record_key from '
+        ~ ref('int_identity_records_changed') ~ ')')) }}
 {% endmacro %}
 
 
@@ -207,9 +207,8 @@
     {%- set unscoped = onefold.identity_unscoped_delete() -%}
     {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
     {%- set identifiers = ref('int_identifiers') -%}
-    {%- set statement -%}
-        delete from {{ this }}
-        where (identifier_type, match_key) in (
+    {%- set condition -%}
+        (identifier_type, match_key) in (
             select identifier_type, match_key from {{ identifiers }}
             where {{ onefold.identity_record_changed() }}
             union all
@@ -224,7 +223,7 @@
             where counted.records_touched is null or counted.records_touched != stored.records_touched
         )
     {%- endset -%}
-    {{ return(statement) }}
+    {{ return(onefold.delete_rows(this, condition)) }}
 {% endmacro %}
 
 
@@ -273,9 +272,9 @@
 {% macro identity_mart_delete() %}
     {%- set unscoped = onefold.identity_unscoped_delete() -%}
     {%- if unscoped is not none -%}{{ return(unscoped) }}{%- endif -%}
-    {{ return('delete from ' ~ this ~ ' where customer_id in (' ~ onefold.identity_customers_touched()
+    {{ return(onefold.delete_rows(this, 'customer_id in (' ~ onefold.identity_customers_touched()
         ~ ') or (identifier_type, match_key) in (select identifier_type, match_key from ('
-        ~ onefold.identity_values_recomputed() ~ ') as recomputed)') }}
+        ~ onefold.identity_values_recomputed() ~ ') as recomputed)')) }}
 {% endmacro %}
 
 

@@ -122,9 +122,10 @@
     ({{ value }} ~ '^(?:{{ pattern }})$')
 {%- endmacro %}
 
-{#- Spark: Java regexes; the literal reaches them as written (escapedStringLiterals). -#}
+{#- Spark: Java regexes; the literal reaches them as written (escapedStringLiterals),
+    where '' would end it: a quote in the pattern is Java's \x27. -#}
 {% macro spark__regex_full_match(value, pattern) -%}
-    ({{ value }} rlike '^(?:{{ pattern }})$')
+    ({{ value }} rlike '^(?:{{ pattern.replace("''", "\\x27") }})$')
 {%- endmacro %}
 
 
@@ -157,7 +158,7 @@
 
 {#- Spark's regexp_replace replaces every match. -#}
 {% macro spark__regex_replace_all(value, pattern, replacement) -%}
-    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}')
+    regexp_replace({{ value }}, '{{ pattern.replace("''", "\\x27") }}', {{ onefold.sql_text(replacement) }})
 {%- endmacro %}
 
 
@@ -198,8 +199,8 @@
 -#}
 {% macro normalize_email(value) -%}
     {%- set lowered = 'lower(trim(' ~ value ~ '))' -%}
-    {%- set local_part = dbt.split_part(lowered, "'@'", 1) -%}
-    {%- set raw_domain = dbt.split_part(lowered, "'@'", 2) -%}
+    {%- set local_part = onefold.split_part(lowered, "'@'", 1) -%}
+    {%- set raw_domain = onefold.split_part(lowered, "'@'", 2) -%}
     {%- set aliases = var('onefold__email_domain_aliases') -%}
     {%- set domain -%}
         case {{ raw_domain }}
@@ -212,7 +213,7 @@
     {%- set untagged -%}
         case
             when {{ domain }} in ('{{ var("onefold__email_providers_with_plus_tags") | join("', '") }}')
-                then {{ dbt.split_part(local_part, "'+'", 1) }}
+                then {{ onefold.split_part(local_part, "'+'", 1) }}
             else {{ local_part }}
         end
     {%- endset -%}
@@ -344,7 +345,7 @@
 {% macro normalize_composite_key(parts, raw_value) -%}
     {%- for part in parts -%}
         {{ onefold.composite_part_escaped(onefold.normalize_identifier(
-            part.normalizer, onefold.composite_part_unescaped(dbt.split_part(raw_value, "'|'", loop.index)))) }}
+            part.normalizer, onefold.composite_part_unescaped(onefold.split_part(raw_value, "'|'", loop.index)))) }}
         {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -68,10 +68,8 @@
     customers (every row when the list is not this run's). Nothing on a full build. -#}
 {% macro delete_affected_customers(customer_column='customer_id', scope=none) -%}
     {%- if this is not none and is_incremental() -%}
-        delete from {{ this }}
-        {%- if onefold.downstream_affected_is_current() %}
-            where {{ customer_column }} in ({{ onefold.recomputed_customers(scope) }})
-        {%- endif -%}
+        {{ onefold.delete_rows(this, customer_column ~ ' in (' ~ onefold.recomputed_customers(scope) ~ ')'
+            if onefold.downstream_affected_is_current() else none) }}
     {%- endif -%}
 {%- endmacro %}
 

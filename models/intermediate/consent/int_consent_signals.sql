@@ -13,7 +13,7 @@
     (onefold.downstream_config_fingerprint) computes every signal.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key='signal_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -16,7 +16,7 @@
     columns) reads everything.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key=['source', 'record_key'],
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',

@@ -2,7 +2,7 @@
     (onefold.unprocessed_rows). -#}
 {{ config(
     alias=onefold.mart_alias(),
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key='email_event_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -7,7 +7,7 @@
 -#}
 {{ config(
     alias=onefold.mart_alias(),
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

@@ -9,7 +9,7 @@
 -#}
 {{ config(
     alias=onefold.mart_alias(),
-    materialized='incremental',
+    materialized=onefold.keyed_incremental(),
     unique_key='anonymous_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

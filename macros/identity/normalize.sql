@@ -319,6 +319,13 @@
     cast(try_strptime({{ text_value }}, '{{ date_format }}') as date)
 {%- endmacro %}
 
+{#- Spark: its datetime pattern; other characters of the format are separators, which
+    Spark's patterns read as written unless they are letters (date_format_pattern's
+    check allows no directive but %Y, %m and %d). -#}
+{% macro spark__date_from_format(text_value, date_format) -%}
+    cast(try_to_timestamp({{ text_value }}, {{ onefold.sql_text(date_format | replace('%Y', 'yyyy') | replace('%m', 'MM') | replace('%d', 'dd')) }}) as date)
+{%- endmacro %}
+
 {% macro postgres__date_from_format(text_value, date_format) -%}
     {{ target.schema }}.onefold_try_date_format(
         {{ text_value }}, '{{ date_format | replace('%Y', 'YYYY') | replace('%m', 'MM') | replace('%d', 'DD') }}'

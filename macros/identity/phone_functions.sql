@@ -255,14 +255,14 @@
 
 
 {#-
-    Spark: the same steps as one SQL function, temporary to the session like the
-    salt-bearing erasure functions, over the numbering plans as one constant map. Each
-    PL/pgSQL variable is a lambda's parameter (phone_let), computed once: Spark inlines
-    nested SQL functions' arguments at every use, which grows the plan exponentially
-    with this many steps. Java's regexes read libphonenumber's patterns as its Java
-    original does; the one difference from PostgreSQL's: a capturing group that did not
-    take part reads as '', not null. python/tests/test_spark.py compares the function
-    with libphonenumber like the others.
+    Spark: the same steps as one expression (spark_phone_e164), written out where
+    normalize_phone is used: a Spark view cannot use a temporary function and a lambda
+    cannot call one. Each PL/pgSQL variable is a lambda's parameter (sql_let), the
+    numbering plans one constant map. Java's regexes read libphonenumber's patterns as
+    its Java original does; the one difference from PostgreSQL's: a capturing group
+    that did not take part reads as '', not null. The hook also creates the expression
+    as the session's temporary function onefold_phone_e164, which
+    python/tests/test_spark.py compares with libphonenumber like the others.
 -#}
 {% macro spark__create_phone_functions() %}
     {%- do onefold.run_statements(['create or replace temporary function onefold_phone_e164(value string, calling_code string)'
@@ -282,17 +282,12 @@
             ~ "', 'possible_lengths', array(" ~ row[6] | join(', ') ~ "), 'local_only_lengths', cast(array("
             ~ row[7] | join(', ') ~ ") as array<int>))") -%}
     {%- endfor -%}
-    {{ return(onefold.phone_let('phone_text', value, onefold.phone_let('phone_code', 'cast(' ~ calling_code ~ ' as string)',
-        onefold.phone_let('plans', 'map(' ~ plan_rows | join(', ') ~ ')',
-        onefold.phone_let('first', onefold.spark_phone_parse('phone_text', "coalesce(trim(phone_code), '')"),
-            "coalesce(first, " ~ onefold.phone_let('trimmed', "regexp_replace(phone_text, '^\\s+|\\s+$', '')",
+    {{ return(onefold.sql_let('phone_text', value, onefold.sql_let('phone_code', 'cast(' ~ calling_code ~ ' as string)',
+        onefold.sql_let('plans', 'map(' ~ plan_rows | join(', ') ~ ')',
+        onefold.sql_let('first', onefold.spark_phone_parse('phone_text', "coalesce(trim(phone_code), '')"),
+            "coalesce(first, " ~ onefold.sql_let('trimmed', "regexp_replace(phone_text, '^\\s+|\\s+$', '')",
                 "case when trimmed like '00%' then "
                 ~ onefold.spark_phone_parse("concat('+', substr(trimmed, 3))", "''") ~ " end") ~ ")"))))) }}
-{%- endmacro %}
-
-{#- `body` with `name` bound to the value of `expression`, computed once. -#}
-{% macro phone_let(name, expression, body) -%}
-    {{ return('transform(array(' ~ expression ~ '), ' ~ name ~ ' -> ' ~ body ~ ')[0]') }}
 {%- endmacro %}
 
 {#- libphonenumber's parse of the text `value` with the plan of `code` (expressions),
@@ -303,7 +298,7 @@
         ~ onefold.phone_extension_pattern() ~ ")?)$'" -%}
     {#- _extract_possible_number: from the first '+' or digit, without trailing
         punctuation, a second number or a sub-address. -#}
-    {%- set extracted = onefold.phone_let('trailing', "regexp_replace(regexp_replace(nullif(regexp_extract(raw_value, '(?s)[+0-9].*$', 0), ''),"
+    {%- set extracted = onefold.sql_let('trailing', "regexp_replace(regexp_replace(nullif(regexp_extract(raw_value, '(?s)[+0-9].*$', 0), ''),"
         ~ " '(?U)(_|[^#\\p{Alnum}])+$', ''), '(?s)[\\\\/] *x.*$', '')",
         "case when instr(trailing, ';isub=') > 1 then left(trailing, instr(trailing, ';isub=') - 1) else trailing end") -%}
     {%- set possible = "case
@@ -313,7 +308,7 @@
             else extracted
         end" -%}
     {#- The extension dropped, when what comes before it is a number. -#}
-    {%- set without_extension = onefold.phone_let('before_extension',
+    {%- set without_extension = onefold.sql_let('before_extension',
         "regexp_extract(possible, '(?ius)^(.*?)" ~ onefold.phone_extension_pattern() ~ "$', 1)",
         "case when length(before_extension) >= 2 and before_extension rlike " ~ viable ~ " then before_extension else possible end") -%}
     {#- The calling code: after '+', after the region's international prefix, or the
@@ -321,7 +316,7 @@
     {%- set tagged = "case
             when number is null then null
             when number rlike '^[+]' then concat('plus:', " ~ onefold.spark_phone_digits("regexp_replace(number, '^[+]+', '')") ~ ")
-            else " ~ onefold.phone_let('dialled', onefold.spark_phone_digits('number'), onefold.phone_let('after_idd',
+            else " ~ onefold.sql_let('dialled', onefold.spark_phone_digits('number'), onefold.sql_let('after_idd',
                 "substr(dialled, length(regexp_extract(dialled, concat('^(?:', default_plan.international_prefix, ')'), 0)) + 1)",
                 "case when default_plan.international_prefix <> ''
                     and dialled rlike concat('^(?:', default_plan.international_prefix, ')')
@@ -335,14 +330,14 @@
             when map_contains_key(plans, left(full_number, 2)) then left(full_number, 2)
             when map_contains_key(plans, left(full_number, 3)) then left(full_number, 3)
         end" -%}
-    {%- set default_national = onefold.phone_let('potential',
+    {%- set default_national = onefold.sql_let('potential',
         onefold.spark_phone_strip_national_prefix('substr(full_number, length(code) + 1)', 'plan'),
         "case when full_number like concat(code, '%') and (
                 (not " ~ onefold.spark_phone_fits('full_number', 'plan') ~ " and " ~ onefold.spark_phone_fits('potential', 'plan') ~ ")
                 or " ~ onefold.spark_phone_length_fit('full_number', 'plan') ~ " = 'too_long') then potential
             else full_number end") -%}
-    {%- set finished = onefold.phone_let('stripped_national', onefold.spark_phone_strip_national_prefix('national', 'plan'),
-        onefold.phone_let('final_national', "case when " ~ onefold.spark_phone_length_fit('stripped_national', 'plan')
+    {%- set finished = onefold.sql_let('stripped_national', onefold.spark_phone_strip_national_prefix('national', 'plan'),
+        onefold.sql_let('final_national', "case when " ~ onefold.spark_phone_length_fit('stripped_national', 'plan')
             ~ " not in ('too_short', 'local_only', 'invalid_length') then stripped_national else national end",
             "case
                 when plan is null or national is null or length(national) < 2 then null
@@ -352,24 +347,24 @@
                 else concat('+', code, final_national)
             end")) -%}
     {{ return(
-        onefold.phone_let('raw_value', value,
-        onefold.phone_let('default_code', code,
-        onefold.phone_let('default_plan', 'plans[default_code]',
-        onefold.phone_let('extracted', extracted,
-        onefold.phone_let('possible', possible,
-        onefold.phone_let('number', without_extension,
-        onefold.phone_let('tagged', tagged,
-        onefold.phone_let('is_default', "tagged like 'default:%'",
-        onefold.phone_let('full_number', "substring_index(tagged, ':', -1)",
-        onefold.phone_let('code', found_code,
-        onefold.phone_let('plan', 'plans[code]',
-        onefold.phone_let('national', 'case when is_default then ' ~ default_national ~ ' else substr(full_number, length(code) + 1) end',
+        onefold.sql_let('raw_value', value,
+        onefold.sql_let('default_code', code,
+        onefold.sql_let('default_plan', 'plans[default_code]',
+        onefold.sql_let('extracted', extracted,
+        onefold.sql_let('possible', possible,
+        onefold.sql_let('number', without_extension,
+        onefold.sql_let('tagged', tagged,
+        onefold.sql_let('is_default', "tagged like 'default:%'",
+        onefold.sql_let('full_number', "substring_index(tagged, ':', -1)",
+        onefold.sql_let('code', found_code,
+        onefold.sql_let('plan', 'plans[code]',
+        onefold.sql_let('national', 'case when is_default then ' ~ default_national ~ ' else substr(full_number, length(code) + 1) end',
             finished))))))))))))) }}
 {%- endmacro %}
 
 {#- _normalize: keypad digits for letters when there are three or more, else digits. -#}
 {% macro spark_phone_digits(number) -%}
-    {{ return(onefold.phone_let('keyed', number, "regexp_replace(case when keyed rlike '[A-Za-z].*[A-Za-z].*[A-Za-z]'
+    {{ return(onefold.sql_let('keyed', number, "regexp_replace(case when keyed rlike '[A-Za-z].*[A-Za-z].*[A-Za-z]'
         then translate(upper(keyed), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '22233344455566677778889999') else keyed end, '[^0-9]', '')")) }}
 {%- endmacro %}
 
@@ -394,7 +389,7 @@
 {#- _maybe_strip_national_prefix_carrier_code (`nsn` an expression). -#}
 {% macro spark_phone_strip_national_prefix(nsn, plan) -%}
     {%- set prefix = "concat('^(?:', " ~ plan ~ ".national_prefix_for_parsing, ')')" -%}
-    {{ return(onefold.phone_let('unstripped', nsn, onefold.phone_let('stripped', "case
+    {{ return(onefold.sql_let('unstripped', nsn, onefold.sql_let('stripped', "case
             when unstripped = '' or " ~ plan ~ ".national_prefix_for_parsing = '' or not unstripped rlike " ~ prefix ~ " then unstripped
             when " ~ plan ~ ".national_prefix_transform_rule = '' or " ~ plan ~ ".national_prefix_groups = 0
                 or regexp_extract(unstripped, " ~ prefix ~ ", " ~ plan ~ ".national_prefix_groups) = ''

@@ -269,6 +269,39 @@
     jaro_winkler_similarity({{ left }}, {{ right }})
 {%- endmacro %}
 
+{#- Spark: the PL/pgSQL port's steps as one expression. Characters of `left` match, in
+    order, the first unmatched equal character of `right` within the window; an
+    aggregate carries the (i, j) pairs matched so far. -#}
+{% macro spark__jaro_winkler_similarity(left, right) -%}
+    {%- set pairs = "aggregate(sequence(1, length(jw_s)), cast(array() as array<struct<i: int, j: int>>),
+        (matched, i) -> " ~ onefold.sql_let('candidates',
+            "case when greatest(1, i - jw_window) <= least(length(jw_t), i + jw_window)
+                then filter(sequence(greatest(1, i - jw_window), least(length(jw_t), i + jw_window)),
+                    j -> substr(jw_t, j, 1) = substr(jw_s, i, 1) and not exists(matched, pair -> pair.j = j))
+                else cast(array() as array<int>) end",
+            "case when size(candidates) > 0 then concat(matched, array(named_struct('i', i, 'j', candidates[0])))
+                else matched end") ~ ")" -%}
+    {%- set jaro = "(size(jw_pairs) / length(jw_s) + size(jw_pairs) / length(jw_t)
+        + (size(jw_pairs) - floor(size(filter(sequence(1, size(jw_pairs)),
+            k -> substr(jw_s, element_at(jw_pairs, k).i, 1)
+                != substr(jw_t, element_at(array_sort(transform(jw_pairs, pair -> pair.j)), k), 1))) / 2)) / size(jw_pairs)) / 3" -%}
+    {%- set prefix = onefold.sql_let('jw_prefix_equal', "transform(sequence(1, least(4, length(jw_s), length(jw_t))),
+        k -> substr(jw_s, k, 1) = substr(jw_t, k, 1))",
+        "case when array_position(jw_prefix_equal, false) = 0 then size(jw_prefix_equal)
+            else array_position(jw_prefix_equal, false) - 1 end") -%}
+    {{ onefold.sql_let('jw_s', left, onefold.sql_let('jw_t', right, "case
+        when jw_s is null or jw_t is null then cast(null as double)
+        when length(jw_s) = 0 or length(jw_t) = 0 then 0.0d
+        when jw_s = jw_t then 1.0d
+        else " ~ onefold.sql_let('jw_window', 'cast(greatest(floor(greatest(length(jw_s), length(jw_t)) / 2) - 1, 0) as int)',
+            onefold.sql_let('jw_pairs', pairs, "case
+                when size(jw_pairs) = 0 then 0.0d
+                else " ~ onefold.sql_let('jw_jaro', jaro, "case when jw_jaro <= 0.7 then jw_jaro
+                    else jw_jaro + " ~ prefix ~ " * 0.1d * (1 - jw_jaro) end") ~ "
+            end")) ~ "
+    end")) }}
+{%- endmacro %}
+
 {% macro postgres__jaro_winkler_similarity(left, right) -%}
     {{ target.schema }}.onefold_jaro_winkler({{ left }}, {{ right }})
 {%- endmacro %}

@@ -277,8 +277,8 @@
 
 {% macro spark__erasure_function(name, arguments) %}
     {%- if name == 'identifier_match_key' -%}
-        {{ return(onefold.phone_let('identifier_type', arguments[0], onefold.phone_let('raw_value', arguments[1],
-            onefold.phone_let('calling_code', arguments[2], onefold.erasure_match_key_body())))) }}
+        {{ return(onefold.sql_let('identifier_type', arguments[0], onefold.sql_let('raw_value', arguments[1],
+            onefold.sql_let('calling_code', arguments[2], onefold.erasure_match_key_body())))) }}
     {%- elif name == 'suppression_hash' -%}
         {{ return('sha2(concat(' ~ onefold.connection_salt() ~ ", '|', " ~ arguments[0] ~ '), 256)') }}
     {%- elif name == 'salt_fingerprint' -%}

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pytest
 from test_connected_components import (
@@ -30,6 +31,7 @@ from test_connected_components import (
     reference_node_id,
 )
 from test_phones import Case, assert_agrees, libphonenumber_e164, phone_cases
+from test_probabilistic_matching import string_pairs
 
 from onefold import phones
 from onefold.generator import GeneratorConfig, generate, generate_demo_data
@@ -256,3 +258,38 @@ def test_phone_functions_agree_with_libphonenumber_on_spark(
     finally:
         warehouse.close()
     assert_agrees(cases, [value for _, value in found])
+
+
+@pytest.mark.e2e
+def test_string_comparisons_agree_with_duckdb(spark_env: dict[str, str], tmp_path: Path) -> None:
+    """Spark's Jaro–Winkler (an expression; macros/identity/probabilistic_matching.sql)
+    and Levenshtein against DuckDB's, on test_probabilistic_matching's pairs."""
+    pairs = string_pairs()
+    reference = duckdb.connect()
+    expected = [
+        reference.execute(
+            "select jaro_winkler_similarity(?, ?), levenshtein(?, ?)", [a, b, a, b]
+        ).fetchone()
+        for a, b in pairs
+    ]
+    warehouse = connect_with(spark_env)
+    try:
+        frame = pd.DataFrame([(i, a, b) for i, (a, b) in enumerate(pairs)], columns=["i", "a", "b"])
+        warehouse.write_df("onefold_match", "pairs", frame)
+    finally:
+        warehouse.close()
+    query = (
+        "select i, {{ onefold.jaro_winkler_similarity('a', 'b') }} as similarity,"
+        " {{ onefold.levenshtein_distance('a', 'b') }} as distance"
+        " from onefold_match.pairs order by i"
+    )
+    result = run_dbt(["show", "--inline", query, "--limit", "-1"], spark_env, tmp_path / "target")
+    found = [(row[1], row[2]) for row in result.results[0].agate_table.rows]
+    differing = [
+        (pair, want, got)
+        for pair, want, got in zip(pairs, expected, found, strict=True)
+        if want is None
+        or abs(float(want[0]) - float(got[0])) > 1e-12
+        or int(want[1]) != int(got[1])
+    ]
+    assert differing[:10] == []

@@ -13,3 +13,12 @@
 {% macro spark__split_part(text, delimiter, part_number) %}
     {{ return('split_part(' ~ text ~ ', ' ~ delimiter ~ ', ' ~ part_number ~ ')') }}
 {% endmacro %}
+
+
+{#- `body` with `name` bound to the value of `expression`, computed once: Spark's let.
+    Spark inlines a SQL function's arguments at every use, which grows a plan
+    exponentially when such functions call each other; a lambda's parameter is computed
+    once, and a lambda may hold other lambdas (a SQL function call may not). -#}
+{% macro sql_let(name, expression, body) -%}
+    {{ return('transform(array(' ~ expression ~ '), ' ~ name ~ ' -> ' ~ body ~ ')[0]') }}
+{%- endmacro %}

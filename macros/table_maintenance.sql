@@ -120,3 +120,37 @@
     {%- do onefold.run_statements(statements) -%}
     {{ return('') }}
 {% endmacro %}
+
+
+{#- SQL that sets columns (`assignments`: {column: SQL}) of the rows of `table` for
+    which `condition` holds; run and rendered empty on Spark, like delete_rows. -#}
+{% macro update_rows(table, assignments, condition) %}
+    {{ return(adapter.dispatch('update_rows', 'onefold')(table, assignments, condition)) }}
+{% endmacro %}
+
+{% macro default__update_rows(table, assignments, condition) %}
+    {%- set settings = [] -%}
+    {%- for column, value in assignments.items() -%}
+        {%- do settings.append(column ~ ' = ' ~ value) -%}
+    {%- endfor -%}
+    {{ return('update ' ~ table ~ ' set ' ~ settings | join(', ') ~ ' where ' ~ condition) }}
+{% endmacro %}
+
+{#- Spark: copy on write. The changed rows and the others are two filters (a subquery
+    may stand in a filter there, not in a select list's CASE); a row whose condition is
+    unknown goes, as in spark__delete_rows. -#}
+{% macro spark__update_rows(table, assignments, condition) %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set columns = run_query('select * from ' ~ table ~ ' limit 0').column_names -%}
+    {%- set changed = [] -%}
+    {%- for column in columns -%}
+        {%- do changed.append(assignments[column] ~ ' as ' ~ column if column in assignments else column) -%}
+    {%- endfor -%}
+    {%- set kept = onefold.cc_work_table((table | string).replace('`', '').split('.')[-1], 'updated') -%}
+    {%- set statements = onefold.cc_work_table_sql(kept, 'select ' ~ changed | join(', ') ~ ' from ' ~ table
+        ~ ' where ' ~ condition ~ ' union all select * from ' ~ table ~ ' where not (' ~ condition ~ ')') -%}
+    {%- do statements.append('insert overwrite table ' ~ table ~ ' select * from ' ~ kept) -%}
+    {%- do statements.append('drop table if exists ' ~ kept) -%}
+    {%- do onefold.run_statements(statements) -%}
+    {{ return('') }}
+{% endmacro %}

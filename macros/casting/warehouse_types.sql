@@ -35,3 +35,9 @@
 {% macro spark__escape_single_quotes(expression) -%}
     {{ expression | replace("'", "' || chr(39) || '") }}
 {%- endmacro %}
+
+
+{#- The 8-byte float type (`double precision`; Spark's `double`). -#}
+{% macro type_double() %}
+    {{ return(onefold.warehouse_type('double precision')) }}
+{% endmacro %}

@@ -59,9 +59,7 @@
         {%- else -%}
             {#- The weakest links of each breaking part; past the bound, all of its links. -#}
             {%- set cut_all = round > max_rounds -%}
-            {%- set cut -%}
-                update {{ guard_edges }} set is_cut = true
-                where
+            {%- set cut_condition -%}
                     rule = 'probabilistic'
                     and not is_cut
                     {%- if cut_all %}
@@ -76,7 +74,8 @@
                         )
                     {%- endif %}
             {%- endset -%}
-            {%- do run_query(cut) -%}
+            {%- set update = onefold.update_rows(guard_edges, {"is_cut": "true"}, cut_condition) -%}
+            {%- if update -%}{%- do run_query(update) -%}{%- endif -%}
             {%- if cut_all -%}
                 {%- do log('identity guard: ' ~ breaking_count ~ ' cluster(s) still broke a guard after '
                     ~ max_rounds ~ ' rounds; all their probabilistic links are cut '

@@ -284,6 +284,6 @@
     {%- if not execute or not is_incremental() or onefold.identity_full_rebuild() -%}
         {{ return('') }}
     {%- endif -%}
-    {{ return('update ' ~ this ~ ' set previous_customer_id = customer_id'
-        ~ ' where previous_customer_id is null or previous_customer_id != customer_id') }}
+    {{ return(onefold.update_rows(this, {'previous_customer_id': 'customer_id'},
+        'previous_customer_id is null or previous_customer_id != customer_id')) }}
 {% endmacro %}

@@ -26,7 +26,7 @@
     {%- set posterior = onefold.cc_work_table(work_name, 'posterior') -%}
     {%- set change_table = onefold.cc_work_table(work_name, 'change') -%}
     {%- set trained = onefold.cc_work_table(work_name, 'trained') -%}
-    {%- set float = 'double precision' -%}
+    {%- set float = onefold.type_double() -%}
     {%- set level_columns = [] -%}
     {%- for field in fields -%}
         {%- do level_columns.append(field.name ~ '_level') -%}

@@ -241,7 +241,7 @@
     {%- elif level.kind == 'within_days' -%}
         abs({{ dbt.datediff('cast(' ~ left ~ ' as date)', 'cast(' ~ right ~ ' as date)', 'day') }}) <= {{ level.argument }}
     {%- elif level.kind == 'within' -%}
-        abs(cast({{ left }} as double precision) - cast({{ right }} as double precision)) <= {{ level.argument }}
+        abs(cast({{ left }} as {{ onefold.type_double() }}) - cast({{ right }} as {{ onefold.type_double() }})) <= {{ level.argument }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -248,7 +248,7 @@ features as (
             and erasure_requested.customer_id is null
         {%- endif %} as is_profiling_allowed,
         cast(coalesce(order_features.orders_count, 0) as {{ dbt.type_bigint() }}) as orders_count,
-        cast(coalesce(order_features.spend_total, 0) as double precision) as spend_total,
+        cast(coalesce(order_features.spend_total, 0) as {{ onefold.type_double() }}) as spend_total,
         cast(coalesce(order_features.frequency, 0) as {{ dbt.type_bigint() }}) as frequency,
         cast(coalesce(order_features.recency_days, 0) as integer) as recency_days,
         cast(coalesce(order_features.age_days, 0) as integer) as age_days,
@@ -257,13 +257,13 @@ features as (
                 when order_features.frequency > 0 then order_features.repeat_spend / order_features.frequency
                 else 0
             end
-            as double precision
+            as {{ onefold.type_double() }}
         ) as monetary_value,
         order_features.customer_id is not null as has_ordered,
         -- Null without an order: models see the days since the cutoff's horizon instead.
         cast(order_features.days_since_last_order as integer) as days_since_last_order,
         cast(coalesce(order_features.orders_90d_count, 0) as {{ dbt.type_bigint() }}) as orders_90d_count,
-        cast(coalesce(order_features.spend_90d, 0) as double precision) as spend_90d,
+        cast(coalesce(order_features.spend_90d, 0) as {{ onefold.type_double() }}) as spend_90d,
         {%- if has_web %}
             cast(coalesce(session_features.web_sessions_count, 0) as {{ dbt.type_bigint() }}) as web_sessions_count,
             cast(coalesce(session_features.web_sessions_30d_count, 0) as {{ dbt.type_bigint() }}) as web_sessions_30d_count,
@@ -286,7 +286,7 @@ features as (
             cast(coalesce(labels.orders_next_30d_count, 0) as {{ dbt.type_bigint() }}) as orders_next_30d_count,
             cast(coalesce(labels.orders_next_90d_count, 0) as {{ dbt.type_bigint() }}) as orders_next_90d_count,
             cast(coalesce(labels.purchase_days_next_horizon_count, 0) as {{ dbt.type_bigint() }}) as purchase_days_next_horizon_count,
-            cast(coalesce(labels.spend_next_horizon, 0) as double precision) as spend_next_horizon
+            cast(coalesce(labels.spend_next_horizon, 0) as {{ onefold.type_double() }}) as spend_next_horizon
         {%- endif %}
     from active
     left join consent

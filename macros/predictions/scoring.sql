@@ -44,7 +44,7 @@
 {#- A trained number as an exact double: its shortest decimal text, cast (a bare
     literal would be a DECIMAL of limited width on DuckDB). -#}
 {% macro float_literal(value) -%}
-    cast('{{ value }}' as double precision)
+    cast('{{ value }}' as {{ onefold.type_double() }})
 {%- endmacro %}
 
 
@@ -52,9 +52,9 @@
 {% macro prediction_feature_sql(name, parameters) -%}
     {%- set fill = parameters.get('fill', {}).get(name) -%}
     {%- if fill is none -%}
-        cast({{ name }} as double precision)
+        cast({{ name }} as {{ onefold.type_double() }})
     {%- else -%}
-        coalesce(cast({{ name }} as double precision), {{ onefold.float_literal(fill) }})
+        coalesce(cast({{ name }} as {{ onefold.type_double() }}), {{ onefold.float_literal(fill) }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -178,6 +178,25 @@ changed_rows as (
 
 
 {#-
+    A history table's strategy: `delete+insert` on its unique key, which replaces a row
+    the run closes; on Spark `append` (no delete+insert on parquet), and its post-hook
+    drop_superseded_rows drops the open version the closed one supersedes.
+-#}
+{% macro keyed_incremental_strategy() %}
+    {{ return('append' if target.type == 'spark' else 'delete+insert') }}
+{% endmacro %}
+
+{#- Post-hook on Spark: rows matching `superseded` whose key (`key_columns`) another row
+    of the table also has, which does not match it. Nothing elsewhere. -#}
+{% macro drop_superseded_rows(key_columns, superseded) %}
+    {%- if target.type != 'spark' or not is_incremental() -%}{{ return('') }}{%- endif -%}
+    {%- set key = '(' ~ key_columns | join(', ') ~ ')' -%}
+    {{ return(onefold.delete_rows(this, superseded ~ ' and ' ~ key ~ ' in (select ' ~ key_columns | join(', ')
+        ~ ' from ' ~ this ~ ' where not (' ~ superseded ~ '))')) }}
+{% endmacro %}
+
+
+{#-
     Pre-hook of an incremental event staging table: staged rows whose raw delivery is
     gone (a source or `onefold erase --sweep` deleted it) go too, before the run looks
     for keys without a staged row; so another delivery of the key is staged if one is

@@ -7,9 +7,10 @@
 {{ config(
     materialized='incremental',
     unique_key=['record_node_id', 'valid_from'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=onefold.keyed_incremental_strategy(),
     on_schema_change='fail',
     full_refresh=(none if var('onefold__reset_identity_history') else false),
+    post_hook="{{ onefold.drop_superseded_rows(['record_node_id', 'valid_from'], 'valid_to is null') }}",
 ) }}
 {%- set run_started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 -- The change log reads this table's state from before the run, so it must run first.

@@ -80,7 +80,7 @@ identifier_edges as (
         identifier_type,
         match_key,
         'shared_' || identifier_type as rule,
-        cast(null as double precision) as match_probability,
+        cast(null as {{ onefold.type_double() }}) as match_probability,
         observed_at
     from usable
     where identifier_type in ('{{ linking_types | join("', '") }}')
@@ -97,7 +97,7 @@ record_loops as (
         cast(null as {{ dbt.type_string() }}) as identifier_type,
         cast(null as {{ dbt.type_string() }}) as match_key,
         'record' as rule,
-        cast(null as double precision) as match_probability,
+        cast(null as {{ onefold.type_double() }}) as match_probability,
         observed_at
     from records
 

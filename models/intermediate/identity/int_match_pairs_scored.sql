@@ -11,7 +11,7 @@
 {%- set matching = onefold.match_config() %}
 {%- set fields = matching.fields.values() | list %}
 {%- set training_id = var('onefold__match_training_id') %}
-{%- set float = 'double precision' %}
+{%- set float = onefold.type_double() %}
 
 with
 

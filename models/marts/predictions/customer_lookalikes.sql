@@ -62,7 +62,7 @@
         select
             segment_name,
             customer_id,
-            cast(lookalike_score as double precision) as lookalike_score,
+            cast(lookalike_score as {{ onefold.type_double() }}) as lookalike_score,
             cast(row_number() over (
                 partition by segment_name order by lookalike_score desc, customer_id
             ) as integer) as lookalike_rank,
@@ -77,7 +77,7 @@
     select
         cast(null as {{ dbt.type_string() }}) as segment_name,
         cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as double precision) as lookalike_score,
+        cast(null as {{ onefold.type_double() }}) as lookalike_score,
         cast(null as integer) as lookalike_rank,
         cast(null as integer) as model_version
     where false

@@ -36,9 +36,9 @@ features as (
 
         select
             customer_id,
-            cast(frequency as double precision) as frequency,
-            cast(recency_days as double precision) as recency_days,
-            cast(age_days as double precision) as age_days,
+            cast(frequency as {{ onefold.type_double() }}) as frequency,
+            cast(recency_days as {{ onefold.type_double() }}) as recency_days,
+            cast(age_days as {{ onefold.type_double() }}) as age_days,
             monetary_value
         from features
         where has_ordered
@@ -110,7 +110,7 @@ features as (
         select
             buyers.customer_id,
             case
-                when buyers.frequency = 0 then cast(1 as double precision)
+                when buyers.frequency = 0 then cast(1 as {{ onefold.type_double() }})
                 else {{ onefold.logistic_sql(
                     '-((' ~ number(p.r) ~ ' + buyers.frequency) * (ln(' ~ number(p.alpha) ~ ' + buyers.age_days) - ln('
                     ~ number(p.alpha) ~ ' + buyers.recency_days)) + ln(' ~ number(p.a) ~ ') - ln(' ~ number(p.b)
@@ -175,17 +175,17 @@ scored as (
             clv_scores.predicted_purchases * clv_scores.expected_order_value as predicted_clv_365d,
             {{ clv.version }} as clv_model_version,
         {%- else %}
-            cast(null as double precision) as p_alive,
-            cast(null as double precision) as predicted_purchases_365d,
-            cast(null as double precision) as expected_order_value,
-            cast(null as double precision) as predicted_clv_365d,
+            cast(null as {{ onefold.type_double() }}) as p_alive,
+            cast(null as {{ onefold.type_double() }}) as predicted_purchases_365d,
+            cast(null as {{ onefold.type_double() }}) as expected_order_value,
+            cast(null as {{ onefold.type_double() }}) as predicted_clv_365d,
             cast(null as {{ dbt.type_int() }}) as clv_model_version,
         {%- endif %}
         {%- if purchase %}
             {{ onefold.classifier_probability_sql(purchase) }} as p_purchase_30d,
             {{ purchase.version }} as purchase_model_version,
         {%- else %}
-            cast(null as double precision) as p_purchase_30d,
+            cast(null as {{ onefold.type_double() }}) as p_purchase_30d,
             cast(null as {{ dbt.type_int() }}) as purchase_model_version,
         {%- endif %}
         {%- if churn %}
@@ -194,7 +194,7 @@ scored as (
             end as p_churn_90d,
             {{ churn.version }} as churn_model_version,
         {%- else %}
-            cast(null as double precision) as p_churn_90d,
+            cast(null as {{ onefold.type_double() }}) as p_churn_90d,
             cast(null as {{ dbt.type_int() }}) as churn_model_version,
         {%- endif %}
         {%- if suggestions %}

@@ -147,7 +147,7 @@
             customer_id,
             cast(suggestion_rank as integer) as suggestion_rank,
             sku,
-            cast(score as double precision) / {{ p.similarity_scale }} as score,
+            cast(score as {{ onefold.type_double() }}) / {{ p.similarity_scale }} as score,
             'co_occurrence' as basis,
             {{ model.version }} as model_version
         from co_occurrence_chosen
@@ -156,7 +156,7 @@
             customer_id,
             cast(suggestion_rank as integer) as suggestion_rank,
             sku,
-            cast(0 as double precision) as score,
+            cast(0 as {{ onefold.type_double() }}) as score,
             'popularity' as basis,
             {{ model.version }} as model_version
         from popularity_fill
@@ -171,7 +171,7 @@
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as integer) as suggestion_rank,
         cast(null as {{ dbt.type_string() }}) as sku,
-        cast(null as double precision) as score,
+        cast(null as {{ onefold.type_double() }}) as score,
         cast(null as {{ dbt.type_string() }}) as basis,
         cast(null as integer) as model_version
     where false

@@ -31,7 +31,7 @@ explained as (
         candidates.record_key,
         ranked.is_winner,
         ranked.won_by_rule,
-        ranked.value_rank,
+        cast(ranked.value_rank as {{ dbt.type_bigint() }}) as value_rank,
         candidates.observed_at
     from candidates
     inner join ranked

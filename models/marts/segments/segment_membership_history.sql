@@ -9,9 +9,10 @@
     alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='segment_membership_spell_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=onefold.keyed_incremental_strategy(),
     on_schema_change='fail',
     full_refresh=false,
+    post_hook="{{ onefold.drop_superseded_rows(['segment_membership_spell_id'], 'exited_at is null') }}",
 ) }}
 
 with

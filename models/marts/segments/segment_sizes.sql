@@ -7,7 +7,7 @@
     alias=onefold.mart_alias(),
     materialized='incremental',
     unique_key='segment_size_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=onefold.keyed_incremental_strategy(),
     on_schema_change='fail',
     full_refresh=false,
 ) }}

@@ -6,9 +6,9 @@
 {% macro jurisdiction_country(jurisdiction) -%}
     case
         when upper(trim({{ jurisdiction }})) = 'UK' then 'GB'
-        when {{ onefold.split_part('upper(trim(' ~ jurisdiction ~ '))', "'-'", 1) }} in ('EU', 'EEA')
-            then {{ onefold.split_part('upper(trim(' ~ jurisdiction ~ '))', "'-'", 2) }}
-        else {{ onefold.split_part('upper(trim(' ~ jurisdiction ~ '))', "'-'", 1) }}
+        when {{ onefold.text_part('upper(trim(' ~ jurisdiction ~ '))', "'-'", 1) }} in ('EU', 'EEA')
+            then {{ onefold.text_part('upper(trim(' ~ jurisdiction ~ '))', "'-'", 2) }}
+        else {{ onefold.text_part('upper(trim(' ~ jurisdiction ~ '))', "'-'", 1) }}
     end
 {%- endmacro %}
 

@@ -14,7 +14,7 @@
                 {%- for loaded_from, model, key in [
                     ('consent_events', 'stg_consent__events', 'consent_event_id'),
                     ('email_events', 'stg_email__events', 'email_event_id')] %}
-                    {%- set stored_key = onefold.split_part('stale.signal_id', "':gpc:'", 1) if loaded_from == 'consent_events' else 'stale.signal_id' %}
+                    {%- set stored_key = onefold.text_part('stale.signal_id', "':gpc:'", 1) if loaded_from == 'consent_events' else 'stale.signal_id' %}
                     {%- if not loop.first %} or{% endif %}
                     (
                         stale.loaded_from = '{{ loaded_from }}'

@@ -60,12 +60,18 @@
 {% macro identifier_match_key(type_column, value_column, calling_code='null') -%}
     case {{ type_column }}
     {%- for type_name, type_config in var('onefold__identifier_types').items() if type_config.normalizer != 'composite' %}
-        when '{{ type_name }}' then {{ onefold.match_key_from_normalized(
-            type_name,
-            onefold.normalized_identifier_value(type_name, value_column, calling_code),
-            onefold.is_sha256_hex(value_column) if type_config.get('accepts_hashed') else 'false') }}
+        when '{{ type_name }}' then {{ onefold.match_key_of_type(type_name, value_column, calling_code) }}
     {%- endfor %}
     end
+{%- endmacro %}
+
+{#- The match key of a raw value of the type `type_name` (one of onefold__identifier_types). -#}
+{% macro match_key_of_type(type_name, value_column, calling_code='null') -%}
+    {%- set type_config = var('onefold__identifier_types')[type_name] -%}
+    {{ onefold.match_key_from_normalized(
+        type_name,
+        onefold.normalized_identifier_value(type_name, value_column, calling_code),
+        onefold.is_sha256_hex(value_column) if type_config.get('accepts_hashed') else 'false') }}
 {%- endmacro %}
 
 {#-
@@ -199,8 +205,8 @@
 -#}
 {% macro normalize_email(value) -%}
     {%- set lowered = 'lower(trim(' ~ value ~ '))' -%}
-    {%- set local_part = onefold.split_part(lowered, "'@'", 1) -%}
-    {%- set raw_domain = onefold.split_part(lowered, "'@'", 2) -%}
+    {%- set local_part = onefold.text_part(lowered, "'@'", 1) -%}
+    {%- set raw_domain = onefold.text_part(lowered, "'@'", 2) -%}
     {%- set aliases = var('onefold__email_domain_aliases') -%}
     {%- set domain -%}
         case {{ raw_domain }}
@@ -213,7 +219,7 @@
     {%- set untagged -%}
         case
             when {{ domain }} in ('{{ var("onefold__email_providers_with_plus_tags") | join("', '") }}')
-                then {{ onefold.split_part(local_part, "'+'", 1) }}
+                then {{ onefold.text_part(local_part, "'+'", 1) }}
             else {{ local_part }}
         end
     {%- endset -%}
@@ -352,7 +358,7 @@
 {% macro normalize_composite_key(parts, raw_value) -%}
     {%- for part in parts -%}
         {{ onefold.composite_part_escaped(onefold.normalize_identifier(
-            part.normalizer, onefold.composite_part_unescaped(onefold.split_part(raw_value, "'|'", loop.index)))) }}
+            part.normalizer, onefold.composite_part_unescaped(onefold.text_part(raw_value, "'|'", loop.index)))) }}
         {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -277,6 +277,15 @@
 
 {% macro spark__erasure_function(name, arguments) %}
     {%- if name == 'identifier_match_key' -%}
+        {#- A type given as a literal needs its own normalizer only: Spark compiles every
+            branch of a CASE, and the phone normalizer is a large expression. -#}
+        {%- set type_name = arguments[0] | trim -%}
+        {%- set identifier_types = var('onefold__identifier_types') -%}
+        {%- if type_name.startswith("'") and type_name.endswith("'") and type_name[1:-1] in identifier_types
+                and identifier_types[type_name[1:-1]].normalizer != 'composite' -%}
+            {{ return(onefold.sql_let('raw_value', arguments[1], onefold.sql_let('calling_code', arguments[2],
+                onefold.match_key_of_type(type_name[1:-1], 'raw_value', 'calling_code')))) }}
+        {%- endif -%}
         {{ return(onefold.sql_let('identifier_type', arguments[0], onefold.sql_let('raw_value', arguments[1],
             onefold.sql_let('calling_code', arguments[2], onefold.erasure_match_key_body())))) }}
     {%- elif name == 'suppression_hash' -%}

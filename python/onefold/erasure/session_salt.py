@@ -5,8 +5,9 @@ Staging's suppression filter reads the salt from the session: DuckDB with
 `current_setting('onefold.erasure_salt', true)`. dbt's connections get it from the
 dbt-duckdb plugin, on PostgreSQL from `PGOPTIONS` (dbt-postgres has no `options`
 field), on Spark from the session's configuration (`spark.onefold.secret.erasure_salt`,
-which the profile's `server_side_parameters` and `onefold.settings.SparkSettings` set). The package's own connections (`onefold summary`, `validate`, syncs, erase) set
-it themselves from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, and every PostgreSQL connection
+which the profile's `server_side_parameters` and `onefold.settings.SparkSettings` set).
+The package's own connections (`onefold summary`, `validate`, syncs, erase) set it
+themselves from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, and every PostgreSQL connection
 the package opens passes an explicit libpq `options`, which replaces `PGOPTIONS`: the
 warehouse's carries the salt, a sync destination's never does, so the secret reaches
 no other server even when `PGOPTIONS` holds it process-wide.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -171,6 +173,26 @@ def string_pairs() -> list[tuple[str, str]]:
     return pairs
 
 
+def comparisons_differing_from_duckdb(
+    pairs: list[tuple[str, str]], found: Sequence[Sequence[Any]]
+) -> list[tuple[tuple[str, str], Any, Any]]:
+    """The pairs whose (Jaro-Winkler similarity, Levenshtein distance) in `found`
+    differ from DuckDB's."""
+    reference = duckdb.connect()
+    differing = []
+    for pair, got in zip(pairs, found, strict=True):
+        want = reference.execute(
+            "select jaro_winkler_similarity(?, ?), levenshtein(?, ?)", [*pair, *pair]
+        ).fetchone()
+        if (
+            want is None
+            or abs(float(want[0]) - float(got[0])) > 1e-12
+            or int(want[1]) != int(got[1])
+        ):
+            differing.append((pair, want, got))
+    return differing
+
+
 @pytest.mark.postgres
 @pytest.mark.e2e  # runs dbt (its on-run-start hook creates the functions)
 def test_postgres_string_comparisons_agree_with_duckdb(
@@ -181,13 +203,6 @@ def test_postgres_string_comparisons_agree_with_duckdb(
     # project has matching on.
     run_dbt(["seed", "--select", "name_aliases"], env, tmp_path / "target")
     pairs = string_pairs()
-    reference = duckdb.connect()
-    expected = [
-        reference.execute(
-            "select jaro_winkler_similarity(?, ?), levenshtein(?, ?)", [a, b, a, b]
-        ).fetchone()
-        for a, b in pairs
-    ]
     warehouse = connect_with(env)
     try:
         values = ", ".join(f"({i}, '{a}', '{b}')" for i, (a, b) in enumerate(pairs))
@@ -197,14 +212,7 @@ def test_postgres_string_comparisons_agree_with_duckdb(
         )
     finally:
         warehouse.close()
-    differing = [
-        (pair, want, got)
-        for pair, want, got in zip(pairs, expected, found, strict=True)
-        if want is None
-        or abs(float(want[0]) - float(got[0])) > 1e-12
-        or int(want[1]) != int(got[1])
-    ]
-    assert differing[:10] == []
+    assert comparisons_differing_from_duckdb(pairs, found)[:10] == []
 
 
 @pytest.mark.e2e

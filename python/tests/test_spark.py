@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
 from test_connected_components import (
@@ -31,7 +30,7 @@ from test_connected_components import (
     reference_node_id,
 )
 from test_phones import Case, assert_agrees, libphonenumber_e164, phone_cases
-from test_probabilistic_matching import string_pairs
+from test_probabilistic_matching import comparisons_differing_from_duckdb, string_pairs
 
 from onefold import phones
 from onefold.generator import GeneratorConfig, generate, generate_demo_data
@@ -265,13 +264,6 @@ def test_string_comparisons_agree_with_duckdb(spark_env: dict[str, str], tmp_pat
     """Spark's Jaro-Winkler (an expression; macros/identity/probabilistic_matching.sql)
     and Levenshtein against DuckDB's, on test_probabilistic_matching's pairs."""
     pairs = string_pairs()
-    reference = duckdb.connect()
-    expected = [
-        reference.execute(
-            "select jaro_winkler_similarity(?, ?), levenshtein(?, ?)", [a, b, a, b]
-        ).fetchone()
-        for a, b in pairs
-    ]
     warehouse = connect_with(spark_env)
     try:
         frame = pd.DataFrame([(i, a, b) for i, (a, b) in enumerate(pairs)], columns=["i", "a", "b"])
@@ -285,14 +277,7 @@ def test_string_comparisons_agree_with_duckdb(spark_env: dict[str, str], tmp_pat
     )
     result = run_dbt(["show", "--inline", query, "--limit", "-1"], spark_env, tmp_path / "target")
     found = [(row[1], row[2]) for row in result.results[0].agate_table.rows]
-    differing = [
-        (pair, want, got)
-        for pair, want, got in zip(pairs, expected, found, strict=True)
-        if want is None
-        or abs(float(want[0]) - float(got[0])) > 1e-12
-        or int(want[1]) != int(got[1])
-    ]
-    assert differing[:10] == []
+    assert comparisons_differing_from_duckdb(pairs, found)[:10] == []
 
 
 # The identity pipeline and its tests, from raw tables to customer_records.

@@ -266,7 +266,8 @@ def scratch_project(tmp_path: Path, edges: Sequence[Pair]) -> Iterator[Path]:
     for folder in ("macros", "models", "seeds"):
         (project / folder).mkdir(parents=True)
     macros = PACKAGE_DIR / "macros" / "identity"
-    for macro in [*macros.glob("connected_components*.sql"), macros / "node_id.sql"]:
+    shared = [macros / "node_id.sql", PACKAGE_DIR / "macros" / "statements.sql"]
+    for macro in [*macros.glob("connected_components*.sql"), *shared]:
         (project / "macros" / macro.name).symlink_to(macro)
     shutil.copy(PACKAGE_DIR / "profiles.yml", project / "profiles.yml")
     (project / "dbt_project.yml").write_text(

@@ -33,7 +33,7 @@ from test_phones import Case, assert_agrees, libphonenumber_e164, phone_cases
 from test_probabilistic_matching import comparisons_differing_from_duckdb, string_pairs
 
 from onefold import phones
-from onefold.generator import GeneratorConfig, generate, generate_demo_data
+from onefold.generator import GenerationReport, GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
 from onefold.testing.dbt import run_dbt
 from onefold.testing.warehouse import connect_with, target_environment
@@ -107,13 +107,28 @@ def test_a_thrift_target_is_refused_with_the_reason() -> None:
         )
 
 
-@pytest.mark.e2e
-def test_generated_raw_tables_land_in_spark_whole(spark_env: dict[str, str]) -> None:
-    config = GeneratorConfig(persons=40, seed=3, end_date=dt.date(2026, 11, 1))
+# The generated world the Spark tests share (generated once per module).
+WORLD = GeneratorConfig(persons=40, seed=3, end_date=dt.date(2026, 11, 1))
+
+
+@pytest.fixture(scope="module")
+def generated_on_spark(spark_env: dict[str, str]) -> GenerationReport:
+    """WORLD's raw tables in the Spark warehouse; the generator's report."""
     warehouse = connect_with(spark_env)
     try:
-        report = generate_demo_data(warehouse, config)
-        expected = generate(config)
+        return generate_demo_data(warehouse, WORLD)
+    finally:
+        warehouse.close()
+
+
+@pytest.mark.e2e
+def test_generated_raw_tables_land_in_spark_whole(
+    spark_env: dict[str, str], generated_on_spark: GenerationReport
+) -> None:
+    report = generated_on_spark
+    warehouse = connect_with(spark_env)
+    try:
+        expected = generate(WORLD)
         for table, landed in expected.raw.items():
             rows = warehouse.query(f"select count(*) from raw.{table}")[0][0]
             assert rows == len(landed.frame) == report.row_counts[table], table
@@ -297,18 +312,16 @@ def customer_records(env: Mapping[str, str]) -> set[tuple[str, str, str]]:
 
 @pytest.mark.e2e
 def test_spark_builds_the_customers_duckdb_builds(
-    spark_env: dict[str, str], tmp_path: Path
+    spark_env: dict[str, str], generated_on_spark: GenerationReport, tmp_path: Path
 ) -> None:
-    """Staging and identity build and pass their tests on Spark, and give every record
-    the customer id DuckDB gives it, on the same generated data."""
-    config = GeneratorConfig(persons=40, seed=3, end_date=dt.date(2026, 11, 1))
+    """Staging and identity build on Spark and give every record the customer id DuckDB
+    gives it, on the same generated data."""
     duckdb_env = target_environment("duckdb", tmp_path, "duckdb")
-    for env in (spark_env, duckdb_env):
-        warehouse = connect_with(env)
-        try:
-            generate_demo_data(warehouse, config)
-        finally:
-            warehouse.close()
+    warehouse = connect_with(duckdb_env)
+    try:
+        generate_demo_data(warehouse, WORLD)
+    finally:
+        warehouse.close()
     # The models and the seeds they read; their data tests run on Spark in the full
     # build of docs/spark.md, DuckDB's in test_e2e_build.
     for env in (spark_env, duckdb_env):

@@ -37,9 +37,15 @@
     (?:;ext=[0-9]{1,20}|[ \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|доб|anexo)[:.]?[ \t,-]*[0-9]{1,20}#?|[ \t,]*(?:[x#~]|int)[:.]?[ \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[ \t]*(?:,{2}|;)[:.]?[ \t,-]*[0-9]{1,15}#?|[ \t]*,+[:.]?[ \t,-]*[0-9]{1,9}#?)
 {%- endmacro %}
 
+{#- libphonenumber's VALID_PHONE_NUMBER_PATTERN with its extension, whole (read
+    case-insensitively). -#}
+{% macro phone_viable_pattern() -%}
+    {%- set punctuation = '-x ()./~*\\[\\]' -%}
+    ^(?:[0-9]{2}|[+]*(?:[{{ punctuation }}]*[0-9]){3,}[{{ punctuation }}A-Za-z0-9]*(?:{{ onefold.phone_extension_pattern() }})?)$
+{%- endmacro %}
+
 {% macro postgres__create_phone_functions() %}
     {%- set schema = target.schema -%}
-    {%- set punctuation = '-x ()./~*\\[\\]' -%}
     create schema if not exists {{ schema }};
 
     -- Cascade: the functions below take its row type; they are created again after it.
@@ -136,7 +142,7 @@
     create or replace function {{ schema }}.onefold_phone_parse(value text, calling_code text)
     returns text language plpgsql stable parallel safe as $$
     declare
-        viable text := '^(?:[0-9]{2}|[+]*(?:[{{ punctuation }}]*[0-9]){3,}[{{ punctuation }}A-Za-z0-9]*(?:{{ onefold.phone_extension_pattern() }})?)$';
+        viable text := '{{ onefold.phone_viable_pattern() }}';
         number text;
         before_extension text;
         full_number text;
@@ -293,9 +299,7 @@
 {#- libphonenumber's parse of the text `value` with the plan of `code` (expressions),
     kept when it fits the plan: '+', calling code and national number, or null. -#}
 {% macro spark_phone_parse(value, code) -%}
-    {%- set punctuation = '-x ()./~*\\[\\]' -%}
-    {%- set viable = "'(?iu)^(?:[0-9]{2}|[+]*(?:[" ~ punctuation ~ "]*[0-9]){3,}[" ~ punctuation ~ "A-Za-z0-9]*(?:"
-        ~ onefold.phone_extension_pattern() ~ ")?)$'" -%}
+    {%- set viable = "'(?iu)" ~ onefold.phone_viable_pattern() ~ "'" -%}
     {#- _extract_possible_number: from the first '+' or digit, without trailing
         punctuation, a second number or a sub-address. -#}
     {%- set extracted = onefold.sql_let('trailing', "regexp_replace(regexp_replace(nullif(regexp_extract(raw_value, '(?s)[+0-9].*$', 0), ''),"

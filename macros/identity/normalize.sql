@@ -45,10 +45,20 @@
 -#}
 {% macro match_key_from_normalized(type_name, normalized_value, is_prehashed) -%}
     {%- if var('onefold__identifier_types')[type_name].get('accepts_hashed') -%}
-        case when {{ is_prehashed }} then {{ normalized_value }} else {{ onefold.sha256_hex(normalized_value) }} end
+        {{ adapter.dispatch('hashed_match_key', 'onefold')(normalized_value, is_prehashed) }}
     {%- else -%}
         {{ normalized_value }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro default__hashed_match_key(normalized_value, is_prehashed) -%}
+    case when {{ is_prehashed }} then {{ normalized_value }} else {{ onefold.sha256_hex(normalized_value) }} end
+{%- endmacro %}
+
+{#- Spark: the value written once (it is the whole phone expression there, not a call). -#}
+{% macro spark__hashed_match_key(normalized_value, is_prehashed) -%}
+    {{ onefold.sql_let('normalized', normalized_value,
+        'case when ' ~ is_prehashed ~ ' then normalized else ' ~ onefold.sha256_hex('normalized') ~ ' end') }}
 {%- endmacro %}
 
 

@@ -280,20 +280,41 @@
     inside a lambda (free-text erasure checks) and a view cannot use a temporary one, so
     normalize_phone writes it out where it is used. -#}
 {% macro spark_phone_e164(value, calling_code) -%}
-    {%- set plan_rows = [] -%}
-    {%- for row in onefold.phone_numbering_plans() -%}
-        {%- do plan_rows.append("'" ~ row[0] ~ "', named_struct('international_prefix', '" ~ row[1]
-            ~ "', 'national_prefix_for_parsing', '" ~ row[2] ~ "', 'national_prefix_groups', " ~ row[3]
-            ~ ", 'national_prefix_transform_rule', '" ~ row[4] ~ "', 'national_number_pattern', '" ~ row[5]
-            ~ "', 'possible_lengths', array(" ~ row[6] | join(', ') ~ "), 'local_only_lengths', cast(array("
-            ~ row[7] | join(', ') ~ ") as array<int>))") -%}
-    {%- endfor -%}
     {{ return(onefold.sql_let('phone_text', value, onefold.sql_let('phone_code', 'cast(' ~ calling_code ~ ' as string)',
-        onefold.sql_let('plans', 'map(' ~ plan_rows | join(', ') ~ ')',
+        onefold.sql_let('plans', onefold.spark_phone_plans(),
         onefold.sql_let('first', onefold.spark_phone_parse('phone_text', "coalesce(trim(phone_code), '')"),
             "coalesce(first, " ~ onefold.sql_let('trimmed', "regexp_replace(phone_text, '^\\s+|\\s+$', '')",
                 "case when trimmed like '00%' then "
                 ~ onefold.spark_phone_parse("concat('+', substr(trimmed, 3))", "''") ~ " end") ~ ")"))))) }}
+{%- endmacro %}
+
+{#- The numbering plans as one text literal that Spark folds into a map (calling code
+    to the plan's fields, '~'-separated) once per query: a map of structs written out is
+    about three times the text and thousands of expressions for Spark to parse and
+    analyse at every use of the phone expression, which made staging models take
+    seconds each to plan. -#}
+{% macro spark_phone_plans() -%}
+    {%- set plan_rows = [] -%}
+    {%- for row in onefold.phone_numbering_plans() -%}
+        {%- do plan_rows.append(row[0] ~ '=' ~ [row[1], row[2], row[3], row[4], row[5], row[6] | join(','),
+            row[7] | join(',')] | join('~')) -%}
+    {%- endfor -%}
+    {{ return("str_to_map('" ~ plan_rows | join(';') ~ "', ';', '=')") }}
+{%- endmacro %}
+
+{#- The plan of the calling code `code` (an expression), as the struct the steps read,
+    or null for a code without one. Its fields split out at each use, not bound once:
+    each lambda of sql_let is a round of Spark's analyser, which stops at 100. -#}
+{% macro spark_phone_plan(code) -%}
+    {%- set field = 'split(plans[' ~ code ~ "], '~')[{}]" -%}
+    {%- set lengths = "coalesce(cast(split(nullif(" ~ field ~ ", ''), ',') as array<int>), cast(array() as array<int>))" -%}
+    {{ return("case when plans[" ~ code ~ "] is not null then named_struct('international_prefix', " ~ field.format(0)
+        ~ ", 'national_prefix_for_parsing', " ~ field.format(1)
+        ~ ", 'national_prefix_groups', cast(" ~ field.format(2) ~ " as int)"
+        ~ ", 'national_prefix_transform_rule', " ~ field.format(3)
+        ~ ", 'national_number_pattern', " ~ field.format(4)
+        ~ ", 'possible_lengths', " ~ lengths.replace('{}', '5')
+        ~ ", 'local_only_lengths', " ~ lengths.replace('{}', '6') ~ ") end") }}
 {%- endmacro %}
 
 {#- libphonenumber's parse of the text `value` with the plan of `code` (expressions),
@@ -353,7 +374,7 @@
     {{ return(
         onefold.sql_let('raw_value', value,
         onefold.sql_let('default_code', code,
-        onefold.sql_let('default_plan', 'plans[default_code]',
+        onefold.sql_let('default_plan', onefold.spark_phone_plan('default_code'),
         onefold.sql_let('extracted', extracted,
         onefold.sql_let('possible', possible,
         onefold.sql_let('number', without_extension,
@@ -361,7 +382,7 @@
         onefold.sql_let('is_default', "tagged like 'default:%'",
         onefold.sql_let('full_number', "substring_index(tagged, ':', -1)",
         onefold.sql_let('code', found_code,
-        onefold.sql_let('plan', 'plans[code]',
+        onefold.sql_let('plan', onefold.spark_phone_plan('code'),
         onefold.sql_let('national', 'case when is_default then ' ~ default_national ~ ' else substr(full_number, length(code) + 1) end',
             finished))))))))))))) }}
 {%- endmacro %}

@@ -127,11 +127,21 @@
 {#- Spark: the matches as an array, against the list as an array (a subquery may not
     stand in a lambda, nor IN or EXISTS in a select list). -#}
 {% macro spark__free_text_match(text, kind, pattern, hashes_sql) -%}
+    coalesce(arrays_overlap({{ onefold.spark_hash_array(hashes_sql) }},
+        {{ onefold.spark_free_text_hashes([text], kind, pattern) }}), false)
+{%- endmacro %}
+
+{#- Spark: the suppression hashes of the `kind` identifiers found in any of `texts`
+    (expressions), as one array: one normalizer for all the texts, as Spark parses and
+    analyses every copy of the (long) phone expression. -#}
+{% macro spark_free_text_hashes(texts, kind, pattern) -%}
     {%- set match_key = onefold.erasure_function('identifier_match_key',
         [onefold.sql_text(kind), 'found', onefold.sql_text(var('onefold__default_phone_calling_code'))]) -%}
-    coalesce(arrays_overlap({{ onefold.spark_hash_array(hashes_sql) }},
-        transform(regexp_extract_all({{ text }}, '{{ pattern }}', 0),
-            found -> {{ onefold.erasure_function('suppression_hash', [match_key]) }})), false)
+    {%- set extracted = [] -%}
+    {%- for text in texts -%}
+        {%- do extracted.append("coalesce(regexp_extract_all(" ~ text ~ ", '" ~ pattern ~ "', 0), cast(array() as array<string>))") -%}
+    {%- endfor -%}
+    transform(concat({{ extracted | join(', ') }}), found -> {{ onefold.erasure_function('suppression_hash', [match_key]) }})
 {%- endmacro %}
 
 {#- A query's suppression hashes as one array (Spark runs the same subquery once). -#}
@@ -181,20 +191,28 @@
 {%- endmacro %}
 
 
-{#- Spark: the list as an array (IN and EXISTS subqueries are for filters there, not
-    for a select list). -#}
+{#- Spark: the row's hashes as one array against the list as an array (IN and EXISTS
+    subqueries are for filters there, not for a select list): the list's subquery and
+    each normalizer written once, as Spark parses and analyses every copy. -#}
 {% macro spark__suppression_check(config, suppressions, row_alias, parsed_json) -%}
     {%- set hashes = onefold.spark_hash_array(onefold.suppressed_hashes(suppressions)) -%}
+    {%- set row_hashes = [] -%}
+    {%- set candidates = onefold.suppression_candidates(config, row_alias, parsed_json) -%}
+    {%- if candidates -%}
+        {%- do row_hashes.append('array(' ~ candidates | join(',\n') ~ ')') -%}
+    {%- endif -%}
+    {%- set texts = [] -%}
+    {%- for column in config.get('free_text', []) -%}
+        {%- do texts.append(onefold.free_text(row_alias, column)) -%}
+    {%- endfor -%}
+    {%- if texts -%}
+        {%- for kind, pattern in onefold.free_text_patterns().items() -%}
+            {%- do row_hashes.append(onefold.spark_free_text_hashes(texts, kind, pattern)) -%}
+        {%- endfor -%}
+    {%- endif -%}
         case
             when size({{ hashes }}) = 0 then false
-            else
-            {%- for candidate in onefold.suppression_candidates(config, row_alias, parsed_json) %}
-                coalesce(array_contains({{ hashes }}, {{ candidate | indent(16) }}), false)
-                {%- if not loop.last %} or{% endif %}
-            {%- endfor %}
-            {%- for check in onefold.free_text_matches(config, row_alias, onefold.suppressed_hashes(suppressions)) %}
-                or {{ check }}
-            {%- endfor %}
+            else coalesce(arrays_overlap({{ hashes }}, concat({{ row_hashes | join(',\n') }})), false)
         end
 {%- endmacro %}
 
@@ -250,10 +268,10 @@
 
 {#- Spark: the profile's server_side_parameters carry it (docs/spark.md), read through
     Spark's variable substitution when the statement is parsed; a key the profile does
-    not set stays as written, which reads as no salt. The key says "secret", so Spark
-    redacts it wherever it shows its configuration. -#}
+    not set stays as written, which reads as no salt. The key must not say "secret" (or
+    "password", "token"): Spark substitutes its redaction mark for such keys' values. -#}
 {% macro spark__connection_salt() -%}
-    {%- set setting = '$' ~ '{spark.onefold.secret.erasure_salt}' -%}
+    {%- set setting = '$' ~ '{spark.onefold.erasure_salt}' -%}
     case when startswith('{{ setting }}', concat('$', '{')) then null else nullif('{{ setting }}', '') end
 {%- endmacro %}
 

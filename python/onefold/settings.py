@@ -153,8 +153,10 @@ class SparkSettings(BaseSettings):
             "spark.sql.execution.arrow.pyspark.enabled": "true",
             # dbt-spark sets it too: SQL that fails a cast gives null, as on Spark 3.
             "spark.sql.ansi.enabled": "false",
-            # Staging's suppression check reads the erasure salt from here (Spark
-            # redacts keys that say "secret" wherever it shows its configuration).
+            # The phone normalizer nests about 25 lambdas (onefold.sql_let), and Spark's
+            # analyser takes a few of its rounds per level: near its default of 100.
+            "spark.sql.analyzer.maxIterations": "200",
+            # Staging's suppression check reads the erasure salt from here (docs/spark.md).
             SPARK_SALT_SETTING: salt_from_environment() or "",
             **self.config,
         }

@@ -10,6 +10,8 @@ one local Spark warehouse per test process).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,8 @@ from test_phones import Case, assert_agrees, libphonenumber_e164, phone_cases
 from test_probabilistic_matching import comparisons_differing_from_duckdb, string_pairs
 
 from onefold import phones
+from onefold.erasure.salt import Salt
+from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GenerationReport, GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
 from onefold.testing.dbt import run_dbt
@@ -297,6 +301,7 @@ def test_string_comparisons_agree_with_duckdb(spark_env: dict[str, str], tmp_pat
 
 # The identity pipeline and its tests, from raw tables to customer_records.
 IDENTITY_SELECTION = "+customer_records"
+SALT = "spark-suite-salt-0123456789abcdef"
 
 
 def customer_records(env: Mapping[str, str]) -> set[tuple[str, str, str]]:
@@ -310,21 +315,82 @@ def customer_records(env: Mapping[str, str]) -> set[tuple[str, str, str]]:
     return {(str(source), str(key), str(customer)) for source, key, customer in rows}
 
 
+def suppressed_events(env: Mapping[str, str]) -> set[str]:
+    warehouse = connect_with(env)
+    try:
+        rows = warehouse.query(
+            "select message_id from onefold_staging.base_web__events where is_suppressed"
+        )
+    finally:
+        warehouse.close()
+    return {str(message_id) for (message_id,) in rows}
+
+
+def erased_identifiers(web_events: pd.DataFrame) -> tuple[str, str, pd.DataFrame]:
+    """A phone number written in events' traits JSON (its path and the free-text screen
+    find it) and another visitor's anonymous id; the match keys' suppression rows."""
+    traits = web_events["traits"].dropna().map(json.loads)
+    phones_written = traits.map(lambda values: values.get("phone")).dropna()
+    phone = next(text for text in phones_written if phones.e164(text, "1"))
+    carriers = web_events.loc[phones_written[phones_written == phone].index, "anonymous_id"]
+    anonymous_id = next(a for a in web_events["anonymous_id"].dropna() if a not in set(carriers))
+    phone_key = hashlib.sha256(str(phones.e164(phone, "1")).encode()).hexdigest()
+    salt = Salt(SALT)
+    rows = pd.DataFrame(
+        [
+            (
+                "phone",
+                "plain",
+                salt.hash(phone_key),
+                salt.fingerprint,
+                "r1",
+                dt.datetime(2026, 11, 2),
+            ),
+            (
+                "anonymous_id",
+                "plain",
+                salt.hash(anonymous_id),
+                salt.fingerprint,
+                "r2",
+                dt.datetime(2026, 11, 2),
+            ),
+        ],
+        columns=[
+            "identifier_type",
+            "identifier_form",
+            "suppression_hash",
+            "salt_fingerprint",
+            "erasure_request_id",
+            "suppressed_at",
+        ],
+    )
+    return phone, anonymous_id, rows
+
+
 @pytest.mark.e2e
 def test_spark_builds_the_customers_duckdb_builds(
     spark_env: dict[str, str], generated_on_spark: GenerationReport, tmp_path: Path
 ) -> None:
     """Staging and identity build on Spark and give every record the customer id DuckDB
-    gives it, on the same generated data."""
-    duckdb_env = target_environment("duckdb", tmp_path, "duckdb")
+    gives it, on the same generated data, with the same erased people screened out."""
+    salted_spark = {**spark_env, SALT_ENV: SALT}
+    duckdb_env = {**target_environment("duckdb", tmp_path, "duckdb"), SALT_ENV: SALT}
+    web_events = generate(WORLD).raw["web_events"].frame
+    phone, anonymous_id, suppressions = erased_identifiers(web_events)
     warehouse = connect_with(duckdb_env)
     try:
         generate_demo_data(warehouse, WORLD)
     finally:
         warehouse.close()
+    for env in (salted_spark, duckdb_env):
+        warehouse = connect_with(env)
+        try:
+            warehouse.write_df("onefold_privacy", "erasure_suppressions", suppressions)
+        finally:
+            warehouse.close()
     # The models and the seeds they read; their data tests run on Spark in the full
     # build of docs/spark.md, DuckDB's in test_e2e_build.
-    for env in (spark_env, duckdb_env):
+    for env in (salted_spark, duckdb_env):
         run_dbt(
             [
                 "build",
@@ -338,7 +404,12 @@ def test_spark_builds_the_customers_duckdb_builds(
             env,
             tmp_path / f"{env['ONEFOLD_TARGET']}-target",
         )
-    on_spark = customer_records(spark_env)
+    on_spark = customer_records(salted_spark)
     on_duckdb = customer_records(duckdb_env)
     assert len(on_duckdb) > 40
     assert on_spark == on_duckdb
+    erased = web_events[
+        (web_events["anonymous_id"] == anonymous_id)
+        | web_events["traits"].fillna("").str.contains(phone, regex=False)
+    ]["message_id"]
+    assert set(erased) <= suppressed_events(salted_spark) == suppressed_events(duckdb_env)

@@ -4,7 +4,7 @@ Staging's suppression filter reads the salt from the session: DuckDB with
 `getvariable('onefold_erasure_salt')`, PostgreSQL with
 `current_setting('onefold.erasure_salt', true)`. dbt's connections get it from the
 dbt-duckdb plugin, on PostgreSQL from `PGOPTIONS` (dbt-postgres has no `options`
-field), on Spark from the session's configuration (`spark.onefold.secret.erasure_salt`,
+field), on Spark from the session's configuration (`spark.onefold.erasure_salt`,
 which the profile's `server_side_parameters` and `onefold.settings.SparkSettings` set).
 The package's own connections (`onefold summary`, `validate`, syncs, erase) set it
 themselves from DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT, and every PostgreSQL connection
@@ -32,7 +32,7 @@ from typing import Any
 SALT_ENV = "DBT_ENV_SECRET_ONEFOLD_ERASURE_SALT"
 DUCKDB_VARIABLE = "onefold_erasure_salt"
 POSTGRES_SETTING = "onefold.erasure_salt"
-SPARK_SETTING = "spark.onefold.secret.erasure_salt"
+SPARK_SETTING = "spark.onefold.erasure_salt"
 DEMO_SALT_SUFFIX = ".demo-erasure-salt"
 
 

@@ -167,31 +167,25 @@ def dbt_output(
     project_dir: Path = DEMO_PROJECT_DIR,
     succeed: bool = True,
 ) -> str:
-    """dbt's output for `dbt <args>`, which must succeed (`succeed=False`: must fail).
+    """dbt's output for `dbt <args>` (its event messages), which must succeed
+    (`succeed=False`: must fail). In-process, as run_dbt (no start-up, the parse
+    shared); on DuckDB dbt's connection is then closed, so that another process, or a
+    connection with other settings, can open the file."""
+    result = run_dbt(args, env, target_path, expect_success=succeed, project_dir=project_dir)
+    if env.get("ONEFOLD_TARGET", "duckdb") == "duckdb":
+        release_duckdb_file()
+    assert succeed or not result.success, f"dbt {' '.join(args)} passed:\n{result.output}"
+    return result.output
 
-    On DuckDB dbt runs in a subprocess: in-process dbt-duckdb keeps the file open after
-    the run, so another process (or a read-only connection) could not open it. On the
-    other targets it runs in-process (run_dbt: no start-up, the parse shared), and the
-    output is its event messages."""
-    if env.get("ONEFOLD_TARGET", "duckdb") != "duckdb":
-        result = run_dbt(args, env, target_path, expect_success=succeed, project_dir=project_dir)
-        assert succeed or not result.success, f"dbt {' '.join(args)} passed:\n{result.output}"
-        return result.output
-    import subprocess
 
-    from onefold.testing.measure import executable
+def release_duckdb_file() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run (its
+    `keep_open`): the next run opens it again."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-    ensure_packages(project_dir)
-    completed = subprocess.run(
-        [executable("dbt"), *args, *project_args(target_path, project_dir)],
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        capture_output=True,
-        text=True,
-        cwd=project_dir,
-    )
-    output = completed.stdout + completed.stderr
-    if succeed:
-        assert completed.returncode == 0, f"dbt {' '.join(args)} failed:\n{output[-4000:]}"
-    else:
-        assert completed.returncode != 0, f"dbt {' '.join(args)} passed:\n{output[-4000:]}"
-    return output
+    # dbt-duckdb 1.11 holds one environment per process and replaces it the same way
+    # when a run's credentials change.
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None

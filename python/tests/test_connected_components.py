@@ -398,13 +398,18 @@ def duckdb_tables(database: Path) -> set[str]:
     return {str(name) for (name,) in rows}
 
 
+# Every test's warehouse has this name: its stem is the catalog's, which parsing writes
+# into relation names, so the tests share one parse (onefold.testing.parsed_manifests).
+DUCKDB_FILE = "onefold.duckdb"
+
+
 def duckdb_env(database: Path) -> dict[str, str]:
     return {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(database)}
 
 
 @pytest.mark.parametrize("method", ["recursive", "rounds"])
 def test_duckdb_matches_networkx(method: str, graph: Graph, tmp_path: Path) -> None:
-    database = tmp_path / "cc.duckdb"
+    database = tmp_path / DUCKDB_FILE
     load_duckdb(database, graph.edges)
     materialize(duckdb_env(database), tmp_path, method)
     assert_same_components(graph, duckdb_rows(database, f"{SCHEMA}.components"))
@@ -414,7 +419,7 @@ def test_duckdb_matches_networkx(method: str, graph: Graph, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("method", ["recursive", "rounds"])
 def test_duckdb_iteration_bound_fails_loudly(method: str, tmp_path: Path) -> None:
-    database = tmp_path / "chain.duckdb"
+    database = tmp_path / DUCKDB_FILE
     load_duckdb(database, chain_edges(2_000))
     result, log = materialize(
         duckdb_env(database),
@@ -433,14 +438,14 @@ def test_duckdb_iteration_bound_fails_loudly(method: str, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("method", ["recursive", "rounds"])
 def test_duckdb_empty_input_gives_no_rows(method: str, tmp_path: Path) -> None:
-    database = tmp_path / "empty.duckdb"
+    database = tmp_path / DUCKDB_FILE
     load_duckdb(database, [])
     materialize(duckdb_env(database), tmp_path, method)
     assert duckdb_rows(database, f"{SCHEMA}.components") == []
 
 
 def test_duckdb_unknown_method_is_refused(tmp_path: Path) -> None:
-    database = tmp_path / "tiny.duckdb"
+    database = tmp_path / DUCKDB_FILE
     load_duckdb(database, [(1, 2)])
     result, log = materialize(duckdb_env(database), tmp_path, "magic", expect_success=False)
     assert not result.success
@@ -448,13 +453,13 @@ def test_duckdb_unknown_method_is_refused(tmp_path: Path) -> None:
 
 
 def test_duckdb_node_id_is_md5_prefix(tmp_path: Path) -> None:
-    rows = node_ids_through_dbt(duckdb_env(tmp_path / "ids.duckdb"), tmp_path, NODE_ID_TEXTS)
+    rows = node_ids_through_dbt(duckdb_env(tmp_path / DUCKDB_FILE), tmp_path, NODE_ID_TEXTS)
     assert rows == [(i, reference_node_id(text)) for i, text in enumerate(NODE_ID_TEXTS)]
 
 
 @pytest.mark.parametrize("method", ["recursive", "rounds"])
 def test_duckdb_model_builds_with_contract_and_unit_test(method: str, tmp_path: Path) -> None:
-    database = tmp_path / "model.duckdb"
+    database = tmp_path / DUCKDB_FILE
     with scratch_project(tmp_path, SCRATCH_EDGES) as project:
         build_scratch(project, duckdb_env(database), {"onefold__components_method": method})
     rows = duckdb_rows(database, "onefold_cc_scratch.cc_components")

@@ -260,7 +260,7 @@ def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path)
     """The issue's bar, on `make demo`'s data: 10,000 persons, seed 42."""
     from onefold.evaluate import evaluate
 
-    env = {"ONEFOLD_TARGET": "duckdb", "ONEFOLD_DUCKDB_PATH": str(tmp_path / "demo.duckdb")}
+    env = target_environment("duckdb", tmp_path, "demo")
     warehouse = connect_with(env)
     try:
         generate_demo_data(warehouse, GeneratorConfig(persons=10_000, seed=42, end_date=END_DATE))

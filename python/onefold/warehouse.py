@@ -77,6 +77,11 @@ class Warehouse(Protocol):
 def column_names(warehouse: Warehouse, schema: str, table: str) -> list[str]:
     """The columns of `schema.table` as the catalog names them, in table order (none
     when it does not exist)."""
+    if warehouse.target == "spark":
+        # Spark SQL has no information_schema.
+        if not warehouse.table_exists(schema, table):
+            return []
+        return [str(name) for (name,) in warehouse.query(f"show columns in `{schema}`.`{table}`")]
     return [
         str(name)
         for (name,) in warehouse.query(

@@ -39,7 +39,7 @@ from onefold.erasure.salt import Salt
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GenerationReport, GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
-from onefold.testing.dbt import run_dbt
+from onefold.testing.dbt import environment, locations, run_dbt
 from onefold.testing.warehouse import connect_with, target_environment
 
 # Values through each dialect macro: (expression, the value DuckDB gives).
@@ -167,7 +167,7 @@ def test_dialect_macros_give_what_duckdb_gives(spark_env: dict[str, str], tmp_pa
             assert value == expected, f"{name} on {target}: {value!r}"
 
 
-@pytest.mark.parametrize("command", ["summary", "explain", "evaluate", "sync", "erase", "console"])
+@pytest.mark.parametrize("command", ["summary", "evaluate", "sync", "erase", "console"])
 def test_commands_that_need_marts_say_they_do_not_run_on_spark(
     command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -299,8 +299,9 @@ def test_string_comparisons_agree_with_duckdb(spark_env: dict[str, str], tmp_pat
     assert comparisons_differing_from_duckdb(pairs, found)[:10] == []
 
 
-# The identity pipeline and its tests, from raw tables to customer_records.
-IDENTITY_SELECTION = "+customer_records"
+# The identity pipeline, from raw tables to customer_records and what `onefold explain`
+# reads.
+IDENTITY_SELECTION = "+customer_records +identity_map +identity_edges +identity_blocked_values"
 SALT = "spark-suite-salt-0123456789abcdef"
 
 
@@ -395,7 +396,7 @@ def test_spark_builds_the_customers_duckdb_builds(
             [
                 "build",
                 "--select",
-                IDENTITY_SELECTION,
+                *IDENTITY_SELECTION.split(),
                 "--resource-type",
                 "model",
                 "--resource-type",
@@ -413,3 +414,27 @@ def test_spark_builds_the_customers_duckdb_builds(
         | web_events["traits"].fillna("").str.contains(phone, regex=False)
     ]["message_id"]
     assert set(erased) <= suppressed_events(salted_spark) == suppressed_events(duckdb_env)
+    # `onefold explain` tells the same story of the customer with the most identifiers.
+    customer = max(
+        {customer for _, _, customer in on_duckdb},
+        key=lambda c: (sum(1 for *_, other in on_duckdb if other == c), c),
+    )
+    explained = [
+        explain_json(env, tmp_path / f"{env['ONEFOLD_TARGET']}-target", customer)
+        for env in (salted_spark, duckdb_env)
+    ]
+    assert explained[0]["customer_id"] == customer and len(explained[0]["identifiers"]) >= 3
+    assert explained[0] == explained[1]
+
+
+def explain_json(env: Mapping[str, str], target_path: Path, value: str) -> Any:
+    """`onefold explain --json value` on the target of `env`, floats to 9 places (Spark
+    and DuckDB may sum a match weight in another order)."""
+    from click.testing import CliRunner
+
+    from onefold.cli import main
+
+    with environment({**env, **locations(target_path)}):
+        result = CliRunner().invoke(main, ["explain", "--json", value])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout, parse_float=lambda text: round(float(text), 9))

@@ -9,8 +9,16 @@ runs. dbt runs as a child process (its peak RSS includes DuckDB, which runs insi
 on PostgreSQL the server's memory is sampled as the sum of its processes' proportional
 set sizes.
 
+On Spark (`--target spark`, local Spark inside dbt's process, docs/spark.md) the full
+build only: the floor's SQL is DuckDB's and PostgreSQL's, and holding a day back would
+rewrite every raw table (Spark cannot delete from a parquet table). Nothing in this
+process opens Spark: the local metastore admits one process at a time, and the
+generator and dbt each run as their own. For every target the rounds connected
+components took (the `rounds` method logs them) are read from dbt's log.
+
     .venv/bin/python benchmarks/scale.py --persons 100000 --persons 1000000
     .venv/bin/python benchmarks/scale.py --persons 100000 --target postgres --json out.json
+    .venv/bin/python benchmarks/scale.py --persons 100000 --target spark --target duckdb
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -50,28 +59,37 @@ class ScaleResult:
     new_day_rows: int
     generate_seconds: float | None  # None: the raw data was copied (--raw-from)
     generate_peak_rss_gib: float | None
-    floor_seconds: float
+    floor_seconds: float | None  # None: not measured on this target (Spark)
     full_seconds: float
     full_dbt_peak_rss_gib: float
     full_database_peak_gib: float | None
-    incremental_seconds: float
-    incremental_dbt_peak_rss_gib: float
+    incremental_seconds: float | None
+    incremental_dbt_peak_rss_gib: float | None
     incremental_database_peak_gib: float | None
+    #: the full build's connected-components rounds per model ("model: n round(s)")
+    components_rounds: list[str]
 
-    @property
-    def full_to_floor(self) -> float:
-        return self.full_seconds / self.floor_seconds
 
-    @property
-    def incremental_share(self) -> float:
-        return self.incremental_seconds / self.full_seconds
+def components_rounds(log_file: Path) -> list[str]:
+    """What the `rounds` method logged of each connected-components run in dbt's log."""
+    if not log_file.exists():
+        return []
+    found = []
+    with log_file.open(encoding="utf-8", errors="replace") as log:
+        # Line by line: the debug log holds every compiled statement, some of them long.
+        for line in log:
+            if "(method rounds)" in line:
+                match = re.search(r"(\S+): (\d+) round\(s\) \(method rounds\)", line)
+                if match:
+                    found.append(f"{match[1].strip('()').split('.')[-1]}: {match[2]}")
+    return found
 
 
 @contextmanager
 def fresh_warehouse(
     target: str, workdir: Path
 ) -> Iterator[tuple[dict[str, str], PostgresServer | None]]:
-    if target == "duckdb":
+    if target in ("duckdb", "spark"):
         yield target_environment(target, workdir, "onefold_scale"), None
         return
     with throwaway_postgres() as server:
@@ -122,6 +140,8 @@ def run_one(
 ) -> ScaleResult:
     target_path = workdir / "target"
     with fresh_warehouse(target, workdir) as (env, server):
+        # dbt's own log, in the run's directory: where the rounds are read from.
+        env = {**env, "DBT_LOG_PATH": str(workdir / "logs")}
         command_env = {**env, **locations(target_path)}
         if raw_from is not None:
             # A DuckDB file an earlier `onefold generate --persons N --seed S` wrote:
@@ -138,6 +158,9 @@ def run_one(
                 raise RuntimeError(
                     f"onefold generate failed:\n{generated.stdout}\n{generated.stderr}"
                 )
+        if target == "spark":
+            assert generated is not None  # --raw-from is DuckDB's
+            return spark_full_build(persons, env, target_path, workdir, generated)
         held = hold_back_new_day(env)
         click.echo(f"{target} {persons:,}: raw data ready; full build", err=True)
 
@@ -179,6 +202,33 @@ def run_one(
         incremental_seconds=incremental.seconds,
         incremental_dbt_peak_rss_gib=incremental.peak_rss_gib,
         incremental_database_peak_gib=incremental_db.peak_gib if incremental_db else None,
+        components_rounds=components_rounds(workdir / "logs" / "dbt.log"),
+    )
+
+
+def spark_full_build(
+    persons: int, env: dict[str, str], target_path: Path, workdir: Path, generated: Measurement
+) -> ScaleResult:
+    """The full build on Spark; the raw rows are what the generator reported writing."""
+    raw_rows = sum(json.loads(generated.stdout)["row_counts"].values())
+    click.echo(f"spark {persons:,}: raw data ready; full build", err=True)
+    full = dbt_build(env, target_path)
+    click.echo(f"  full build {full.seconds:.1f}s (dbt peak {full.peak_rss_gib:.2f} GiB)", err=True)
+    return ScaleResult(
+        target="spark",
+        persons=persons,
+        raw_rows=raw_rows,
+        new_day_rows=0,
+        generate_seconds=generated.seconds,
+        generate_peak_rss_gib=generated.peak_rss_gib,
+        floor_seconds=None,
+        full_seconds=full.seconds,
+        full_dbt_peak_rss_gib=full.peak_rss_gib,
+        full_database_peak_gib=None,
+        incremental_seconds=None,
+        incremental_dbt_peak_rss_gib=None,
+        incremental_database_peak_gib=None,
+        components_rounds=components_rounds(workdir / "logs" / "dbt.log"),
     )
 
 
@@ -195,17 +245,28 @@ def markdown(results: list[ScaleResult]) -> str:
     lines = [
         "| target | persons | raw rows (new day) | generate | floor | full build (x floor) "
         "| peak RSS dbt / database (GiB) | incremental + 1 day (% of full) "
-        "| peak RSS dbt / database (GiB) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| peak RSS dbt / database (GiB) | connected-components rounds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        if r.floor_seconds is None:
+            floor, full = "—", f"{r.full_seconds:.1f} s"
+        else:
+            ratio = r.full_seconds / r.floor_seconds
+            floor, full = f"{r.floor_seconds:.1f} s", f"{r.full_seconds:.1f} s ({ratio:.1f}x)"
+        if r.incremental_seconds is None or r.incremental_dbt_peak_rss_gib is None:
+            incremental, incremental_peak = "—", "—"
+        else:
+            share = 100 * r.incremental_seconds / r.full_seconds
+            incremental = f"{r.incremental_seconds:.1f} s ({share:.0f} %)"
+            incremental_peak = (
+                f"{r.incremental_dbt_peak_rss_gib:.2f} / {gib(r.incremental_database_peak_gib)}"
+            )
         lines.append(
             f"| {r.target} | {r.persons:,} | {r.raw_rows:,} ({r.new_day_rows:,}) "
-            f"| {generation_text(r)} "
-            f"| {r.floor_seconds:.1f} s | {r.full_seconds:.1f} s ({r.full_to_floor:.1f}x) "
+            f"| {generation_text(r)} | {floor} | {full} "
             f"| {r.full_dbt_peak_rss_gib:.2f} / {gib(r.full_database_peak_gib)} "
-            f"| {r.incremental_seconds:.1f} s ({100 * r.incremental_share:.0f} %) "
-            f"| {r.incremental_dbt_peak_rss_gib:.2f} / {gib(r.incremental_database_peak_gib)} |"
+            f"| {incremental} | {incremental_peak} | {'; '.join(r.components_rounds) or '—'} |"
         )
     return "\n".join(lines)
 
@@ -213,7 +274,10 @@ def markdown(results: list[ScaleResult]) -> str:
 @click.command()
 @click.option("--persons", type=int, multiple=True, default=[10_000], show_default=True)
 @click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), multiple=True, default=["duckdb"]
+    "--target",
+    type=click.Choice(["duckdb", "postgres", "spark"]),
+    multiple=True,
+    default=["duckdb"],
 )
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option(

@@ -6,7 +6,6 @@ parsed_manifests the parsed project.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -121,35 +120,6 @@ def _parse(args: Sequence[str], command: Sequence[str]) -> Any | None:
     return outcome.result if outcome.success else None
 
 
-# Beside manifest.json in a target path: which parse wrote it.
-ARTIFACTS_KEY_FILE = ".onefold-manifest-key"
-
-
-def _artifacts_key(key: tuple[Any, ...]) -> str:
-    """The parse `key`, and the PostgreSQL database that the parse leaves out but the
-    written manifest's relation names carry."""
-    database = os.environ.get("ONEFOLD_PG_DATABASE", "")
-    return hashlib.sha256(repr((key, database)).encode()).hexdigest()
-
-
-def _artifacts_written(target_path: Path, artifacts: str) -> bool:
-    """Whether target_path's manifest.json is already this parse's: then a run need not
-    write its artifacts again (about 0.5 s per invocation). What `onefold` commands read
-    there is the manifest's nodes and configs, which a parse fixes; run_results.json
-    then stays the earlier run's."""
-    marker = target_path / ARTIFACTS_KEY_FILE
-    return (
-        (target_path / "manifest.json").exists()
-        and marker.exists()
-        and (marker.read_text() == artifacts)
-    )
-
-
-def _record_artifacts(target_path: Path, artifacts: str) -> None:
-    if (target_path / "manifest.json").exists():
-        (target_path / ARTIFACTS_KEY_FILE).write_text(artifacts)
-
-
 def run_dbt(
     args: Sequence[str],
     env: Mapping[str, str],
@@ -167,18 +137,12 @@ def run_dbt(
     with environment(full_env):
         manifest = None
         key = cache_key(args, full_env, project_dir)
-        artifacts = None
         if key is not None:
             manifest = parsed_manifest(key, lambda: _parse(args, command))
-            artifacts = _artifacts_key(key)
-            if _artifacts_written(target_path, artifacts):
-                command.append("--no-write-json")
         messages: list[str] = []
         outcome = dbtRunner(
             manifest=manifest, callbacks=[lambda event: messages.append(event.info.msg)]
         ).invoke(command)
-    if artifacts is not None and "--no-write-json" not in command:
-        _record_artifacts(target_path, artifacts)
     if outcome.exception is not None:
         messages.append(str(outcome.exception))
     results = list(getattr(outcome.result, "results", None) or [])

@@ -31,9 +31,8 @@ SPARK_GAPS = {
     "Spark cannot do to parquet tables",
     "erase": "deleting a person's rows on Spark means rewriting the tables that hold "
     "them, which `onefold erase` does not do yet",
-    "console": "it is not yet checked against a Spark warehouse",
-    "train": "it is not yet checked against a Spark warehouse",
 }
+UNCHECKED = "it is not yet checked against a Spark warehouse"
 
 # pandas dtype kind -> Spark SQL type, for frames written as tables.
 _SPARK_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double", "M": "timestamp"}
@@ -57,7 +56,7 @@ def session(settings: SparkSettings | None = None) -> Any:
 def check_command_supported(command: str) -> None:
     """ConfigError saying why, for a command that does not run on Spark yet."""
     if command not in SPARK_COMMANDS:
-        reason = SPARK_GAPS.get(command, "it is not yet checked against a Spark warehouse")
+        reason = SPARK_GAPS.get(command, UNCHECKED)
         raise ConfigError(
             f"`onefold {command}` does not run on a Spark target yet: {reason} "
             f"(docs/spark.md, Status). On Spark: {', '.join(sorted(SPARK_COMMANDS))}; "

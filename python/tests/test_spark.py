@@ -337,24 +337,18 @@ def erased_identifiers(web_events: pd.DataFrame) -> tuple[str, str, pd.DataFrame
     anonymous_id = next(a for a in web_events["anonymous_id"].dropna() if a not in set(carriers))
     phone_key = hashlib.sha256(str(phones.e164(phone, "1")).encode()).hexdigest()
     salt = Salt(SALT)
+    keys = {"phone": phone_key, "anonymous_id": anonymous_id}
     rows = pd.DataFrame(
         [
             (
-                "phone",
-                "plain",
-                salt.hash(phone_key),
+                kind,
+                "match_key",
+                salt.hash(key),
                 salt.fingerprint,
-                "r1",
+                f"r-{kind}",
                 dt.datetime(2026, 11, 2),
-            ),
-            (
-                "anonymous_id",
-                "plain",
-                salt.hash(anonymous_id),
-                salt.fingerprint,
-                "r2",
-                dt.datetime(2026, 11, 2),
-            ),
+            )
+            for kind, key in keys.items()
         ],
         columns=[
             "identifier_type",

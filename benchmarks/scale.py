@@ -59,15 +59,22 @@ class ScaleResult:
     new_day_rows: int
     generate_seconds: float | None  # None: the raw data was copied (--raw-from)
     generate_peak_rss_gib: float | None
-    floor_seconds: float | None  # None: not measured on this target (Spark)
     full_seconds: float
     full_dbt_peak_rss_gib: float
-    full_database_peak_gib: float | None
-    incremental_seconds: float | None
-    incremental_dbt_peak_rss_gib: float | None
-    incremental_database_peak_gib: float | None
     #: the full build's connected-components rounds per model ("model: n round(s)")
     components_rounds: list[str]
+    # None: not measured (the database runs inside dbt; the floor and the incremental
+    # day are not measured on Spark).
+    full_database_peak_gib: float | None = None
+    floor_seconds: float | None = None
+    incremental_seconds: float | None = None
+    incremental_dbt_peak_rss_gib: float | None = None
+    incremental_database_peak_gib: float | None = None
+
+
+def dbt_log(workdir: Path) -> Path:
+    """Where a run's dbt writes its log (DBT_LOG_PATH), which the rounds are read from."""
+    return workdir / "logs" / "dbt.log"
 
 
 def components_rounds(log_file: Path) -> list[str]:
@@ -140,8 +147,7 @@ def run_one(
 ) -> ScaleResult:
     target_path = workdir / "target"
     with fresh_warehouse(target, workdir) as (env, server):
-        # dbt's own log, in the run's directory: where the rounds are read from.
-        env = {**env, "DBT_LOG_PATH": str(workdir / "logs")}
+        env = {**env, "DBT_LOG_PATH": str(dbt_log(workdir).parent)}
         command_env = {**env, **locations(target_path)}
         if raw_from is not None:
             # A DuckDB file an earlier `onefold generate --persons N --seed S` wrote:
@@ -202,7 +208,7 @@ def run_one(
         incremental_seconds=incremental.seconds,
         incremental_dbt_peak_rss_gib=incremental.peak_rss_gib,
         incremental_database_peak_gib=incremental_db.peak_gib if incremental_db else None,
-        components_rounds=components_rounds(workdir / "logs" / "dbt.log"),
+        components_rounds=components_rounds(dbt_log(workdir)),
     )
 
 
@@ -221,14 +227,9 @@ def spark_full_build(
         new_day_rows=0,
         generate_seconds=generated.seconds,
         generate_peak_rss_gib=generated.peak_rss_gib,
-        floor_seconds=None,
         full_seconds=full.seconds,
         full_dbt_peak_rss_gib=full.peak_rss_gib,
-        full_database_peak_gib=None,
-        incremental_seconds=None,
-        incremental_dbt_peak_rss_gib=None,
-        incremental_database_peak_gib=None,
-        components_rounds=components_rounds(workdir / "logs" / "dbt.log"),
+        components_rounds=components_rounds(dbt_log(workdir)),
     )
 
 

@@ -25,6 +25,10 @@ DEMO_PROJECT_DIR = PACKAGE_DIR / "demo"
 # For builds whose test is not about the package's unit tests: those do not read the
 # data, and run in test_e2e_build's build on each target (and in the host project's).
 WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+# dbt formats and writes every event of a build (the file log at debug level: each
+# statement's SQL), about a tenth of a small build's CPU. Tests read the events through
+# a callback instead; the console and logs/dbt.log keep warnings and errors.
+QUIET_LOGS = ("--log-level", "warn", "--log-level-file", "warn")
 
 
 class DbtFailure(AssertionError):
@@ -133,7 +137,8 @@ def run_dbt(
 
     ensure_packages(project_dir)
     full_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    command = [*args, *project_args(target_path, project_dir)]
+    quiet = () if "--log-level" in args else QUIET_LOGS
+    command = [*args, *quiet, *project_args(target_path, project_dir)]
     with environment(full_env):
         manifest = None
         key = cache_key(args, full_env, project_dir)
@@ -154,8 +159,9 @@ def run_dbt(
             for r in results
             if str(r.status) not in ("success", "pass", "skipped")
         ]
-        # run-operation failures carry no node message; the exception does.
-        detail = "\n".join(failing) or str(outcome.exception or "see dbt.log under logs/")
+        # run-operation failures carry no node message; the exception and the last
+        # events do.
+        detail = "\n".join(failing) or "\n".join(messages[-20:])
         raise DbtFailure(f"dbt {' '.join(args)} failed:\n{detail}")
     return DbtResult(success=bool(outcome.success), results=results, messages=messages)
 

@@ -1,10 +1,14 @@
-"""Benchmark probabilistic matching against one pass over its candidate pairs (issue #16).
+"""Benchmark probabilistic matching against one pass over its candidate pairs (issue #16),
+and check identity's quality bar on the warehouse it ran on.
 
 On a warehouse the demo project has built (DuckDB), runs the matching models again, each
 timed by dbt: the records, the blocked pairs with their comparison levels, a training of
 the parameters (`onefold__match_retrain`), the scoring, and the guard over the whole
 graph (`--full-refresh` of int_identity_components_guarded). The floor is one pass over
 the candidate pairs: every pair read with both of its records' fields, nothing computed.
+Then `onefold evaluate` scores record -> customer against the generator's truth: on
+`make demo`'s data (10,000 persons, seed 42) precision must be at least 0.99 and recall
+at least 0.95 (QUALITY_BAR); the script exits 1 when it is not.
 
     .venv/bin/python benchmarks/matching.py --duckdb-path warehouse/onefold.duckdb
 """
@@ -32,6 +36,8 @@ MODELS = (
     "int_match_pairs_scored",
 )
 GUARD = "int_identity_components_guarded"
+# Identity's bar on the demo data: pairwise precision and recall of record -> customer.
+QUALITY_BAR = {"precision": 0.99, "recall": 0.95}
 INTERMEDIATE = "onefold_intermediate"
 
 
@@ -42,6 +48,8 @@ class MatchingResult:
     seconds: dict[str, float]
     floor_seconds: float
     machine: str
+    # Pairwise precision and recall against the generator's truth (`onefold evaluate`).
+    quality: dict[str, float]
 
     @property
     def total(self) -> float:
@@ -70,6 +78,18 @@ def dbt_run(args: list[str], env: dict[str, str], target_path: Path) -> dict[str
         for r in results
         if r["unique_id"].startswith("model.")
     }
+
+
+def quality(env: dict[str, str], target_path: Path) -> dict[str, float]:
+    """`onefold evaluate --json` on the warehouse: precision and recall of record ->
+    customer against the generator's truth (raw_truth)."""
+    command = [str(Path(sys.executable).parent / "onefold"), "evaluate", "--json"]
+    located = {**env, "DBT_PROJECT_DIR": str(DEMO), "DBT_TARGET_PATH": str(target_path)}
+    completed = subprocess.run(command, env=located, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise click.ClickException(f"onefold evaluate failed:\n{completed.stderr[-4000:]}")
+    scores = json.loads(completed.stdout)
+    return {name: float(scores[name]) for name in QUALITY_BAR}
 
 
 def floor(path: Path) -> tuple[int, int, float]:
@@ -127,17 +147,26 @@ def main(duckdb_path: Path, target_path: Path, json_path: Path | None) -> None:
     )
     seconds |= dbt_run(["--select", GUARD, "--full-refresh"], env, target_path)
     records, pairs, floor_seconds = floor(duckdb_path)
-    result = MatchingResult(
-        records, pairs, seconds, floor_seconds, f"{platform.machine()}, {os.cpu_count()} cores"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    scores = quality(env, target_path)
+    result = MatchingResult(records, pairs, seconds, floor_seconds, machine, scores)
     for name, value in seconds.items():
         click.echo(f"{name:<34} {value:8.2f} s")
     click.echo(
         f"matching {result.total:.2f} s for {records:,} records and {pairs:,} pairs; "
         f"one pass over the pairs {floor_seconds:.3f} s; ratio {result.ratio:.1f}x"
     )
+    below = {name: value for name, value in scores.items() if value < QUALITY_BAR[name]}
+    click.echo(
+        "quality "
+        + ", ".join(
+            f"{name} {value:.4f} (bar {QUALITY_BAR[name]})" for name, value in scores.items()
+        )
+    )
     if json_path:
         json_path.write_text(json.dumps({**asdict(result), "ratio": result.ratio}, indent=2))
+    if below:
+        raise click.ClickException(f"identity is below its bar: {below}")
 
 
 if __name__ == "__main__":

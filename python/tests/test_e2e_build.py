@@ -256,37 +256,6 @@ def test_evaluate_reads_any_truth_relation_and_scores_each_source(built: Built) 
     assert renamed.records_not_found > 0
 
 
-def test_identity_quality_meets_the_bar_on_the_default_demo_data(tmp_path: Path) -> None:
-    """The issue's bar, on `make demo`'s data: 10,000 persons, seed 42."""
-    from onefold.evaluate import evaluate
-
-    env = target_environment("duckdb", tmp_path, "demo")
-    warehouse = connect_with(env)
-    try:
-        generate_demo_data(warehouse, GeneratorConfig(persons=10_000, seed=42, end_date=END_DATE))
-    finally:
-        warehouse.close()
-    # cautious: only the tests whose parents are all selected (not the staging reconciles).
-    run_dbt(
-        [
-            "build",
-            "--select",
-            "+customer_records +int_identity_source_records",
-            "--indirect-selection",
-            "cautious",
-        ],
-        env,
-        tmp_path / "target",
-    )
-    warehouse = connect_with(env)
-    try:
-        result = evaluate(warehouse, locate_project(env, tmp_path / "target"))
-    finally:
-        warehouse.close()
-    assert result.precision >= 0.99, result
-    assert result.recall >= 0.95, result
-
-
 FUZZY_KINDS = ("fuzzy_new_email", "fuzzy_signup")
 
 

@@ -332,7 +332,12 @@ def assert_same_identity(
         )
 
 
-@pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+# PostgreSQL's run is `make extended`: it costs CI's suite about 100 worker-seconds, and
+# test_stable_ids, test_bad_input_e2e and test_segments_consent build incrementally there.
+@pytest.mark.parametrize(
+    "target",
+    ["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.extended])],
+)
 def test_daily_incremental_loads_equal_full_refresh(
     target: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

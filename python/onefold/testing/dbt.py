@@ -27,8 +27,9 @@ DEMO_PROJECT_DIR = PACKAGE_DIR / "demo"
 WITHOUT_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 # dbt formats and writes every event of a build (the file log at debug level: each
 # statement's SQL), about a tenth of a small build's CPU. Tests read the events through
-# a callback instead; the console and logs/dbt.log keep warnings and errors.
-QUIET_LOGS = ("--log-level", "warn", "--log-level-file", "warn")
+# a callback instead (DbtFailure lists what failed), so there is no console or file
+# log unless the command asks for one (--log-path, --log-level).
+QUIET_LOGS = ("--log-level", "none", "--log-level-file", "none")
 
 
 class DbtFailure(AssertionError):
@@ -137,7 +138,7 @@ def run_dbt(
 
     ensure_packages(project_dir)
     full_env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    quiet = () if "--log-level" in args else QUIET_LOGS
+    quiet = () if {"--log-level", "--log-path"} & set(args) else QUIET_LOGS
     command = [*args, *quiet, *project_args(target_path, project_dir)]
     with environment(full_env):
         manifest = None

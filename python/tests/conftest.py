@@ -22,14 +22,14 @@ from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 SLOWEST_MODULES = (
     "test_spark.py",
     "test_erasure_postgres_e2e.py",
-    "test_erasure_e2e.py",
     "test_e2e_build.py",
-    "test_erasure_host_e2e.py",
-    "test_stable_ids.py",
-    "test_incremental.py",
-    "test_lint.py",
     "test_segments_consent.py",
+    "test_erasure_e2e.py",
+    "test_erasure_host_e2e.py",
+    "test_lint.py",
     "test_bad_input_e2e.py",
+    "test_incremental.py",
+    "test_stable_ids.py",
 )
 
 

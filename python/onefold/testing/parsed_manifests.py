@@ -32,9 +32,11 @@ import yaml
 MANIFEST_COMMANDS = frozenset(
     {"build", "run", "test", "seed", "compile", "run-operation", "ls", "list", "show"}
 )
-# Vars read only by the SQL a run compiles (macros/profiles/reporting_now.sql and the
-# macros that call it), never by parsing: refs, sources and configs do not change.
-RUNTIME_VARS = frozenset({"onefold__now"})
+# Vars read only by the SQL a run compiles, never by parsing: refs, sources and configs
+# do not change with them. onefold__now: macros/profiles/reporting_now.sql and the
+# macros that call it. onefold__segments: the segment models' SQL and the on-run-start
+# check (macros/segments/segment_config.sql); no ref, config or test depends on it.
+RUNTIME_VARS = frozenset({"onefold__now", "onefold__segments"})
 # Environment that parsing does not read: connection secrets, options and spill paths
 # (secrets cannot reach parsing: dbt refuses DBT_ENV_SECRET_ outside profiles).
 # The target path is where dbt writes, not what it parses; test-only settings (webhook

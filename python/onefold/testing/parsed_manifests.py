@@ -32,11 +32,20 @@ import yaml
 MANIFEST_COMMANDS = frozenset(
     {"build", "run", "test", "seed", "compile", "run-operation", "ls", "list", "show"}
 )
-# Vars read only by the SQL a run compiles, never by parsing: refs, sources and configs
-# do not change with them. onefold__now: macros/profiles/reporting_now.sql and the
-# macros that call it. onefold__segments: the segment models' SQL and the on-run-start
-# check (macros/segments/segment_config.sql); no ref, config or test depends on it.
-RUNTIME_VARS = frozenset({"onefold__now", "onefold__segments"})
+# Vars read only by the SQL a run compiles and by the macros it runs, never by what
+# parsing records: no ref, source, config or test depends on them. (A bad value fails
+# the run instead of the parse, with the same message.)
+RUNTIME_VARS = frozenset(
+    {
+        "onefold__now",  # macros/profiles/reporting_now.sql and its callers
+        "onefold__segments",  # the segment models and the on-run-start check
+        "onefold__consent_conflict_policy",  # consent_history's SQL
+        "onefold__match_retrain",  # identity_match_parameters' SQL
+        "onefold__max_cluster_size",  # the identity models' SQL and guard macro
+        "onefold__components_method",  # the connected-components macros
+        "onefold__components_max_iterations",
+    }
+)
 # Environment that parsing does not read: connection secrets, options and spill paths
 # (secrets cannot reach parsing: dbt refuses DBT_ENV_SECRET_ outside profiles).
 # The target path is where dbt writes, not what it parses; test-only settings (webhook

@@ -8,8 +8,8 @@
     {%- set resolved = onefold.cc_work_table(work_name, 'resolved') -%}
     {%- set components = onefold.cc_work_table(work_name, 'components') -%}
     {%- set state = namespace(rounds=0, done=false) -%}
-    {%- do onefold.run_statements(onefold.cc_work_table_sql(onefold.cc_work_table(work_name, 'edges_0'),
-        onefold.cc_initial_edges_sql(edges_sql))) -%}
+    {%- do onefold.run_statements(onefold.cc_work_schema_sql()
+        + onefold.cc_work_table_sql(onefold.cc_work_table(work_name, 'edges_0'), onefold.cc_initial_edges_sql(edges_sql))) -%}
     {#- One round per call: hook, move, contract, drop the inputs, count what is left. -#}
     {%- for round in range(1, max_iterations + 1) -%}
     {%- if not state.done -%}
@@ -100,8 +100,22 @@
 {% endmacro %}
 
 {% macro spark__cc_work_table_sql(name, select_sql) %}
-    {{ return(['create schema if not exists ' ~ onefold.cc_temporary_schema(), 'drop table if exists ' ~ name,
-        'create table ' ~ name ~ ' using parquet as ' ~ select_sql]) }}
+    {{ return(['drop table if exists ' ~ name, 'create table ' ~ name ~ ' using parquet as ' ~ select_sql]) }}
+{% endmacro %}
+
+{#- Statements that make sure the work tables' schema exists, once before a run's first
+    work table (Spark's is a real schema; a statement per table cost a metastore call
+    each, 90 of them in a match training). -#}
+{% macro cc_work_schema_sql() %}
+    {{ return(adapter.dispatch('cc_work_schema_sql', 'onefold')()) }}
+{% endmacro %}
+
+{% macro default__cc_work_schema_sql() %}
+    {{ return([]) }}
+{% endmacro %}
+
+{% macro spark__cc_work_schema_sql() %}
+    {{ return(['create schema if not exists ' ~ onefold.cc_temporary_schema()]) }}
 {% endmacro %}
 
 {#- Postgres does not analyze temporary tables by itself; the planner needs row counts. -#}

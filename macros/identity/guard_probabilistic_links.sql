@@ -29,7 +29,7 @@
         inner join {{ components_relation }} as components on edges.left_node_id = components.node_id
         where {{ scope_filter }}
     {%- endset -%}
-    {%- set statements = onefold.cc_work_table_sql(guard_edges,
+    {%- set statements = onefold.cc_work_schema_sql() + onefold.cc_work_table_sql(guard_edges,
             'with clustered as (' ~ clustered_sql ~ '), breaking as (' ~ onefold.guard_breaking_components('clustered')
             ~ ') select clustered.left_node_id, clustered.right_node_id, clustered.rule, clustered.identifier_type, '
             ~ 'clustered.match_key, clustered.match_probability, false as is_cut from clustered '

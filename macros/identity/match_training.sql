@@ -103,7 +103,7 @@
     {#- first_patterns: each pair once, under the first rule that paired it (for the prior). -#}
     {%- set first_patterns = onefold.cc_work_table(work_name, 'first_patterns') -%}
     {%- set first_pattern_levels = onefold.cc_work_table(work_name, 'first_pattern_levels') -%}
-    {%- set setup = onefold.cc_work_table_sql(levels, level_rows | join(' union all '))
+    {%- set setup = onefold.cc_work_schema_sql() + onefold.cc_work_table_sql(levels, level_rows | join(' union all '))
         + onefold.cc_work_table_sql(patterns, onefold.match_patterns_sql(
             '(' ~ (rule_pairs | join(' union all ')) ~ ') as rule_pairs', level_columns))
         + onefold.cc_work_table_sql(pattern_levels, onefold.match_pattern_levels_sql(matching, patterns))

@@ -23,13 +23,13 @@ SLOWEST_MODULES = (
     "test_erasure_postgres_e2e.py",
     "test_e2e_build.py",
     "test_spark.py",
-    "test_erasure_host_e2e.py",
-    "test_segments_consent.py",
     "test_erasure_e2e.py",
+    "test_segments_consent.py",
     "test_lint.py",
     "test_bad_input_e2e.py",
-    "test_incremental.py",
+    "test_erasure_host_e2e.py",
     "test_stable_ids.py",
+    "test_incremental.py",
 )
 
 

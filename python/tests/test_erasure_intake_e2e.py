@@ -92,8 +92,11 @@ def dbt(args: list[str], env: dict[str, str], target_path: Path) -> None:
     assert result.returncode == 0, f"dbt {' '.join(args)} failed:\n{result.stdout[-4000:]}"
 
 
+# PostgreSQL's run is `make extended` (CI's time budget): test_erasure_postgres_e2e also
+# processes intake requests there and checks the status mart.
 @pytest.fixture(
-    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module",
+    params=["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.extended])],
 )
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

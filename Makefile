@@ -48,10 +48,10 @@ lint: install deps  ## sqlfluff (dbt templater), ruff, mypy (python/tests/test_l
 	$(BIN)/pytest -m lint
 
 unit: install  ## pytest without the end-to-end builds and lint
-	$(BIN)/pytest -m "not e2e and not lint and not extended" -n 2
+	$(BIN)/pytest -m "not e2e and not lint" -n 2
 
 e2e: install deps  ## generate + dbt build (demo/, integration_tests/) on DuckDB and a throwaway PostgreSQL
-	$(BIN)/pytest -m "e2e and not extended" -n 2 --dist loadscope --no-loadscope-reorder
+	$(BIN)/pytest -m e2e -n 2 --dist loadscope --no-loadscope-reorder
 
 # One pytest session for lint, unit and end-to-end tests: xdist keeps both cores busy
 # while the builds wait on dbt start-up and PostgreSQL, and pytest's summary ends it.
@@ -61,7 +61,7 @@ test: install deps browser  ## Everything CI checks: lint, unit, end-to-end and 
 	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=25
 
 extended: install deps  ## The checks left out of `make test` for CI's time budget
-	$(BIN)/pytest -m extended -n 2 --dist loadscope --no-loadscope-reorder
+	$(BIN)/pytest --extended -m extended -n 2 --dist loadscope --no-loadscope-reorder
 
 # The console's browser tests drive Debian's Chromium through Playwright (Playwright's own
 # browser download does not work here). Installed as root with apt-get when missing;

@@ -27,6 +27,10 @@ from pathlib import Path
 import click
 import duckdb
 
+from onefold.evaluate import evaluate
+from onefold.testing.dbt import locate_project
+from onefold.testing.warehouse import connect_with
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo"
 MODELS = (
@@ -81,15 +85,14 @@ def dbt_run(args: list[str], env: dict[str, str], target_path: Path) -> dict[str
 
 
 def quality(env: dict[str, str], target_path: Path) -> dict[str, float]:
-    """`onefold evaluate --json` on the warehouse: precision and recall of record ->
-    customer against the generator's truth (raw_truth)."""
-    command = [str(Path(sys.executable).parent / "onefold"), "evaluate", "--json"]
-    located = {**env, "DBT_PROJECT_DIR": str(DEMO), "DBT_TARGET_PATH": str(target_path)}
-    completed = subprocess.run(command, env=located, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise click.ClickException(f"onefold evaluate failed:\n{completed.stderr[-4000:]}")
-    scores = json.loads(completed.stdout)
-    return {name: float(scores[name]) for name in QUALITY_BAR}
+    """What `onefold evaluate` reports on the warehouse: precision and recall of record
+    -> customer against the generator's truth (raw_truth)."""
+    warehouse = connect_with(env)
+    try:
+        result = evaluate(warehouse, locate_project(env, target_path))
+    finally:
+        warehouse.close()
+    return {"precision": result.precision, "recall": result.recall}
 
 
 def floor(path: Path) -> tuple[int, int, float]:

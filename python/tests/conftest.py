@@ -33,9 +33,23 @@ SLOWEST_MODULES = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Order the modules longest first (see SLOWEST_MODULES); a module's tests keep
-    their order and stay together."""
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--extended",
+        action="store_true",
+        help="also run the checks marked extended, left out for CI's time budget (make extended)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the checks marked extended unless --extended is given, whatever -m
+    selects; order the modules longest first (see SLOWEST_MODULES); a module's tests
+    keep their order and stay together."""
+    if not config.getoption("--extended"):
+        extended = [item for item in items if item.get_closest_marker("extended")]
+        if extended:
+            config.hook.pytest_deselected(items=extended)
+            items[:] = [item for item in items if not item.get_closest_marker("extended")]
     slow = {item.path.name for item in items if item.get_closest_marker("e2e")}
     slow |= {item.path.name for item in items if item.get_closest_marker("lint")}
 

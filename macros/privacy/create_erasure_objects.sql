@@ -330,6 +330,35 @@
 {%- endmacro %}
 
 
+{#- The staging models built as tables (Spark's base and quarantine models) that hold
+    the raw rows of the node `node_id` with their raw columns: models of the staging
+    layer reading it, or reading such a copy, but not the identity declarations' models
+    (their own entries, `staging_tables`). Erase deletes the person's rows from each as
+    from the raw table. -#}
+{% macro erasure_raw_copies(node_id) %}
+    {%- set declared = [] -%}
+    {%- for declaration in onefold.identifier_declarations() -%}
+        {%- do declared.append(declaration.schema ~ '.' ~ declaration.alias) -%}
+    {%- endfor -%}
+    {%- set reads = [node_id] -%}
+    {%- set copies = [] -%}
+    {#- Two rounds: base models read the source, quarantine models the base models. -#}
+    {%- for round in range(2) -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model'
+                and node.config.get('enabled', true) and node.unique_id not in reads
+                and node.config.materialized in ['table', 'incremental']
+                and (node.path | replace('\\', '/')).startswith('staging/')
+                and (node.schema ~ '.' ~ node.alias) not in declared -%}
+            {%- if node.depends_on.nodes | select('in', reads) | list | length > 0 -%}
+                {%- do reads.append(node.unique_id) -%}
+                {%- do copies.append(node.relation_name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(copies) }}
+{% endmacro %}
+
+
 {#- What `onefold erase` needs to know, resolved for this target and these vars. The SQL
     of each declaration reads its physical table under the alias `erasure_row`;
     `relation` is that table, fully rendered (the source, or what an input var points
@@ -368,6 +397,7 @@
             'identifiers': identifiers,
             'free_text_sql': onefold.free_text_matches(config, 'erasure_row',
                 'select suppression_hash from ' ~ onefold.privacy_schema() ~ '.erasure_suppressions'),
+            'copies': onefold.erasure_raw_copies(config.node),
         }}) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -386,8 +416,22 @@
     {%- for type_name, type_config in var('onefold__identifier_types').items() if type_config.get('accepts_hashed') -%}
         {%- do hashed_types.append(type_name) -%}
     {%- endfor -%}
+    {#- The erasure functions as SQL templates (placeholders ERASURE_ARG_TYPE, …_VALUE,
+        …_CODE): Spark has none in the warehouse and writes each one out where it is used. -#}
+    {%- set match_keys = {} -%}
+    {%- for type_name in onefold.erasable_identifier_types() -%}
+        {%- do match_keys.update({type_name: onefold.erasure_function('identifier_match_key',
+            [onefold.sql_text(type_name), 'ERASURE_ARG_VALUE', 'ERASURE_ARG_CODE'])}) -%}
+    {%- endfor -%}
     {{ return({
-        'version': 3,
+        'version': 4,
+        'functions': {
+            'match_key_of_type': match_keys,
+            'match_key': onefold.erasure_function('identifier_match_key',
+                ['ERASURE_ARG_TYPE', 'ERASURE_ARG_VALUE', 'ERASURE_ARG_CODE']),
+            'suppression_hash': onefold.erasure_function('suppression_hash', ['ERASURE_ARG_VALUE']),
+            'salt_fingerprint': onefold.erasure_function('salt_fingerprint', []),
+        },
         'target_type': target.type,
         'privacy_schema': onefold.privacy_schema(),
         'default_calling_code': var('onefold__default_phone_calling_code') | string,

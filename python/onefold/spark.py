@@ -12,6 +12,7 @@ pyspark is the `spark` extra: nothing here is imported until a Spark target is u
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,20 +23,54 @@ from onefold.errors import ConfigError, WarehouseError
 from onefold.settings import SparkSettings, Target
 
 # The commands that run on a Spark target so far (docs/spark.md, "Status").
-SPARK_COMMANDS = frozenset({"generate", "explain"})
+SPARK_COMMANDS = frozenset({"generate", "explain", "erase"})
 # Why each of the others does not, yet.
 SPARK_GAPS = {
     "summary": "its counts are not yet checked against DuckDB's on Spark",
-    "evaluate": "it scores in session temporary tables, which Spark SQL cannot create from a query",
+    "evaluate": "its scoring SQL is not yet ported to Spark's session tables (temporary "
+    "views, which `onefold erase` uses) nor checked against DuckDB's scores",
     "sync": "it keeps its state in warehouse tables it updates and deletes from, which "
     "Spark cannot do to parquet tables",
-    "erase": "deleting a person's rows on Spark means rewriting the tables that hold "
-    "them, which `onefold erase` does not do yet",
 }
 UNCHECKED = "it is not yet checked against a Spark warehouse"
 
 # pandas dtype kind -> Spark SQL type, for frames written as tables.
 _SPARK_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double", "M": "timestamp"}
+# Suffix of the work table a copy-on-write rewrite keeps a table's new rows in.
+REWRITE_SUFFIX = "__onefold_rewrite"
+# A double-quoted identifier, a single-quoted literal (backslash escapes as Spark's
+# lexer reads them) or a backquoted name, and the word varchar: what spark_sql reads.
+_SPELLINGS = re.compile(
+    r""""((?:[^"]|"")*)"|('(?:[^'\\]|\\.)*')|(`(?:[^`]|``)*`)|\b(varchar)\b""", re.IGNORECASE
+)
+
+
+_NAME_PART = re.compile(r"`((?:[^`]|``)*)`|([^.`\s]+)")
+
+
+def name_parts(relation: str) -> list[str]:
+    """The names of a relation written as SQL (`a.b`, `"a"."b"`, `` `a`.`b` ``): quoted
+    ones as written, bare ones lower-cased (Spark's names are case-insensitive)."""
+    return [
+        quoted.replace("``", "`") if quoted else bare.lower()
+        for quoted, bare in _NAME_PART.findall(spark_sql(relation.strip()))
+    ]
+
+
+def spark_sql(statement: str) -> str:
+    """The package's standard SQL as Spark SQL reads it. Two spellings differ: Spark
+    reads a double-quoted name as a string (`"customer_id"` -> `` `customer_id` ``) and
+    has no varchar without a length (-> string). Literals and backquoted names are left
+    as they are, so SQL rendered by dbt for Spark passes unchanged."""
+
+    def spelled(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return "`" + match.group(1).replace('""', '"').replace("`", "``") + "`"
+        if match.group(4) is not None:
+            return "string"
+        return match.group(0)
+
+    return _SPELLINGS.sub(spelled, statement)
 
 
 def session(settings: SparkSettings | None = None) -> Any:
@@ -83,7 +118,7 @@ class SparkWarehouse:
         from pyspark.errors import PySparkException
 
         try:
-            return self.session.sql(statement, args=list(params) if params else None)
+            return self.session.sql(spark_sql(statement), args=list(params) if params else None)
         except PySparkException as exc:
             raise WarehouseError(f"Spark refused the statement: {exc}") from exc
 
@@ -126,6 +161,85 @@ class SparkWarehouse:
 
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.session.catalog.tableExists(f"{schema}.{table}"))
+
+    # -- session tables: Spark SQL has no temporary tables; a temporary view of a
+    # checkpointed frame is one (its rows stay in this session's memory and local
+    # spill, never in the warehouse's files, which matters for a person's values).
+
+    def _keep(self, name: str, frame: Any) -> None:
+        from pyspark import StorageLevel
+
+        # On local disk: checkpoints in memory outlive their views until the JVM
+        # collects them, and a 1 GB driver ran out of memory in `erase --verify`.
+        frame.localCheckpoint(
+            eager=True, storageLevel=StorageLevel.DISK_ONLY
+        ).createOrReplaceTempView(name)
+
+    def fill_session_table(
+        self, name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """(Re)create the session table `name`: text columns holding `rows`."""
+        schema = ", ".join(f"`{column}` string" for column in columns)
+        values = [tuple(None if v is None else str(v) for v in row) for row in rows]
+        self._keep(name, self.session.createDataFrame(values, schema=schema))
+
+    def session_table_as(self, name: str, select_sql: str) -> None:
+        """(Re)create the session table `name` holding a query's rows."""
+        self._keep(name, self._sql(select_sql, None))
+
+    def append_session_table(self, name: str, select_sql: str) -> None:
+        """Add a query's rows (by position) to the session table `name`; the query may
+        read that table."""
+        self._keep(name, self.session.table(name).union(self._sql(select_sql, None)))
+
+    # -- catalog ------------------------------------------------------------------------
+
+    def schemas(self) -> list[str]:
+        return sorted(str(db.name) for db in self.session.catalog.listDatabases())
+
+    def table_types(self, schema: str) -> dict[str, str]:
+        """The tables and views of `schema` as information_schema names their kind
+        (BASE TABLE, VIEW); temporary views are not in a schema."""
+        # SHOW statements: a tenth of catalog.listTables' time here.
+        views = {str(row[1]) for row in self.query(f"show views in `{schema}`") if not row[2]}
+        return {
+            str(name): "VIEW" if name in views else "BASE TABLE"
+            for _, name, temporary in self.query(f"show tables in `{schema}`")
+            if not temporary
+        }
+
+    def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
+        """(name, Spark type) of each column of `schema.table`, in table order."""
+        # A frame's types: a third of catalog.listColumns' time here.
+        return [
+            (str(name), str(data_type))
+            for name, data_type in self.session.table(f"`{schema}`.`{table}`").dtypes
+        ]
+
+    # -- copy on write -------------------------------------------------------------------
+
+    def column_names_of(self, relation: str) -> list[str]:
+        """The columns of a table given as SQL (`schema.table`, quoted or not)."""
+        return list(self._sql(f"select * from {relation}", None).columns)
+
+    def rewrite(self, relation: str, select_sql: str, params: Sequence[Any] = ()) -> None:
+        """Replace the rows of the table `relation` with a query's, which may read it.
+
+        Spark deletes and updates no rows of a parquet table, and refuses to overwrite a
+        table the same statement reads: the new rows go to a work table beside it, which
+        then overwrites the table, and is dropped. A work table left by an interrupted
+        rewrite holds complete new rows (Spark registers a table once its data is
+        written): it overwrites the table first, so a rerun finishes that rewrite rather
+        than reading a table the crash may have left half written."""
+        *_, schema, name = name_parts(relation)
+        table = f"`{schema}`.`{name}`"
+        work = f"`{schema}`.`{name}{REWRITE_SUFFIX}`"
+        if self.table_exists(schema, name + REWRITE_SUFFIX):
+            self.execute(f"insert overwrite table {table} select * from {work}")
+            self.execute(f"drop table {work}")
+        self.execute(f"create table {work} using parquet as {select_sql}", params)
+        self.execute(f"insert overwrite table {table} select * from {work}")
+        self.execute(f"drop table {work}")
 
     @contextmanager
     def attached(self) -> Iterator[None]:

@@ -39,6 +39,7 @@ from onefold.erasure.salt import Salt
 from onefold.erasure.session_salt import SALT_ENV
 from onefold.generator import GenerationReport, GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
+from onefold.spark import REWRITE_SUFFIX
 from onefold.testing.dbt import environment, locations, run_dbt
 from onefold.testing.warehouse import connect_with, target_environment
 
@@ -167,7 +168,7 @@ def test_dialect_macros_give_what_duckdb_gives(spark_env: dict[str, str], tmp_pa
             assert value == expected, f"{name} on {target}: {value!r}"
 
 
-@pytest.mark.parametrize("command", ["summary", "evaluate", "sync", "erase", "console"])
+@pytest.mark.parametrize("command", ["summary", "evaluate", "sync", "console"])
 def test_commands_that_need_marts_say_they_do_not_run_on_spark(
     command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,11 +178,7 @@ def test_commands_that_need_marts_say_they_do_not_run_on_spark(
     from onefold.testing.dbt import DEMO_PROJECT_DIR, PACKAGE_DIR
 
     monkeypatch.setenv("DBT_PROFILES_DIR", str(PACKAGE_DIR))
-    arguments = {
-        "explain": ["x@example.com"],
-        "erase": ["--email", "x@example.com"],
-        "sync": ["--all"],
-    }
+    arguments = {"explain": ["x@example.com"], "sync": ["--all"]}
     result = CliRunner().invoke(
         main,
         [command, "--project-dir", str(DEMO_PROJECT_DIR), "--target", "spark", "--json",
@@ -419,6 +416,61 @@ def test_spark_builds_the_customers_duckdb_builds(
     ]
     assert explained[0]["customer_id"] == customer and len(explained[0]["identifiers"]) >= 3
     assert explained[0] == explained[1]
+    # `onefold erase` takes that customer out of Spark's tables (copy on write) as it
+    # deletes them from DuckDB's, row for row, and --verify finds nothing left.
+    erasures = [
+        erase_and_verify(env, tmp_path / f"{env['ONEFOLD_TARGET']}-target", customer)
+        for env in (salted_spark, duckdb_env)
+    ]
+    (spark_erased, spark_verified), (duckdb_erased, duckdb_verified) = erasures
+    assert spark_erased["status"] == duckdb_erased["status"] == "completed"
+    assert spark_erased["found"] == duckdb_erased["found"]
+    assert steps_with_rows(spark_erased) == steps_with_rows(duckdb_erased)
+    assert steps_with_rows(spark_erased)["derived:onefold_marts.customer_records"] >= 3
+    for verified in (spark_verified, duckdb_verified):
+        assert verified["residuals"] == [] and verified["tables_scanned"] > 10
+    after = customer_records(salted_spark)
+    assert after == customer_records(duckdb_env)
+    assert after == {row for row in on_duckdb if row[2] != customer}
+    assert spark_table_names(salted_spark, REWRITE_SUFFIX) == []
+
+
+def erase_and_verify(env: Mapping[str, str], target_path: Path, customer: str) -> list[Any]:
+    """`onefold erase --customer-id … --execute`, then `--verify`: their JSON."""
+    from click.testing import CliRunner
+
+    from onefold.cli import main
+
+    documents = []
+    with environment({**env, **locations(target_path)}):
+        for arguments in (
+            ["--customer-id", customer, "--request-id", "r-erase", "--execute"],
+            ["--verify", "r-erase"],
+        ):
+            result = CliRunner().invoke(main, ["erase", "--json", *arguments])
+            assert result.exit_code == 0, result.output
+            document = json.loads(result.stdout)
+            documents.append(document[0] if isinstance(document, list) else document)
+    return documents
+
+
+def steps_with_rows(outcome: Mapping[str, Any]) -> dict[str, int]:
+    """The erasure's steps that changed rows, and how many."""
+    return {step["step"]: step["rows"] for step in outcome["statements"] if step["rows"]}
+
+
+def spark_table_names(env: Mapping[str, str], suffix: str) -> list[str]:
+    warehouse = connect_with(env)
+    try:
+        schemas = [str(row[0]) for row in warehouse.query("show schemas")]
+        return [
+            f"{schema}.{row[1]}"
+            for schema in schemas
+            for row in warehouse.query(f"show tables in `{schema}`")
+            if str(row[1]).endswith(suffix)
+        ]
+    finally:
+        warehouse.close()
 
 
 def explain_json(env: Mapping[str, str], target_path: Path, value: str) -> Any:

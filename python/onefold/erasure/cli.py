@@ -311,6 +311,11 @@ def _erase(
                 f"storage: vacuumed {len(reclaimed.tables)} table(s) the erasure changed "
                 f"({reclaimed.seconds:.1f}s)"
             )
+        elif reclaimed and reclaimed.action == "overwritten":
+            console.print(
+                f"storage: Spark overwrote the {len(reclaimed.tables)} table(s) the erasure "
+                "changed; their old files are deleted"
+            )
         if storage_error is not None:
             console.print(storage_error)
     return max([*(o.exit_code for o in outcomes), 1 if storage_error else 0])
@@ -325,6 +330,8 @@ def _syncs_paused(
     from onefold.sync.config import SyncSettings
     from onefold.sync.lock import syncs_paused
 
+    if warehouse.target == "spark":
+        return contextlib.nullcontext()  # `onefold sync` does not run on Spark
     syncs, _ = load_sync_configs(syncs_path, project.project_dir)
     return syncs_paused(
         warehouse,

@@ -32,7 +32,7 @@ from onefold.errors import ConfigError
 from onefold.project import DbtProject, Relation, locate
 from onefold.warehouse import Warehouse
 
-CONFIG_VERSION = 3
+CONFIG_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ class SourceConfig:
     free_text_sql: tuple[str, ...] = ()
     #: where it is declared, for messages: "meta.onefold.erasure of source 'web.web_events'"
     declared_in: str = ""
+    #: staging tables holding copies of its raw rows, raw columns and all (Spark's base
+    #: and quarantine models): cleaned as the raw table is
+    copies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class ErasureConfig:
     #: declarations whose rows reach staging through a dbt-built node that declares the
     #: physical tables itself (an adapter): name -> (declared in, served by)
     served: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: the erasure functions as SQL templates rendered for the target (match_key_sql)
+    functions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dbt(self) -> DbtProject:
@@ -120,8 +125,36 @@ class ErasureConfig:
     def privacy_table(self, table: str) -> str:
         return f"{self.privacy_schema}.{table}"
 
-    def function(self, name: str) -> str:
-        return f"{self.privacy_schema}.{name}"
+    def match_key_sql(self, type_sql: str, value_sql: str, code_sql: str | None = None) -> str:
+        """SQL of the match key of `value_sql` read as the identifier type `type_sql` (a
+        literal type uses that type's normalizer alone), phone numbers without a
+        country code read with `code_sql` (default: the configured calling code)."""
+        code = code_sql or _text(self.default_calling_code)
+        of_type = self.functions["match_key_of_type"]
+        unquoted = type_sql[1:-1] if type_sql[:1] == type_sql[-1:] == "'" else None
+        template = of_type.get(unquoted) if unquoted is not None else None
+        if template is None:
+            template = self.functions["match_key"].replace("ERASURE_ARG_TYPE", f"({type_sql})")
+        return (
+            str(template)
+            .replace("ERASURE_ARG_VALUE", f"({value_sql})")
+            .replace("ERASURE_ARG_CODE", f"({code})")
+        )
+
+    def suppression_hash_sql(self, value_sql: str) -> str:
+        """SQL of the salted hash of a match key (the session's salt)."""
+        return str(self.functions["suppression_hash"]).replace(
+            "ERASURE_ARG_VALUE", f"({value_sql})"
+        )
+
+    @property
+    def salt_fingerprint_sql(self) -> str:
+        """SQL of the fingerprint of the session's salt."""
+        return str(self.functions["salt_fingerprint"])
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _source(name: str, raw: dict[str, Any]) -> SourceConfig:
@@ -145,6 +178,7 @@ def _source(name: str, raw: dict[str, Any]) -> SourceConfig:
         ),
         free_text_sql=tuple(str(sql) for sql in raw.get("free_text_sql", [])),
         declared_in=str(raw.get("declared_in") or f"the erasure declaration {name!r}"),
+        copies=tuple(str(copy) for copy in raw["copies"]),
     )
 
 
@@ -183,6 +217,7 @@ def parse_config(document: dict[str, Any], project: DbtProject | None) -> Erasur
             str(name): (str(raw["declared_in"]), str(raw["served_by"]))
             for name, raw in document.get("served", {}).items()
         },
+        functions=dict(document["functions"]),
     )
 
 
@@ -234,13 +269,20 @@ def _in_current_catalog(warehouse: Warehouse, config: ErasureConfig) -> ErasureC
 _PART = re.compile(r'"((?:[^"]|"")*)"|([^".\s]+)')
 
 
+_BACKQUOTED = re.compile(r"`((?:[^`]|``)*)`")
+
+
 def relation_parts(relation: str) -> list[str] | None:
     """The names of a rendered relation (`"db"."schema"."table"`, `schema.table`):
     quoted parts as written, unquoted ones lower-cased (as both warehouses fold them);
     None when it is not a dotted name of two or three parts."""
     parts: list[str] = []
     position = 0
-    text = relation.strip()
+    # Spark's names are backquoted: read them as standard SQL's double-quoted ones.
+    text = _BACKQUOTED.sub(
+        lambda match: '"' + match.group(1).replace("``", "`").replace('"', '""') + '"',
+        relation.strip(),
+    )
     while True:
         match = _PART.match(text, position)
         if match is None:
@@ -288,6 +330,14 @@ def check_relations(warehouse: Warehouse, config: ErasureConfig) -> None:
 def relation_kind(warehouse: Warehouse, relation: str) -> str | None:
     """information_schema's table_type of `relation` (BASE TABLE, VIEW, …), or None
     when the warehouse has no such relation."""
+    if warehouse.target == "spark":
+        from onefold.spark import SparkWarehouse, name_parts
+
+        assert isinstance(warehouse, SparkWarehouse)
+        *_, schema, table = name_parts(relation)
+        if not warehouse.table_exists(schema, table):
+            return None
+        return warehouse.table_types(schema).get(table)
     parts = relation_parts(relation)
     if parts is None:
         return None

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onefold.dml import RowChange, RowInsert, apply
 from onefold.erasure import plan
 from onefold.erasure.config import ErasureConfig, check_relations
 from onefold.erasure.propagate import (
@@ -65,7 +66,7 @@ from onefold.erasure.store import (
     PARTIALLY_FAILED,
     REJECTED,
     Store,
-    dml_count,
+    append_session_rows,
 )
 from onefold.erasure.suppression import duckdb_suppression_macros, suppression_entries
 from onefold.errors import ConfigError
@@ -312,7 +313,7 @@ class Eraser:
         outcome = Outcome("sweep", "sweep", DRY_RUN if not execute else COMPLETED, "")
         for statement in plan.sweep_statements(self.config):
             if execute:
-                rows = dml_count(self.warehouse, statement.sql, statement.params)
+                rows = apply(self.warehouse, statement.change)
                 outcome.steps.append(_planned(statement, rows, "done"))
             else:
                 outcome.steps.append(_planned(statement, self._count(statement)))
@@ -335,7 +336,7 @@ class Eraser:
             self._relations_checked = True
 
     def _count(self, statement: plan.Statement) -> int:
-        rows = self.warehouse.query(statement.count_sql)
+        rows = self.warehouse.query(statement.count_sql, list(statement.count_params))
         return int(rows[0][0])
 
     def _unfinished(self, request_id: str, execute: bool, request: ErasureRequest) -> Outcome:
@@ -454,7 +455,11 @@ class Eraser:
             for e in suppression_entries(self.config, resolution, salt)
         ]
         now = self.clock()
+        # The work rows first, replacing any a crash left: without transactions (Spark)
+        # a receipt never exists without the keys its execution reads.
         with transaction(self.warehouse):
+            self.store.clear_work(request.request_id)
+            self.store.write_work(request.request_id, items)
             self.store.insert_receipt(
                 request.request_id,
                 request.request_source,
@@ -464,7 +469,6 @@ class Eraser:
                 found,
                 now,
             )
-            self.store.write_work(request.request_id, items)
             self.store.record_step(request.request_id, "journal", None, len(items), now)
         self._stepped()
 
@@ -497,7 +501,7 @@ class Eraser:
                 results.append(_planned(statement, done[statement.step], "already_done"))
                 return
             with transaction(self.warehouse):
-                rows = dml_count(self.warehouse, statement.sql, statement.params)
+                rows = apply(self.warehouse, statement.change)
                 if also is not None:
                     also()
                 self.store.record_step(
@@ -524,8 +528,8 @@ class Eraser:
         if only_raw is None:
             # Other people's records naming an erased person in free text: found again on
             # every (resumed) run, as the raw rows stay until --sweep.
-            for mentions in plan.mentions_statements(self.config):
-                self.warehouse.execute(mentions)
+            for mentions in plan.mentions_queries(self.config):
+                append_session_rows(self.warehouse, KEYS_TABLE, plan.KEY_COLUMNS, mentions)
             for statement in plan.derived_statements(self.warehouse, self.config):
                 run_step(statement)
         destinations = self._propagate(request_id, sync_records, scrub, run_step)
@@ -587,9 +591,7 @@ class Eraser:
     def _suppress_statement(self, request_id: str, salt: Salt) -> plan.Statement:
         suppressions = self.config.privacy_table("erasure_suppressions")
         work = self.config.privacy_table("erasure_work")
-        sql = (
-            f"insert into {suppressions} (identifier_type, identifier_form, suppression_hash, "
-            "salt_fingerprint, erasure_request_id, suppressed_at) "
+        select_sql = (
             "select work.item_group, work.item_key, work.item_detail, ?, "
             "work.erasure_request_id, ? "
             f"from {work} as work where work.erasure_request_id = ? "
@@ -603,8 +605,19 @@ class Eraser:
             phase="suppress",
             table=suppressions,
             action="insert",
-            sql=sql,
-            params=(salt.fingerprint, self.clock(), request_id),
+            change=RowInsert(
+                suppressions,
+                (
+                    "identifier_type",
+                    "identifier_form",
+                    "suppression_hash",
+                    "salt_fingerprint",
+                    "erasure_request_id",
+                    "suppressed_at",
+                ),
+                select_sql,
+                (salt.fingerprint, self.clock(), request_id),
+            ),
         )
 
     @staticmethod
@@ -624,19 +637,22 @@ class Eraser:
             phase="sync_state",
             table=f"{self.config.sync_schema}.{SYNC_IN_FLIGHT_TABLE}",
             action="delete",
-            sql=f"delete from {table} as erasure_row where {self._sync_person_predicate()}",
+            change=RowChange(table, self._sync_person_predicate(), alias="erasure_row"),
         )
 
     def _sync_mark_statement(self) -> plan.Statement:
         schema = self.config.sync_schema
-        state = relation(schema, SYNC_STATE_TABLE)
-        predicate = self._sync_person_predicate()
         return plan.Statement(
             step="sync_mark",
             phase="sync_state",
             table=f"{schema}.{SYNC_STATE_TABLE}",
             action="mark erased",
-            sql=f"update {state} as erasure_row set status = 'erased' where {predicate}",
+            change=RowChange(
+                relation(schema, SYNC_STATE_TABLE),
+                self._sync_person_predicate(),
+                alias="erasure_row",
+                assignments=(("status", "'erased'"),),
+            ),
         )
 
     def _propagate(

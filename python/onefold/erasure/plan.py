@@ -24,10 +24,11 @@ journal is the exact SQL, and no erased value is ever in it.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
-from onefold.erasure.config import ErasureConfig, SourceConfig
+from onefold.dml import RowChange, RowInsert
+from onefold.erasure.config import ErasureConfig, SourceConfig, relation_parts
 from onefold.erasure.resolve import (
     SYNC_FAILURES_TABLE,
     SYNC_RUNS_TABLE,
@@ -51,7 +52,8 @@ CUSTOMER, RECORD, IDENTIFIER, NODE, SYNC_RECORD, SUPPRESSION = (
 #: whose raw row names an erased person in free text (mentions_statements)
 MENTION = "mention"
 
-_TEXT_TYPES = ("text", "varchar", "character varying", "character")
+KEY_COLUMNS = ("item_kind", "item_group", "item_key", "item_detail")
+_TEXT_TYPES = ("text", "varchar", "character varying", "character", "string")
 NODE_COLUMNS = ("node_id", "record_node_id", "left_node_id", "right_node_id")
 
 
@@ -61,9 +63,23 @@ class Statement:
     phase: str  # raw | derived | sync_state
     table: str
     action: str  # delete | redact
-    sql: str
-    params: tuple[Any, ...] = field(default=(), repr=False)
-    count_sql: str = ""
+    change: RowChange | RowInsert
+
+    @property
+    def sql(self) -> str:
+        return self.change.sql
+
+    @property
+    def params(self) -> tuple[Any, ...]:
+        return self.change.all_params
+
+    @property
+    def count_sql(self) -> str:
+        return self.change.count_sql
+
+    @property
+    def count_params(self) -> tuple[Any, ...]:
+        return self.change.params
 
     @property
     def logged(self) -> str:
@@ -101,9 +117,7 @@ def key_items(resolution: Resolution) -> list[tuple[str, str, str, str]]:
 
 def load_keys(warehouse: Warehouse, items: Sequence[tuple[str, str, str, str]]) -> None:
     """(Re)fill the session's erasure_keys table."""
-    fill_temp_table(
-        warehouse, KEYS_TABLE, ("item_kind", "item_group", "item_key", "item_detail"), items
-    )
+    fill_temp_table(warehouse, KEYS_TABLE, KEY_COLUMNS, items)
 
 
 def raw_statements(config: ErasureConfig) -> list[Statement]:
@@ -118,13 +132,12 @@ def sweep_statements(config: ErasureConfig) -> list[Statement]:
     email or phone number in a declared free-text column, whose salted hash is on the
     suppression list (the session must carry the salt)."""
     suppressions = config.privacy_table("erasure_suppressions")
-    suppression_hash = config.function("suppression_hash")
     statements = []
     for source in config.sources.values():
         checks = [
             in_keys(
                 identifier.value_sql,
-                f"{suppression_hash}({identifier.match_key_sql})",
+                config.suppression_hash_sql(identifier.match_key_sql),
                 source.relation,
                 f"(select suppression_hash from {suppressions})",
             )
@@ -150,46 +163,44 @@ def free_text_predicate(source: SourceConfig) -> str | None:
     return "(" + "\n    or ".join(source.free_text_sql) + ")"
 
 
-def mentions_statements(config: ErasureConfig) -> list[str]:
-    """Statements adding to `erasure_keys`, as MENTION items, the records whose raw row
+def mentions_queries(config: ErasureConfig) -> list[str]:
+    """Queries of the `erasure_keys` rows (MENTION items) of the records whose raw row
     names an erased person only in free text (another person's page URL, a property):
     a full build screens such rows out of staging (and so out of everything built from
     it), but incremental staging tables and marts keep what they staged before the
     person was erased, until `--sweep` deletes the raw row. The staging and derived
     statements delete these records too, as a rebuild would. Run after the suppress
     step (the person's hashes are on the list then); the raw rows stay (the sweep's)."""
-    statements = []
+    queries = []
     for source in config.sources.values():
         predicate = free_text_predicate(source)
         if predicate is None:
             continue
-        statements.append(
-            f"insert into {KEYS_TABLE} (item_kind, item_group, item_key, item_detail) "
+        queries.append(
             f"select distinct {literal(MENTION)}, {literal(source.record_source)}, "
             f"{source.record_key_sql}, '' from {source.relation} as erasure_row "
             f"where {predicate}"
         )
-    return statements
+    return queries
 
 
 def _source_statement(source: SourceConfig, phase: str, predicate: str) -> Statement:
     """The source's action (delete, or redact its named columns) on the rows matching."""
-    table = f"{source.relation} as erasure_row"
-    params: tuple[str | None, ...] = ()
-    if source.action == "delete":
-        sql = f"delete from {table} where {predicate}"
-    else:
-        assignments = ", ".join(f"{quote_ident(column)} = ?" for column in source.redact)
-        sql = f"update {table} set {assignments} where {predicate}"
-        params = tuple(source.redact.values())
+    change = RowChange(source.relation, predicate, alias="erasure_row")
+    if source.action != "delete":
+        change = RowChange(
+            source.relation,
+            predicate,
+            alias="erasure_row",
+            assignments=tuple((column, "?") for column in source.redact),
+            assignment_params=tuple(source.redact.values()),
+        )
     return Statement(
         step=f"{phase}:{source.name}",
         phase=phase,
         table=source.relation,
         action=source.action,
-        sql=sql,
-        params=params,
-        count_sql=f"select count(*) from {table} where {predicate}",
+        change=change,
     )
 
 
@@ -235,6 +246,8 @@ def catalog(warehouse: Warehouse, schemas: Sequence[str]) -> dict[tuple[str, str
     """Base tables of `schemas` and their columns, from information_schema."""
     if not schemas:
         return {}
+    if warehouse.target == "spark":
+        return _spark_catalog(warehouse, schemas)
     markers = placeholders(schemas)
     current = "current_database()"
     rows = warehouse.query(
@@ -257,8 +270,34 @@ def catalog(warehouse: Warehouse, schemas: Sequence[str]) -> dict[tuple[str, str
     return tables
 
 
+def _spark_catalog(
+    warehouse: Warehouse, schemas: Sequence[str]
+) -> dict[tuple[str, str], list[Column]]:
+    """catalog() from Spark's catalog (Spark SQL has no information_schema). A table a
+    copy-on-write rewrite works in is left out: it holds no row its table does not."""
+    from onefold.spark import REWRITE_SUFFIX, SparkWarehouse
+
+    assert isinstance(warehouse, SparkWarehouse)
+    tables: dict[tuple[str, str], list[Column]] = {}
+    for schema in sorted(schemas):
+        for table, kind in sorted(warehouse.table_types(schema).items()):
+            if kind == "BASE TABLE" and not table.endswith(REWRITE_SUFFIX):
+                tables[(schema, table)] = [
+                    Column(name.lower(), data_type.lower())
+                    for name, data_type in warehouse.columns(schema, table)
+                ]
+    return tables
+
+
 def base_table_schemas(warehouse: Warehouse) -> list[str]:
     """Every schema of the current database that holds a base table."""
+    if warehouse.target == "spark":
+        from onefold.spark import SparkWarehouse
+
+        assert isinstance(warehouse, SparkWarehouse)
+        # Every schema: telling which hold tables costs a metastore call each, and
+        # catalog() reads only the tables of the schemas it is given anyway.
+        return warehouse.schemas()
     rows = warehouse.query(
         "select distinct table_schema from information_schema.tables "
         "where table_catalog = current_database() and table_type = 'BASE TABLE'"
@@ -293,9 +332,17 @@ def derived_statements(warehouse: Warehouse, config: ErasureConfig) -> list[Stat
     staging = {table.schema for table in config.staging_tables}
     tables = catalog(warehouse, sorted(set(derived) | staging))
     statements = staging_statements(config, tables)
+    staged = {(table.schema, table.table) for table in config.staging_tables}
+    for source in config.sources.values():
+        for copy in source.copies:
+            *_, schema, table = relation_parts(copy) or ["", ""]
+            if (schema, table) in tables:
+                staged.add((schema, table))
+                copied = replace(source, relation=copy)
+                statement = _source_statement(copied, "derived", _raw_predicate(copied))
+                statements.append(replace(statement, step=f"derived:{schema}.{table}"))
     # keep_derived names models; a model's table may be aliased.
     models = {(r.schema, r.identifier): r.name for r in config.dbt.manifest.onefold_relations()}
-    staged = {(table.schema, table.table) for table in config.staging_tables}
     for (schema, table), columns in tables.items():
         if schema not in derived or (schema, table) in staged:
             continue
@@ -311,19 +358,17 @@ def _derived_delete(
 ) -> Statement:
     """Delete the matching rows; with `emptied`, keep them and set those columns to null
     (a staging table of a redacting source)."""
-    target = f"{relation(schema, table)} as erasure_row"
-    if emptied:
-        assignments = ", ".join(f"{quote_ident(column)} = null" for column in emptied)
-        action, sql = "redact", f"update {target} set {assignments} where {predicate}"
-    else:
-        action, sql = "delete", f"delete from {target} where {predicate}"
     return Statement(
         step=f"derived:{schema}.{table}",
         phase="derived",
         table=f"{schema}.{table}",
-        action=action,
-        sql=sql,
-        count_sql=f"select count(*) from {target} where {predicate}",
+        action="redact" if emptied else "delete",
+        change=RowChange(
+            relation(schema, table),
+            predicate,
+            alias="erasure_row",
+            assignments=tuple((column, "null") for column in emptied),
+        ),
     )
 
 
@@ -336,7 +381,6 @@ def staging_statements(
     identifier columns emptied as the redacted raw row would stage, so staged +
     quarantined still add up to the raw rows until the next build.
     `present`: the (schema, table) base tables that exist (from catalog())."""
-    match_key = config.function("identifier_match_key")
     redacting = {
         source.record_source for source in config.sources.values() if source.action == "redact"
     }
@@ -350,11 +394,10 @@ def staging_statements(
         target = relation(table.schema, table.table)
         for column, kind in table.identifiers:
             value = f"cast(erasure_row.{quote_ident(column)} as varchar)"
-            code = literal(config.default_calling_code)
             parts.append(
                 in_keys(
                     value,
-                    f"{match_key}({literal(kind)}, {value}, {code})",
+                    config.match_key_sql(literal(kind), value),
                     target,
                     keys(IDENTIFIER, "item_detail", kind),
                 )
@@ -406,12 +449,11 @@ def derived_predicate(
                 f"and k.{key_column} = erasure_row.{value_column})"
             )
         elif "identifier_value" in names:
-            parts.append(
-                f"{config.function('identifier_match_key')}("
-                "lower(trim(erasure_row.identifier_type)), "
-                "cast(erasure_row.identifier_value as varchar), "
-                f"{literal(config.default_calling_code)}) in {keys(IDENTIFIER, 'item_detail')}"
+            key = config.match_key_sql(
+                "lower(trim(erasure_row.identifier_type))",
+                "cast(erasure_row.identifier_value as varchar)",
             )
+            parts.append(f"{key} in {keys(IDENTIFIER, 'item_detail')}")
     for name in NODE_COLUMNS:
         if name in names:
             parts.append(f"cast(erasure_row.{name} as varchar) in {keys(NODE)}")
@@ -422,10 +464,7 @@ def derived_predicate(
         if not any(column.data_type.startswith(t) for t in _TEXT_TYPES):
             continue
         value = f"erasure_row.{kind}"
-        key = (
-            f"{config.function('identifier_match_key')}({literal(kind)}, {value}, "
-            f"{literal(config.default_calling_code)})"
-        )
+        key = config.match_key_sql(literal(kind), value)
         kind_keys = keys(IDENTIFIER, "item_detail", kind)
         parts.append(in_keys(value, key, target, kind_keys) if target else f"{key} in {kind_keys}")
     if not parts:
@@ -436,7 +475,6 @@ def derived_predicate(
 def sync_runs_statement(config: ErasureConfig) -> Statement:
     """Run summaries quote refused records (`key: error`): blank those naming the person."""
     schema = config.sync_schema
-    runs = f"{relation(schema, SYNC_RUNS_TABLE)} as erasure_row"
     predicate = (
         f"exists (select 1 from {KEYS_TABLE} as k where k.item_kind in "
         f"({literal(CUSTOMER)}, {literal(SYNC_RECORD)}, {literal(IDENTIFIER)}) "
@@ -447,9 +485,13 @@ def sync_runs_statement(config: ErasureConfig) -> Statement:
         phase="sync_state",
         table=f"{schema}.{SYNC_RUNS_TABLE}",
         action="redact",
-        sql=f"update {runs} set error_summary = ? where {predicate}",
-        params=("[redacted: named an erased person]",),
-        count_sql=f"select count(*) from {runs} where {predicate}",
+        change=RowChange(
+            relation(schema, SYNC_RUNS_TABLE),
+            predicate,
+            alias="erasure_row",
+            assignments=(("error_summary", "?"),),
+            assignment_params=("[redacted: named an erased person]",),
+        ),
     )
 
 
@@ -462,13 +504,17 @@ def sync_state_statements(
         f"(erasure_row.customer_id in {keys(CUSTOMER)} "
         f"or erasure_row.record_key in {keys(SYNC_RECORD, group=sync_name)})"
     )
-    state = (
-        f"{relation(schema, SYNC_STATE_TABLE)} as erasure_row "
-        f"where erasure_row.sync_name = ? and erasure_row.destination_name = ? and {person}"
+    state = RowChange(
+        relation(schema, SYNC_STATE_TABLE),
+        f"erasure_row.sync_name = ? and erasure_row.destination_name = ? and {person}",
+        (sync_name, destination_name),
+        alias="erasure_row",
     )
-    failures = (
-        f"{relation(schema, SYNC_FAILURES_TABLE)} as erasure_row "
-        f"where erasure_row.sync_name = ? and {person}"
+    failures = RowChange(
+        relation(schema, SYNC_FAILURES_TABLE),
+        f"erasure_row.sync_name = ? and {person}",
+        (sync_name,),
+        alias="erasure_row",
     )
     return [
         Statement(
@@ -476,17 +522,13 @@ def sync_state_statements(
             phase="sync_state",
             table=f"{schema}.{SYNC_STATE_TABLE}",
             action="delete",
-            sql=f"delete from {state}",
-            params=(sync_name, destination_name),
-            count_sql=f"select count(*) from {state}",
+            change=state,
         ),
         Statement(
             step=f"sync_failures:{sync_name}/{destination_name}",
             phase="sync_state",
             table=f"{schema}.{SYNC_FAILURES_TABLE}",
             action="delete",
-            sql=f"delete from {failures}",
-            params=(sync_name,),
-            count_sql=f"select count(*) from {failures}",
+            change=failures,
         ),
     ]

@@ -17,6 +17,9 @@ checkpoint), on PostgreSQL as dead tuples in the table's pages. `onefold erase
   space free for reuse and removes them from indexes. The bytes stay in the data files
   until the space is overwritten, in the WAL until its segments are recycled, and in
   base backups and WAL archives for their retention: see docs/erasure_design.md.
+- Spark: nothing more. Erase rewrote each changed parquet table (copy on write), and
+  Spark's overwrite deletes the table's old files. A table format that keeps old
+  versions (Delta, Iceberg) keeps them until its own VACUUM or snapshot expiry.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ class Reclaimed:
     """What a reclaim did, for the CLI's output and --json."""
 
     target: str
-    action: str  # rewrite | vacuum | none
+    action: str  # rewrite | vacuum | overwritten | none
     tables: list[str] = field(default_factory=list)
     seconds: float = 0.0
     bytes_before: int | None = None
@@ -80,6 +83,8 @@ def reclaim(
         return Reclaimed(warehouse.target, "none")
     if isinstance(warehouse, DuckDBWarehouse):
         result = rewrite_duckdb_file(warehouse, privacy_schema)
+    elif warehouse.target == "spark":
+        result = Reclaimed(warehouse.target, "overwritten")
     else:
         for table in tables:
             # VACUUM cannot run in a transaction; the connection is in autocommit.

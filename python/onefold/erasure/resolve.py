@@ -28,6 +28,7 @@ from onefold.erasure.config import ErasureConfig
 from onefold.erasure.requests import ErasureRequest, RequestIdentifier, mask
 from onefold.erasure.store import fill_temp_table
 from onefold.errors import ConfigError
+from onefold.sql import literal
 from onefold.warehouse import Warehouse
 
 CUSTOMER_ID = "customer_id"
@@ -159,10 +160,10 @@ def request_match_key(
         ("identifier_type", "raw_value", "calling_code"),
         [(kind or identifier.identifier_type, identifier.value, config.default_calling_code)],
     )
-    rows = warehouse.query(
-        f"select {config.function('identifier_match_key')}(identifier_type, raw_value, "
-        f"calling_code) from {REQUEST_VALUE_TABLE}"
+    key = config.match_key_sql(
+        literal(kind or identifier.identifier_type), "raw_value", "calling_code"
     )
+    rows = warehouse.query(f"select {key} from {REQUEST_VALUE_TABLE}")
     match_key = rows[0][0] if rows else None
     if match_key is None:
         raise MalformedIdentifier(

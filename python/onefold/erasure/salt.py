@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from onefold.erasure.session_salt import (
     POSTGRES_SETTING,
     SALT_ENV,
+    SPARK_SETTING,
     demo_salt_file,
     libpq_option,
     read_demo_salt,
@@ -108,4 +109,11 @@ def connect_salted(target: str | Target, salt: Salt, read_only: bool = False) ->
         return PostgresWarehouse(
             None if isinstance(target, str) else target.postgres, salt=salt.reveal()
         )
-    raise ConfigError(f"unknown adapter type {kind!r}: choose duckdb or postgres")
+    if kind == "spark":
+        from onefold.spark import SparkWarehouse
+
+        spark_warehouse = SparkWarehouse(None if isinstance(target, str) else target.spark)
+        # Read where a statement is parsed (connection_salt); dbt in this process shares it.
+        spark_warehouse.session.conf.set(SPARK_SETTING, salt.reveal())
+        return spark_warehouse
+    raise ConfigError(f"unknown adapter type {kind!r}: choose duckdb, postgres or spark")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from onefold.dml import RowChange, apply
 from onefold.erasure.config import ErasureConfig
 from onefold.sql import placeholders, transaction
 from onefold.warehouse import Warehouse
@@ -30,17 +31,6 @@ KEYS_TABLE = "erasure_keys"
 HOLDING_TABLE = "erasure_holding_lookup"
 
 
-def dml_count(warehouse: Warehouse, statement: str, params: Sequence[Any] = ()) -> int:
-    """Run a delete/update/insert and return how many rows it touched."""
-    if warehouse.target == "duckdb":
-        rows = warehouse.query(statement, list(params))
-        return int(rows[0][0]) if rows else 0
-    rows = warehouse.query(
-        f"with affected as ({statement} returning 1) select count(*) from affected", list(params)
-    )
-    return int(rows[0][0])
-
-
 def insert_rows(
     warehouse: Warehouse, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -52,6 +42,12 @@ def fill_temp_table(
     warehouse: Warehouse, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """(Re)create the session-temporary text table `table` holding `rows`."""
+    if warehouse.target == "spark":
+        from onefold.spark import SparkWarehouse
+
+        assert isinstance(warehouse, SparkWarehouse)
+        warehouse.fill_session_table(table, columns, rows)
+        return
     definition = ", ".join(f"{column} varchar" for column in columns)
     if warehouse.target == "duckdb":
         warehouse.execute(f"create or replace temp table {table} ({definition})")
@@ -61,6 +57,38 @@ def fill_temp_table(
     insert_rows(warehouse, table, columns, rows)
     if warehouse.target == "postgres":
         warehouse.execute(f"analyze {table}")
+
+
+def session_table_as(warehouse: Warehouse, table: str, select_sql: str) -> None:
+    """(Re)create the session-temporary table `table` holding a query's rows."""
+    if warehouse.target == "spark":
+        from onefold.spark import SparkWarehouse
+
+        assert isinstance(warehouse, SparkWarehouse)
+        warehouse.session_table_as(table, select_sql)
+        return
+    drop_session_table(warehouse, table)
+    warehouse.execute(f"create temp table {table} as {select_sql}")
+
+
+def drop_session_table(warehouse: Warehouse, table: str) -> None:
+    if warehouse.target == "spark":
+        warehouse.execute(f"drop view if exists {table}")
+    else:
+        warehouse.execute(f"drop table if exists {table}")
+
+
+def append_session_rows(
+    warehouse: Warehouse, table: str, columns: Sequence[str], select_sql: str
+) -> None:
+    """Add a query's rows to the session table `table` (the query may read it)."""
+    if warehouse.target == "spark":
+        from onefold.spark import SparkWarehouse
+
+        assert isinstance(warehouse, SparkWarehouse)
+        warehouse.append_session_table(table, select_sql)
+        return
+    warehouse.execute(f"insert into {table} ({', '.join(columns)}) {select_sql}")
 
 
 @dataclass(frozen=True)
@@ -193,9 +221,11 @@ class Store:
         value), replaced when the request is tried again."""
         table = self.table("erasure_receipts")
         with transaction(self.warehouse):
-            self.warehouse.execute(
-                f"delete from {table} where erasure_request_id = ? and status = ?",
-                [request.request_id, REJECTED],
+            apply(
+                self.warehouse,
+                RowChange(
+                    table, "erasure_request_id = ? and status = ?", (request.request_id, REJECTED)
+                ),
             )
             self.warehouse.execute(
                 f"insert into {table} (erasure_request_id, request_source, identifier_types, "
@@ -227,34 +257,42 @@ class Store:
         clear_error: bool = False,
         completed: bool = False,
     ) -> None:
-        sets: list[str] = ["updated_at = ?"]
+        sets: list[tuple[str, str]] = [("updated_at", "?")]
         params: list[Any] = [now]
         if status is not None:
-            sets.append("status = ?")
+            sets.append(("status", "?"))
             params.append(status)
         if actions is not None:
-            sets.append("actions_json = ?")
+            sets.append(("actions_json", "?"))
             params.append(json.dumps(actions, sort_keys=True))
         if last_error is not None or clear_error:
-            sets.append("last_error = ?")
+            sets.append(("last_error", "?"))
             params.append(last_error)
         if completed:
-            sets.append("completed_at = ?")
+            sets.append(("completed_at", "?"))
             params.append(now)
-        self.warehouse.execute(
-            f"update {self.table('erasure_receipts')} set {', '.join(sets)} "
-            "where erasure_request_id = ?",
-            [*params, request_id],
+        apply(self.warehouse, self._receipt_change(request_id, sets, params))
+
+    def _receipt_change(
+        self, request_id: str, sets: list[tuple[str, str]], params: list[Any]
+    ) -> RowChange:
+        return RowChange(
+            self.table("erasure_receipts"),
+            "erasure_request_id = ?",
+            (request_id,),
+            assignments=tuple(sets),
+            assignment_params=tuple(params),
         )
 
     def record_verification(
         self, request_id: str, result: dict[str, Any], residuals: int, now: dt.datetime
     ) -> None:
-        self.warehouse.execute(
-            f"update {self.table('erasure_receipts')} set verification_json = ?, "
-            "residuals_count = ?, verified_at = ?, updated_at = ? where erasure_request_id = ?",
-            [json.dumps(result, sort_keys=True), residuals, now, now, request_id],
-        )
+        sets = [
+            (column, "?")
+            for column in ("verification_json", "residuals_count", "verified_at", "updated_at")
+        ]
+        params = [json.dumps(result, sort_keys=True), residuals, now, now]
+        apply(self.warehouse, self._receipt_change(request_id, sets, params))
 
     # -- journal ----------------------------------------------------------------------
 
@@ -341,10 +379,9 @@ class Store:
         return [str(row[0]) for row in rows]
 
     def clear_work(self, request_id: str) -> int:
-        return dml_count(
+        return apply(
             self.warehouse,
-            f"delete from {self.table('erasure_work')} where erasure_request_id = ?",
-            [request_id],
+            RowChange(self.table("erasure_work"), "erasure_request_id = ?", (request_id,)),
         )
 
     # -- suppressions -----------------------------------------------------------------
@@ -423,10 +460,13 @@ class Store:
             )
             attempts = (int(existing[0][0] or 0) if existing else 0) + 1
             first = existing[0][1] if existing else now
-            self.warehouse.execute(
-                f"delete from {table} "
-                "where erasure_request_id = ? and sync_name = ? and destination_name = ?",
-                [request_id, sync_name, destination_name],
+            apply(
+                self.warehouse,
+                RowChange(
+                    table,
+                    "erasure_request_id = ? and sync_name = ? and destination_name = ?",
+                    (request_id, sync_name, destination_name),
+                ),
             )
             self.warehouse.execute(
                 f"insert into {table} (erasure_request_id, sync_name, destination_name, "

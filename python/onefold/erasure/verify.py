@@ -45,7 +45,13 @@ from onefold.erasure.plan import NODE_COLUMNS, Column, base_table_schemas, catal
 from onefold.erasure.reclaim import REWRITES_TABLE, wal_file
 from onefold.erasure.requests import utc_now
 from onefold.erasure.salt import Salt
-from onefold.erasure.store import Store, fill_temp_table
+from onefold.erasure.store import (
+    Store,
+    append_session_rows,
+    drop_session_table,
+    fill_temp_table,
+    session_table_as,
+)
 from onefold.erasure.suppression import SpellingShape, spelling_shapes
 from onefold.errors import ConfigError
 from onefold.sql import literal, relation
@@ -57,7 +63,18 @@ NORMALIZED_TABLE, TOKENS_TABLE = "erasure_verify_normalized", "erasure_verify_to
 TARGETED, FULL = "targeted", "full"
 SCOPES = (TARGETED, FULL)
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast"})
-_TEXTUAL = ("varchar", "text", "character", "json", "uuid", "struct", "map", "array", "list")
+_TEXTUAL = (
+    "varchar",
+    "text",
+    "character",
+    "string",
+    "json",
+    "uuid",
+    "struct",
+    "map",
+    "array",
+    "list",
+)
 # Characters that separate tokens in JSON, URLs, user agents and free text.
 _SEPARATORS = r"""[][\s"'<>(){},;:=&?/\\|]+"""
 _NEEDS_SPLIT = r"""[][\s"'<>(){},;:=&?/\\|]"""
@@ -108,7 +125,8 @@ class TableScan:
     columns: tuple[str, ...]
     skipped: tuple[str, ...] = ()
     text_bytes: int = 0
-    seconds: float = 0.0
+    #: how long its scan took; None when it was read with every other table at once (Spark)
+    seconds: float | None = 0.0
 
 
 @dataclass(frozen=True)
@@ -178,7 +196,7 @@ class Verification:
                     "columns": list(t.columns),
                     "skipped": list(t.skipped),
                     "text_bytes": t.text_bytes,
-                    "seconds": round(t.seconds, 2),
+                    "seconds": None if t.seconds is None else round(t.seconds, 2),
                 }
                 for t in self.tables
             ],
@@ -197,15 +215,41 @@ class Verification:
         }
 
 
+def java_pattern(pattern: str) -> str:
+    """A pattern above as a Spark SQL literal: Java's regexes read a `]` that opens a
+    class as its end, and a Spark literal cannot hold a quote (`\x27` instead)."""
+    return "'" + pattern.replace("[][", r"[\]\[", 1).replace("'", r"\x27") + "'"
+
+
 class _Dialect:
     def __init__(self, target: str) -> None:
         self.target = target
 
+    def pattern(self, pattern: str) -> str:
+        return java_pattern(pattern) if self.target == "spark" else literal(pattern)
+
+    def matches(self, expression: str, pattern: str) -> str:
+        """`expression` holds a match of `pattern` somewhere."""
+        if self.target == "duckdb":
+            return f"regexp_matches({expression}, {self.pattern(pattern)})"
+        if self.target == "spark":
+            return f"({expression} rlike {self.pattern(pattern)})"
+        return f"({expression} ~ {self.pattern(pattern)})"
+
     def tokens(self, source: str) -> str:
         """(column_name, token) rows from `source` (column_name, v): the value itself,
         its parts where it has separators, and the phone-number-shaped runs in it."""
-        split, needs = literal(_SEPARATORS), literal(_NEEDS_SPLIT)
-        phone = literal(_PHONE_RUN)
+        split, needs = self.pattern(_SEPARATORS), self.pattern(_NEEDS_SPLIT)
+        phone = self.pattern(_PHONE_RUN)
+        if self.target == "spark":
+            return (
+                f"select column_name, explode(case when v rlike {needs} "
+                f"then concat(split(v, {split}), array(trim(v))) "
+                f"else array(trim(v)) end) as token from {source} "
+                f"union all select column_name, explode(regexp_extract_all(v, {phone}, 0)) "
+                f"from {source} where v rlike {needs} "
+                f"and v rlike '[0-9][^0-9]?[0-9][^0-9]?[0-9]'"
+            )
         if self.target == "duckdb":
             return (
                 f"select column_name, unnest(case when regexp_matches(v, {needs}) "
@@ -226,14 +270,17 @@ class _Dialect:
     def is_hex64(self, expression: str) -> str:
         if self.target == "duckdb":
             return f"regexp_full_match({expression}, '[0-9a-f]{{64}}')"
-        return f"({expression} ~ '^[0-9a-f]{{64}}$')"
+        return self.matches(expression, "^[0-9a-f]{64}$")
 
     def phone_like(self, expression: str) -> str:
         """Digits with the usual punctuation, 7 to 20 characters: worth normalizing."""
         pattern = "[+]?[0-9][0-9 ().-]{5,18}[0-9]"
         if self.target == "duckdb":
             return f"regexp_full_match({expression}, '{pattern}')"
-        return f"({expression} ~ '^{pattern}$')"
+        return self.matches(expression, f"^{pattern}$")
+
+    def byte_length(self, expression: str) -> str:
+        return f"strlen({expression})" if self.target == "duckdb" else f"octet_length({expression})"
 
 
 def tune_session(warehouse: Warehouse) -> None:
@@ -277,13 +324,35 @@ def load_hashes(warehouse: Warehouse, hashes: Sequence[tuple[str, str, str]]) ->
 
 def _token_ctes(config: ErasureConfig, schema: str, table: str, columns: Sequence[str]) -> str:
     """CTEs down to verify_tokens (column_name, token); verify_all holds every value read."""
+    return _labelled_token_ctes(config, [(column, schema, table, column) for column in columns])
+
+
+def _labelled_token_ctes(
+    config: ErasureConfig, columns: Sequence[tuple[str, str, str, str]]
+) -> str:
+    """_token_ctes over (label, schema, table, column) columns of any tables: each
+    column's values and tokens under its label (`column_name`)."""
     dialect = _Dialect(config.target_type)
-    table_relation = relation(schema, table)
-    values = "\n    union all ".join(
-        f"select {literal(column)} as column_name, cast({quote_ident(column)} as varchar) as v "
-        f"from {table_relation} where {quote_ident(column)} is not null"
-        for column in columns
-    )
+    if config.target_type == "spark":
+        # One read of each table, its columns as rows (a read per column took most of
+        # a scan's time on Spark).
+        by_table: dict[tuple[str, str], list[str]] = {}
+        for label, schema, table, column in columns:
+            by_table.setdefault((schema, table), []).append(
+                f"struct({literal(label)} as column_name, "
+                f"cast({quote_ident(column)} as varchar) as v)"
+            )
+        values = "\n    union all ".join(
+            f"select column_name, v from (select inline(array({', '.join(structs)})) "
+            f"from {relation(schema, table)}) as verify_rows where v is not null"
+            for (schema, table), structs in by_table.items()
+        )
+    else:
+        values = "\n    union all ".join(
+            f"select {literal(label)} as column_name, cast({quote_ident(column)} as varchar) "
+            f"as v from {relation(schema, table)} where {quote_ident(column)} is not null"
+            for label, schema, table, column in columns
+        )
     return f"""
 verify_all as ({values}),
 verify_values as (
@@ -299,12 +368,12 @@ def _normalized_keys(config: ErasureConfig, tokens: str) -> str:
     """(column_name, token, k): each token of `tokens` (column_name, token) read as an
     email or a phone number, where it could be one, with the graph's normalization."""
     dialect = _Dialect(config.target_type)
-    match_key = config.function("identifier_match_key")
-    code = literal(config.default_calling_code)
+    email = config.match_key_sql("'email'", "token")
+    phone = config.match_key_sql("'phone'", "token")
     return (
-        f"select column_name, token, {match_key}('email', token, {code}) as k from {tokens} "
+        f"select column_name, token, {email} as k from {tokens} "
         "where token like '%@%' "
-        f"union all select column_name, token, {match_key}('phone', token, {code}) from {tokens} "
+        f"union all select column_name, token, {phone} from {tokens} "
         f"where length(token) between 7 and 20 and {dialect.phone_like('token')}"
     )
 
@@ -344,58 +413,94 @@ def scan_table(
 def scan_table_bytes(
     warehouse: Warehouse, config: ErasureConfig, schema: str, table: str, columns: Sequence[str]
 ) -> tuple[list[tuple[str, str, int]], int]:
-    """scan_table's rows, and the bytes of text it read (every value of the columns).
+    """scan_table's rows, and the bytes of text it read (every value of the columns)."""
+    scanned = scan_tables(warehouse, config, [TableScan(schema, table, tuple(columns))])
+    return scanned.get((schema, table), ([], 0))
 
-    Three statements: the table's distinct tokens into a session table (and the bytes
-    read); the tokens no table before had that could be an email or a phone number,
+
+def scan_tables(
+    warehouse: Warehouse, config: ErasureConfig, scans: Sequence[TableScan]
+) -> dict[tuple[str, str], tuple[list[tuple[str, str, int]], int]]:
+    """(schema, table) -> scan_table's rows and the bytes of text read, for the columns
+    of `scans`: one table at a time on DuckDB and PostgreSQL, all at once on Spark (which
+    pays a second or more per statement, not per row).
+
+    Three statements: the distinct tokens into a session table (and the bytes read per
+    column); the tokens no scan before had that could be an email or a phone number,
     normalized and hashed once, into the scan's cache (NORMALIZED_TABLE: token, and the
     key it normalizes to when that key is erased, else null); then every token as it is
     (and a 64-hex token lower-cased) hashed, plus the cached erased keys, matched with
     the request's hashes. Identity tables repeat the same values (record keys, match
     keys, normalized values) in about ten tables: normalizing them was most of the scan."""
-    suppression_hash = config.function("suppression_hash")
-    length = "strlen(v)" if config.target_type == "duckdb" else "octet_length(v)"
+    labels = {
+        f"c{number}": (scan.schema, scan.table, column)
+        for number, (scan, column) in enumerate(
+            (scan, column) for scan in scans for column in scan.columns
+        )
+    }
+    if not labels:
+        return {}
+    columns = [(label, *where) for label, where in labels.items()]
+    dialect = _Dialect(config.target_type)
     tokens = TOKENS_TABLE
     hashes = f"(select suppression_hash from {HASHES_TABLE})"
-    warehouse.execute(f"drop table if exists {tokens}")
-    warehouse.execute(
-        f"create temp table {tokens} as with {_token_ctes(config, schema, table, columns)} "
+    # A column's bytes read are a row without a token.
+    session_table_as(
+        warehouse,
+        tokens,
+        f"with {_labelled_token_ctes(config, columns)} "
         "select column_name, token, cast(null as bigint) as text_bytes from verify_tokens "
-        f"union all select null, null, coalesce(sum({length}), 0) from verify_all"
+        f"union all select column_name, null, coalesce(sum({dialect.byte_length('v')}), 0) "
+        "from verify_all group by column_name",
     )
-    dialect = _Dialect(config.target_type)
-    warehouse.execute(
-        f"insert into {NORMALIZED_TABLE} (token, k) "
-        "with verify_new_tokens as ("
+    new_tokens = (
         f"select distinct cast(null as varchar) as column_name, token from {tokens} as t "
-        "where t.column_name is not null "
+        "where t.token is not null "
         f"and (t.token like '%@%' or (length(t.token) between 7 and 20 "
         f"and {dialect.phone_like('t.token')})) "
-        f"and not exists (select 1 from {NORMALIZED_TABLE} as c where c.token = t.token)) "
-        f"select distinct token, case when {suppression_hash}(k) in {hashes} then k end "
-        f"from ({_normalized_keys(config, 'verify_new_tokens')}) as normalized"
+        f"and not exists (select 1 from {NORMALIZED_TABLE} as c where c.token = t.token)"
     )
+    # Most tables bring no token the cache lacks: the normalizers (a large expression
+    # that Spark plans for seconds) run only when one does.
+    if warehouse.query(f"select count(*) from ({new_tokens}) as verify_new_tokens")[0][0]:
+        append_session_rows(
+            warehouse,
+            NORMALIZED_TABLE,
+            ("token", "k"),
+            f"with verify_new_tokens as ({new_tokens}) "
+            f"select distinct token, case when {config.suppression_hash_sql('k')} in {hashes} "
+            f"then k end from ({_normalized_keys(config, 'verify_new_tokens')}) as normalized",
+        )
     rows = warehouse.query(
         "with verify_candidates as ("
-        f"select distinct column_name, token as k from {tokens} where column_name is not null "
+        f"select distinct column_name, token as k from {tokens} where token is not null "
         f"union select column_name, lower(token) from {tokens} "
-        "where column_name is not null and length(token) = 64 and token != lower(token)), "
+        "where token is not null and length(token) = 64 and token != lower(token)), "
         "verify_hits as ("
-        f"select column_name, k from verify_candidates where {suppression_hash}(k) in {hashes} "
+        f"select column_name, k from verify_candidates "
+        f"where {config.suppression_hash_sql('k')} in {hashes} "
         f"union select t.column_name, c.k from {tokens} as t "
         f"inner join {NORMALIZED_TABLE} as c on c.token = t.token "
-        "where t.column_name is not null and c.k is not null) "
+        "where t.token is not null and c.k is not null) "
         "select verify_hits.column_name, "
         "hashes.identifier_type || ':' || hashes.identifier_form, count(distinct verify_hits.k) "
         f"from verify_hits inner join {HASHES_TABLE} as hashes "
-        f"on {suppression_hash}(verify_hits.k) = hashes.suppression_hash "
+        f"on {config.suppression_hash_sql('verify_hits.k')} = hashes.suppression_hash "
         "group by verify_hits.column_name, hashes.identifier_type || ':' || hashes.identifier_form "
-        f"union all select null, null, text_bytes from {tokens} where column_name is null"
+        f"union all select column_name, null, text_bytes from {tokens} where token is null"
     )
-    warehouse.execute(f"drop table {tokens}")
-    found = [(str(c), str(form), int(count)) for c, form, count in rows if c is not None]
-    text_bytes = sum(int(count) for c, _, count in rows if c is None)
-    return found, text_bytes
+    drop_session_table(warehouse, tokens)
+    scanned: dict[tuple[str, str], tuple[list[tuple[str, str, int]], int]] = {
+        (scan.schema, scan.table): ([], 0) for scan in scans
+    }
+    for label, form, count in rows:
+        schema, table, column = labels[str(label)]
+        found, text_bytes = scanned[(schema, table)]
+        if form is None:
+            scanned[(schema, table)] = (found, text_bytes + int(count))
+        else:
+            found.append((column, str(form), int(count)))
+    return scanned
 
 
 def _is_text(column: Column) -> bool:
@@ -450,16 +555,31 @@ def free_text_columns(
 ) -> list[str]:
     """The columns of `columns` any value of which is not a single token (whitespace,
     quotes, braces, URL punctuation) or holds an '@' or '+': one pass over the table."""
-    if not columns:
-        return []
-    pattern = literal(_FREE_TEXT)
-    if warehouse.target == "duckdb":
-        tests = [f"regexp_matches(cast({quote_ident(c)} as varchar), {pattern})" for c in columns]
-    else:
-        tests = [f"(cast({quote_ident(c)} as varchar) ~ {pattern})" for c in columns]
-    select = ", ".join(f"coalesce(bool_or({test}), false)" for test in tests)
-    (flags,) = warehouse.query(f"select {select} from {relation(schema, table)}")
-    return [column for column, flag in zip(columns, flags, strict=True) if flag]
+    return free_text_columns_of(warehouse, [(schema, table, columns)]).get((schema, table), [])
+
+
+def free_text_columns_of(
+    warehouse: Warehouse, tables: Sequence[tuple[str, str, Sequence[str]]]
+) -> dict[tuple[str, str], list[str]]:
+    """free_text_columns of several tables, in one statement."""
+    dialect = _Dialect(warehouse.target)
+    parts, flagged = [], []
+    for number, (schema, table, columns) in enumerate(t for t in tables if t[2]):
+        tests = ", ".join(
+            f"coalesce(bool_or({dialect.matches(f'cast({quote_ident(c)} as varchar)', _FREE_TEXT)}"
+            f"), false) as f{number}_{position}"
+            for position, c in enumerate(columns)
+        )
+        parts.append(f"(select {tests} from {relation(schema, table)}) as t{number}")
+        flagged += [(schema, table, column) for column in columns]
+    if not parts:
+        return {}
+    (flags,) = warehouse.query(f"select * from {' cross join '.join(parts)}")
+    found: dict[tuple[str, str], list[str]] = {}
+    for (schema, table, column), flag in zip(flagged, flags, strict=True):
+        if flag:
+            found.setdefault((schema, table), []).append(column)
+    return found
 
 
 def plan_scan(warehouse: Warehouse, config: ErasureConfig, scope: str) -> list[TableScan]:
@@ -469,6 +589,16 @@ def plan_scan(warehouse: Warehouse, config: ErasureConfig, scope: str) -> list[T
     declared = declared_columns(config)
     plan = []
     tables = catalog(warehouse, scanned_schemas(warehouse, config))
+    free_text: dict[tuple[str, str], list[str]] | None = None
+    if warehouse.target == "spark" and scope != FULL:
+        # One statement for every table (Spark pays per statement).
+        free_text = free_text_columns_of(
+            warehouse,
+            [
+                (schema, table, _unchosen(config, declared, schema, table, columns))
+                for (schema, table), columns in sorted(tables.items())
+            ],
+        )
     for (schema, table), columns in sorted(tables.items()):
         text = [c for c in columns if _is_text(c)]
         if not text:
@@ -476,17 +606,12 @@ def plan_scan(warehouse: Warehouse, config: ErasureConfig, scope: str) -> list[T
         if scope == FULL:
             plan.append(TableScan(schema, table, tuple(c.name for c in text)))
             continue
-        sql, named = declared.get((schema, table), ("", set()))
-        chosen = {
-            c.name
-            for c in text
-            if c.name in named
-            or _is_nested(c)
-            or identifier_named(config, c.name)
-            or (sql and _references(sql, c.name))
-        }
-        rest = [c.name for c in text if c.name not in chosen]
-        chosen |= set(free_text_columns(warehouse, schema, table, rest))
+        rest = _unchosen(config, declared, schema, table, columns)
+        chosen = {c.name for c in text if c.name not in rest}
+        if free_text is None:
+            chosen |= set(free_text_columns(warehouse, schema, table, rest))
+        else:
+            chosen |= set(free_text.get((schema, table), []))
         plan.append(
             TableScan(
                 schema,
@@ -496,6 +621,29 @@ def plan_scan(warehouse: Warehouse, config: ErasureConfig, scope: str) -> list[T
             )
         )
     return plan
+
+
+def _unchosen(
+    config: ErasureConfig,
+    declared: dict[tuple[str, str], tuple[str, set[str]]],
+    schema: str,
+    table: str,
+    columns: Sequence[Column],
+) -> list[str]:
+    """The table's text columns the targeted scan reads only if they hold free text:
+    none of its declarations, a nested type or an identifier's name marks them."""
+    sql, named = declared.get((schema, table), ("", set()))
+    return [
+        c.name
+        for c in columns
+        if _is_text(c)
+        and not (
+            c.name in named
+            or _is_nested(c)
+            or identifier_named(config, c.name)
+            or (sql and _references(sql, c.name))
+        )
+    ]
 
 
 # Printable runs in the database file: what `strings` or `grep` would find there.
@@ -747,7 +895,7 @@ def verify(
     hashes = store.request_hashes(request_id)
     result = Verification(request_id, hashes=len(hashes), scope=scope)
     started = time.perf_counter()
-    fingerprint = warehouse.query(f"select {config.function('salt_fingerprint')}()")[0][0]
+    fingerprint = warehouse.query(f"select {config.salt_fingerprint_sql}")[0][0]
     fingerprints = store.salt_fingerprints(request_id)
     if fingerprints and fingerprints != {str(fingerprint)}:
         raise ConfigError(
@@ -758,19 +906,32 @@ def verify(
         tune_session(warehouse)
         load_hashes(warehouse, hashes)
         planned_tables = plan_scan(warehouse, config, scope)
-        for done, planned in enumerate(planned_tables):
-            step(f"{planned.schema}.{planned.table}", done, len(planned_tables) + 1)
+        scanning = [planned for planned in planned_tables if planned.columns]
+        # Spark pays per statement, not per row: every table at once there.
+        batches = [scanning] if warehouse.target == "spark" else [[p] for p in scanning]
+        scanned: dict[tuple[str, str], tuple[list[tuple[str, str, int]], int]] = {}
+        seconds: dict[tuple[str, str], float | None] = {}
+        for done, batch in enumerate(b for b in batches if b):
+            first = f"{batch[0].schema}.{batch[0].table}"
+            step(first if len(batch) == 1 else f"{len(batch)} tables", done, len(batches) + 1)
+            batch_started = time.perf_counter()
+            scanned.update(scan_tables(warehouse, config, batch))
+            took = time.perf_counter() - batch_started
+            seconds.update({(p.schema, p.table): took if len(batch) == 1 else None for p in batch})
+        for planned in planned_tables:
             if not planned.columns:
                 result.tables.append(planned)
                 continue
             result.tables_scanned += 1
             result.columns_scanned += len(planned.columns)
-            table_started = time.perf_counter()
-            rows, text_bytes = scan_table_bytes(
-                warehouse, config, planned.schema, planned.table, planned.columns
+            rows, text_bytes = scanned[(planned.schema, planned.table)]
+            result.tables.append(
+                replace(
+                    planned,
+                    text_bytes=text_bytes,
+                    seconds=seconds[(planned.schema, planned.table)],
+                )
             )
-            seconds = time.perf_counter() - table_started
-            result.tables.append(replace(planned, text_bytes=text_bytes, seconds=seconds))
             found: dict[str, tuple[int, list[str]]] = {}
             for column, form, count in rows:
                 values, forms = found.get(str(column), (0, []))
@@ -785,7 +946,7 @@ def verify(
         if isinstance(warehouse, DuckDBWarehouse) and salt is not None and shapes:
             # Bytes too: a deleted row stays in the file's free blocks until they are
             # reused (erase --execute rewrites the file; this proves it).
-            step("bytes of the database file", len(planned_tables), len(planned_tables) + 1)
+            step("bytes of the database file", len(batches), len(batches) + 1)
             paths, result.files, result.byte_scan = byte_scan_plan(warehouse, config, scope)
             result.files_scanned = len(result.files)
             by_file: dict[str, tuple[int, list[str]]] = {}

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_erasure_unit import duckdb_functions
 
 from onefold.erasure.config import (
     check_relations,
@@ -37,7 +38,8 @@ def test_localize_relation(relation: str, expected: str) -> None:
 
 def _document(relation: str) -> dict[str, object]:
     return {
-        "version": 3,
+        "version": 4,
+        "functions": duckdb_functions("onefold_privacy", ["email"]),
         "target_type": "duckdb",
         "privacy_schema": "onefold_privacy",
         "default_calling_code": "1",
@@ -61,6 +63,7 @@ def _document(relation: str) -> dict[str, object]:
                 "suppress": True,
                 "identifiers": [],
                 "declared_in": "meta.onefold.erasure of source 'crm.contacts'",
+                "copies": [],
             }
         },
         "staging_tables": [],

@@ -32,12 +32,30 @@ from onefold.errors import ConfigError
 from onefold.testing.manifest import fake_project
 from onefold.warehouse import DuckDBWarehouse
 
+
+def duckdb_functions(schema: str, identifier_types: list[str]) -> dict[str, object]:
+    """The snapshot's `functions` as dbt renders them for DuckDB: calls of the privacy
+    schema's macros."""
+    arguments = "ERASURE_ARG_VALUE, ERASURE_ARG_CODE"
+    return {
+        "match_key_of_type": {
+            kind: f"{schema}.identifier_match_key('{kind}', {arguments})"
+            for kind in identifier_types
+        },
+        "match_key": f"{schema}.identifier_match_key(ERASURE_ARG_TYPE, {arguments})",
+        "suppression_hash": f"{schema}.suppression_hash(ERASURE_ARG_VALUE)",
+        "salt_fingerprint": f"{schema}.salt_fingerprint()",
+    }
+
+
+IDENTIFIER_TYPES = ["email", "phone", "user_id", "anonymous_id", "customer_id"]
 DOCUMENT = {
-    "version": 3,
+    "version": 4,
+    "functions": duckdb_functions("p", IDENTIFIER_TYPES),
     "target_type": "duckdb",
     "privacy_schema": "p",
     "default_calling_code": "1",
-    "identifier_types": ["email", "phone", "user_id", "anonymous_id", "customer_id"],
+    "identifier_types": IDENTIFIER_TYPES,
     "hashed_identifier_types": ["email", "phone"],
     "request_identifier_types": ["email", "phone", "user_id", "customer_id"],
     "regulations": ["GDPR", "CCPA"],
@@ -63,6 +81,7 @@ DOCUMENT = {
                     "match_key_sql": "p.identifier_match_key('email', erasure_row.email, '1')",
                 }
             ],
+            "copies": [],
         }
     },
     "staging_tables": [
@@ -100,7 +119,9 @@ def test_config_snapshot_parses(config: ErasureConfig) -> None:
     source = config.sources["shop_orders"]
     assert source.action == "redact" and source.redact == {"email": None}
     assert source.identifiers[0].identifier_type == "email"
-    assert config.function("suppression_hash") == "p.suppression_hash"
+    assert config.suppression_hash_sql("k") == "p.suppression_hash((k))"
+    assert config.match_key_sql("'phone'", "v") == "p.identifier_match_key('phone', (v), ('1'))"
+    assert config.match_key_sql("t.kind", "v", "c") == "p.identifier_match_key((t.kind), (v), (c))"
     with pytest.raises(ConfigError, match="version"):
         parse_config({**DOCUMENT, "version": 99}, fake_project([]))
 

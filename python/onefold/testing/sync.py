@@ -118,7 +118,7 @@ class SyncWorld:
         """The configuration snapshot `dbt build` writes (`erasure_config`), with the
         consent purposes dbt knows (the keys of var onefold__consent_purposes)."""
         schema = quote_ident(self.privacy_schema)
-        document = json.dumps({"version": 3, "consent_purposes": list(consent_purposes)})
+        document = json.dumps({"version": 4, "consent_purposes": list(consent_purposes)})
         self.warehouse.execute(f"create schema if not exists {schema}")
         self.warehouse.execute(
             f"create table if not exists {schema}.erasure_config "

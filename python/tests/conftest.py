@@ -20,16 +20,16 @@ from onefold.testing.webhook_server import WebhookReceiver, webhook_server
 # this order (the slowest in CI's last runs), then the other modules that build
 # warehouses or lint, then the quick unit modules, which fill in at the end.
 SLOWEST_MODULES = (
+    "test_spark.py",
+    "test_lint.py",
+    "test_erasure_e2e.py",
     "test_erasure_postgres_e2e.py",
     "test_e2e_build.py",
-    "test_spark.py",
-    "test_erasure_e2e.py",
-    "test_segments_consent.py",
-    "test_lint.py",
-    "test_bad_input_e2e.py",
     "test_erasure_host_e2e.py",
-    "test_stable_ids.py",
     "test_incremental.py",
+    "test_segments_consent.py",
+    "test_bad_input_e2e.py",
+    "test_stable_ids.py",
 )
 
 

@@ -224,7 +224,13 @@ def test_adapter_tables_and_a_host_table_are_declared_in_the_snapshot(host: Host
     host.dbt(["run", "-s", "web_events_adapter"], ADAPTER)
     host.build(ADAPTER)
     snapshot = _snapshot(host)
-    assert snapshot["version"] == 3
+    assert snapshot["version"] == 4
+    # The erasure functions, as this target calls them (Spark writes them out).
+    assert snapshot["functions"]["suppression_hash"].endswith(
+        ".suppression_hash(ERASURE_ARG_VALUE)"
+    )
+    # Staging's base models are views here: no table holds a copy of raw rows.
+    assert all(entry["copies"] == [] for entry in snapshot["sources"].values())
     # The purposes `onefold sync` accepts: the package's var as the host resolved it.
     assert snapshot["consent_purposes"] == [
         "email_marketing",

@@ -332,8 +332,7 @@ def assert_same_identity(
         )
 
 
-# PostgreSQL's run is `make extended`: it costs CI's suite about 100 worker-seconds, and
-# test_stable_ids, test_bad_input_e2e and test_segments_consent build incrementally there.
+# PostgreSQL's run is `make extended`: it costs CI's suite about 100 worker-seconds.
 @pytest.mark.parametrize(
     "target",
     ["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.extended])],

@@ -119,7 +119,11 @@ class Scenario:
             warehouse.close()
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+# PostgreSQL's leg is `make extended` (CI's time budget): test_e2e_build and
+# test_erasure_postgres_e2e build on PostgreSQL in `make test`.
+@pytest.fixture(
+    params=["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.extended])]
+)
 def scenario(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scenario]:
     env = target_environment(
         request.param, tmp_path, "onefold_ids", lambda: request.getfixturevalue("postgres_server")

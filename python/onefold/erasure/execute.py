@@ -65,6 +65,7 @@ from onefold.erasure.store import (
     KEYS_TABLE,
     PARTIALLY_FAILED,
     REJECTED,
+    SUPPRESSION_COLUMNS,
     Store,
     append_session_rows,
 )
@@ -607,14 +608,7 @@ class Eraser:
             action="insert",
             change=RowInsert(
                 suppressions,
-                (
-                    "identifier_type",
-                    "identifier_form",
-                    "suppression_hash",
-                    "salt_fingerprint",
-                    "erasure_request_id",
-                    "suppressed_at",
-                ),
+                SUPPRESSION_COLUMNS,
                 select_sql,
                 (salt.fingerprint, self.clock(), request_id),
             ),

@@ -28,6 +28,15 @@ COMPLETED = "completed"
 REJECTED = "rejected"
 
 KEYS_TABLE = "erasure_keys"
+#: the columns of erasure_suppressions
+SUPPRESSION_COLUMNS = (
+    "identifier_type",
+    "identifier_form",
+    "suppression_hash",
+    "salt_fingerprint",
+    "erasure_request_id",
+    "suppressed_at",
+)
 HOLDING_TABLE = "erasure_holding_lookup"
 
 

@@ -103,8 +103,11 @@ class Built:
             warehouse.close()
 
 
+# PostgreSQL's leg is `make extended` (CI's time budget): test_e2e_build and
+# test_erasure_postgres_e2e build on PostgreSQL in `make test`.
 @pytest.fixture(
-    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module",
+    params=["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.extended])],
 )
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

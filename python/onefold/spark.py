@@ -163,8 +163,9 @@ class SparkWarehouse:
         return bool(self.session.catalog.tableExists(f"{schema}.{table}"))
 
     # -- session tables: Spark SQL has no temporary tables; a temporary view of a
-    # checkpointed frame is one (its rows stay in this session's memory and local
-    # spill, never in the warehouse's files, which matters for a person's values).
+    # checkpointed frame is one (its rows stay in this session's blocks on local disk,
+    # Spark's local directory, never in the warehouse's files: they may be a person's
+    # values).
 
     def _keep(self, name: str, frame: Any) -> None:
         from pyspark import StorageLevel

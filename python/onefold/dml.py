@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from onefold.warehouse import Warehouse, quote_ident
+from onefold.warehouse import Warehouse, column_names, quote_ident
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def apply(warehouse: Warehouse, change: RowChange | RowInsert) -> int:
     """Make the change; the number of rows it deleted, updated or inserted."""
     if warehouse.target != "spark":
         return dml_count(warehouse, change.sql, change.all_params)
-    from onefold.spark import SparkWarehouse
+    from onefold.spark import SparkWarehouse, name_parts
 
     assert isinstance(warehouse, SparkWarehouse)
     # Counted first: a table without the rows is not rewritten (most tables hold none of
@@ -119,7 +119,8 @@ def apply(warehouse: Warehouse, change: RowChange | RowInsert) -> int:
     if isinstance(change, RowInsert):
         warehouse.execute(change.sql, list(change.params))
     else:
-        columns = warehouse.column_names_of(change.table) if change.assignments else []
+        *_, schema, table = name_parts(change.table)
+        columns = column_names(warehouse, schema, table) if change.assignments else []
         select_sql, params = change.rewritten_sql(columns)
         warehouse.rewrite(change.table, select_sql, params)
     return int(count)

@@ -219,10 +219,6 @@ class SparkWarehouse:
 
     # -- copy on write -------------------------------------------------------------------
 
-    def column_names_of(self, relation: str) -> list[str]:
-        """The columns of a table given as SQL (`schema.table`, quoted or not)."""
-        return list(self._sql(f"select * from {relation}", None).columns)
-
     def rewrite(self, relation: str, select_sql: str, params: Sequence[Any] = ()) -> None:
         """Replace the rows of the table `relation` with a query's, which may read it.
 

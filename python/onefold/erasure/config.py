@@ -30,6 +30,7 @@ from typing import Any
 
 from onefold.errors import ConfigError
 from onefold.project import DbtProject, Relation, locate
+from onefold.sql import literal
 from onefold.warehouse import Warehouse
 
 CONFIG_VERSION = 4
@@ -129,7 +130,7 @@ class ErasureConfig:
         """SQL of the match key of `value_sql` read as the identifier type `type_sql` (a
         literal type uses that type's normalizer alone), phone numbers without a
         country code read with `code_sql` (default: the configured calling code)."""
-        code = code_sql or _text(self.default_calling_code)
+        code = code_sql or literal(self.default_calling_code)
         of_type = self.functions["match_key_of_type"]
         unquoted = type_sql[1:-1] if type_sql[:1] == type_sql[-1:] == "'" else None
         template = of_type.get(unquoted) if unquoted is not None else None
@@ -151,10 +152,6 @@ class ErasureConfig:
     def salt_fingerprint_sql(self) -> str:
         """SQL of the fingerprint of the session's salt."""
         return str(self.functions["salt_fingerprint"])
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _source(name: str, raw: dict[str, Any]) -> SourceConfig:

@@ -104,8 +104,8 @@
     Spark deletes no rows from a parquet table: copy on write, as data lakes delete.
     The rows to keep go to a work table, which then overwrites the table (Spark refuses
     to overwrite a table the same statement reads); run here, so the hook renders empty.
-    A row whose condition is unknown goes too (DELETE keeps it): Onefold's conditions
-    compare not-null keys.
+    A row whose condition is unknown (null) stays, as DELETE keeps it: `x in (subquery)`
+    is unknown for every x the subquery lacks once it returns a null.
 -#}
 {% macro spark__delete_rows(table, condition, alias) %}
     {%- if not condition -%}
@@ -113,8 +113,8 @@
     {%- endif -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set kept = onefold.cc_work_table((table | string).replace('`', '').split('.')[-1], 'kept') -%}
-    {%- set statements = onefold.cc_work_table_sql(kept, 'select * from ' ~ table ~ (' as ' ~ alias if alias else '')
-        ~ ' where not (' ~ condition ~ ')') -%}
+    {%- set statements = onefold.cc_work_schema_sql() + onefold.cc_work_table_sql(kept, 'select * from ' ~ table ~ (' as ' ~ alias if alias else '')
+        ~ ' where (' ~ condition ~ ') is not true') -%}
     {%- do statements.append('insert overwrite table ' ~ table ~ ' select * from ' ~ kept) -%}
     {%- do statements.append('drop table if exists ' ~ kept) -%}
     {%- do onefold.run_statements(statements) -%}
@@ -138,7 +138,7 @@
 
 {#- Spark: copy on write. The changed rows and the others are two filters (a subquery
     may stand in a filter there, not in a select list's CASE); a row whose condition is
-    unknown goes, as in spark__delete_rows. -#}
+    unknown stays unchanged, as in spark__delete_rows. -#}
 {% macro spark__update_rows(table, assignments, condition) %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set columns = run_query('select * from ' ~ table ~ ' limit 0').column_names -%}
@@ -147,8 +147,8 @@
         {%- do changed.append(assignments[column] ~ ' as ' ~ column if column in assignments else column) -%}
     {%- endfor -%}
     {%- set kept = onefold.cc_work_table((table | string).replace('`', '').split('.')[-1], 'updated') -%}
-    {%- set statements = onefold.cc_work_table_sql(kept, 'select ' ~ changed | join(', ') ~ ' from ' ~ table
-        ~ ' where ' ~ condition ~ ' union all select * from ' ~ table ~ ' where not (' ~ condition ~ ')') -%}
+    {%- set statements = onefold.cc_work_schema_sql() + onefold.cc_work_table_sql(kept, 'select ' ~ changed | join(', ') ~ ' from ' ~ table
+        ~ ' where ' ~ condition ~ ' union all select * from ' ~ table ~ ' where (' ~ condition ~ ') is not true') -%}
     {%- do statements.append('insert overwrite table ' ~ table ~ ' select * from ' ~ kept) -%}
     {%- do statements.append('drop table if exists ' ~ kept) -%}
     {%- do onefold.run_statements(statements) -%}

@@ -38,10 +38,10 @@ UNCHECKED = "it is not yet checked against a Spark warehouse"
 _SPARK_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double", "M": "timestamp"}
 # Suffix of the work table a copy-on-write rewrite keeps a table's new rows in.
 REWRITE_SUFFIX = "__onefold_rewrite"
-# A double-quoted identifier, a single-quoted literal (backslash escapes as Spark's
-# lexer reads them) or a backquoted name, and the word varchar: what spark_sql reads.
+# A double-quoted identifier, a standard single-quoted literal (a quote doubled in it,
+# backslash not special) or a backquoted name, and the word varchar: what spark_sql reads.
 _SPELLINGS = re.compile(
-    r""""((?:[^"]|"")*)"|('(?:[^'\\]|\\.)*')|(`(?:[^`]|``)*`)|\b(varchar)\b""", re.IGNORECASE
+    r""""((?:[^"]|"")*)"|'((?:[^']|'')*)'|(`(?:[^`]|``)*`)|\b(varchar)\b""", re.IGNORECASE
 )
 
 
@@ -57,15 +57,28 @@ def name_parts(relation: str) -> list[str]:
     ]
 
 
+def spark_literal(value: str) -> str:
+    """`value` as a Spark SQL text literal. Spark reads literals as written
+    (escapedStringLiterals, profiles.yml), so none can hold a quote ('it''s' is two
+    literals, 'its') or end in a backslash (its lexer reads `\\'` as an escape): such
+    text travels as the hex of its UTF-8 bytes, as macro spark__sql_text writes it."""
+    if "'" in value or value.endswith("\\"):
+        return f"cast(unhex('{value.encode().hex()}') as string)"
+    return f"'{value}'"
+
+
 def spark_sql(statement: str) -> str:
-    """The package's standard SQL as Spark SQL reads it. Two spellings differ: Spark
-    reads a double-quoted name as a string (`"customer_id"` -> `` `customer_id` ``) and
-    has no varchar without a length (-> string). Literals and backquoted names are left
-    as they are, so SQL rendered by dbt for Spark passes unchanged."""
+    """The package's standard SQL as Spark SQL reads it. Three spellings differ: Spark
+    reads a double-quoted name as a string (`"customer_id"` -> `` `customer_id` ``), a
+    literal holding a quote differently (spark_literal) and has no varchar without a
+    length (-> string). Other literals and backquoted names are left as they are, so
+    SQL rendered by dbt for Spark (whose literals hold no quote) passes unchanged."""
 
     def spelled(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             return "`" + match.group(1).replace('""', '"').replace("`", "``") + "`"
+        if match.group(2) is not None:
+            return spark_literal(match.group(2).replace("''", "'"))
         if match.group(4) is not None:
             return "string"
         return match.group(0)

@@ -62,8 +62,15 @@ def test_count_sql_counts_the_rows_the_change_touches() -> None:
         ('select "customer_id" from "raw"."web"', "select `customer_id` from `raw`.`web`"),
         ('select "a""b", "c`d"', 'select `a"b`, `c``d`'),
         ("cast(x as VARCHAR)", "cast(x as string)"),
-        # Literals (quotes, backslash escapes) and backquoted names stay as written.
-        ("""'say "hi"', 'it''s', '\\'', `x"y`""", """'say "hi"', 'it''s', '\\'', `x"y`"""),
+        # Literals and backquoted names stay as written (backslash is not special)...
+        ("""'say "hi"', '\\d+', `x"y`""", """'say "hi"', '\\d+', `x"y`"""),
+        # ...but for a quote, which Spark cannot hold in a literal ('it''s' is 'its'
+        # there), and a closing backslash, which its lexer reads as an escape.
+        ("select 'it''s'", "select cast(unhex('69742773') as string)"),
+        (
+            """select 'C:\\', 'é''"'""",
+            "select cast(unhex('433a5c') as string), cast(unhex('c3a92722') as string)",
+        ),
         ("select 'varchar' as varchar_count", "select 'varchar' as varchar_count"),
     ],
 )

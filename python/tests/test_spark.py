@@ -41,6 +41,7 @@ from onefold.erasure.store import SUPPRESSION_COLUMNS
 from onefold.generator import GenerationReport, GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
 from onefold.spark import REWRITE_SUFFIX
+from onefold.sql import literal
 from onefold.testing.dbt import environment, locations, run_dbt
 from onefold.testing.warehouse import connect_with, target_environment
 
@@ -167,6 +168,76 @@ def test_dialect_macros_give_what_duckdb_gives(spark_env: dict[str, str], tmp_pa
             if isinstance(expected, dt.datetime) and value is not None:
                 value = value.replace(tzinfo=None)
             assert value == expected, f"{name} on {target}: {value!r}"
+
+
+# A table, and the condition its rows are deleted or updated by: `email in (subquery)`
+# is unknown (null) for a null email, and for every email once the subquery holds a null.
+COPY_ON_WRITE_ROWS = "(1, 'a@x.io'), (2, cast(null as string)), (3, 'c@x.io')"
+ERASED_EMAILS = "('a@x.io'), (cast(null as string))"
+COPY_ON_WRITE_CONDITION = "email in (select email from cow_check.erased)"
+
+
+@pytest.mark.e2e
+def test_copy_on_write_changes_the_rows_delete_and_update_change(
+    spark_env: dict[str, str], tmp_path: Path
+) -> None:
+    """delete_rows and update_rows rewrite a Spark table to the rows DELETE and UPDATE
+    leave on DuckDB: a row whose condition is unknown stays, unchanged."""
+    import duckdb
+
+    reference = duckdb.connect()
+    warehouse = connect_with(spark_env)
+    try:
+        for execute, storage in ((reference.execute, ""), (warehouse.execute, " using parquet")):
+            execute("create schema if not exists cow_check")
+            for table, rows, columns in (
+                ("deleted", COPY_ON_WRITE_ROWS, "id, email"),
+                ("updated", COPY_ON_WRITE_ROWS, "id, email"),
+                ("erased", ERASED_EMAILS, "email"),
+            ):
+                execute(f"drop table if exists cow_check.{table}")
+                execute(
+                    f"create table cow_check.{table}{storage} as "
+                    f"select * from (values {rows}) as t({columns})"
+                )
+        reference.execute(f"delete from cow_check.deleted where {COPY_ON_WRITE_CONDITION}")
+        reference.execute(
+            f"update cow_check.updated set email = 'x' where {COPY_ON_WRITE_CONDITION}"
+        )
+        for macro, arguments in (
+            ("delete_rows", {"table": "cow_check.deleted"}),
+            ("update_rows", {"table": "cow_check.updated", "assignments": {"email": "'x'"}}),
+        ):
+            run_dbt(
+                [
+                    "run-operation",
+                    f"onefold.{macro}",
+                    "--args",
+                    json.dumps({**arguments, "condition": COPY_ON_WRITE_CONDITION}),
+                ],
+                spark_env,
+                tmp_path / "target",
+            )
+        for table in ("deleted", "updated"):
+            statement = f"select id, email from cow_check.{table} order by id"
+            expected = reference.execute(statement).fetchall()
+            assert sorted(warehouse.query(statement)) == expected
+        assert [row[0] for row in expected] == [1, 2, 3] and expected[0][1] == "x"
+    finally:
+        warehouse.close()
+
+
+@pytest.mark.e2e
+def test_the_packages_literals_reach_spark_as_written(spark_env: dict[str, str]) -> None:
+    """onefold.sql.literal writes standard SQL; Spark reads the same text from it,
+    quotes and backslashes included (spark_sql)."""
+    texts = ["O'Brien", "C:\\", "it''s \\' here", "\\d+", "plain"]
+    warehouse = connect_with(spark_env)
+    try:
+        (row,) = warehouse.query("select " + ", ".join(literal(text) for text in texts))
+    finally:
+        warehouse.close()
+    assert list(row) == texts
 
 
 @pytest.mark.parametrize("command", ["summary", "evaluate", "sync", "console"])

@@ -240,6 +240,30 @@ def test_the_packages_literals_reach_spark_as_written(spark_env: dict[str, str])
     assert list(row) == texts
 
 
+@pytest.mark.e2e
+def test_a_rewrite_interrupted_while_writing_runs_again(spark_env: dict[str, str]) -> None:
+    """A crash during the work table's `create table … as` leaves its files and no
+    table; the next rewrite of that table writes its work table over them."""
+    from onefold.spark import SparkWarehouse
+
+    warehouse = connect_with(spark_env)
+    assert isinstance(warehouse, SparkWarehouse)
+    try:
+        warehouse.execute("create schema if not exists rewrite_check")
+        warehouse.execute("drop table if exists rewrite_check.kept")
+        warehouse.execute(
+            "create table rewrite_check.kept using parquet as "
+            "select * from (values (1), (2), (3)) as t(id)"
+        )
+        location = warehouse.session.catalog.getDatabase("rewrite_check").locationUri
+        warehouse.session.range(5).write.parquet(f"{location}/kept{REWRITE_SUFFIX}")
+        warehouse.rewrite("rewrite_check.kept", "select * from rewrite_check.kept where id <> 2")
+        assert sorted(warehouse.query("select id from rewrite_check.kept")) == [(1,), (3,)]
+        assert not warehouse.table_exists("rewrite_check", f"kept{REWRITE_SUFFIX}")
+    finally:
+        warehouse.close()
+
+
 @pytest.mark.parametrize("command", ["summary", "evaluate", "sync", "console"])
 def test_commands_that_need_marts_say_they_do_not_run_on_spark(
     command: str, monkeypatch: pytest.MonkeyPatch

@@ -39,7 +39,11 @@ ROWS = members(400)
 BATCH = 25
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+# PostgreSQL's leg is in `make extended` (CI's budget); test_sync_engine and
+# test_sync_faults run sync's state and locks on PostgreSQL in `make test`.
+@pytest.fixture(
+    params=["duckdb", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.extended])]
+)
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     postgres = None
     if request.param == "postgres":

@@ -247,18 +247,17 @@ class SparkWarehouse:
         if self.table_exists(schema, name + REWRITE_SUFFIX):
             self.execute(f"insert overwrite table {table} select * from {work}")
             self.execute(f"drop table {work}")
-        self.remove_unregistered_files(schema, name + REWRITE_SUFFIX)
+        else:
+            self.remove_unregistered_files(schema, name + REWRITE_SUFFIX)
         self.execute(f"create table {work} using parquet as {select_sql}", params)
         self.execute(f"insert overwrite table {table} select * from {work}")
         self.execute(f"drop table {work}")
 
     def remove_unregistered_files(self, schema: str, table: str) -> None:
-        """Delete the files at table `table`'s place in `schema` when no such table is
-        registered: what an interrupted `create table … as` left there. Spark registers
-        the table only once its data is written, and will not create one where a
-        directory exists (LOCATION_ALREADY_EXISTS), so the rerun would stop there."""
-        if self.table_exists(schema, table):
-            return
+        """Delete the files at table `table`'s place in `schema`, where the caller found
+        no such table registered: what an interrupted `create table … as` left there.
+        Spark registers the table only once its data is written, and will not create one
+        where a directory exists (LOCATION_ALREADY_EXISTS), so the rerun would stop there."""
         jvm, context = self.session._jvm, self.session.sparkContext._jsc
         location = self.session.catalog.getDatabase(schema).locationUri.rstrip("/")
         path = jvm.org.apache.hadoop.fs.Path(f"{location}/{table.lower()}")

@@ -40,7 +40,7 @@ from onefold.erasure.session_salt import SALT_ENV
 from onefold.erasure.store import SUPPRESSION_COLUMNS
 from onefold.generator import GenerationReport, GeneratorConfig, generate, generate_demo_data
 from onefold.settings import SparkSettings
-from onefold.spark import REWRITE_SUFFIX
+from onefold.spark import REWRITE_SUFFIX, SparkWarehouse
 from onefold.sql import literal
 from onefold.testing.dbt import environment, locations, run_dbt
 from onefold.testing.warehouse import connect_with, target_environment
@@ -244,8 +244,6 @@ def test_the_packages_literals_reach_spark_as_written(spark_env: dict[str, str])
 def test_a_rewrite_interrupted_while_writing_runs_again(spark_env: dict[str, str]) -> None:
     """A crash during the work table's `create table … as` leaves its files and no
     table; the next rewrite of that table writes its work table over them."""
-    from onefold.spark import SparkWarehouse
-
     warehouse = connect_with(spark_env)
     assert isinstance(warehouse, SparkWarehouse)
     try:
